@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+
+from agreements.models import Membership, Team
+from agreements.rules import is_executive, is_team_member, leads_team
+from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_membership_per_user_and_team(sales_manager, sales):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(user=sales_manager, team=sales, role="lead")
+    assert Membership.objects.filter(user=sales_manager).count() == 1
+
+
+def test_database_refuses_an_unknown_role(sales, outsider):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(user=outsider, team=sales, role="boss")
+
+
+def test_database_refuses_an_unknown_team_kind():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Team.objects.create(name="X", slug="x", kind="finance")
+
+
+@pytest.mark.parametrize(
+    ("role", "leads"),
+    [("member", False), ("lead", True), ("manager", True), ("head", True)],
+)
+def test_leading_roles_may_act_for_their_team(role, leads):
+    membership = MembershipFactory(role=role)
+    assert leads_team(membership.user, membership.team) is leads
+    assert is_team_member(membership.user, membership.team)
+    assert membership.user.has_perm("agreements.act_for_team", membership.team) is leads
+
+
+def test_a_lead_does_not_act_for_another_team(marketing_lead, sales):
+    assert not leads_team(marketing_lead, sales)
+    assert not is_team_member(marketing_lead, sales)
+
+
+def test_executive_permission_reads_everything(executive, outsider, admin_user):
+    assert is_executive(executive)
+    assert is_executive(admin_user)
+    assert not is_executive(outsider)
+
+
+def test_team_of_user(sales_manager, marketing):
+    MembershipFactory(user=sales_manager, team=marketing)
+    assert set(Team.objects.of_user(sales_manager).values_list("slug", flat=True)) == {
+        "sales",
+        "marketing",
+    }
+
+
+def test_team_changes_are_kept_in_history():
+    team = TeamFactory(name="Ops")
+    team.name = "Operations"
+    team.save()
+    assert [h.name for h in team.history.all()] == ["Operations", "Ops"]
+
+
+def _snapshot():
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    return {
+        "teams": list(Team.objects.values_list("slug", "name", "kind")),
+        "users": list(
+            User.objects.order_by("username").values_list(
+                "username", "password", "is_superuser", "is_staff"
+            )
+        ),
+        "memberships": list(
+            Membership.objects.values_list("user__username", "team__slug", "role")
+        ),
+        "groups": list(Group.objects.values_list("name", "user__username")),
+        "history": Team.history.count() + Membership.history.count(),
+    }
+
+
+def test_seed_demo_creates_the_personas_and_is_idempotent(capsys):
+    call_command("seed_demo")
+    first = _snapshot()
+    call_command("seed_demo")
+    assert _snapshot() == first
+
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    assert {t[0] for t in first["teams"]} == {"marketing", "sales", "customer-service"}
+    assert set(first["memberships"]) == {
+        ("marketing-lead", "marketing", "lead"),
+        ("sales-lead", "sales", "lead"),
+        ("sales-manager", "sales", "manager"),
+        ("service-head", "customer-service", "head"),
+    }
+    assert is_executive(User.objects.get(username="executive"))
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert User.objects.get(username="service-head").check_password("slaportal-demo")
+    assert "marketing-lead" in capsys.readouterr().out
+
+
+def test_seed_demo_keeps_a_changed_password():
+    call_command("seed_demo")
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="sales-lead")
+    user.set_password("my-own-secret-passphrase")
+    user.save()
+    call_command("seed_demo")
+    user.refresh_from_db()
+    assert user.check_password("my-own-secret-passphrase")
+
+
+def test_user_factory_makes_distinct_users():
+    assert UserFactory().pk != UserFactory().pk

@@ -1,0 +1,267 @@
+"""Fixtures shared by every app: personas, and the test tiers' services.
+
+Tiers: the default tier needs nothing. ``services`` needs PostgreSQL, Redis
+and starts a real Celery worker; ``browser`` needs /usr/bin/chromium. Locally
+a tier whose service is missing is skipped with the reason; with CI=true it
+fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from agreements.models import Membership, Team
+from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PASSWORD = "correct-horse-battery"
+
+
+def tier_unavailable(reason: str) -> None:
+    """Skip locally, fail in CI: CI must run every tier it selects."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Personas -------------------------------------------------------------
+
+
+@pytest.fixture
+def marketing(db) -> Team:
+    return TeamFactory(name="Marketing", slug="marketing", kind=Team.Kind.MARKETING)
+
+
+@pytest.fixture
+def sales(db) -> Team:
+    return TeamFactory(name="Sales", slug="sales", kind=Team.Kind.SALES)
+
+
+@pytest.fixture
+def service(db) -> Team:
+    return TeamFactory(
+        name="Customer Service",
+        slug="customer-service",
+        kind=Team.Kind.CUSTOMER_SERVICE,
+    )
+
+
+def _member(username: str, team: Team, role: str):
+    user = UserFactory(username=username)
+    MembershipFactory(user=user, team=team, role=role)
+    return user
+
+
+@pytest.fixture
+def marketing_lead(marketing):
+    return _member("marketing-lead", marketing, Membership.Role.LEAD)
+
+
+@pytest.fixture
+def sales_lead(sales):
+    return _member("sales-lead", sales, Membership.Role.LEAD)
+
+
+@pytest.fixture
+def sales_manager(sales):
+    return _member("sales-manager", sales, Membership.Role.MANAGER)
+
+
+@pytest.fixture
+def service_head(service):
+    return _member("service-head", service, Membership.Role.HEAD)
+
+
+@pytest.fixture
+def executive(db):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="executive")
+    user.user_permissions.add(
+        Permission.objects.get(
+            codename="view_everything", content_type__app_label="agreements"
+        )
+    )
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but in no team and with no special permission."""
+    return UserFactory(username="outsider")
+
+
+# --- Services tier --------------------------------------------------------
+
+
+def _redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        tier_unavailable("REDIS_URL is not set: the services tier needs Redis")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        tier_unavailable(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+def _shared_database_url() -> str:
+    """A URL a worker process can use to reach the test database."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor != "postgresql":
+        tier_unavailable(
+            "the services tier needs PostgreSQL (set DATABASE_URL): a worker "
+            "process cannot share an in-memory SQLite test database"
+        )
+    auth = s["USER"] or "postgres"
+    if s.get("PASSWORD"):
+        auth += f":{s['PASSWORD']}"
+    return (
+        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+class WorkerProcess:
+    """A real ``celery worker`` in its own process, consuming a private queue."""
+
+    def __init__(self, *, database_url: str, redis_url: str, log: Path) -> None:
+        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DJANGO_DEBUG": "True",
+        }
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, concurrency: int = 2) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        logfile = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "slaportal",
+                "worker",
+                "-Q",
+                self.queue,
+                "-c",
+                str(concurrency),
+                "--pool",
+                "prefork",
+                "-n",
+                f"{self.queue}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        from slaportal.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early; see {self.log}")
+            replies = app.control.ping(
+                destination=[f"{self.queue}@{os.uname().nodename}"], timeout=1
+            )
+            if replies:
+                return
+        raise RuntimeError(f"worker did not answer within {timeout}s; see {self.log}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean shutdown, no acks."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, request):
+    """Start a real Celery worker on real Redis, sharing the test database."""
+    worker = WorkerProcess(
+        database_url=_shared_database_url(),
+        redis_url=_redis_url(),
+        log=ARTIFACTS / "worker" / f"{request.node.name}.log",
+    )
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+# --- Browser tier ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        tier_unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
+    # Playwright's sync API runs an event loop in the test thread; the ORM
+    # calls of live_server fixtures would otherwise refuse to run.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under test-artifacts/screenshots/."""
+
+    def take(name: str) -> Path:
+        path = ARTIFACTS / "screenshots" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

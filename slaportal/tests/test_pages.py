@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from reports.tasks import heartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_needs_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_home_greets_with_teams_and_roles(client, sales_manager, sales, marketing):
+    from agreements.tests.factories import MembershipFactory
+
+    MembershipFactory(user=sales_manager, team=marketing, role="member")
+    client.force_login(sales_manager)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"Hello, {sales_manager.first_name}" in body
+    assert "Sales" in body and "Manager" in body
+    assert "Marketing" in body and "Member" in body
+    assert "Executive access" not in body
+
+
+def test_home_of_an_outsider_says_no_team(client, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("home"))
+    assert b"You are not in a team yet" in response.content
+
+
+def test_executive_is_told_of_org_wide_access(client, executive):
+    client.force_login(executive)
+    assert b"Executive access" in client.get(reverse("home")).content
+
+
+def test_home_query_count_does_not_grow_with_teams(
+    client, outsider, django_assert_max_num_queries
+):
+    from agreements.tests.factories import MembershipFactory
+
+    for _ in range(10):
+        MembershipFactory(user=outsider)
+    client.force_login(outsider)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("home"))
+    assert response.content.count(b"list-group-item") == 10
+
+
+def test_navigation_fits_the_role(client, outsider, admin_user):
+    client.force_login(outsider)
+    assert b'href="/admin/"' not in client.get(reverse("home")).content
+    client.force_login(admin_user)
+    assert b'href="/admin/"' in client.get(reverse("home")).content
+
+
+def test_404_page_is_in_site_look(client, outsider):
+    client.force_login(outsider)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"sp-navbar" in response.content
+
+
+def test_500_page_renders_without_a_request_context():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong on our side" in html
+
+
+def test_403_page_renders(rf, outsider):
+    from django.core.exceptions import PermissionDenied
+    from django.views.defaults import permission_denied
+
+    request = rf.get("/")
+    request.user = outsider
+    response = permission_denied(request, PermissionDenied())
+    assert response.status_code == 403
+    assert b"You are not allowed to do that" in response.content
+
+
+def test_admin_lists_teams_and_memberships(client, admin_user, sales_manager):
+    client.force_login(admin_user)
+    assert client.get("/admin/agreements/team/").status_code == 200
+    response = client.get("/admin/agreements/membership/")
+    assert response.status_code == 200
+    assert b"sales-manager" in response.content
+
+
+def test_admin_refuses_a_team_member(client, sales_manager):
+    client.force_login(sales_manager)
+    response = client.get("/admin/agreements/team/")
+    assert response.status_code == 302
+
+
+def test_health_reports_database_cache_and_last_heartbeat(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.json() == {
+        "database": "ok",
+        "cache": "ok",
+        "last_worker_heartbeat": None,
+    }
+    heartbeat()
+    assert client.get(reverse("health")).json()["last_worker_heartbeat"] is not None

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from agreements.models import Membership
+from agreements.rules import is_executive
+from reports.models import WorkerHeartbeat
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("team")
+        .order_by("team__name")
+    )
+    return render(
+        request,
+        "home.html",
+        {"memberships": memberships, "is_executive": is_executive(request.user)},
+    )
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: database and cache answer; last worker beat."""
+    status = {"database": "ok", "cache": "ok"}
+    code = 200
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means the database is down
+        status["database"] = "error"
+        code = 503
+    try:
+        cache.set("health-check", "1", 5)
+        if cache.get("health-check") != "1":
+            raise RuntimeError("cache did not keep a value")
+    except Exception:  # noqa: BLE001
+        status["cache"] = "error"
+        code = 503
+    if status["database"] == "ok":
+        beat = WorkerHeartbeat.objects.order_by("-beat_at").first()
+        status["last_worker_heartbeat"] = beat.beat_at.isoformat() if beat else None
+    return JsonResponse(status, status=code)
