@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from agreements.models import Membership, Team
-from agreements.rules import is_executive, is_team_member, leads_team
+from agreements.rules import can, is_executive, is_team_member, leads_team
 from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def test_leading_roles_may_act_for_their_team(role, leads):
     membership = MembershipFactory(role=role)
     assert leads_team(membership.user, membership.team) is leads
     assert is_team_member(membership.user, membership.team)
-    assert membership.user.has_perm("agreements.act_for_team", membership.team) is leads
+    assert can(membership.user, "act_for_team", membership.team) is leads
 
 
 def test_a_lead_does_not_act_for_another_team(marketing_lead, sales):

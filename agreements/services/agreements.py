@@ -1,0 +1,409 @@
+"""Every write to agreements goes through these functions.
+
+Each checks the rules (``agreements.rules``), validates, saves, and records who
+did it and why in the history tables. Business-rule failures raise
+``ValidationError`` with a message meant for the person; acting without any
+right to raises ``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..models import Agreement, Objective, Signature, Team
+from ..rules import can, leads_team
+
+OBJECTIVE_FIELDS = (
+    "name",
+    "metric_source",
+    "comparator",
+    "target",
+    "unit",
+    "weight",
+    "warning_threshold",
+)
+AGREEMENT_FIELDS = (
+    "provider",
+    "consumer",
+    "title",
+    "summary",
+    "effective_from",
+    "effective_to",
+    "review_on",
+    "compensation_clause",
+    "remedy",
+    "remedy_credit",
+)
+
+
+def _save(instance, *, user, reason: str, **kwargs) -> None:
+    """Save and record ``user`` and ``reason`` on the history row."""
+    instance._history_user = user
+    instance._change_reason = reason[:100]
+    instance.save(**kwargs)
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    """Re-read the agreement under a row lock, so that two requests that act on
+    it at once run one after the other and the second sees the first's result."""
+    return (
+        Agreement.objects.select_for_update()
+        .select_related("provider", "consumer")
+        .get(pk=agreement.pk)
+    )
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value).normalize():f}"
+
+
+def _build_objectives(
+    agreement: Agreement, rows: Iterable[Mapping[str, Any]]
+) -> list[Objective]:
+    """Validate objective rows without writing; rows with an ``id`` update that
+    objective of this agreement, others are new."""
+    existing = {o.pk: o for o in agreement.objectives.all()} if agreement.pk else {}
+    built: list[Objective] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows, start=1):
+        pk = row.get("id")
+        if pk:
+            if pk not in existing:
+                raise ValidationError(
+                    f"Objective {index} does not belong to this agreement."
+                )
+            objective = existing[pk]
+        else:
+            objective = Objective(agreement=agreement)
+        for field in OBJECTIVE_FIELDS:
+            if field in row:
+                setattr(objective, field, row[field])
+        objective.position = index
+        label = f"Objective {index}" + (
+            f" (“{objective.name}”)" if objective.name else ""
+        )
+        try:
+            objective.full_clean(
+                exclude=["agreement"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    prefix = (
+                        "" if field == "__all__" else f"{field.replace('_', ' ')}: "
+                    )
+                    errors.append(f"{label}: {prefix}{message}")
+        key = (objective.name or "").strip().lower()
+        if key in seen:
+            errors.append(
+                f"{label}: two objectives cannot have the same name "
+                f"(objective {seen[key]} is also called “{objective.name}”)."
+            )
+        seen.setdefault(key, index)
+        built.append(objective)
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+def _objectives_diff(before: dict[str, tuple], after: list[Objective]) -> list[str]:
+    changes = []
+    after_keys = {o.name.lower() for o in after}
+    for objective in after:
+        old = before.get(objective.name.lower())
+        if old is None:
+            changes.append(f"added “{objective.name}”")
+        elif old != _objective_terms(objective):
+            changes.append(f"changed “{objective.name}”")
+    for name_lower, terms in before.items():
+        if name_lower not in after_keys:
+            changes.append(f"removed “{terms[0]}”")
+    return changes
+
+
+def _objective_terms(objective: Objective) -> tuple:
+    return (
+        objective.name,
+        objective.metric_source,
+        objective.comparator,
+        Decimal(objective.target),
+        objective.unit,
+        Decimal(objective.weight),
+        None
+        if objective.warning_threshold is None
+        else Decimal(objective.warning_threshold),
+    )
+
+
+def _write_objectives(
+    agreement: Agreement, objectives: list[Objective], *, user
+) -> list[str]:
+    before = {o.name.lower(): _objective_terms(o) for o in agreement.objectives.all()}
+    keep = {o.pk for o in objectives if o.pk}
+    for old in agreement.objectives.exclude(pk__in=keep):
+        old._history_user = user
+        old.delete()
+    for objective in objectives:
+        objective.agreement = agreement
+        _save(objective, user=user, reason="edited with the agreement")
+    return _objectives_diff(before, objectives)
+
+
+def _check_parties_led(user, provider: Team | None, consumer: Team | None) -> None:
+    if not (leads_team(user, provider) or leads_team(user, consumer)):
+        raise PermissionDenied(
+            "Only a lead, manager or head of the provider or the consumer can "
+            "draft this agreement."
+        )
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    user,
+    provider: Team,
+    consumer: Team,
+    title: str,
+    effective_from: date,
+    compensation_clause: str,
+    summary: str = "",
+    effective_to: date | None = None,
+    review_on: date | None = None,
+    remedy: str = Agreement.Remedy.NONE,
+    remedy_credit: Decimal | None = None,
+    objectives: Iterable[Mapping[str, Any]] = (),
+) -> Agreement:
+    """Start a draft agreement with its objectives."""
+    _check_parties_led(user, provider, consumer)
+    agreement = Agreement(
+        provider=provider,
+        consumer=consumer,
+        title=title,
+        summary=summary,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        review_on=review_on,
+        compensation_clause=compensation_clause,
+        remedy=remedy,
+        remedy_credit=remedy_credit,
+        created_by=user,
+    )
+    agreement.full_clean()
+    built = _build_objectives(agreement, objectives)
+    _save(agreement, user=user, reason="drafted")
+    _write_objectives(agreement, built, user=user)
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(
+    *,
+    agreement: Agreement,
+    user,
+    expected_edit_count: int,
+    objectives: Iterable[Mapping[str, Any]],
+    **fields: Any,
+) -> Agreement:
+    """Save an edited draft and its objectives.
+
+    ``expected_edit_count`` is the draft's ``edit_count`` when the editor was
+    opened. If anyone saved in between, the save is refused rather than
+    silently overwriting their work.
+    """
+    unknown = set(fields) - set(AGREEMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown agreement fields: {', '.join(sorted(unknown))}")
+    current = _locked(agreement)
+    if not can(user, "view_agreement", current) or not (
+        leads_team(user, current.provider) or leads_team(user, current.consumer)
+    ):
+        raise PermissionDenied("Only a lead of a party team can edit this agreement.")
+    if current.status != Agreement.Status.DRAFT:
+        raise ValidationError(
+            f"This agreement is {current.get_status_display().lower()}: only a "
+            "draft can be edited. Revise it to change its terms."
+        )
+    # A conditional UPDATE claims the edit: of two saves based on the same
+    # version, exactly one matches the row (on SQLite as on PostgreSQL).
+    claimed = Agreement.objects.filter(
+        pk=current.pk, edit_count=expected_edit_count, status=Agreement.Status.DRAFT
+    ).update(edit_count=expected_edit_count + 1)
+    if not claimed:
+        raise ValidationError(
+            "Someone else saved this draft after you opened it. Your changes were "
+            "not saved: reload the page to see their version, then edit again.",
+            code="stale",
+        )
+    for name, value in fields.items():
+        setattr(current, name, value)
+    _check_parties_led(user, current.provider, current.consumer)
+    current.full_clean()
+    built = _build_objectives(current, objectives)
+    current.edit_count = expected_edit_count + 1
+    changed = _write_objectives(current, built, user=user)
+    reason = "edited" + (": " + "; ".join(changed) if changed else "")
+    _save(current, user=user, reason=reason)
+    return current
+
+
+@transaction.atomic
+def agreement_propose(*, agreement: Agreement, user) -> Agreement:
+    """Send a draft to both parties for signature."""
+    current = _locked(agreement)
+    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
+        raise PermissionDenied("Only a lead of a party team can propose it.")
+    if current.status != Agreement.Status.DRAFT:
+        raise ValidationError(
+            f"Only a draft can be proposed; this one is "
+            f"{current.get_status_display().lower()}."
+        )
+    if not current.objectives.exists():
+        raise ValidationError("Add at least one objective before proposing.")
+    current.status = Agreement.Status.PROPOSED
+    current.proposed_at = timezone.now()
+    _save(current, user=user, reason="proposed for signature")
+    return current
+
+
+@transaction.atomic
+def agreement_sign(*, agreement: Agreement, user, team: Team) -> Agreement:
+    """Sign for one party. When both parties have signed, the agreement becomes
+    active and replaces the version it supersedes."""
+    current = _locked(agreement)
+    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
+        raise PermissionDenied("Only a lead, manager or head of a party team can sign.")
+    if current.status != Agreement.Status.PROPOSED:
+        raise ValidationError(
+            f"Only a proposed agreement can be signed; this one is "
+            f"{current.get_status_display().lower()}."
+        )
+    if team.pk not in (current.provider_id, current.consumer_id):
+        raise ValidationError(f"{team} is not a party to this agreement.")
+    if not leads_team(user, team):
+        raise ValidationError(
+            f"You can sign only for a team you lead, manage or head; you do not "
+            f"lead {team}."
+        )
+    earlier = current.signatures.filter(team=team).select_related("signed_by").first()
+    if earlier:
+        signer = earlier.signed_by.get_full_name() or earlier.signed_by.username
+        when = timezone.localtime(earlier.signed_at)
+        raise ValidationError(
+            f"{team} has already signed ({signer}, {when:%d %b %Y %H:%M})."
+        )
+    membership = user.memberships.get(team=team)
+    signature = Signature(
+        agreement=current, team=team, signed_by=user, role=membership.role
+    )
+    try:
+        with transaction.atomic():
+            _save(signature, user=user, reason=f"signed for {team}")
+    except IntegrityError as exc:  # a concurrent signature for the same team
+        raise ValidationError(f"{team} has already signed.") from exc
+
+    if current.signatures.count() == 2:
+        _activate(current, user=user)
+    else:
+        _save(current, user=user, reason=f"signed for {team}")
+    return current
+
+
+def _activate(agreement: Agreement, *, user) -> None:
+    previous = agreement.supersedes
+    now = timezone.now()
+    if previous is not None and previous.status == Agreement.Status.ACTIVE:
+        # Retire first: one active version per lineage is a database constraint.
+        previous.status = Agreement.Status.RETIRED
+        previous.retired_at = now
+        _save(previous, user=user, reason=f"superseded by version {agreement.version}")
+    agreement.status = Agreement.Status.ACTIVE
+    agreement.activated_at = now
+    _save(agreement, user=user, reason="signed by both parties: active")
+
+
+@transaction.atomic
+def agreement_request_changes(
+    *, agreement: Agreement, user, note: str = ""
+) -> Agreement:
+    """Send a proposed agreement back to draft; its signatures are cleared."""
+    current = _locked(agreement)
+    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
+        raise PermissionDenied("Only a lead of a party team can request changes.")
+    if current.status != Agreement.Status.PROPOSED:
+        raise ValidationError("Changes can be requested only on a proposed agreement.")
+    for signature in current.signatures.all():
+        signature._history_user = user
+        signature.delete()
+    current.status = Agreement.Status.DRAFT
+    current.proposed_at = None
+    # Editors opened before this point must reload: the draft moved on.
+    current.edit_count += 1
+    note = note.strip()
+    _save(
+        current, user=user, reason="changes requested" + (f": {note}" if note else "")
+    )
+    return current
+
+
+@transaction.atomic
+def agreement_revise(*, agreement: Agreement, user) -> Agreement:
+    """Start a new draft version of an active agreement, with its objectives.
+
+    The active version stays in force until the new one is signed by both
+    parties; it is never edited in place.
+    """
+    current = _locked(agreement)
+    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
+        raise PermissionDenied("Only a lead of a party team can revise it.")
+    if current.status != Agreement.Status.ACTIVE:
+        raise ValidationError("Only an active agreement can be revised.")
+    pending = Agreement.objects.filter(supersedes=current).first()
+    if pending is not None:
+        raise ValidationError(
+            f"Version {pending.version} is already being prepared "
+            f"({pending.get_status_display().lower()}): continue with that one."
+        )
+    latest = Agreement.objects.filter(lineage=current.lineage).aggregate(
+        v=Max("version")
+    )["v"]
+    revision = Agreement(
+        **{name: getattr(current, name) for name in AGREEMENT_FIELDS},
+        lineage=current.lineage,
+        version=latest + 1,
+        supersedes=current,
+        created_by=user,
+    )
+    revision.full_clean()
+    _save(revision, user=user, reason=f"revision of version {current.version}")
+    for objective in current.objectives.all():
+        copy = Objective(
+            agreement=revision,
+            position=objective.position,
+            **{name: getattr(objective, name) for name in OBJECTIVE_FIELDS},
+        )
+        _save(copy, user=user, reason=f"copied from version {current.version}")
+    return revision
+
+
+@transaction.atomic
+def agreement_retire(*, agreement: Agreement, user, note: str = "") -> Agreement:
+    """End an active agreement. Its history and scorecards are kept."""
+    current = _locked(agreement)
+    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
+        raise PermissionDenied("Only a lead of a party team can retire it.")
+    if current.status != Agreement.Status.ACTIVE:
+        raise ValidationError("Only an active agreement can be retired.")
+    current.status = Agreement.Status.RETIRED
+    current.retired_at = timezone.now()
+    note = note.strip()
+    _save(current, user=user, reason="retired" + (f": {note}" if note else ""))
+    return current
