@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime
+import decimal
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -36,3 +39,31 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     team = factory.SubFactory(TeamFactory)
     role = Membership.Role.MEMBER
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    """A draft agreement; pass ``status`` and add signatures for other states."""
+
+    class Meta:
+        model = "agreements.Agreement"
+
+    provider = factory.SubFactory(TeamFactory)
+    consumer = factory.SubFactory(TeamFactory)
+    title = factory.Sequence(lambda n: f"Agreement {n}")
+    summary = "Who promises what to whom."
+    effective_from = factory.LazyFunction(lambda: datetime.date(2026, 1, 1))
+    compensation_clause = "The provider makes up any shortfall the next month."
+    created_by = factory.SubFactory(UserFactory)
+
+
+class ObjectiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "agreements.Objective"
+
+    agreement = factory.SubFactory(AgreementFactory)
+    name = factory.Sequence(lambda n: f"Objective {n}")
+    metric_source = "leads_delivered"
+    comparator = "at_least"
+    target = decimal.Decimal("100")
+    unit = "count"
+    weight = decimal.Decimal("1")
