@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from agreements.models import Membership, Team
+from agreements.models import Agreement, Membership, Objective, Signature, Team
 from agreements.rules import can, is_executive, is_team_member, leads_team
 from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -81,6 +81,14 @@ def _snapshot():
         ),
         "groups": list(Group.objects.values_list("name", "user__username")),
         "history": Team.history.count() + Membership.history.count(),
+        "agreements": list(
+            Agreement.objects.order_by("pk").values_list(
+                "title", "version", "status", "provider__slug", "consumer__slug"
+            )
+        ),
+        "objectives": Objective.objects.count(),
+        "signatures": Signature.objects.count(),
+        "agreement_history": Agreement.history.count() + Objective.history.count(),
     }
 
 
@@ -105,6 +113,37 @@ def test_seed_demo_creates_the_personas_and_is_idempotent(capsys):
     assert admin.is_superuser and admin.is_staff
     assert User.objects.get(username="service-head").check_password("slaportal-demo")
     assert "marketing-lead" in capsys.readouterr().out
+
+
+def test_seed_demo_builds_the_signed_demo_chain():
+    call_command("seed_demo")
+    chain = {
+        (a.provider.slug, a.consumer.slug, a.title): a
+        for a in Agreement.objects.active().select_related("provider", "consumer")
+    }
+    assert set(chain) == {
+        ("marketing", "sales", "Lead delivery"),
+        ("sales", "marketing", "Lead follow-up"),
+        ("sales", "customer-service", "Customer handover"),
+        ("customer-service", "sales", "Onboarding and uptime"),
+    }
+    for agreement in chain.values():
+        assert agreement.signatures.count() == 2
+        assert agreement.compensation_clause
+    leads = chain[("marketing", "sales", "Lead delivery")]
+    assert {o.name: int(o.target) for o in leads.objectives.all()} == {
+        "Leads delivered": 200,
+        "Qualified leads": 120,
+    }
+    assert leads.version == 2
+    assert leads.supersedes.status == Agreement.Status.RETIRED
+    uptime = chain[("customer-service", "sales", "Onboarding and uptime")]
+    assert {(o.name, o.unit, o.metric_source) for o in uptime.objectives.all()} == {
+        ("Customers onboarded within 14 days", "percent", "manual"),
+        ("Portal uptime", "percent", "manual"),
+    }
+    waiting = Agreement.objects.get(status=Agreement.Status.PROPOSED)
+    assert waiting.signatures.count() == 1
 
 
 def test_seed_demo_keeps_a_changed_password():
