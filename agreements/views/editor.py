@@ -7,7 +7,7 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,11 +43,28 @@ def _both_valid(form: Form, formset: BaseObjectiveFormSet) -> bool:
     return form_ok and formset_ok
 
 
-def _editor(request: HttpRequest, **context) -> HttpResponse:
+def _editor(
+    request: HttpRequest,
+    *,
+    form: AgreementForm,
+    formset: BaseObjectiveFormSet,
+    agreement: Agreement | None,
+) -> HttpResponse:
+    # Field errors can sit far down a long form: say so at the top.
+    fields_to_correct = form.is_bound and (
+        any(name != NON_FIELD_ERRORS for name in form.errors)
+        or formset.total_error_count() > 0
+    )
     return render(
         request,
         "agreements/editor.html",
-        {"max_objectives": MAX_OBJECTIVES, **context},
+        {
+            "form": form,
+            "formset": formset,
+            "agreement": agreement,
+            "fields_to_correct": fields_to_correct,
+            "max_objectives": MAX_OBJECTIVES,
+        },
     )
 
 
