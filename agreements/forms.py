@@ -139,15 +139,16 @@ class ObjectiveForm(forms.ModelForm):
         """Marked for removal in the editor (kept as hidden inputs until saved)."""
         return self.is_bound and "DELETE" in self.fields and bool(self["DELETE"].data)
 
-    def validate_unique(self) -> None:
-        # Names are unique per agreement, but checking each row against the
-        # stored rows is wrong while several rows change at once; the formset
-        # checks the rows as a set, and the service again before writing.
-        return
-
 
 class BaseObjectiveFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": "An agreement can have at most %(num)d objectives.",
+    }
+
     def clean(self) -> None:
+        # Names are unique per agreement. The rows are checked as a set here
+        # (a row-by-row check against the stored rows goes wrong while several
+        # rows are renamed at once); the service checks again before writing.
         if any(self.errors):
             return
         seen: dict[str, int] = {}

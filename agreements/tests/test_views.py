@@ -1340,3 +1340,16 @@ def test_chain_shows_a_leads_own_team_even_without_links(client, demo_chain):
     response = client.get(url("chain"))
     assert response.status_code == 200
     assert "No active agreements yet." in response.content.decode()
+
+
+def test_too_many_objectives_are_refused(client, marketing_lead, marketing, sales):
+    client.force_login(marketing_lead)
+    data = editor_data(
+        provider=marketing,
+        consumer=sales,
+        objectives=[{"name": f"Objective {i}"} for i in range(31)],
+    )
+    response = client.post(url("create"), data)
+    assert response.status_code == 200
+    assert "An agreement can have at most 30 objectives." in errors_of(response)
+    assert not Agreement.objects.exists()
