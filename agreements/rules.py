@@ -118,6 +118,9 @@ RULES = {
     "act_for_team": leads_team,
     "view_agreement": is_executive | is_party_member,
     "add_agreement": can_draft_agreements,
+    # May use the action endpoints at all; whether the agreement's state allows
+    # the action is the service's call, answered with a message, not a 403.
+    "act_on_agreement": leads_a_party,
     "change_agreement": leads_a_party & is_draft,
     "propose_agreement": leads_a_party & is_draft,
     "sign_agreement": is_proposed & can_sign_for_a_party,

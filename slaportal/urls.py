@@ -9,6 +9,7 @@ admin.site.site_title = "slaportal admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("agreements/", include("agreements.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

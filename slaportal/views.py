@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 
 from agreements.models import Membership
 from agreements.rules import is_executive
+from agreements.selectors import agreement_overview
 from reports.models import WorkerHeartbeat
 
 
@@ -22,7 +23,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"memberships": memberships, "is_executive": is_executive(request.user)},
+        {
+            "memberships": memberships,
+            "is_executive": is_executive(request.user),
+            "agreements": agreement_overview(request.user),
+        },
     )
 
 

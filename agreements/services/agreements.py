@@ -152,9 +152,20 @@ def _write_objectives(
     for old in agreement.objectives.exclude(pk__in=keep):
         old._history_user = user
         old.delete()
-    for objective in objectives:
-        objective.agreement = agreement
-        _save(objective, user=user, reason="edited with the agreement")
+    # The unique name index is checked row by row, so existing rows are saved
+    # before new ones: renaming "A" to "B" and adding a new "A" in one edit
+    # then works. Only a swap of names between existing rows still collides.
+    try:
+        with transaction.atomic():
+            for objective in sorted(objectives, key=lambda o: o.pk is None):
+                objective.agreement = agreement
+                _save(objective, user=user, reason="edited with the agreement")
+    except IntegrityError as exc:
+        raise ValidationError(
+            "Two objectives would swap names in one save. Rename one of them to "
+            "a temporary name, save, then finish the renaming.",
+            code="name_clash",
+        ) from exc
     return _objectives_diff(before, objectives)
 
 

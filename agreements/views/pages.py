@@ -1,0 +1,178 @@
+"""Pages that read agreements: list, detail, version diff and the chain."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from ..chain import ChainLink, chain_svg, ordered_teams
+from ..forms import AgreementFilterForm, NoteForm
+from ..models import Agreement, Signature, Team
+from ..rules import can, is_executive, unsigned_teams_user_leads
+from ..selectors import agreement_history, version_diff
+
+PAGE_SIZE = 25
+
+
+def _visible(request: HttpRequest):
+    return Agreement.objects.visible_to(request.user).select_related(
+        "provider", "consumer"
+    )
+
+
+@login_required
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    form = AgreementFilterForm(request.GET or None)
+    agreements = (
+        _visible(request)
+        .annotate(objective_count=Count("objectives"))
+        .prefetch_related("signatures")
+        # An aggregate drops the model's default ordering; pages need one.
+        .order_by("provider__name", "consumer__name", "title", "-version", "pk")
+    )
+    if form.is_valid():
+        if query := form.cleaned_data["q"].strip():
+            agreements = agreements.filter(title__icontains=query)
+        if team := form.cleaned_data["team"]:
+            agreements = agreements.involving(team)
+        if status := form.cleaned_data["status"]:
+            agreements = agreements.filter(status=status)
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    for agreement in page:
+        # Flags a proposal that waits for this person's signature; the rule
+        # reads the prefetched signatures and the cached memberships.
+        agreement.awaits_me = agreement.status == Agreement.Status.PROPOSED and bool(
+            unsigned_teams_user_leads(request.user, agreement)
+        )
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "agreements/list.html",
+        {
+            "form": form,
+            "page": page,
+            "filtered": any(form.data.get(k) for k in ("q", "team", "status")),
+            "filter_query": filters.urlencode(),
+            "can_add": can(request.user, "add_agreement"),
+        },
+    )
+
+
+@login_required
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_object_or_404(
+        _visible(request)
+        .select_related("created_by", "supersedes")
+        .prefetch_related(
+            "objectives",
+            Prefetch(
+                "signatures",
+                queryset=Signature.objects.select_related("team", "signed_by"),
+            ),
+        ),
+        pk=pk,
+    )
+    user = request.user
+    signed = {s.team_id: s for s in agreement.signatures.all()}
+    parties = [
+        {"team": team, "role": role, "signature": signed.get(team.pk)}
+        for team, role in (
+            (agreement.provider, "Provider"),
+            (agreement.consumer, "Consumer"),
+        )
+    ]
+    sign_for = set(unsigned_teams_user_leads(user, agreement))
+    objectives = list(agreement.objectives.all())
+    total_weight = sum(o.weight for o in objectives)
+    versions = list(
+        Agreement.objects.visible_to(user)
+        .filter(lineage=agreement.lineage)
+        .order_by("-version")
+        .only("pk", "version", "status", "created_at")
+    )
+    return render(
+        request,
+        "agreements/detail.html",
+        {
+            "agreement": agreement,
+            "parties": parties,
+            "objectives": [
+                (o, o.weight * 100 / total_weight if total_weight else None)
+                for o in objectives
+            ],
+            "versions": versions,
+            "newest": versions[0] if versions else None,
+            "history": agreement_history(agreement),
+            "sign_teams": [p["team"] for p in parties if p["team"].pk in sign_for],
+            "may": {
+                action: can(user, f"{action}_agreement", agreement)
+                for action in (
+                    "change",
+                    "propose",
+                    "sign",
+                    "request_changes",
+                    "revise",
+                    "retire",
+                )
+            },
+            "note_form": NoteForm(),
+        },
+    )
+
+
+@login_required
+def agreement_diff(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    """Compare two versions of one agreement: ``pk`` is the base, ``other_pk``
+    the version it is compared with."""
+    visible = _visible(request).prefetch_related("objectives")
+    old = get_object_or_404(visible, pk=pk)
+    new = get_object_or_404(visible, pk=other_pk)
+    if old.lineage != new.lineage:
+        raise Http404("These agreements are not versions of one another.")
+    return render(
+        request,
+        "agreements/diff.html",
+        {"old": old, "new": new, "diff": version_diff(old, new)},
+    )
+
+
+@login_required
+def chain(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    agreements = list(_visible(request).active().order_by("title", "pk"))
+    teams = {a.provider for a in agreements} | {a.consumer for a in agreements}
+    # Executives see every team, gaps included; others see their own teams
+    # even before those have an active agreement.
+    extra = Team.objects.all() if is_executive(user) else Team.objects.of_user(user)
+    teams |= set(extra)
+    # The table under the diagram follows the diagram's left-to-right order.
+    position = {team.pk: i for i, team in enumerate(ordered_teams(teams))}
+    agreements.sort(key=lambda a: (position[a.provider_id], position[a.consumer_id]))
+    links = [
+        ChainLink(
+            provider=a.provider,
+            consumer=a.consumer,
+            title=a.title,
+            url=a.get_absolute_url(),
+        )
+        for a in agreements
+    ]
+    list_url = reverse("agreements:list")
+    svg = chain_svg(
+        teams,
+        links,
+        team_url={t.pk: f"{list_url}?team={t.pk}&status=active" for t in teams},
+    )
+    return render(
+        request,
+        "agreements/chain.html",
+        {
+            "svg": svg,
+            "agreements": agreements,
+        },
+    )
