@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -620,3 +621,56 @@ def test_for_month_filters_by_month(marketing):
     this = LeadLogEntryFactory(team=marketing)
     LeadLogEntryFactory(team=marketing, date=dt.date(2026, 2, 1))
     assert list(LeadLogEntry.objects.for_month(THIS_MONTH)) == [this]
+
+
+# --- Month boundaries in the organisation's time zone --------------------------
+
+
+def test_in_berlin_the_last_second_of_march_still_logs_march(
+    settings, frozen, marketing, marketing_lead
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    frozen.move_to(dt.datetime(2026, 3, 31, 23, 59, 59, tzinfo=berlin))
+    assert _log(marketing, marketing_lead, date=dt.date(2026, 3, 31)).month == (
+        THIS_MONTH
+    )
+    with pytest.raises(ValidationError) as caught:
+        _log(marketing, marketing_lead, date=dt.date(2026, 4, 1))
+    assert caught.value.error_dict["date"][0].code == "future_month"
+    frozen.move_to(dt.datetime(2026, 4, 1, 0, 0, 0, tzinfo=berlin))
+    assert _log(marketing, marketing_lead, date=dt.date(2026, 4, 1)).month == (
+        dt.date(2026, 4, 1)
+    )
+
+
+def test_in_berlin_march_locks_at_local_midnight_after_its_grace(
+    settings, frozen, marketing, marketing_lead, marketing_head
+):
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    frozen.move_to(dt.datetime(2026, 4, 3, 23, 59, 59, tzinfo=berlin))
+    entry = _log(marketing, marketing_lead, date=dt.date(2026, 3, 31))
+    frozen.move_to(dt.datetime(2026, 4, 4, 0, 0, 0, tzinfo=berlin))
+    with pytest.raises(ValidationError):
+        services.lead_log_entry_update(entry=entry, user=marketing_lead, note="x")
+    services.lead_log_entry_correct(
+        entry=entry, user=marketing_head, reason="late count", leads_delivered=41
+    )
+    entry.refresh_from_db()
+    assert entry.leads_delivered == 41
+
+
+def test_in_new_york_october_locks_three_calendar_days_after_the_clocks_go_back(
+    settings, frozen, marketing, marketing_lead
+):
+    # Summer time ends on 1 November 2026: October's grace period lasts 73
+    # hours and ends at midnight, New York time (05:00 UTC on 4 November).
+    settings.TIME_ZONE = "America/New_York"
+    frozen.move_to(dt.datetime(2026, 11, 4, 4, 59, 59, tzinfo=dt.UTC))
+    _log(marketing, marketing_lead, date=dt.date(2026, 10, 31))
+    frozen.move_to(dt.datetime(2026, 11, 4, 5, 0, 0, tzinfo=dt.UTC))
+    with pytest.raises(ValidationError) as caught:
+        _log(marketing, marketing_lead, date=dt.date(2026, 10, 31))
+    assert "due by the end of 3 November 2026" in caught.value.messages[0]
+    assert LeadLogEntry.objects.count() == 1
