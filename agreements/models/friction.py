@@ -279,6 +279,12 @@ class FrictionReport(models.Model):
         return status in self.TRANSITIONS.get(self.status, ())
 
 
+class FrictionCommentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> FrictionCommentQuerySet:
+        """Comments on reports the user may read."""
+        return self.filter(report__in=FrictionReport.objects.visible_to(user))
+
+
 class FrictionComment(models.Model):
     """A comment on a friction report; a status change is recorded as a
     comment too (``new_status``), so a report's page reads as one timeline."""
@@ -299,6 +305,8 @@ class FrictionComment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = history_records()
+
+    objects = FrictionCommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -150,8 +150,6 @@ def _shown(value: Any) -> str:
         return f"{value.normalize():f}"
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, models.Model):
-        return str(value)
     return str(value)
 
 
@@ -263,7 +261,3 @@ def existing_by_token(model: type[models.Model], lookup: Mapping[str, Any]):
     if lookup.get("client_token") is None:
         return None
     return model.objects.filter(**lookup).first()
-
-
-def non_field(message: str, code: str) -> ValidationError:
-    return ValidationError({NON_FIELD_ERRORS: [ValidationError(message, code=code)]})

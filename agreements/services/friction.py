@@ -71,11 +71,10 @@ def friction_partner_teams(reporting_team: Team):
 def friction_default_addressee(reporting_team: Team) -> Team | None:
     """The customer service team the reporting team has an agreement with,
     when there is exactly one (a form preselects it)."""
-    candidates = list(
-        friction_partner_teams(reporting_team).filter(kind=Team.Kind.CUSTOMER_SERVICE)[
-            :2
-        ]
+    service_teams = friction_partner_teams(reporting_team).filter(
+        kind=Team.Kind.CUSTOMER_SERVICE
     )
+    candidates = list(service_teams[:2])
     return candidates[0] if len(candidates) == 1 else None
 
 

@@ -44,7 +44,8 @@ from ._rows import (
 
 LEAD_LOG_FIELDS = ("date", "leads_delivered", "qualified_leads", "source", "note")
 CLOSED_CUSTOMER_FIELDS = ("customer", "closed_on", "deal_value", "handover_notes")
-MEASUREMENT_FIELDS = ("value", "note")
+
+
 # --- Lead log -------------------------------------------------------------
 
 

@@ -489,3 +489,13 @@ def test_the_previous_month_can_be_chosen_during_grace(frozen, sales, sales_lead
     frozen.move_to(dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC))
     report = _file(sales, sales_lead, month=THIS_MONTH)
     assert report.month == THIS_MONTH
+
+
+def test_comments_are_read_with_their_report(
+    report, service_head, sales_member, marketing_lead
+):
+    comment = services.friction_comment_add(
+        report=report, user=service_head, body="Which invoices?"
+    )
+    assert list(FrictionComment.objects.visible_to(sales_member)) == [comment]
+    assert not FrictionComment.objects.visible_to(marketing_lead).exists()
