@@ -221,7 +221,7 @@ def test_a_file_at_the_row_limit_is_imported(marketing, marketing_lead):
 
 
 def test_a_larger_file_than_allowed_is_refused(marketing, marketing_lead, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_BYTES", 10)
+    monkeypatch.setattr(imports.csv_import, "MAX_BYTES", 10)
     (error,) = _file_errors(GOOD_LEADS, marketing, marketing_lead)
     assert "larger than" in error.message
 

@@ -1,24 +1,4 @@
-"""Import a team's lead log entries or closed customers from a CSV file.
-
-The file
---------
-- UTF-8 text (a byte-order mark, as Excel writes with “CSV UTF-8”, is fine),
-  values separated by commas, or by semicolons as spreadsheets in many
-  European locales write them. Quote values that contain the separator.
-- The first row names the columns, in any order, in any letter case. Required
-  columns must be present; optional ones may be left out; other columns are
-  refused (usually a typo).
-- At most ``MAX_ROWS`` data rows (and ``MAX_BYTES`` bytes): split larger files.
-- Dates are written ``YYYY-MM-DD``; numbers without thousands separators, with
-  a dot for decimals. Every row must fall in an open month (see
-  ``agreements.periods``) and pass the same checks as the forms.
-- Row numbers in errors count the header as row 1, as a spreadsheet does.
-
-``COLUMNS`` documents each column (a page lists them), ``template_csv(kind)``
-gives a file to start from. ``parse_csv`` checks everything and writes nothing;
-``import_commit`` writes all rows in one transaction, or none. Importing the
-same file twice does not add its rows twice.
-"""
+"""Reading, checking and committing a CSV file (see the package's docstring)."""
 
 from __future__ import annotations
 
@@ -34,86 +14,23 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
 
-from .models import ClosedCustomer, LeadLogEntry, Team
-from .rules import can
-from .services._common import day_errors
-from .services.submissions import closed_customer_prepare, lead_log_entry_prepare
+from ..models import ClosedCustomer, LeadLogEntry, Team
+from ..rules import can
+from ..services._common import day_errors
+from ..services.submissions import closed_customer_prepare, lead_log_entry_prepare
+from .columns import (
+    COLUMNS,
+    DEFAULTS,
+    MAX_BYTES,
+    MAX_ROWS,
+    Column,
+    ImportKind,
+    import_kind,
+)
 
-MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
 # Row tokens are derived from the team and the file's content, so the same
 # file imported twice maps onto the same rows (see ``client_token``).
 _TOKEN_NAMESPACE = uuid.UUID("7d1f0f0e-55a4-4c55-9a8e-2f3b6c1e9a10")
-
-
-class ImportKind(models.TextChoices):
-    LEAD_LOG = "lead_log", "Lead log entries"
-    CLOSED_CUSTOMERS = "closed_customers", "Closed customers"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    required: bool
-    kind: str  # "date", "integer", "decimal" or "text"
-    help: str
-    example: str
-
-
-COLUMNS: dict[str, tuple[Column, ...]] = {
-    ImportKind.LEAD_LOG: (
-        Column(
-            "date",
-            True,
-            "date",
-            "The day the leads were delivered, YYYY-MM-DD, in an open month.",
-            "2026-03-02",
-        ),
-        Column(
-            "leads_delivered",
-            True,
-            "integer",
-            "Leads delivered that day: a whole number, 0 or more.",
-            "40",
-        ),
-        Column(
-            "qualified_leads",
-            False,
-            "integer",
-            "How many of them were qualified: a whole number, at most "
-            "leads_delivered. Empty means 0.",
-            "12",
-        ),
-        Column("source", False, "text", "The source or campaign.", "Spring webinar"),
-        Column("note", False, "text", "Anything worth knowing.", ""),
-    ),
-    ImportKind.CLOSED_CUSTOMERS: (
-        Column("customer", True, "text", "The customer's name.", "Acme GmbH"),
-        Column(
-            "closed_on",
-            True,
-            "date",
-            "The day the deal closed, YYYY-MM-DD, in an open month.",
-            "2026-03-02",
-        ),
-        Column(
-            "deal_value",
-            False,
-            "decimal",
-            "The deal's value: digits with a dot for decimals, 0 or more. "
-            "Empty means 0.",
-            "12000.50",
-        ),
-        Column(
-            "handover_notes",
-            False,
-            "text",
-            "What the team taking over the customer needs to know.",
-            "Wants a kick-off call in the first week.",
-        ),
-    ),
-}
-DEFAULTS = {"qualified_leads": 0, "deal_value": Decimal("0")}
 _MODELS = {
     ImportKind.LEAD_LOG: LeadLogEntry,
     ImportKind.CLOSED_CUSTOMERS: ClosedCustomer,
@@ -166,23 +83,6 @@ class ImportPreview:
 class ImportResult:
     created: list[models.Model]
     already_imported: int
-
-
-def _kind(kind: str) -> ImportKind:
-    try:
-        return ImportKind(kind)
-    except ValueError:
-        raise ValueError(f"unknown import kind: {kind!r}") from None
-
-
-def template_csv(kind: str) -> str:
-    """A header row and one example row: a file to fill in."""
-    columns = COLUMNS[_kind(kind)]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
-    writer.writerow([c.example for c in columns])
-    return out.getvalue()
 
 
 def _decode(file_bytes: bytes) -> tuple[str | None, RowError | None]:
@@ -312,7 +212,7 @@ def parse_csv(
     Raises ``PermissionDenied`` if ``user`` may not submit ``team``'s figures;
     every problem in the file is an entry in ``preview.errors``.
     """
-    kind = _kind(kind)
+    kind = import_kind(kind)
     if not can(user, "submit_figures", team):
         raise PermissionDenied(
             f"Only a lead, manager or head of {team} can import its figures."
