@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import rules
 
-from .models import Agreement, Membership
+from .models import Agreement, Membership, Objective
 
 
 def _leading_team_ids(user) -> set[int]:
@@ -112,6 +112,153 @@ def can_sign_for_a_party(user, agreement: Agreement) -> bool:
     return bool(unsigned_teams_user_leads(user, agreement))
 
 
+def _head_team_ids(user) -> set[int]:
+    cached = getattr(user, "_sla_head_team_ids", None)
+    if cached is None:
+        cached = set(
+            Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
+                "team_id", flat=True
+            )
+        )
+        user._sla_head_team_ids = cached
+    return cached
+
+
+def signed_partner_ids(team_ids: set[int]) -> set[int]:
+    """Teams that have a signed (active or retired) agreement with any of
+    ``team_ids``. A draft or proposal does not make two teams parties."""
+    if not team_ids:
+        return set()
+    signed = Agreement.objects.filter(
+        status__in=(Agreement.Status.ACTIVE, Agreement.Status.RETIRED)
+    )
+    return set(
+        signed.filter(consumer__in=team_ids).values_list("provider_id", flat=True)
+    ) | set(signed.filter(provider__in=team_ids).values_list("consumer_id", flat=True))
+
+
+def _partner_team_ids(user) -> set[int]:
+    cached = getattr(user, "_sla_partner_team_ids", None)
+    if cached is None:
+        cached = signed_partner_ids(_member_team_ids(user))
+        user._sla_partner_team_ids = cached
+    return cached
+
+
+@rules.predicate
+def is_superuser(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+@rules.predicate
+def heads_team(user, team) -> bool:
+    """The head of the team: owns its agreements and corrects its figures."""
+    if team is None or not user.is_authenticated or not user.is_active:
+        return False
+    return team.pk in _head_team_ids(user)
+
+
+@rules.predicate
+def is_a_head(user) -> bool:
+    """Heads some team: may curate the friction knowledge base."""
+    return user.is_authenticated and user.is_active and bool(_head_team_ids(user))
+
+
+@rules.predicate
+def is_in_some_team(user) -> bool:
+    return user.is_authenticated and user.is_active and bool(_member_team_ids(user))
+
+
+@rules.predicate
+def is_partner_of_team(user, team) -> bool:
+    """In a team that has a signed agreement with ``team``."""
+    if team is None or not user.is_authenticated or not user.is_active:
+        return False
+    return team.pk in _partner_team_ids(user)
+
+
+@rules.predicate
+def is_party_to_a_signed_agreement(user, team) -> bool:
+    """``team`` has a signed agreement with some other team."""
+    return team is not None and bool(signed_partner_ids({team.pk}))
+
+
+def _responsible_team(obj):
+    """The team that owes a submission's figures: the team itself for lead
+    logs, closed customers and friction reports, the objective's provider for
+    measurements. Accepts a submission, an objective or a team."""
+    if obj is None:
+        return None
+    if isinstance(obj, Objective):
+        return obj.agreement.provider
+    return getattr(obj, "responsible_team", obj)
+
+
+@rules.predicate
+def leads_responsible_team(user, obj) -> bool:
+    """A lead, manager or head of the team that owes the figures."""
+    return leads_team(user, _responsible_team(obj))
+
+
+@rules.predicate
+def heads_responsible_team(user, obj) -> bool:
+    return heads_team(user, _responsible_team(obj))
+
+
+@rules.predicate
+def can_view_submission(user, obj) -> bool:
+    """A lead log entry, closed customer or measurement: its team, the
+    teams with signed agreements with it, and executives."""
+    if obj is None or not user.is_authenticated or not user.is_active:
+        return False
+    if is_executive(user):
+        return True
+    if isinstance(obj, Objective) or hasattr(obj, "objective"):
+        agreement = (
+            obj.agreement if isinstance(obj, Objective) else obj.objective.agreement
+        )
+        return is_party_member(user, agreement)
+    team = _responsible_team(obj)
+    return is_team_member(user, team) or is_partner_of_team(user, team)
+
+
+@rules.predicate
+def consumes_customers_from(user, closed_customer) -> bool:
+    """Leads a team that consumes a "customers closed" objective from the
+    team that closed this customer: the team the customer is handed to."""
+    if closed_customer is None or not user.is_authenticated or not user.is_active:
+        return False
+    leading = _leading_team_ids(user)
+    if not leading:
+        return False
+    return Objective.objects.filter(
+        metric_source=Objective.Source.CUSTOMERS_CLOSED,
+        agreement__provider_id=closed_customer.team_id,
+        agreement__consumer_id__in=leading,
+        agreement__status__in=(Agreement.Status.ACTIVE, Agreement.Status.RETIRED),
+    ).exists()
+
+
+@rules.predicate
+def in_reporting_team(user, report) -> bool:
+    return report is not None and is_team_member(user, report.reporting_team)
+
+
+@rules.predicate
+def in_addressed_team(user, report) -> bool:
+    return report is not None and is_team_member(user, report.addressed_team)
+
+
+@rules.predicate
+def leads_reporting_team(user, report) -> bool:
+    return report is not None and leads_team(user, report.reporting_team)
+
+
+@rules.predicate
+def heads_addressed_team(user, report) -> bool:
+    return report is not None and heads_team(user, report.addressed_team)
+
+
 # Rules, not Django permissions: a superuser's has_perm() is always True, and
 # an administrator must not sign or edit agreements for teams they are not in.
 RULES = {
@@ -127,6 +274,23 @@ RULES = {
     "request_changes_agreement": leads_a_party & is_proposed,
     "revise_agreement": leads_a_party & is_active,
     "retire_agreement": leads_a_party & is_active,
+    # Submissions. The object is the team that owes the figures (lead logs,
+    # closed customers), the objective (measurements) or the submission.
+    "submit_figures": leads_responsible_team,
+    "view_submission": can_view_submission,
+    "view_team_submissions": is_executive | is_team_member | is_partner_of_team,
+    "correct_submission": heads_responsible_team | is_superuser,
+    "acknowledge_closed_customer": consumes_customers_from,
+    # Friction reports. The object is the reporting team for filing, the
+    # report otherwise.
+    "file_friction_report": leads_team & is_party_to_a_signed_agreement,
+    "view_friction_report": is_executive | in_reporting_team | in_addressed_team,
+    "change_friction_report": leads_reporting_team,
+    "change_friction_status": heads_addressed_team,
+    "comment_friction_report": heads_addressed_team,
+    "link_friction_report": heads_addressed_team,
+    "view_knowledge_base": is_executive | is_in_some_team,
+    "manage_pain_points": is_a_head,
 }
 for _name, _predicate in RULES.items():
     rules.add_rule(f"agreements.{_name}", _predicate)

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
-import datetime
-import decimal
+import datetime as dt
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from agreements.models import Membership, Team
+from agreements import periods
+from agreements.models import (
+    Agreement,
+    ClosedCustomer,
+    FrictionComment,
+    FrictionReport,
+    LeadLogEntry,
+    Measurement,
+    Membership,
+    Objective,
+    PainPoint,
+    Team,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -42,28 +55,102 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 class AgreementFactory(factory.django.DjangoModelFactory):
-    """A draft agreement; pass ``status`` and add signatures for other states."""
+    """An active agreement (both parties signed) unless told otherwise."""
 
     class Meta:
-        model = "agreements.Agreement"
+        model = Agreement
 
     provider = factory.SubFactory(TeamFactory)
     consumer = factory.SubFactory(TeamFactory)
     title = factory.Sequence(lambda n: f"Agreement {n}")
-    summary = "Who promises what to whom."
-    effective_from = factory.LazyFunction(lambda: datetime.date(2026, 1, 1))
-    compensation_clause = "The provider makes up any shortfall the next month."
+    effective_from = dt.date(2020, 1, 1)
+    compensation_clause = "The provider makes up the shortfall the next month."
+    status = Agreement.Status.ACTIVE
     created_by = factory.SubFactory(UserFactory)
+    activated_at = factory.LazyAttribute(
+        lambda a: timezone.now() if a.status == Agreement.Status.ACTIVE else None
+    )
 
 
 class ObjectiveFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "agreements.Objective"
+        model = Objective
 
     agreement = factory.SubFactory(AgreementFactory)
     name = factory.Sequence(lambda n: f"Objective {n}")
-    metric_source = "leads_delivered"
-    comparator = "at_least"
-    target = decimal.Decimal("100")
-    unit = "count"
-    weight = decimal.Decimal("1")
+    metric_source = Objective.Source.LEADS_DELIVERED
+    target = Decimal("100")
+    unit = Objective.Unit.COUNT
+
+
+class LeadLogEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadLogEntry
+
+    team = factory.SubFactory(TeamFactory, kind=Team.Kind.MARKETING)
+    date = factory.LazyFunction(periods.today)
+    month = factory.LazyAttribute(lambda e: periods.month_of(e.date))
+    leads_delivered = 10
+    qualified_leads = 5
+    source = "Newsletter"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class ClosedCustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClosedCustomer
+
+    team = factory.SubFactory(TeamFactory, kind=Team.Kind.SALES)
+    customer = factory.Faker("company")
+    closed_on = factory.LazyFunction(periods.today)
+    month = factory.LazyAttribute(lambda c: periods.month_of(c.closed_on))
+    deal_value = Decimal("12000.00")
+    handover_notes = "Wants a kick-off call in the first week."
+    created_by = factory.SubFactory(UserFactory)
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measurement
+
+    objective = factory.SubFactory(
+        ObjectiveFactory,
+        metric_source=Objective.Source.MANUAL,
+        unit=Objective.Unit.PERCENT,
+        target=Decimal("99"),
+    )
+    month = factory.LazyFunction(periods.current_month)
+    value = Decimal("99.5")
+    created_by = factory.SubFactory(UserFactory)
+
+
+class PainPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PainPoint
+
+    title = factory.Sequence(lambda n: f"Pain point {n}")
+    description = "Customers keep running into this."
+    category = PainPoint.Category.PRODUCT
+
+
+class FrictionReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FrictionReport
+
+    reporting_team = factory.SubFactory(TeamFactory, kind=Team.Kind.SALES)
+    addressed_team = factory.SubFactory(TeamFactory, kind=Team.Kind.CUSTOMER_SERVICE)
+    customer = factory.Faker("company")
+    category = FrictionReport.Category.PRODUCT
+    severity = FrictionReport.Severity.MEDIUM
+    description = "The export button times out for large accounts."
+    month = factory.LazyFunction(periods.current_month)
+    created_by = factory.SubFactory(UserFactory)
+
+
+class FrictionCommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FrictionComment
+
+    report = factory.SubFactory(FrictionReportFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "We are looking into it."

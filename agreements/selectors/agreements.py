@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import dateformat
 from django.utils.text import Truncator
 
-from .models import Agreement, Membership, Objective, Signature, Team
+from ..models import Agreement, Membership, Objective, Signature, Team
 
 # The agreement's terms as people know them; bookkeeping fields (edit_count,
 # timestamps) are explained by each history row's reason instead.

@@ -1,0 +1,187 @@
+"""Reporting periods: calendar months in the organisation's time zone.
+
+A month is identified by its first day, a ``date`` (``date(2026, 3, 1)`` is
+March 2026). It runs from midnight on its first day to midnight on the first
+day of the next month, both in ``settings.TIME_ZONE``; a moment ``t`` belongs
+to it when ``month_start(m) <= t < month_end(m)``. Figures for a month can be
+entered until its ``deadline``: the end of ``settings.SLA_GRACE_DAYS`` calendar
+days (local midnight to local midnight, so a daylight-saving change inside the
+grace period makes it an hour longer or shorter, never shifts it). After the
+deadline the month is *locked*.
+
+Pure functions: settings are read on each call, never at import, and every
+"now" can be passed in (tests freeze time instead).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+DEFAULT_GRACE_DAYS = 3
+_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+def org_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def grace_days() -> int:
+    return int(getattr(settings, "SLA_GRACE_DAYS", DEFAULT_GRACE_DAYS))
+
+
+def _now(now: datetime | None) -> datetime:
+    now = timezone.now() if now is None else now
+    if timezone.is_naive(now):
+        raise ValueError("periods need an aware datetime for 'now'")
+    return now
+
+
+def local_now(now: datetime | None = None) -> datetime:
+    """The current moment on the organisation's clock."""
+    return _now(now).astimezone(org_zone())
+
+
+def today(now: datetime | None = None) -> date:
+    """Today's date in the organisation's time zone."""
+    return local_now(now).date()
+
+
+def month_of(value: date | datetime) -> date:
+    """The month a date, or an aware moment, falls in.
+
+    An aware datetime is first converted to the organisation's time zone:
+    23:30 UTC on 31 March is already April in Berlin.
+    """
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            raise ValueError("month_of needs a date or an aware datetime")
+        value = value.astimezone(org_zone()).date()
+    return value.replace(day=1)
+
+
+def current_month(now: datetime | None = None) -> date:
+    return month_of(local_now(now))
+
+
+def add_months(month: date, count: int) -> date:
+    """The month ``count`` months after (or before, if negative) ``month``."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def next_month(month: date) -> date:
+    return add_months(month, 1)
+
+
+def previous_month(month: date) -> date:
+    return add_months(month, -1)
+
+
+def _local_midnight(day: date) -> datetime:
+    # zoneinfo resolves the wall-clock time to the right offset for that day,
+    # so midnight in summer and in winter get their own UTC offsets.
+    return datetime(day.year, day.month, day.day, tzinfo=org_zone())
+
+
+def month_start(month: date) -> datetime:
+    """Midnight at the start of the month's first day, in the organisation's zone."""
+    return _local_midnight(month_of(month))
+
+
+def month_end(month: date) -> datetime:
+    """The moment the month ends (exclusive): midnight starting the next month."""
+    return _local_midnight(next_month(month_of(month)))
+
+
+def deadline(month: date) -> datetime:
+    """The end of the grace period: after it the month is locked."""
+    return _local_midnight(next_month(month_of(month)) + timedelta(days=grace_days()))
+
+
+def is_future(month: date, now: datetime | None = None) -> bool:
+    """True for a month that has not begun yet."""
+    return month_of(month) > current_month(now)
+
+
+def has_ended(month: date, now: datetime | None = None) -> bool:
+    """True once the month is over (it may still be in its grace period)."""
+    return _now(now) >= month_end(month)
+
+
+def is_locked(month: date, now: datetime | None = None) -> bool:
+    """True once the grace period after the month is over."""
+    return _now(now) >= deadline(month)
+
+
+def is_open(month: date, now: datetime | None = None) -> bool:
+    """True while figures for the month can be entered and changed."""
+    return not is_future(month, now) and not is_locked(month, now)
+
+
+def in_grace(month: date, now: datetime | None = None) -> bool:
+    """True after the month's end and before its deadline."""
+    return has_ended(month, now) and not is_locked(month, now)
+
+
+def elapsed_fraction(month: date, now: datetime | None = None) -> float:
+    """How much of the month has passed, from 0.0 (not begun) to 1.0 (over).
+
+    Measured in real time, so a month with a daylight-saving change is an hour
+    longer or shorter than its days suggest.
+    """
+    # Subtracting two datetimes that share a tzinfo ignores their offsets (the
+    # result would be wall-clock time); in UTC the difference is real time.
+    now_utc = _now(now).astimezone(UTC)
+    start = month_start(month).astimezone(UTC)
+    end = month_end(month).astimezone(UTC)
+    if now_utc <= start:
+        return 0.0
+    if now_utc >= end:
+        return 1.0
+    return (now_utc - start) / (end - start)
+
+
+def parse_month(text: str) -> date:
+    """``"2026-03"`` → ``date(2026, 3, 1)``; anything else is a ValidationError."""
+    match = _MONTH_RE.match(text or "")
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1 <= month <= 12 and year >= 1:
+            return date(year, month, 1)
+    raise ValidationError(
+        "“%(value)s” is not a month: write it as YYYY-MM, for example 2026-03.",
+        code="invalid_month",
+        params={"value": text},
+    )
+
+
+def format_month(month: date) -> str:
+    """``date(2026, 3, 1)`` → ``"2026-03"``, the form ``parse_month`` reads."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def month_label(month: date) -> str:
+    """``date(2026, 3, 1)`` → ``"March 2026"``."""
+    return f"{month:%B %Y}"
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """Every month from ``first`` to ``last``, both included, oldest first.
+
+    Empty when ``last`` is before ``first``.
+    """
+    first, last = month_of(first), month_of(last)
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    return [add_months(first, n) for n in range(max(count, 0))]
+
+
+def recent_months(count: int, now: datetime | None = None) -> list[date]:
+    """The last ``count`` months up to and including the current one."""
+    last = current_month(now)
+    return months_between(add_months(last, 1 - count), last)

@@ -1,0 +1,164 @@
+"""The friction knowledge base: pain points with how often, for whom and by
+whom they are reported, and the friction report list. Fixed query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Lower
+
+from .. import periods
+from ..models import FrictionReport, PainPoint, Team
+from ..models.friction import split_tags, tag_q
+
+
+def _report_q(
+    prefix: str,
+    *,
+    tag: str = "",
+    severity: str = "",
+    status: str = "",
+    customer: str = "",
+) -> Q:
+    q = Q()
+    if tag:
+        q &= tag_q(tag, f"{prefix}tags")
+    if severity:
+        q &= Q(**{f"{prefix}severity": severity})
+    if status:
+        q &= Q(**{f"{prefix}status": status})
+    if customer:
+        q &= Q(**{f"{prefix}customer__icontains": customer.strip()})
+    return q
+
+
+@dataclass(frozen=True)
+class PainPointSummary:
+    """A pain point with how often, for how many customers and by how many
+    teams it was reported, and a count per month (oldest first)."""
+
+    pain_point: PainPoint
+    reports: int
+    customers: int
+    teams: int
+    last_reported: dt.datetime | None
+    trend: list[tuple[dt.date, int]]
+
+
+def pain_point_summaries(
+    *,
+    search: str = "",
+    category: str = "",
+    tag: str = "",
+    severity: str = "",
+    status: str = "",
+    customer: str = "",
+    months: int = 6,
+    now: dt.datetime | None = None,
+) -> list[PainPointSummary]:
+    """The knowledge base: current (unmerged) pain points, most reported
+    first. ``tag``, ``severity``, ``status`` and ``customer`` filter the
+    reports counted, and keep only pain points with at least one such report.
+
+    Two queries however many pain points and reports there are.
+    """
+    filters = {"tag": tag, "severity": severity, "status": status, "customer": customer}
+    base = PainPoint.objects.current()
+    if category:
+        base = base.filter(category=category)
+    if search.strip():
+        base = base.search(search)
+    filtering_reports = any(filters.values())
+    if filtering_reports:
+        base = base.filter(
+            pk__in=FrictionReport.objects.filter(_report_q("", **filters)).values(
+                "pain_point"
+            )
+        )
+    counted = _report_q("reports__", **filters) if filtering_reports else None
+    listed = base.annotate(
+        report_count=Count("reports", filter=counted, distinct=True),
+        customer_count=Count(Lower("reports__customer"), filter=counted, distinct=True),
+        team_count=Count("reports__reporting_team", filter=counted, distinct=True),
+        last_reported=Max("reports__created_at", filter=counted),
+    ).order_by("-report_count", Lower("title"), "pk")
+
+    window = periods.recent_months(months, now)
+    per_month: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    trend_rows = (
+        FrictionReport.objects.filter(
+            pain_point__in=base.values("pk"),
+            month__gte=window[0],
+            month__lte=window[-1],
+        )
+        .filter(_report_q("", **filters))
+        .values("pain_point", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in trend_rows:
+        per_month[row["pain_point"]][row["month"]] = row["n"]
+
+    return [
+        PainPointSummary(
+            pain_point=p,
+            reports=p.report_count,
+            customers=p.customer_count,
+            teams=p.team_count,
+            last_reported=p.last_reported,
+            trend=[(m, per_month[p.pk].get(m, 0)) for m in window],
+        )
+        for p in listed
+    ]
+
+
+def friction_report_list(
+    *,
+    user,
+    search: str = "",
+    category: str = "",
+    tag: str = "",
+    severity: str = "",
+    status: str = "",
+    customer: str = "",
+    reporting_team: Team | None = None,
+    addressed_team: Team | None = None,
+    pain_point: PainPoint | None = None,
+    month: dt.date | None = None,
+) -> QuerySet[FrictionReport]:
+    """Reports the user may read, filtered, newest first, ready to list."""
+    reports = FrictionReport.objects.visible_to(user).filter(
+        _report_q("", tag=tag, severity=severity, status=status, customer=customer)
+    )
+    if category:
+        reports = reports.filter(category=category)
+    if reporting_team is not None:
+        reports = reports.filter(reporting_team=reporting_team)
+    if addressed_team is not None:
+        reports = reports.filter(addressed_team=addressed_team)
+    if pain_point is not None:
+        reports = reports.filter(pain_point=pain_point)
+    if month is not None:
+        reports = reports.filter(month=periods.month_of(month))
+    if search.strip():
+        reports = reports.search(search)
+    return reports.select_related(
+        "reporting_team", "addressed_team", "addressed_to", "pain_point", "created_by"
+    )
+
+
+def friction_tag_counts(
+    reports: QuerySet[FrictionReport] | None = None,
+) -> list[tuple[str, int]]:
+    """``[("billing", 12), ("onboarding", 5), ...]``, most used first, over
+    ``reports`` (a queryset: one query) or every report."""
+    if reports is None:
+        reports = FrictionReport.objects.all()
+    counts: dict[str, int] = defaultdict(int)
+    for tags in reports.exclude(tags="").values_list("tags", flat=True):
+        for tag in split_tags(tags):
+            counts[tag] += 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
