@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class WorkerHeartbeat(models.Model):
@@ -15,3 +17,121 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Scorecard(models.Model):
+    """The finalised result of one agreement version for one month.
+
+    Written when the month locks; recomputed (keeping the earlier values in
+    history) when a correction arrives later.
+    """
+
+    class Status(models.TextChoices):
+        MET = "met", "Met"
+        AT_RISK = "at_risk", "At risk"
+        MISSED = "missed", "Missed"
+        NO_DATA = "no_data", "No data"
+
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.PROTECT, related_name="scorecards"
+    )
+    month = models.DateField(help_text="First day of the month.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    score = models.DecimalField(max_digits=6, decimal_places=1, null=True)
+    reported_on_time = models.BooleanField()
+    finalised_at = models.DateTimeField()
+    recomputed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-month", "agreement"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "month"], name="one_scorecard_per_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="scorecard_month_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.title} {self.month:%Y-%m}"
+
+
+class ScorecardLine(models.Model):
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.CASCADE, related_name="lines"
+    )
+    objective = models.ForeignKey(
+        "agreements.Objective", on_delete=models.PROTECT, related_name="+"
+    )
+    target = models.DecimalField(max_digits=12, decimal_places=2)
+    actual = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    attainment = models.DecimalField(max_digits=8, decimal_places=1, null=True)
+    status = models.CharField(max_length=10, choices=Scorecard.Status.choices)
+    reported_on_time = models.BooleanField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scorecard", "objective__position", "objective_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "objective"], name="one_line_per_objective"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective.name}: {self.actual} / {self.target}"
+
+
+class Breach(models.Model):
+    """A missed objective on a finalised scorecard, and the remedy it owes."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    line = models.OneToOneField(
+        ScorecardLine, on_delete=models.PROTECT, related_name="breach"
+    )
+    agreement = models.ForeignKey(
+        "agreements.Agreement", on_delete=models.PROTECT, related_name="breaches"
+    )
+    month = models.DateField()
+    remedy = models.TextField(help_text="What the provider owes, from the agreement.")
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-month", "agreement"]
+        verbose_name_plural = "breaches"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["open", "acknowledged", "resolved"]),
+                name="breach_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Breach of {self.line.objective.name}, {self.month:%Y-%m}"

@@ -1,11 +1,22 @@
+"""Writes of the reports app: finalised scorecards, breaches, heartbeats."""
+
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .models import WorkerHeartbeat
+from agreements import periods
+from agreements.rules import leads_team
+
+from .models import Breach, Scorecard, ScorecardLine, WorkerHeartbeat
+from .scoring import quantize
+from .selectors import ScorecardResult, scorecards_for_months
 
 HEARTBEAT_KEEP = timedelta(days=7)
 
@@ -18,3 +29,238 @@ def heartbeat_record(*, hostname: str) -> WorkerHeartbeat:
     beat.full_clean()
     beat.save()
     return beat
+
+
+@dataclass
+class FinaliseReport:
+    month: datetime.date
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    breaches_opened: int = 0
+    breaches_cleared: int = 0
+
+
+CARD_FIELDS = ["status", "score", "reported_on_time"]
+LINE_FIELDS = ["target", "actual", "attainment", "status", "reported_on_time"]
+
+
+def _remedy_for(agreement) -> str:
+    remedy = agreement.remedy_text
+    clause = agreement.compensation_clause.strip()
+    return f"{remedy}. {clause}" if remedy else clause
+
+
+def _card_values(card: ScorecardResult) -> dict:
+    return {
+        "status": card.status,
+        "score": quantize(card.score),
+        "reported_on_time": card.reported_on_time,
+    }
+
+
+def _line_values(line) -> dict:
+    return {
+        "target": quantize(line.terms.target, "0.01"),
+        "actual": quantize(line.outcome.actual, "0.01"),
+        "attainment": quantize(line.outcome.attainment),
+        "status": line.outcome.status,
+        "reported_on_time": line.reported_on_time,
+    }
+
+
+def _differs(instance, values: dict) -> bool:
+    return any(getattr(instance, k) != v for k, v in values.items())
+
+
+@transaction.atomic
+def scorecards_finalise(
+    *, month: datetime.date, now=None, reason: str = ""
+) -> FinaliseReport:
+    """Store the month's scorecards and open a breach for each missed objective.
+
+    Idempotent: a second run with the same figures writes nothing. After a
+    correction it updates what changed, keeping the earlier values in history,
+    and clears breaches the correction made good. A fixed number of queries,
+    whatever the size of the organisation.
+    """
+    now = now or timezone.now()
+    month = periods.month_of(month)
+    if not periods.is_locked(month, now=now):
+        raise ValidationError(
+            f"{periods.month_label(month)} is not locked yet: it locks at "
+            f"{timezone.localtime(periods.deadline(month)):%d %b %Y %H:%M}.",
+            code="not_locked",
+        )
+    report = FinaliseReport(month=month)
+    why = reason or "recomputed after a correction"
+    cards = scorecards_for_months([month], now=now)[month]
+
+    # 1. One scorecard per agreement in force.
+    stored = {sc.agreement_id: sc for sc in Scorecard.objects.filter(month=month)}
+    new_cards, changed_cards = [], []
+    for card in cards:
+        values = _card_values(card)
+        scorecard = stored.get(card.agreement.pk)
+        if scorecard is None:
+            new_cards.append(
+                Scorecard(
+                    agreement=card.agreement, month=month, finalised_at=now, **values
+                )
+            )
+        elif _differs(scorecard, values):
+            for k, v in values.items():
+                setattr(scorecard, k, v)
+            scorecard.recomputed_at = now
+            changed_cards.append(scorecard)
+    if new_cards:
+        bulk_create_with_history(
+            new_cards, Scorecard, default_change_reason=reason or "finalised"
+        )
+    if changed_cards:
+        bulk_update_with_history(
+            changed_cards,
+            Scorecard,
+            [*CARD_FIELDS, "recomputed_at"],
+            default_change_reason=why,
+        )
+    card_ids = dict(
+        Scorecard.objects.filter(month=month).values_list("agreement_id", "pk")
+    )
+
+    # 2. One line per objective.
+    lines = {
+        (line.scorecard_id, line.objective_id): line
+        for line in ScorecardLine.objects.filter(scorecard__month=month)
+    }
+    new_lines, changed_lines = [], []
+    touched_cards: set[int] = {sc.pk for sc in changed_cards}
+    for card in cards:
+        scorecard_id = card_ids[card.agreement.pk]
+        for result in card.lines:
+            values = _line_values(result)
+            line = lines.get((scorecard_id, result.objective.pk))
+            if line is None:
+                new_lines.append(
+                    ScorecardLine(
+                        scorecard_id=scorecard_id,
+                        objective_id=result.objective.pk,
+                        **values,
+                    )
+                )
+            elif _differs(line, values):
+                for k, v in values.items():
+                    setattr(line, k, v)
+                changed_lines.append(line)
+                touched_cards.add(scorecard_id)
+    if new_lines:
+        bulk_create_with_history(
+            new_lines, ScorecardLine, default_change_reason=reason or "finalised"
+        )
+    if changed_lines:
+        bulk_update_with_history(
+            changed_lines, ScorecardLine, LINE_FIELDS, default_change_reason=why
+        )
+
+    # 3. A breach for each missed line; a correction that makes good clears it.
+    agreements = {card.agreement.pk: card.agreement for card in cards}
+    new_breaches, cleared = [], []
+    for line in ScorecardLine.objects.filter(scorecard__month=month).select_related(
+        "scorecard", "breach"
+    ):
+        breach = getattr(line, "breach", None)
+        missed = line.status == Scorecard.Status.MISSED
+        if missed and breach is None:
+            agreement = agreements.get(line.scorecard.agreement_id)
+            if agreement is None:
+                continue  # no longer in force for this month: nothing owed
+            new_breaches.append(
+                Breach(
+                    line=line,
+                    agreement=agreement,
+                    month=month,
+                    remedy=_remedy_for(agreement),
+                )
+            )
+        elif (
+            not missed
+            and breach is not None
+            and breach.status != Breach.Status.RESOLVED
+        ):
+            breach.status = Breach.Status.RESOLVED
+            breach.resolved_at = now
+            breach.note = (breach.note + "\n" if breach.note else "") + (
+                "Cleared: a correction brought the objective back on target."
+            )
+            cleared.append(breach)
+    if new_breaches:
+        bulk_create_with_history(new_breaches, Breach, default_change_reason="opened")
+    if cleared:
+        bulk_update_with_history(
+            cleared,
+            Breach,
+            ["status", "resolved_at", "note"],
+            default_change_reason="cleared by a correction",
+        )
+
+    report.created = len(new_cards)
+    report.updated = len(touched_cards)
+    report.unchanged = len(cards) - report.created - report.updated
+    report.breaches_opened = len(new_breaches)
+    report.breaches_cleared = len(cleared)
+    return report
+
+
+def _breach_guard(breach: Breach, user) -> Breach:
+    current = (
+        Breach.objects.select_for_update()
+        .select_related("agreement__provider", "agreement__consumer")
+        .get(pk=breach.pk)
+    )
+    agreement = current.agreement
+    if not (
+        leads_team(user, agreement.provider) or leads_team(user, agreement.consumer)
+    ):
+        raise PermissionDenied(
+            "Only a lead, manager or head of a party team can act on this breach."
+        )
+    return current
+
+
+@transaction.atomic
+def breach_acknowledge(*, breach: Breach, user, note: str = "") -> Breach:
+    current = _breach_guard(breach, user)
+    if current.status != Breach.Status.OPEN:
+        raise ValidationError(
+            f"This breach is already {current.get_status_display().lower()}."
+        )
+    current.status = Breach.Status.ACKNOWLEDGED
+    current.acknowledged_by = user
+    current.acknowledged_at = timezone.now()
+    note = note.strip()
+    if note:
+        current.note = (current.note + "\n" if current.note else "") + note
+    current._history_user = user
+    current._change_reason = "acknowledged"
+    current.full_clean()
+    current.save()
+    return current
+
+
+@transaction.atomic
+def breach_resolve(*, breach: Breach, user, note: str) -> Breach:
+    current = _breach_guard(breach, user)
+    if current.status == Breach.Status.RESOLVED:
+        raise ValidationError("This breach is already resolved.")
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": "Say how the remedy was delivered."})
+    current.status = Breach.Status.RESOLVED
+    current.resolved_by = user
+    current.resolved_at = timezone.now()
+    current.note = (current.note + "\n" if current.note else "") + note
+    current._history_user = user
+    current._change_reason = "resolved"
+    current.full_clean()
+    current.save()
+    return current

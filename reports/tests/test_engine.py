@@ -1,0 +1,289 @@
+"""The scorecard engine on hand-computed cases, through the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from agreements.models import Agreement, Objective
+from agreements.services import lead_log_entry_correct
+from agreements.tests.factories import AgreementFactory, ObjectiveFactory
+from reports.models import Breach, Scorecard, ScorecardLine
+from reports.selectors import scorecard_for, scorecards_for_months
+from reports.services import scorecards_finalise
+
+from .conftest import (
+    AFTER_JANUARY_LOCKED,
+    JANUARY,
+    UTC,
+    build_org,
+    leads_agreement,
+    log_leads,
+    measure,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead_delivery(marketing, sales):
+    return leads_agreement(marketing, sales)
+
+
+def lines_of(card) -> dict[str, tuple]:
+    return {
+        line.objective.name: (line.outcome.actual, line.outcome.attainment, line.status)
+        for line in card.lines
+    }
+
+
+def test_met_and_missed_with_weights(lead_delivery, marketing, clock):
+    log_leads(marketing, dt.date(2026, 1, 6), 120, 50)
+    log_leads(marketing, dt.date(2026, 1, 20), 100, 40)
+    with clock(AFTER_JANUARY_LOCKED):
+        card = scorecard_for(lead_delivery, JANUARY)
+    # 220 of 200 leads: met; 90 of 120 qualified: 75 %, missed.
+    assert lines_of(card) == {
+        "Leads delivered": (Decimal(220), Decimal(110), "met"),
+        "Qualified leads": (Decimal(90), Decimal(75), "missed"),
+    }
+    assert card.status == "missed"
+    # (1 × 100 [capped] + 2 × 75) / 3
+    assert round(card.score, 2) == Decimal("83.33")
+    assert card.reported_on_time
+    assert not card.live
+
+
+def test_at_most_objective_from_a_measurement(sales, marketing, clock):
+    agreement = AgreementFactory(provider=sales, consumer=marketing, title="Follow-up")
+    hours = ObjectiveFactory(
+        agreement=agreement,
+        name="Median hours to first contact",
+        metric_source=Objective.Source.MANUAL,
+        comparator=Objective.Comparator.AT_MOST,
+        unit=Objective.Unit.HOURS,
+        target=Decimal(3),
+    )
+    measure(hours, JANUARY, "4")
+    with clock(AFTER_JANUARY_LOCKED):
+        card = scorecard_for(agreement, JANUARY)
+    assert lines_of(card) == {
+        "Median hours to first contact": (Decimal(4), Decimal(75), "missed")
+    }
+
+
+def test_a_missing_measurement_is_no_data_and_late(sales, marketing, clock):
+    agreement = AgreementFactory(provider=sales, consumer=marketing)
+    ObjectiveFactory(
+        agreement=agreement,
+        metric_source=Objective.Source.MANUAL,
+        unit=Objective.Unit.PERCENT,
+        target=Decimal(99),
+    )
+    with clock(AFTER_JANUARY_LOCKED):
+        card = scorecard_for(agreement, JANUARY)
+    assert card.status == "no_data"
+    assert card.score is None
+    assert not card.reported_on_time
+
+
+def test_figures_entered_after_the_deadline_are_not_on_time(
+    lead_delivery, marketing, clock
+):
+    log_leads(marketing, dt.date(2026, 1, 6), 250, 150)
+    log_leads(
+        marketing,
+        dt.date(2026, 1, 31),
+        10,
+        5,
+        at=dt.datetime(2026, 2, 5, 9, tzinfo=UTC),  # after the 4 February deadline
+    )
+    with clock(AFTER_JANUARY_LOCKED):
+        card = scorecard_for(lead_delivery, JANUARY)
+    # On time means the month's figures were in before the deadline: the first
+    # entry was, so the objective counts as reported on time.
+    assert card.reported_on_time
+    measure_late = scorecards_for_months([JANUARY], now=AFTER_JANUARY_LOCKED)
+    assert measure_late[JANUARY][0].status == "met"
+
+
+def test_months_before_an_agreement_starts_have_no_scorecard(marketing, sales, clock):
+    agreement = leads_agreement(marketing, sales, effective_from=dt.date(2026, 3, 1))
+    with clock(AFTER_JANUARY_LOCKED):
+        assert scorecard_for(agreement, JANUARY) is None
+        assert scorecards_for_months([JANUARY])[JANUARY] == []
+
+
+def test_a_version_switch_mid_year_counts_each_version_in_its_months(
+    marketing, sales, clock
+):
+    v1 = leads_agreement(
+        marketing,
+        sales,
+        leads=180,
+        qualified=100,
+        effective_from=dt.date(2025, 1, 1),
+        status=Agreement.Status.RETIRED,
+        retired_at=dt.datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    v2 = leads_agreement(
+        marketing,
+        sales,
+        leads=200,
+        qualified=120,
+        effective_from=dt.date(2025, 6, 1),
+        lineage=v1.lineage,
+        version=2,
+        supersedes=v1,
+    )
+    may, july = dt.date(2025, 5, 1), dt.date(2025, 7, 1)
+    for month in (may, july):
+        log_leads(marketing, month.replace(day=10), 190, 110)
+    with clock(dt.datetime(2025, 9, 1, tzinfo=UTC)):
+        cards = scorecards_for_months([may, july])
+    assert [c.agreement for c in cards[may]] == [v1]
+    assert [c.agreement for c in cards[july]] == [v2]
+    assert cards[may][0].status == "met"  # 190 ≥ 180, 110 ≥ 100
+    assert cards[july][0].status == "missed"  # 190 < 200
+
+
+def test_live_month_shows_the_pace(lead_delivery, marketing, clock):
+    log_leads(marketing, dt.date(2026, 1, 5), 60, 40)
+    # Half of January (31 days) gone at 16 January 00:00 + 12 h.
+    with clock(dt.datetime(2026, 1, 16, 12, tzinfo=UTC)):
+        card = scorecard_for(lead_delivery, JANUARY)
+    leads = card.lines[0].outcome
+    assert card.live
+    assert leads.expected_so_far == Decimal(100)
+    assert leads.projected == Decimal(120)
+    assert leads.status == "at_risk"
+
+
+def test_finalising_stores_scorecards_and_opens_breaches(
+    lead_delivery, marketing, clock
+):
+    log_leads(marketing, dt.date(2026, 1, 6), 220, 90)
+    with clock(AFTER_JANUARY_LOCKED):
+        report = scorecards_finalise(month=JANUARY)
+    assert (report.created, report.breaches_opened) == (1, 1)
+    scorecard = Scorecard.objects.get()
+    assert (scorecard.status, scorecard.score) == ("missed", Decimal("83.3"))
+    breach = Breach.objects.get()
+    assert breach.line.objective.name == "Qualified leads"
+    assert breach.status == Breach.Status.OPEN
+    assert (
+        "Make up" in breach.remedy or lead_delivery.compensation_clause in breach.remedy
+    )
+
+
+def test_finalising_twice_changes_nothing(lead_delivery, marketing, clock):
+    log_leads(marketing, dt.date(2026, 1, 6), 220, 90)
+    with clock(AFTER_JANUARY_LOCKED):
+        scorecards_finalise(month=JANUARY)
+        counts = (
+            Scorecard.history.count(),
+            ScorecardLine.history.count(),
+            Breach.history.count(),
+        )
+        report = scorecards_finalise(month=JANUARY)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+    assert report.breaches_opened == 0
+    assert (
+        Scorecard.history.count(),
+        ScorecardLine.history.count(),
+        Breach.history.count(),
+    ) == counts
+
+
+def test_an_open_month_cannot_be_finalised(lead_delivery, clock):
+    with clock(dt.datetime(2026, 2, 2, tzinfo=UTC)), pytest.raises(Exception) as exc:
+        scorecards_finalise(month=JANUARY)
+    assert "not locked yet" in str(exc.value)
+    assert not Scorecard.objects.exists()
+
+
+def test_a_late_correction_recomputes_and_keeps_history(
+    lead_delivery, marketing, marketing_lead, clock
+):
+    from agreements.models import Membership
+
+    Membership.objects.filter(user=marketing_lead).update(role="head")
+    entry = log_leads(marketing, dt.date(2026, 1, 6), 220, 90)
+    with clock(AFTER_JANUARY_LOCKED):
+        scorecards_finalise(month=JANUARY)
+        lead_log_entry_correct(
+            user=marketing_lead,
+            reason="CRM export missed the webinar leads",
+            entry=entry,
+            qualified_leads=130,
+        )
+        report = scorecards_finalise(month=JANUARY, reason="correction")
+    assert (report.updated, report.breaches_cleared) == (1, 1)
+    line = ScorecardLine.objects.get(objective__name="Qualified leads")
+    assert (line.actual, line.status) == (Decimal(130), "met")
+    assert [h.actual for h in line.history.all()] == [Decimal(130), Decimal(90)]
+    scorecard = Scorecard.objects.get()
+    assert scorecard.status == "met"
+    assert [h.status for h in scorecard.history.all()] == ["met", "missed"]
+    assert Breach.objects.get().status == Breach.Status.RESOLVED
+
+
+def round_trips(captured) -> int:
+    """Queries, counting consecutive batches of one INSERT as one: SQLite caps a
+    statement at 999 parameters, so Django splits large bulk inserts there.
+    On PostgreSQL each bulk insert is one statement and this is the raw count."""
+    count, previous = 0, None
+    for query in captured:
+        sql = query["sql"]
+        key = sql.split("(", 1)[0] if sql.startswith("INSERT") else None
+        if key is None or key != previous:
+            count += 1
+        previous = key
+    return count
+
+
+def finalise_queries(size: int, clock) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agreements = build_org(size)
+    with clock(AFTER_JANUARY_LOCKED), CaptureQueriesContext(connection) as ctx:
+        report = scorecards_finalise(month=JANUARY)
+    assert report.created == size
+    assert ScorecardLine.objects.filter(
+        scorecard__agreement__in=agreements
+    ).count() == (3 * size)
+    return round_trips(ctx.captured_queries), len(ctx.captured_queries)
+
+
+def test_finalising_runs_a_fixed_number_of_queries(clock):
+    from django.db import connection
+
+    small, small_raw = finalise_queries(3, clock)
+    assert small == FINALISE_QUERIES
+    # A second, ten times larger organisation in the same database.
+    large, large_raw = finalise_queries(30, clock)
+    # January is finalised for the 3 earlier agreements already: the second run
+    # creates the 30 new ones and leaves those 3 alone, in as many queries.
+    assert large == FINALISE_QUERIES
+    if connection.vendor == "postgresql":
+        assert small_raw == large_raw == FINALISE_QUERIES
+
+
+def test_recomputing_runs_a_fixed_number_of_queries(clock, django_assert_num_queries):
+    for size in (3, 30):
+        build_org(size)
+        with clock(AFTER_JANUARY_LOCKED):
+            scorecards_finalise(month=JANUARY)
+            with django_assert_num_queries(RECOMPUTE_QUERIES):
+                scorecards_finalise(month=JANUARY)
+
+
+# A savepoint, six reads (versions, objectives, leads, customers, friction
+# reports, measurements), then for scorecards, lines and breaches: read,
+# insert, insert history; plus one read of the new ids. The same at any size.
+FINALISE_QUERIES = 18
+# Unchanged figures: the savepoint and the reads alone, nothing written.
+RECOMPUTE_QUERIES = 12
