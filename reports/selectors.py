@@ -8,6 +8,7 @@ database, then plain arithmetic from ``reports.scoring``.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -86,14 +87,20 @@ def versions_in_force(
         )
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first))
         .select_related("provider", "consumer")
-        .prefetch_related(
-            Prefetch(
-                "objectives", queryset=Objective.objects.order_by("position", "pk")
-            )
-        )
         .order_by("lineage", "-version")
     )
     versions = list(qs)
+    # Objectives in one query, attached by hand: prefetch_related clones a
+    # queryset per agreement, which costs more than the query at 1,000 rows.
+    by_agreement: dict[int, list[Objective]] = defaultdict(list)
+    for objective in Objective.objects.filter(
+        agreement__in=qs.order_by().values("pk")
+    ).order_by("position", "pk"):
+        by_agreement[objective.agreement_id].append(objective)
+    for version in versions:
+        version.objective_list = by_agreement[version.pk]
+        for objective in version.objective_list:
+            objective.agreement = version  # no query when a page follows it
     result: dict[datetime.date, list[Agreement]] = {}
     for month in months:
         chosen: dict = {}
@@ -217,7 +224,7 @@ def scorecards_for_months(
     now = now or timezone.now()
     versions = versions_in_force(months, agreements)
     pairs = {
-        month: [(a, o) for a in agreements_ for o in a.objectives.all()]
+        month: [(a, o) for a in agreements_ for o in a.objective_list]
         for month, agreements_ in versions.items()
     }
     figures = collect_actuals(pairs)
@@ -229,7 +236,7 @@ def scorecards_for_months(
         cards = []
         for agreement in agreements_:
             card = ScorecardResult(agreement=agreement, month=month, live=live)
-            for objective in agreement.objectives.all():
+            for objective in agreement.objective_list:
                 figure = figures[(month, objective.pk)]
                 terms = terms_of(objective)
                 outcome = evaluate(terms, figure.value, elapsed=elapsed)
