@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Min, Prefetch, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from agreements import periods
