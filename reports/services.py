@@ -9,11 +9,12 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from agreements import periods
 from agreements.rules import leads_team
 
+from .history import history_snapshot
 from .models import Breach, Scorecard, ScorecardLine, WorkerHeartbeat
 from .scoring import quantize
 from .selectors import ScorecardResult, scorecards_for_months
@@ -114,8 +115,12 @@ def scorecards_finalise(
             scorecard.recomputed_at = now
             changed_cards.append(scorecard)
     if new_cards:
-        bulk_create_with_history(
-            new_cards, Scorecard, default_change_reason=reason or "finalised"
+        Scorecard.objects.bulk_create(new_cards)
+        history_snapshot(
+            Scorecard,
+            Scorecard.objects.filter(month=month),
+            reason=reason or "finalised",
+            when=now,
         )
     if changed_cards:
         bulk_update_with_history(
@@ -154,8 +159,12 @@ def scorecards_finalise(
                 changed_lines.append(line)
                 touched_cards.add(scorecard_id)
     if new_lines:
-        bulk_create_with_history(
-            new_lines, ScorecardLine, default_change_reason=reason or "finalised"
+        ScorecardLine.objects.bulk_create(new_lines)
+        history_snapshot(
+            ScorecardLine,
+            ScorecardLine.objects.filter(scorecard__month=month),
+            reason=reason or "finalised",
+            when=now,
         )
     if changed_lines:
         bulk_update_with_history(
@@ -194,7 +203,10 @@ def scorecards_finalise(
             )
             cleared.append(breach)
     if new_breaches:
-        bulk_create_with_history(new_breaches, Breach, default_change_reason="opened")
+        Breach.objects.bulk_create(new_breaches)
+        history_snapshot(
+            Breach, Breach.objects.filter(month=month), reason="opened", when=now
+        )
     if cleared:
         bulk_update_with_history(
             cleared,

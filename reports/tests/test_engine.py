@@ -287,3 +287,27 @@ def test_recomputing_runs_a_fixed_number_of_queries(clock, django_assert_num_que
 FINALISE_QUERIES = 18
 # Unchanged figures: the savepoint and the reads alone, nothing written.
 RECOMPUTE_QUERIES = 12
+
+
+def test_finalising_writes_one_history_row_per_new_row_with_its_values(clock):
+    build_org(4)
+    with clock(AFTER_JANUARY_LOCKED):
+        scorecards_finalise(month=JANUARY)
+    for line in ScorecardLine.objects.all():
+        record = line.history.get()
+        assert record.history_type == "+"
+        assert record.history_change_reason == "finalised"
+        assert record.history_date == AFTER_JANUARY_LOCKED
+        assert (
+            record.actual,
+            record.attainment,
+            record.status,
+            record.objective_id,
+        ) == (
+            line.actual,
+            line.attainment,
+            line.status,
+            line.objective_id,
+        )
+    assert Scorecard.history.count() == Scorecard.objects.count() == 4
+    assert Breach.history.count() == Breach.objects.count() > 0
