@@ -233,7 +233,11 @@ PAGES = {
         lambda o: url("customers_detail", o["customer"].pk),
         False,
     ),
-    "customers_edit": ("sales", lambda o: url("customers_edit", o["customer"].pk), True),
+    "customers_edit": (
+        "sales",
+        lambda o: url("customers_edit", o["customer"].pk),
+        True,
+    ),
     "measurements_list": (
         "customer-service",
         lambda o: url("measurements_list", "customer-service"),
@@ -360,7 +364,11 @@ def test_correction_matrix(client, request, persona, locked_entry):
     before = written()
     response = client.post(
         url("leads_correct", locked_entry.pk),
-        {"action": "change", "change-reason": "Typo", **prefixed(lead_data(), "change")},
+        {
+            "action": "change",
+            "change-reason": "Typo",
+            **prefixed(lead_data(), "change"),
+        },
     )
     assert response.status_code == (403 if persona in READS["marketing"] else 404)
     assert written() == before
@@ -415,7 +423,7 @@ def test_a_lead_logs_leads_and_sees_them_listed(client, marketing_lead, marketin
     page = body(client.get(response.url))
     assert "Saved: 40 leads (12 qualified) on 14 Mar 2026." in page
     assert "Spring webinar" in page
-    assert "<span class=\"text-body fw-semibold\">40</span> leads delivered" in page
+    assert '<span class="text-body fw-semibold">40</span> leads delivered' in page
 
 
 def test_posting_the_same_form_twice_logs_once(client, marketing_lead):
@@ -511,9 +519,7 @@ def test_an_entry_is_deleted_after_confirming(client, marketing_lead, entry):
     assert LeadLogEntry.history.filter(history_type="-").exists()
 
 
-def test_a_locked_entry_is_not_edited_or_deleted(
-    client, marketing_lead, locked_entry
-):
+def test_a_locked_entry_is_not_edited_or_deleted(client, marketing_lead, locked_entry):
     client.force_login(marketing_lead)
     before = written()
     for action in ("leads_edit", "leads_delete"):
@@ -595,7 +601,9 @@ def test_bad_closed_customer_input_writes_nothing(
 ):
     client.force_login(sales_lead)
     before = written()
-    response = client.post(url("customers_new", "sales"), customer_data(**{field: value}))
+    response = client.post(
+        url("customers_new", "sales"), customer_data(**{field: value})
+    )
     assert response.status_code == 200
     assert message in body(response)
     assert written() == before
@@ -712,9 +720,7 @@ def test_bad_measurements_write_nothing(
     assert written() == before
 
 
-def test_another_teams_objective_cannot_be_measured_here(
-    client, service_head, chain
-):
+def test_another_teams_objective_cannot_be_measured_here(client, service_head, chain):
     client.force_login(service_head)
     before = written()
     response = client.post(
@@ -761,9 +767,7 @@ def test_the_measurements_page_shows_what_is_still_to_measure(
     page = client.get(url("measurements_list", "customer-service"))
     owed = {p.objective.name: p.actual for p in page.context["owed"]}
     assert owed == {"Uptime": Decimal("99.5"), "Response time": None}
-    assert (
-        f"?objective={chain.response_hours.pk}&amp;month=2026-03" in body(page)
-    )
+    assert f"?objective={chain.response_hours.pk}&amp;month=2026-03" in body(page)
 
 
 # --- Corrections after the lock ------------------------------------------------
