@@ -78,6 +78,8 @@ class MyMonth:
     late_deadline: dt.datetime | None
     late_last_day: dt.date | None
     late: list[DueLine]
+    last_month: dt.date
+    last_month_lines: list[DueLine]  # how last month ended (or stands, in grace)
     friction_to_acknowledge: Waiting | None  # None: the person heads no team
     handovers_to_acknowledge: Waiting | None  # None: receives no customers
 
@@ -137,19 +139,15 @@ def my_month(
 
     due: list[DueLine] = []
     late: list[DueLine] = []
+    last: list[DueLine] = []
     late_month = None
+    previous = periods.previous_month(month)
     if teams:
         due = _lines(month_progress(month=month, teams=teams), user, elapsed=elapsed)
-        previous = periods.previous_month(month)
+        last = _lines(month_progress(month=previous, teams=teams), user, elapsed=None)
         if periods.in_grace(previous, now):
             late_month = previous
-            late = [
-                line
-                for line in _lines(
-                    month_progress(month=previous, teams=teams), user, elapsed=None
-                )
-                if line.is_missing
-            ]
+            late = [line for line in last if line.is_missing]
 
     heads = [pk for pk, role in memberships if role == Membership.Role.HEAD]
     friction = None
@@ -202,6 +200,8 @@ def my_month(
         late_deadline=periods.deadline(late_month) if late_month else None,
         late_last_day=_last_day(late_month) if late_month else None,
         late=late,
+        last_month=previous,
+        last_month_lines=last,
         friction_to_acknowledge=friction,
         handovers_to_acknowledge=handovers,
     )

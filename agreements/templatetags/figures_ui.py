@@ -103,15 +103,14 @@ PROGRESS = {
     "missed": ("Behind", "text-bg-danger"),
     "no_data": ("Not logged yet", "text-bg-light border"),
 }
+FINAL = {"met": "Met", "missed": "Missed", "no_data": "No data"}
 
 
 @register.simple_tag
 def progress_badge(status: str, final: bool = False) -> SafeString:
     label, classes = PROGRESS.get(status, PROGRESS["no_data"])
-    if final and status == "met":
-        label = "Met"
-    elif final and status == "missed":
-        label = "Missed"
+    if final:
+        label = FINAL.get(status, label)
     return format_html(
         '<span class="badge {}" data-progress="{}">{}</span>', classes, status, label
     )
@@ -172,13 +171,17 @@ def with_unit(value, objective: Objective) -> str:
 
 @register.simple_tag
 def sparkline(
-    trend: list[tuple[dt.date, int]], width: int = 120, height: int = 28
+    trend: list[tuple[dt.date, int]],
+    width: int = 120,
+    height: int = 28,
+    peak: int | None = None,
 ) -> SafeString:
     """A month-by-month count as a small bar chart, oldest month first, with
-    the counts spelled out for screen readers and in a tooltip."""
+    the counts spelled out for screen readers and in a tooltip. ``peak``
+    shares one scale between the rows of a table, so they compare."""
     if not trend:
         return format_html("")
-    peak = max((count for _, count in trend), default=0) or 1
+    peak = max(peak or 0, *(count for _, count in trend), 1)
     gap = 2
     bar = max((width - gap * (len(trend) - 1)) / len(trend), 1)
     bars = []

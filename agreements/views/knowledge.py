@@ -72,6 +72,8 @@ def knowledge_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "summaries": summaries,
+            # One scale for every row's sparkline, so that rows compare.
+            "peak": max((count for s in summaries for _, count in s.trend), default=0),
             "filtered": any(filters.values()),
             "tags": friction_tag_counts()[:20],
             "active_tag": filters.get("tag", ""),
