@@ -31,6 +31,35 @@ def navigation(request) -> dict:
             "active": view == "agreements:chain",
         },
     ]
+    from agreements.rules import can, is_executive, is_in_some_team
+
+    # Figures and friction belong to teams: for their members, and for
+    # executives who read every team's. The knowledge base follows its rule.
+    in_a_team = is_in_some_team(user)
+    if in_a_team or is_executive(user):
+        items += [
+            {
+                "label": "Figures",
+                "url": reverse("figures:index"),
+                "name": "figures",
+                "active": view.startswith("figures:"),
+            },
+            {
+                "label": "Friction",
+                "url": reverse("friction:list"),
+                "name": "friction",
+                "active": view.startswith("friction:"),
+            },
+        ]
+    if can(user, "view_knowledge_base"):
+        items.append(
+            {
+                "label": "Knowledge base",
+                "url": reverse("knowledge:list"),
+                "name": "knowledge",
+                "active": view.startswith("knowledge:"),
+            }
+        )
     if user.is_staff:
         items.append(
             {

@@ -10,6 +10,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("agreements/", include("agreements.urls")),
+    path("figures/", include("agreements.figures_urls")),
+    path("friction/", include("agreements.friction_urls")),
+    path("knowledge/", include("agreements.knowledge_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,12 +8,21 @@ from .agreements import (
     agreement_overview,
     version_diff,
 )
+from .history import (
+    SubmissionHistoryEntry,
+    TimelineEvent,
+    friction_timeline,
+    split_correction_reason,
+    submission_history,
+)
 from .knowledge_base import (
     PainPointSummary,
     friction_report_list,
     friction_tag_counts,
     pain_point_summaries,
+    pain_point_summary,
 )
+from .my_month import DueLine, MyMonth, Waiting, my_month
 from .progress import (
     Correction,
     FieldChange,
@@ -26,19 +35,29 @@ from .progress import (
 
 __all__ = [
     "Correction",
+    "DueLine",
     "FieldChange",
     "HistoryEntry",
+    "MyMonth",
     "ObjectiveProgress",
     "PainPointSummary",
+    "SubmissionHistoryEntry",
+    "TimelineEvent",
     "VersionDiff",
+    "Waiting",
     "agreement_history",
     "agreement_in_force",
     "agreement_overview",
     "corrections_for_agreement",
     "friction_report_list",
     "friction_tag_counts",
+    "friction_timeline",
     "in_force_q",
     "month_progress",
+    "my_month",
     "pain_point_summaries",
+    "pain_point_summary",
+    "split_correction_reason",
+    "submission_history",
     "version_diff",
 ]

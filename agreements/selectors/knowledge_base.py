@@ -162,3 +162,34 @@ def friction_tag_counts(
         for tag in split_tags(tags):
             counts[tag] += 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def pain_point_summary(
+    pain_point: PainPoint, *, months: int = 12, now: dt.datetime | None = None
+) -> PainPointSummary:
+    """One pain point's counts over all its reports, and a count per month
+    for the last ``months`` months. Two queries."""
+    totals = FrictionReport.objects.filter(pain_point=pain_point).aggregate(
+        reports=Count("pk"),
+        customers=Count(Lower("customer"), distinct=True),
+        teams=Count("reporting_team", distinct=True),
+        last_reported=Max("created_at"),
+    )
+    window = periods.recent_months(months, now)
+    per_month = dict(
+        FrictionReport.objects.filter(
+            pain_point=pain_point, month__gte=window[0], month__lte=window[-1]
+        )
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("month", "n")
+    )
+    return PainPointSummary(
+        pain_point=pain_point,
+        reports=totals["reports"],
+        customers=totals["customers"],
+        teams=totals["teams"],
+        last_reported=totals["last_reported"],
+        trend=[(m, per_month.get(m, 0)) for m in window],
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -89,23 +90,33 @@ def month_progress(
     month: dt.date,
     team: Team | None = None,
     objective: Objective | None = None,
+    teams: Iterable[Team] | None = None,
 ) -> list[ObjectiveProgress]:
     """Per objective, the figures logged for ``month``: every objective
-    ``team`` owes under agreements in force that month, or one ``objective``.
+    ``team`` (or each of ``teams``) owes under agreements in force that
+    month, or one ``objective``.
 
-    One query for the objectives and one per metric source among them.
+    One query for the objectives and one per metric source among them,
+    however many teams and objectives there are.
     """
-    if (team is None) == (objective is None):
-        raise TypeError("month_progress needs a team or an objective")
+    if sum(arg is not None for arg in (team, objective, teams)) != 1:
+        raise TypeError("month_progress needs a team, some teams or an objective")
     month = periods.month_of(month)
     if objective is not None:
         objectives = [objective]
     else:
+        providers = [team] if team is not None else list(teams or [])
         objectives = list(
             Objective.objects.filter(in_force_q(month, "agreement__"))
-            .filter(agreement__provider=team)
+            .filter(agreement__provider__in=providers)
             .select_related("agreement__provider", "agreement__consumer")
-            .order_by("agreement__title", "agreement_id", "position", "pk")
+            .order_by(
+                "agreement__provider__name",
+                "agreement__title",
+                "agreement_id",
+                "position",
+                "pk",
+            )
         )
     sources = {o.metric_source for o in objectives}
     providers = {o.agreement.provider_id for o in objectives}

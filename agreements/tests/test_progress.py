@@ -121,11 +121,35 @@ def test_progress_runs_a_fixed_number_of_queries(
         month_progress(team=sales, month=THIS_MONTH)
 
 
+def test_progress_of_several_teams_in_one_go(
+    chain, marketing, sales, service, django_assert_num_queries
+):
+    LeadLogEntryFactory(team=marketing, leads_delivered=30, qualified_leads=10)
+    ClosedCustomerFactory(team=sales)
+    # Objectives, then one query per metric source: leads, customers,
+    # friction reports, measurements.
+    with django_assert_num_queries(5):
+        progress = month_progress(teams=[marketing, sales, service], month=THIS_MONTH)
+    assert [p.objective.agreement.provider.name for p in progress] == [
+        "Customer Service",
+        "Customer Service",
+        "Marketing",
+        "Marketing",
+        "Sales",
+        "Sales",
+    ]
+    assert _by_name(progress)["Leads"] == (Decimal(30), 1)
+    assert _by_name(progress)["Customers"] == (Decimal(1), 1)
+    assert _by_name(progress)["Uptime"] == (None, 0)
+
+
 def test_progress_needs_a_team_or_an_objective(chain, sales):
     with pytest.raises(TypeError):
         month_progress(month=THIS_MONTH)
     with pytest.raises(TypeError):
         month_progress(team=sales, objective=chain.uptime, month=THIS_MONTH)
+    with pytest.raises(TypeError):
+        month_progress(team=sales, teams=[sales], month=THIS_MONTH)
 
 
 # --- Corrections ---------------------------------------------------------------
@@ -224,3 +248,21 @@ def test_corrections_take_a_fixed_number_of_queries(
     correct(15)
     with django_assert_num_queries(3):
         assert len(corrections_for_agreement(chain.leads)) == 17
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("correction: typo (leads delivered 4 → 40)", ("typo", True)),
+        (
+            "correction: webinar (the second one) missed (source — → Webinar (May))",
+            ("webinar (the second one) missed", True),
+        ),
+        ("correction: no details", ("no details", True)),
+        ("logged", ("logged", False)),
+    ],
+)
+def test_a_correction_reason_is_shown_without_what_changed(stored, shown):
+    from agreements.selectors import split_correction_reason
+
+    assert split_correction_reason(stored) == shown

@@ -1,10 +1,25 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from agreements.models import Agreement, Membership, Objective, Signature, Team
+from agreements.models import (
+    Agreement,
+    ClosedCustomer,
+    FrictionComment,
+    FrictionReport,
+    LeadLogEntry,
+    Measurement,
+    Membership,
+    Objective,
+    PainPoint,
+    Signature,
+    Team,
+)
 from agreements.rules import can, is_executive, is_team_member, leads_team
 from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -89,6 +104,45 @@ def _snapshot():
         "objectives": Objective.objects.count(),
         "signatures": Signature.objects.count(),
         "agreement_history": Agreement.history.count() + Objective.history.count(),
+        "lead_log": list(
+            LeadLogEntry.objects.order_by("pk").values_list(
+                "team__slug", "date", "leads_delivered", "qualified_leads", "source"
+            )
+        ),
+        "closed_customers": list(
+            ClosedCustomer.objects.order_by("pk").values_list(
+                "customer", "closed_on", "deal_value", "acknowledged_at"
+            )
+        ),
+        "measurements": list(
+            Measurement.objects.order_by("pk").values_list(
+                "objective__name", "month", "value"
+            )
+        ),
+        "friction_reports": list(
+            FrictionReport.objects.order_by("pk").values_list(
+                "customer", "category", "severity", "status", "month", "pain_point"
+            )
+        ),
+        "friction_comments": list(
+            FrictionComment.objects.order_by("pk").values_list(
+                "report", "author__username", "new_status", "body"
+            )
+        ),
+        "pain_points": list(
+            PainPoint.objects.order_by("pk").values_list("title", "merged_into")
+        ),
+        "figures_history": [
+            model.history.count()
+            for model in (
+                LeadLogEntry,
+                ClosedCustomer,
+                Measurement,
+                FrictionReport,
+                FrictionComment,
+                PainPoint,
+            )
+        ],
     }
 
 
@@ -144,6 +198,88 @@ def test_seed_demo_builds_the_signed_demo_chain():
     }
     waiting = Agreement.objects.get(status=Agreement.Status.PROPOSED)
     assert waiting.signatures.count() == 1
+
+
+def test_seed_demo_adds_a_year_of_figures_and_friction(frozen):
+    from agreements import periods
+    from agreements.selectors import corrections_for_agreement, month_progress
+
+    call_command("seed_demo")
+    months = periods.recent_months(12)
+    marketing = Team.objects.get(slug="marketing")
+    lead_months = set(
+        LeadLogEntry.objects.filter(team=marketing).values_list("month", flat=True)
+    )
+    assert lead_months == set(months)
+    # Several entries a month for Marketing, customers for Sales.
+    assert LeadLogEntry.objects.filter(month=months[-2]).count() >= 5
+    assert ClosedCustomer.objects.filter(month=months[-2]).count() >= 40
+    # The manual objectives are measured for every finished month (the late
+    # one through a correction).
+    for name in ("Portal uptime", "Customers onboarded within 14 days"):
+        measured = set(
+            Measurement.objects.filter(objective__name=name).values_list(
+                "month", flat=True
+            )
+        )
+        assert set(months[:-2]) <= measured
+        assert months[-1] not in measured
+
+    # Some months met, some missed.
+    leads = Objective.objects.get(agreement__status="active", name="Leads delivered")
+    outcomes = {
+        (p.actual or 0) >= p.objective.target
+        for month in months[6:-1]
+        for p in month_progress(objective=leads, month=month)
+    }
+    assert outcomes == {True, False}
+
+    # Corrections with reasons, by a head and by an administrator.
+    uptime = Agreement.objects.get(title="Onboarding and uptime", status="active")
+    late = corrections_for_agreement(uptime)
+    assert [(c.action, c.user.username) for c in late] == [("added", "service-head")]
+    assert "arrived after the deadline" in late[0].reason
+    lead_delivery = Agreement.objects.get(title="Lead delivery", status="active")
+    corrected = corrections_for_agreement(lead_delivery)
+    assert [(c.action, c.user.username) for c in corrected] == [("changed", "admin")]
+    assert corrected[0].when < periods.month_start(months[-1])
+
+    # About forty friction reports, in every status, most grouped into pain
+    # points, with a merged duplicate, and the VP of Service's comments.
+    reports = FrictionReport.objects.all()
+    assert 35 <= reports.count() <= 45
+    assert {r.status for r in reports} == set(FrictionReport.Status.values)
+    assert len({r.category for r in reports}) >= 5
+    assert len({r.severity for r in reports}) == 4
+    assert reports.exclude(pain_point=None).count() >= 25
+    merged = PainPoint.objects.exclude(merged_into=None).get()
+    assert not merged.reports.exists()
+    assert set(FrictionComment.objects.values_list("author__username", flat=True)) == {
+        "service-head"
+    }
+    # Back-dated rows carry their history as of when they happened.
+    oldest = reports.order_by("created_at").first()
+    assert oldest.history.earliest().history_date == oldest.created_at
+    assert oldest.created_at < periods.month_start(months[1])
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime.datetime(2026, 8, 1, 0, 10, tzinfo=datetime.UTC),  # a Saturday
+        datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC),  # in grace
+        datetime.datetime(2026, 12, 31, 23, 50, tzinfo=datetime.UTC),
+    ],
+)
+def test_seed_demo_works_on_awkward_days(moment):
+    with time_machine.travel(moment, tick=False):
+        call_command("seed_demo")
+        first = _snapshot()
+        call_command("seed_demo")
+        assert _snapshot() == first
+    assert FrictionReport.objects.count() >= 35
+    assert not LeadLogEntry.objects.filter(date__gt=moment.date()).exists()
+    assert not FrictionReport.objects.filter(created_at__gt=moment).exists()
 
 
 def test_seed_demo_keeps_a_changed_password():

@@ -24,16 +24,7 @@ from ..forms import (
 from ..models import Agreement, Membership, Team
 from ..rules import can
 from ..services.agreements import agreement_create, agreement_update
-
-
-def add_service_errors(form: Form, exc: ValidationError) -> None:
-    """Show a service's refusal on the form: on the field it names when the
-    form has that field, otherwise above the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+from .common import add_service_errors
 
 
 def _both_valid(form: Form, formset: BaseObjectiveFormSet) -> bool:

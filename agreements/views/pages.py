@@ -11,9 +11,22 @@ from django.urls import reverse
 
 from ..chain import ChainLink, chain_svg, ordered_teams
 from ..forms import AgreementFilterForm, NoteForm
-from ..models import Agreement, Signature, Team
+from ..models import (
+    Agreement,
+    ClosedCustomer,
+    FrictionReport,
+    LeadLogEntry,
+    Measurement,
+    Signature,
+    Team,
+)
 from ..rules import can, is_executive, unsigned_teams_user_leads
-from ..selectors import agreement_history, version_diff
+from ..selectors import (
+    Correction,
+    agreement_history,
+    corrections_for_agreement,
+    version_diff,
+)
 
 PAGE_SIZE = 25
 
@@ -121,8 +134,43 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             },
             "note_form": NoteForm(),
+            "corrections": _corrections(agreement),
         },
     )
+
+
+# Where each kind of corrected row is shown, by its model's verbose name.
+CORRECTED = {
+    "lead log entry": (LeadLogEntry, "figures:leads_detail"),
+    "closed customer": (ClosedCustomer, "figures:customers_detail"),
+    "measurement": (Measurement, "figures:measurements_detail"),
+    "friction report": (FrictionReport, "friction:detail"),
+}
+
+
+def _corrections(agreement: Agreement) -> list[tuple[Correction, str]]:
+    """The agreement's corrections, each with a link to the row it changed
+    while that row still exists (one query per kind of row corrected)."""
+    corrections = corrections_for_agreement(agreement)
+    ids: dict[str, set[int]] = {}
+    for correction in corrections:
+        ids.setdefault(correction.kind, set()).add(correction.object_id)
+    existing = {
+        kind: set(
+            CORRECTED[kind][0].objects.filter(pk__in=pks).values_list("pk", flat=True)
+        )
+        for kind, pks in ids.items()
+        if kind in CORRECTED
+    }
+    return [
+        (
+            c,
+            reverse(CORRECTED[c.kind][1], args=[c.object_id])
+            if c.object_id in existing.get(c.kind, ())
+            else "",
+        )
+        for c in corrections
+    ]
 
 
 @login_required

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from agreements import periods
+from agreements.demo import seed_figures, seed_friction
 from agreements.models import Agreement, Membership, Team
 from agreements.services import (
     agreement_create,
@@ -171,7 +173,10 @@ def _months_ago(today: datetime.date, months: int) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "Create the demo teams and one user per persona (idempotent)."
+    help = (
+        "Create the demo teams, one user per persona, the signed demo chain and "
+        "twelve months of its figures and friction reports (idempotent)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -225,6 +230,8 @@ class Command(BaseCommand):
             for u in User.objects.filter(username__in=[p[0] for p in PERSONAS])
         }
         created += self._seed_agreements(teams, users)
+        created += seed_figures(teams, users)
+        created += seed_friction(teams, users)
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} objects created).")
@@ -263,10 +270,15 @@ class Command(BaseCommand):
                 )
                 agreement_propose(agreement=revision, user=lead_of[provider])
                 self._sign_both(revision, lead_of)
+                self._date_supersession(first, revision)
                 created += 2
             else:
                 agreement = self._agreement(spec, teams, lead_of, start, spec[7])
                 self._sign_both(agreement, lead_of)
+                # In force since it took effect, a year of figures ago.
+                Agreement.objects.filter(pk=agreement.pk).update(
+                    activated_at=periods.month_start(start)
+                )
                 created += 1
 
         title, provider, consumer = PROPOSED[:3]
@@ -279,6 +291,18 @@ class Command(BaseCommand):
             )
             created += 1
         return created
+
+    @staticmethod
+    def _date_supersession(first: Agreement, revision: Agreement) -> None:
+        """Version 2 took over when it came into force, six months ago, not
+        today when the demo was seeded: otherwise both versions would count
+        for the current month."""
+        switch = periods.month_start(revision.effective_from)
+        Agreement.objects.filter(pk=first.pk).update(
+            activated_at=periods.month_start(first.effective_from),
+            retired_at=switch - datetime.timedelta(seconds=1),
+        )
+        Agreement.objects.filter(pk=revision.pk).update(activated_at=switch)
 
     @staticmethod
     def _agreement(spec, teams, lead_of, effective_from, objectives) -> Agreement:

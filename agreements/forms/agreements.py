@@ -9,22 +9,15 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Agreement, Objective, Team
-from .rules import leads_team
+from ..models import Agreement, Objective, Team
+from ..rules import leads_team
+from .common import DateInput
 
 OBJECTIVES_PREFIX = "objectives"
 MAX_OBJECTIVES = 30
 # The history keeps a change reason of up to 100 characters, and the services
 # put "changes requested: " or "retired: " in front of the note.
 NOTE_MAX_LENGTH = 80
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        # The browser's date picker sends and expects ISO dates.
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class AgreementForm(forms.ModelForm):
