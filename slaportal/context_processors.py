@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from agreements.rules import can
+
 
 def navigation(request) -> dict:
     """Navigation links that fit the person: only what they may open."""
@@ -30,7 +32,22 @@ def navigation(request) -> dict:
             "name": "chain",
             "active": view == "agreements:chain",
         },
+        {
+            "label": "Teams",
+            "url": reverse("reports:teams"),
+            "name": "teams",
+            "active": view in ("reports:teams", "reports:team"),
+        },
     ]
+    if can(user, "view_dashboard"):
+        items.append(
+            {
+                "label": "Dashboard",
+                "url": reverse("reports:dashboard"),
+                "name": "dashboard",
+                "active": view == "reports:dashboard",
+            }
+        )
     if user.is_staff:
         items.append(
             {
