@@ -201,7 +201,7 @@ def trend_chart(
         format_html_join(
             "",
             '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-            '<text x="{}" y="{}" text-anchor="end" font-size="10" fill="{}">{}'
+            '<text x="{}" y="{}" text-anchor="end" font-size="11" fill="{}">{}'
             "</text>",
             (
                 (
@@ -222,7 +222,7 @@ def trend_chart(
     parts.append(
         format_html_join(
             "",
-            '<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="{}">'
+            '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{}">'
             '{}</text><text x="{}" y="{}" text-anchor="middle" font-size="9" '
             'fill="{}">{}</text>',
             (

@@ -60,6 +60,12 @@ class LineView:
         return self.objective.name
 
     @property
+    def source_label(self) -> str:
+        """How the figure is measured, when the name does not say it already."""
+        label = self.objective.get_metric_source_display()
+        return "" if label.casefold() == self.name.casefold() else label
+
+    @property
     def key(self) -> str:
         """Objectives keep their name across versions; the trend follows it."""
         return self.objective.name.casefold()

@@ -45,6 +45,11 @@ class AgreementScorecard:
     previous: datetime.date | None
     next: datetime.date | None
 
+    @property
+    def window_live(self) -> bool:
+        """The trend ends with the running month (drawn hollow)."""
+        return any(p.live for trend in self.trends for p in trend.points)
+
 
 def agreement_scorecard(
     agreement: Agreement,
