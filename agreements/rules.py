@@ -259,6 +259,13 @@ def heads_addressed_team(user, report) -> bool:
     return report is not None and heads_team(user, report.addressed_team)
 
 
+@rules.predicate
+def leads_a_party_of_breach(user, breach) -> bool:
+    """A breach (``reports.Breach``) is acted on by a lead, manager or head of
+    either party of its agreement."""
+    return breach is not None and leads_a_party(user, breach.agreement)
+
+
 # Rules, not Django permissions: a superuser's has_perm() is always True, and
 # an administrator must not sign or edit agreements for teams they are not in.
 RULES = {
@@ -291,6 +298,11 @@ RULES = {
     "link_friction_report": heads_addressed_team,
     "view_knowledge_base": is_executive | is_in_some_team,
     "manage_pain_points": is_a_head,
+    # Scorecards. A team's page: its members, its partners and executives.
+    # The dashboard: executives, and heads for their own teams' agreements.
+    "view_team_scorecards": is_executive | is_team_member | is_partner_of_team,
+    "view_dashboard": is_executive | is_a_head,
+    "act_on_breach": leads_a_party_of_breach,
 }
 for _name, _predicate in RULES.items():
     rules.add_rule(f"agreements.{_name}", _predicate)

@@ -191,15 +191,23 @@ def main() -> None:
 
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows_out = [
-        ("organisation", f"{args.teams} teams, {cards} agreements in force, "
-         f"{objectives:,} objectives, {args.months} months of figures"),
+        (
+            "organisation",
+            f"{args.teams} teams, {cards} agreements in force, "
+            f"{objectives:,} objectives, {args.months} months of figures",
+        ),
         ("month finalised", f"{month:%Y-%m}"),
         ("raw SQL floor (one aggregate)", f"{floor_s * 1000:.1f} ms ({rows:,} rows)"),
-        ("compute scorecards (read + score)", f"{compute_s * 1000:.1f} ms "
-         f"= {compute_s / floor_s:.1f}x floor"),
-        ("finalise month (compute + write + history)", f"{finalise_s * 1000:.1f} ms "
-         f"= {finalise_s / floor_s:.1f}x floor, {finalise_queries} queries, "
-         f"{report.created} scorecards, {report.breaches_opened} breaches"),
+        (
+            "compute scorecards (read + score)",
+            f"{compute_s * 1000:.1f} ms = {compute_s / floor_s:.1f}x floor",
+        ),
+        (
+            "finalise month (compute + write + history)",
+            f"{finalise_s * 1000:.1f} ms "
+            f"= {finalise_s / floor_s:.1f}x floor, {finalise_queries} queries, "
+            f"{report.created} scorecards, {report.breaches_opened} breaches",
+        ),
         ("dashboard (server time)", dashboard),
         ("peak Python memory while finalising", f"{finalise_peak / 2**20:.1f} MiB"),
         ("peak process memory (RSS)", f"{peak_rss_mib:.0f} MiB"),
@@ -210,7 +218,7 @@ def main() -> None:
         print(f"{key:<{width}}  {value}")
 
     if args.write:
-        command = "make bench BENCH_ARGS=\"" + " ".join(sys.argv[1:]) + "\""
+        command = 'make bench BENCH_ARGS="' + " ".join(sys.argv[1:]) + '"'
         if engine == "postgresql":
             command = "DATABASE_URL=postgres://... " + command
         with open(args.write, "a", encoding="utf-8") as out:

@@ -1,6 +1,6 @@
 """Attainment, status and score: pure arithmetic, no database.
 
-The scorecard engine (``reports.selectors``) gathers actual values in a fixed
+The scorecard engine (``reports.selectors.engine``) gathers actual values in a fixed
 number of queries and hands them to these functions, so every rule about what
 "met" means lives here and is tested on hand-computed cases.
 """

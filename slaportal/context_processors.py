@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from agreements.rules import can
+
 
 def navigation(request) -> dict:
     """Navigation links that fit the person: only what they may open."""
@@ -30,8 +32,14 @@ def navigation(request) -> dict:
             "name": "chain",
             "active": view == "agreements:chain",
         },
+        {
+            "label": "Teams",
+            "url": reverse("reports:teams"),
+            "name": "teams",
+            "active": view in ("reports:teams", "reports:team"),
+        },
     ]
-    from agreements.rules import can, is_executive, is_in_some_team
+    from agreements.rules import is_executive, is_in_some_team
 
     # Figures and friction belong to teams: for their members, and for
     # executives who read every team's. The knowledge base follows its rule.
@@ -59,6 +67,16 @@ def navigation(request) -> dict:
                 "name": "knowledge",
                 "active": view.startswith("knowledge:"),
             }
+        )
+    if can(user, "view_dashboard"):
+        items.insert(
+            1,
+            {
+                "label": "Dashboard",
+                "url": reverse("reports:dashboard"),
+                "name": "dashboard",
+                "active": view == "reports:dashboard",
+            },
         )
     if user.is_staff:
         items.append(

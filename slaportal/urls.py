@@ -13,6 +13,7 @@ urlpatterns = [
     path("figures/", include("agreements.figures_urls")),
     path("friction/", include("agreements.friction_urls")),
     path("knowledge/", include("agreements.knowledge_urls")),
+    path("reports/", include("reports.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

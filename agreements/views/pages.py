@@ -9,7 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from ..chain import ChainLink, chain_svg, ordered_teams
+from reports.charts import status_colour
+from reports.scoring import Status
+from reports.selectors import latest_cards
+
+from ..chain import NEUTRAL, ChainLink, chain_svg, ordered_teams
 from ..forms import AgreementFilterForm, NoteForm
 from ..models import (
     Agreement,
@@ -20,6 +24,7 @@ from ..models import (
     Signature,
     Team,
 )
+from ..periods import month_label
 from ..rules import can, is_executive, unsigned_teams_user_leads
 from ..selectors import (
     Correction,
@@ -201,15 +206,26 @@ def chain(request: HttpRequest) -> HttpResponse:
     # The table under the diagram follows the diagram's left-to-right order.
     position = {team.pk: i for i, team in enumerate(ordered_teams(teams))}
     agreements.sort(key=lambda a: (position[a.provider_id], position[a.consumer_id]))
-    links = [
-        ChainLink(
-            provider=a.provider,
-            consumer=a.consumer,
-            title=a.title,
-            url=a.get_absolute_url(),
+    # Each link in the colour of its latest scorecard (reports app).
+    lineages = [a.lineage for a in agreements]
+    latest = (
+        latest_cards(Agreement.objects.filter(lineage__in=lineages)) if lineages else {}
+    )
+    links = []
+    for a in agreements:
+        card = a.latest_card = latest.get(a.lineage)
+        links.append(
+            ChainLink(
+                provider=a.provider,
+                consumer=a.consumer,
+                title=a.title,
+                url=a.get_absolute_url(),
+                colour=status_colour(card.status) if card else NEUTRAL,
+                note=f"{Status.LABELS[card.status]} in {month_label(card.month)}"
+                if card
+                else "not scored yet",
+            )
         )
-        for a in agreements
-    ]
     list_url = reverse("agreements:list")
     svg = chain_svg(
         teams,

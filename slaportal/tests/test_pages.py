@@ -50,8 +50,8 @@ def test_home_query_count_does_not_grow_with_teams(
     # Session, user, memberships, two permission lookups, two for the
     # agreements card (counts, proposals awaiting a signature), the objectives
     # the teams owe this month (and last month, in its grace period), and the
-    # navigation's team check.
-    with django_assert_max_num_queries(10):
+    # navigation's team and head checks.
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("home"))
     assert response.content.count(b"list-group-item") == 10
 

@@ -27,7 +27,7 @@ from agreements.models import (
 )
 from agreements.selectors import agreement_in_force
 
-from .scoring import Outcome, Status, Terms, agreement_score, evaluate, worst_status
+from ..scoring import Outcome, Status, Terms, agreement_score, evaluate, worst_status
 
 Source = Objective.Source
 

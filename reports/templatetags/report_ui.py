@@ -1,0 +1,70 @@
+"""Small pieces of the scorecard pages' look: status badges, values with
+their unit, month parameters."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from agreements import periods
+from reports.charts import format_value, trend_chart
+from reports.scoring import Status
+
+register = template.Library()
+
+
+@register.simple_tag
+def score_status(status: str | None, extra: str = "") -> SafeString:
+    """A scorecard status as a badge in the status colours of site.css."""
+    status = status or Status.NO_DATA
+    return format_html(
+        '<span class="badge sp-score sp-score-{} {}" data-status="{}">{}</span>',
+        status,
+        extra,
+        status,
+        Status.LABELS.get(status, status),
+    )
+
+
+@register.filter
+def status_label(status: str | None) -> str:
+    return Status.LABELS.get(status or Status.NO_DATA, "")
+
+
+@register.filter
+def month_param(month: datetime.date | None) -> str:
+    """The ``?month=`` form of a month: 2026-01."""
+    return periods.format_month(month) if month else ""
+
+
+@register.filter
+def month_name(month: datetime.date | None) -> str:
+    return periods.month_label(month) if month else ""
+
+
+@register.filter
+def value(amount: Decimal | None, unit: str = "") -> str:
+    """220, 99.5 %, 2.5 h; a dash for no figure."""
+    return format_value(amount, unit)
+
+
+@register.filter
+def percent(amount: Decimal | None) -> str:
+    if amount is None:
+        return "—"
+    return f"{format_value(amount)} %"
+
+
+@register.simple_tag
+def trend_svg(trend, selected: datetime.date | None = None) -> SafeString:
+    """The 12-month chart of one objective (``selectors.Trend``)."""
+    return trend_chart(
+        trend.points,
+        unit=trend.objective.unit,
+        label=f"{trend.name}: actual against target by month",
+        selected=selected,
+    )

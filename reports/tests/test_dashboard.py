@@ -1,0 +1,284 @@
+"""The VP dashboard: heat map, open breaches, late reporters, the team filter,
+who sees it, and a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements.models import Agreement, Membership, Objective
+from agreements.tests.factories import (
+    ClosedCustomerFactory,
+    MembershipFactory,
+    ObjectiveFactory,
+    TeamFactory,
+    UserFactory,
+)
+from reports.models import Breach
+from reports.services import breach_resolve, scorecards_finalise
+
+from .conftest import FEBRUARY, JANUARY, UTC, build_org, leads_agreement, measure
+from .test_engine import round_trips
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = reverse("reports:dashboard")
+
+
+def customers(team, day: dt.date, count: int) -> None:
+    """``count`` customers closed on ``day``, entered that day."""
+    at = dt.datetime.combine(day, dt.time(17, 0), tzinfo=UTC)
+    with time_machine.travel(at, tick=False):
+        for _ in range(count):
+            ClosedCustomerFactory(team=team, closed_on=day, month=day.replace(day=1))
+
+
+@pytest.fixture
+def org(scored, marketing, sales, service) -> dict[str, Agreement]:
+    """The chain at 10 February 2026, January finalised:
+
+    - Lead delivery (Marketing → Sales): missed in January, one breach.
+    - Customer handover (Sales → Service) since October 2025: 12 of 10
+      customers in January (met), onboarding notes never measured (no data,
+      late).
+    - Care (Service → Sales): uptime 99.5 of 99 % measured on time (met).
+    """
+    handover = leads_agreement(
+        sales,
+        service,
+        title="Customer handover",
+        effective_from=dt.date(2025, 10, 1),
+    )
+    handover.objectives.all().delete()
+    ObjectiveFactory(
+        agreement=handover,
+        name="Customers closed",
+        metric_source=Objective.Source.CUSTOMERS_CLOSED,
+        target=Decimal(10),
+        position=1,
+    )
+    ObjectiveFactory(
+        agreement=handover,
+        name="Onboarding notes",
+        metric_source=Objective.Source.MANUAL,
+        unit=Objective.Unit.PERCENT,
+        target=Decimal(95),
+        position=2,
+    )
+    customers(sales, dt.date(2026, 1, 12), 12)
+    care = leads_agreement(service, sales, title="Care")
+    care.objectives.all().delete()
+    uptime = ObjectiveFactory(
+        agreement=care,
+        name="Uptime",
+        metric_source=Objective.Source.MANUAL,
+        unit=Objective.Unit.PERCENT,
+        target=Decimal(99),
+    )
+    measure(uptime, JANUARY, "99.5")
+    scorecards_finalise(month=JANUARY)
+    return {"leads": scored, "handover": handover, "care": care}
+
+
+def cells(response, title: str) -> list[str]:
+    board = response.context["board"]
+    row = next(r for r in board.rows if r.agreement.title == title)
+    return [cell.status if cell else "none" for cell in row.cells]
+
+
+def test_the_heat_map_shows_every_agreement_by_month(client, org, executive):
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert board.months[0] == dt.date(2025, 3, 1)
+    assert board.months[-1] == FEBRUARY
+    # Ordered by provider (Customer Service, Marketing, Sales), then consumer.
+    assert [r.agreement.title for r in board.rows] == [
+        "Care",
+        "Lead delivery",
+        "Customer handover",
+    ]
+    # No leads logged before January: missed; February live, behind its pace.
+    assert cells(response, "Lead delivery") == ["missed"] * 10 + [
+        "missed",
+        "at_risk",
+    ]
+    # In force from October 2025 only. No customers before January: missed;
+    # January met its customers but never measured its notes: no data.
+    assert cells(response, "Customer handover") == ["none"] * 7 + [
+        "missed",
+        "missed",
+        "missed",
+        "no_data",
+        "at_risk",
+    ]
+    january = board.rows[1].cells[10]
+    assert (january.state, january.score) == ("finalised", Decimal("83.3"))
+    december = board.rows[1].cells[9]
+    assert december.state == "computed"
+    body = response.content.decode()
+    assert 'data-testid="heatmap"' in body
+    assert 'class="sp-cell sp-cell-none"' in body
+    assert 'class="sp-cell sp-cell-at_risk sp-cell-live"' in body
+    # Every coloured cell opens that month's scorecard.
+    assert reverse("reports:scorecard", args=[org["leads"].pk]) + "?month=2026-01" in (
+        body
+    )
+
+
+def test_the_summary_counts_the_last_locked_month(client, org, executive):
+    client.force_login(executive)
+    board = client.get(DASHBOARD).context["board"]
+    assert board.late_month == JANUARY
+    assert board.summary == {"met": 1, "at_risk": 0, "missed": 1, "no_data": 1}
+
+
+def test_open_breaches_are_listed_with_actions_for_party_leads(
+    client, org, executive, sales_lead
+):
+    breach = Breach.objects.get()
+    acknowledge = reverse("reports:breach_acknowledge", args=[breach.pk])
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    assert response.context["board"].breaches == [breach]
+    body = response.content.decode()
+    assert "Qualified leads" in body
+    assert acknowledge not in body  # executives read; the parties act
+
+    Membership.objects.filter(user=sales_lead).update(role="head")
+    client.force_login(sales_lead)
+    body = client.get(DASHBOARD).content.decode()
+    assert acknowledge in body
+
+
+def test_a_breach_acknowledged_from_the_dashboard_stays_listed(
+    client, org, service_head, sales_lead
+):
+    breach = Breach.objects.get()
+    client.force_login(sales_lead)
+    response = client.post(
+        reverse("reports:breach_acknowledge", args=[breach.pk]),
+        {"next": f"{DASHBOARD}?team=sales"},
+    )
+    assert response.url == f"{DASHBOARD}?team=sales"
+    (message,) = get_messages(response.wsgi_request)
+    assert "acknowledged" in str(message)
+    breach.refresh_from_db()
+    assert breach.status == "acknowledged"
+    breach_resolve(breach=breach, user=sales_lead, note="Made up in February.")
+    executive = UserFactory(is_superuser=True)
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    assert response.context["board"].breaches == []
+    assert 'data-testid="no-breaches"' in response.content.decode()
+
+
+def test_late_reporters_are_the_teams_whose_figures_were_not_in_by_the_deadline(
+    client, org, executive, sales, service, frozen
+):
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    late = response.context["board"].late
+    assert [r.team for r in late] == [sales]
+    assert [(i.card.agreement.title, i.line.name) for i in late[0].items] == [
+        ("Customer handover", "Onboarding notes")
+    ]
+    body = response.content.decode()
+    assert "Onboarding notes</a> for Customer handover: no figures" in body
+    assert "January 2026, due 4 Feb, 00:00" in body
+
+
+def test_a_figure_entered_after_the_deadline_is_late(client, org, executive, service):
+    uptime = org["care"].objectives.get()
+    uptime.measurements.all().delete()
+    measure(uptime, JANUARY, "99.5", at=dt.datetime(2026, 2, 6, tzinfo=UTC))
+    scorecards_finalise(month=JANUARY)
+    client.force_login(executive)
+    late = client.get(DASHBOARD).context["board"].late
+    assert service in [r.team for r in late]
+
+
+def test_heads_see_the_agreements_of_the_teams_they_head(client, org, service_head):
+    client.force_login(service_head)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    titles = [r.agreement.title for r in response.context["board"].rows]
+    assert titles == ["Care", "Customer handover"]
+    assert response.context["board"].breaches == []  # the breach is Marketing's
+
+
+def test_the_team_filter_narrows_the_dashboard(client, org, executive):
+    client.force_login(executive)
+    response = client.get(DASHBOARD, {"team": "marketing"})
+    assert [r.agreement.title for r in response.context["board"].rows] == [
+        "Lead delivery"
+    ]
+    assert response.context["team"].slug == "marketing"
+    assert "Dashboard · Marketing" in response.content.decode()
+
+
+def test_an_unknown_team_in_the_filter_shows_everything_with_a_warning(
+    client, org, service_head
+):
+    client.force_login(service_head)
+    # Marketing exists, but is not among the teams a service head may filter by.
+    response = client.get(DASHBOARD, {"team": "marketing"})
+    assert response.status_code == 200
+    assert len(response.context["board"].rows) == 2
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_a_head_without_agreements_sees_the_empty_state(client, outsider):
+    MembershipFactory(user=outsider, team=TeamFactory(name="Legal"), role="head")
+    client.force_login(outsider)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert "No agreements in force" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["marketing_lead", "sales_manager", "outsider"])
+def test_others_may_not_open_the_dashboard(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(DASHBOARD).status_code == 403
+    assert client.get(reverse("reports:dashboard_csv")).status_code == 403
+
+
+# --- Queries -----------------------------------------------------------------
+
+# Session, user, the executive's two permission lookups, the engine's six
+# reads, stored scorecards, the late month's stored lines, open breaches, the
+# teams the reader leads (breach actions), the teams of the filter, and the
+# navigation's team check.
+DASHBOARD_QUERIES = 16
+
+
+def dashboard_queries(client, **params) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(DASHBOARD, params)
+    assert response.status_code == 200
+    return round_trips(ctx.captured_queries)
+
+
+def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen):
+    client.force_login(executive)
+    counts, filtered = [], []
+    for size in (3, 30):
+        agreements = build_org(size)
+        scorecards_finalise(month=JANUARY)
+        counts.append(dashboard_queries(client))
+        filtered.append(dashboard_queries(client, team=agreements[0].provider.slug))
+        assert len(client.get(DASHBOARD).context["board"].rows) == (
+            3 if size == 3 else 33
+        )
+        assert Breach.objects.count() > 0
+    assert counts == [DASHBOARD_QUERIES, DASHBOARD_QUERIES]
+    # Filtering reads the chosen team once more.
+    assert filtered == [DASHBOARD_QUERIES + 1, DASHBOARD_QUERIES + 1]
