@@ -265,3 +265,34 @@ def screenshot(page):
         return path
 
     return take
+
+
+# --- API ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test gets its own cache key prefix: API throttle counters and
+    cached values cannot leak between tests, nor between runs on Redis."""
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
+
+
+@pytest.fixture
+def api_client():
+    """An API client; ``api_client.force_login(user)`` signs in by session."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_token():
+    """``api_token(user)``: a fresh personal API token for ``user``."""
+    from api.services import api_token_create
+
+    def make(user, name: str = "test script") -> str:
+        return api_token_create(user=user, name=name)[1]
+
+    return make

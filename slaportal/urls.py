@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api import pages as api_pages
+
 from . import views
 
 admin.site.site_header = "slaportal administration"
@@ -14,6 +16,13 @@ urlpatterns = [
     path("friction/", include("agreements.friction_urls")),
     path("knowledge/", include("agreements.knowledge_urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
+    path("accounts/api-tokens/", api_pages.token_list, name="api_tokens"),
+    path(
+        "accounts/api-tokens/<int:pk>/revoke/",
+        api_pages.token_revoke,
+        name="api_token_revoke",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,209 @@
+"""Shapes of the agreements API. They check types and shapes only; whether a
+write is allowed and valid is the services' call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..forms import MAX_OBJECTIVES, NOTE_MAX_LENGTH
+from ..models import Agreement, Membership, Objective, Signature, Team
+from ..rules import can, unsigned_teams_user_leads
+from ..services.agreements import AGREEMENT_FIELDS, OBJECTIVE_FIELDS
+
+# The buttons of the detail page, as the API names them.
+AGREEMENT_ACTIONS = ("change", "propose", "sign", "request_changes", "revise", "retire")
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "kind"]
+        read_only_fields = fields
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return display_name(user)
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Objective
+        fields = ["id", *OBJECTIVE_FIELDS, "period", "position"]
+        read_only_fields = fields
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    team = TeamSerializer()
+    signed_by = PersonSerializer()
+
+    class Meta:
+        model = Signature
+        fields = ["team", "signed_by", "role", "signed_at"]
+        read_only_fields = fields
+
+
+class AgreementActionsSerializer(serializers.Serializer):
+    """What the person may do with the agreement now, as the detail page
+    offers it. ``sign_for`` lists the party teams they may still sign for."""
+
+    change = serializers.BooleanField()
+    propose = serializers.BooleanField()
+    sign = serializers.BooleanField()
+    request_changes = serializers.BooleanField()
+    revise = serializers.BooleanField()
+    retire = serializers.BooleanField()
+    sign_for = serializers.ListField(child=serializers.IntegerField())
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    provider = TeamSerializer()
+    consumer = TeamSerializer()
+    created_by = PersonSerializer()
+    objectives = ObjectiveSerializer(many=True)
+    signatures = SignatureSerializer(many=True)
+    actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "provider",
+            "consumer",
+            "effective_from",
+            "effective_to",
+            "review_on",
+            "compensation_clause",
+            "remedy",
+            "remedy_credit",
+            "status",
+            "version",
+            "lineage",
+            "supersedes",
+            "edit_count",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "proposed_at",
+            "activated_at",
+            "retired_at",
+            "objectives",
+            "signatures",
+            "actions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AgreementActionsSerializer)
+    def get_actions(self, agreement: Agreement) -> dict[str, Any]:
+        # The rules read the prefetched signatures and the memberships cached
+        # on the user: no query per agreement in a list.
+        user = self.context["request"].user
+        actions: dict[str, Any] = {
+            name: can(user, f"{name}_agreement", agreement)
+            for name in AGREEMENT_ACTIONS
+        }
+        actions["sign_for"] = (
+            unsigned_teams_user_leads(user, agreement) if actions["sign"] else []
+        )
+        return actions
+
+
+class ObjectiveInputSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="When editing: the objective of this draft that the row "
+        "keeps and changes. Leave it out for a new objective.",
+    )
+
+    class Meta:
+        model = Objective
+        fields = ["id", *OBJECTIVE_FIELDS]
+        # Names are unique per agreement: the service checks the rows as a set.
+        validators: list = []
+
+
+class AgreementInputSerializer(serializers.ModelSerializer):
+    """A new draft: its terms and its objectives."""
+
+    objectives = ObjectiveInputSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_OBJECTIVES,
+        help_text=f"At most {MAX_OBJECTIVES}.",
+    )
+
+    class Meta:
+        model = Agreement
+        fields = [*AGREEMENT_FIELDS, "objectives"]
+        validators: list = []
+
+
+class AgreementUpdateInputSerializer(AgreementInputSerializer):
+    """An edit of a draft: any of its terms. ``objectives``, when given, is the
+    whole list, as in the editor: rows with an ``id`` keep and change that
+    objective, rows without one are new, and objectives left out are removed."""
+
+    edit_count = serializers.IntegerField(
+        min_value=0,
+        help_text="The draft's edit_count when you read it. If someone saved "
+        "it since, nothing is saved and the answer is 409.",
+    )
+
+    class Meta(AgreementInputSerializer.Meta):
+        fields = [*AGREEMENT_FIELDS, "objectives", "edit_count"]
+        extra_kwargs = {name: {"required": False} for name in AGREEMENT_FIELDS}
+
+
+class SignInputSerializer(serializers.Serializer):
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        help_text="The party team you sign for: one you lead, manage or head.",
+    )
+
+
+class NoteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        default="",
+        help_text="Why, for the history.",
+    )
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    team = TeamSerializer()
+    is_leading = serializers.BooleanField(
+        help_text="A lead, manager or head: may act for the team."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["team", "role", "is_leading"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    is_executive = serializers.BooleanField(
+        help_text="Reads every team, agreement and report."
+    )
+    can_draft_agreements = serializers.BooleanField()
+    memberships = MembershipSerializer(many=True)

@@ -1,0 +1,627 @@
+"""The agreements API: the same rules and services as the pages, through
+/api/v1/. Who may call what is the permission matrix (api/tests); this file
+covers what each endpoint does, and refuses."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements.models import Agreement, Objective, Signature
+from agreements.services import agreement_propose, agreement_sign, agreement_update
+from agreements.tests.builders import active, draft, objective_row, proposed
+from agreements.tests.factories import MembershipFactory, TeamFactory
+from api.models import IdempotencyKey
+from api.testing import api_routes
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("api:v1:agreement-list")
+
+
+def detail(agreement: Agreement, action: str | None = None) -> str:
+    name = "detail" if action is None else action
+    return reverse(f"api:v1:agreement-{name}", args=[agreement.pk])
+
+
+def new_agreement(provider, consumer, **fields: Any) -> dict[str, Any]:
+    return {
+        "provider": provider.pk,
+        "consumer": consumer.pk,
+        "title": "Qualified leads for Sales",
+        "effective_from": "2026-01-01",
+        "compensation_clause": "Make up the shortfall next month.",
+        "objectives": [
+            {
+                "name": "Qualified leads",
+                "metric_source": "qualified_leads",
+                "target": "200",
+            }
+        ],
+        **fields,
+    }
+
+
+def post(client, url: str, body: Any = None, **kwargs: Any):
+    return client.post(url, body, format="json", **kwargs)
+
+
+def error(response) -> dict[str, Any]:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["status"] == response.status_code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def database_state() -> tuple[int, ...]:
+    """Row counts a write would change, history included."""
+    return (
+        Agreement.objects.count(),
+        Objective.objects.count(),
+        Signature.objects.count(),
+        Agreement.history.count(),
+        Objective.history.count(),
+        Signature.history.count(),
+        IdempotencyKey.objects.count(),
+    )
+
+
+@pytest.fixture
+def as_marketing(api_client, marketing_lead):
+    api_client.force_login(marketing_lead)
+    return api_client
+
+
+# --- Lists ----------------------------------------------------------------
+
+
+@pytest.fixture
+def two_chains(marketing, sales, service, marketing_lead, sales_lead):
+    """Marketing → Sales and Sales → Customer Service."""
+    return (
+        draft(user=marketing_lead, provider=marketing, consumer=sales, title="Leads"),
+        draft(user=sales_lead, provider=sales, consumer=service, title="Customers"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "titles"),
+    [
+        ("marketing_lead", ["Leads"]),
+        ("sales_manager", ["Customers", "Leads"]),
+        ("service_head", ["Customers"]),
+        ("executive", ["Customers", "Leads"]),
+        ("outsider", []),
+    ],
+)
+def test_the_list_holds_only_what_the_person_may_see(
+    persona, titles, two_chains, api_client, request
+):
+    api_client.force_login(request.getfixturevalue(persona))
+    response = api_client.get(LIST, {"ordering": "title"})
+    assert response.status_code == 200
+    assert [a["title"] for a in response.json()["results"]] == titles
+    assert response.json()["count"] == len(titles)
+
+
+def test_an_agreement_the_person_may_not_see_is_a_404(two_chains, api_client, outsider):
+    api_client.force_login(outsider)
+    response = api_client.get(detail(two_chains[0]))
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+def test_the_list_filters_by_team_status_and_title(
+    two_chains, sales_manager, api_client, marketing, service
+):
+    _leads, customers = two_chains
+    agreement_propose(agreement=customers, user=customers.created_by)
+    api_client.force_login(sales_manager)
+
+    def titles(**params: Any) -> list[str]:
+        response = api_client.get(LIST, params)
+        assert response.status_code == 200, response.content
+        return [a["title"] for a in response.json()["results"]]
+
+    assert titles(team=marketing.pk) == ["Leads"]
+    assert titles(team=service.pk) == ["Customers"]
+    assert titles(status="proposed") == ["Customers"]
+    assert titles(provider=marketing.pk) == ["Leads"]
+    assert titles(consumer=marketing.pk) == []
+    assert titles(title="CUST") == ["Customers"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"status": "lost"}, "status"), ({"team": "sales"}, "team")],
+)
+def test_a_filter_that_is_not_valid_is_a_400(params, field, as_marketing):
+    response = as_marketing.get(LIST, params)
+    assert response.status_code == 400
+    assert field in error(response)["fields"]
+
+
+def test_pages_are_stable_when_rows_sort_equal(
+    marketing_lead, marketing, sales, as_marketing
+):
+    # Seven agreements with one title: only the primary key tells them apart.
+    ids = {
+        draft(user=marketing_lead, provider=marketing, consumer=sales, title="Same").pk
+        for _ in range(7)
+    }
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        response = as_marketing.get(
+            LIST, {"ordering": "title", "page_size": 3, "page": page}
+        )
+        assert response.status_code == 200
+        seen += [a["id"] for a in response.json()["results"]]
+    assert sorted(seen) == sorted(ids)
+    assert seen == sorted(seen)  # title ties broken by id, ascending
+
+
+def test_ordering_descending_and_unknown_fields_ignored(
+    marketing_lead, marketing, sales, as_marketing
+):
+    for title in ("B", "A", "C"):
+        draft(user=marketing_lead, provider=marketing, consumer=sales, title=title)
+    response = as_marketing.get(LIST, {"ordering": "-title"})
+    assert [a["title"] for a in response.json()["results"]] == ["C", "B", "A"]
+    response = as_marketing.get(LIST, {"ordering": "created_by__password"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 3
+
+
+def test_page_size_is_capped(as_marketing):
+    response = as_marketing.get(LIST, {"page_size": 100000})
+    assert response.status_code == 200
+
+
+def test_a_page_past_the_end_is_a_404(as_marketing):
+    response = as_marketing.get(LIST, {"page": 9})
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+# --- Reading one ----------------------------------------------------------
+
+
+def test_detail_has_objectives_signatures_and_what_the_person_may_do(
+    marketing_lead, sales_lead, marketing, sales, api_client
+):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    agreement_sign(agreement=agreement, user=marketing_lead, team=marketing)
+    api_client.force_login(sales_lead)
+    body = api_client.get(detail(agreement)).json()
+    assert body["status"] == "proposed"
+    assert body["provider"]["name"] == "Marketing"
+    assert [o["name"] for o in body["objectives"]] == ["Qualified leads"]
+    assert body["objectives"][0]["target"] == "200.00"
+    assert [s["team"]["id"] for s in body["signatures"]] == [marketing.pk]
+    assert body["signatures"][0]["signed_by"]["username"] == "marketing-lead"
+    assert body["actions"] == {
+        "change": False,
+        "propose": False,
+        "sign": True,
+        "request_changes": True,
+        "revise": False,
+        "retire": False,
+        "sign_for": [sales.pk],
+    }
+
+
+# --- Drafting and editing -------------------------------------------------
+
+
+def test_create_drafts_through_the_service(
+    as_marketing, marketing_lead, marketing, sales
+):
+    response = post(as_marketing, LIST, new_agreement(marketing, sales))
+    assert response.status_code == 201, response.content
+    agreement = Agreement.objects.get(pk=response.json()["id"])
+    assert agreement.status == Agreement.Status.DRAFT
+    assert agreement.created_by == marketing_lead
+    assert [o.name for o in agreement.objectives.all()] == ["Qualified leads"]
+    record = agreement.history.earliest("history_date")
+    assert record.history_user == marketing_lead
+    assert record.history_change_reason == "drafted"
+    assert response.json()["actions"]["propose"] is True
+
+
+def test_create_for_teams_the_person_does_not_lead_is_403(
+    api_client, sales_lead, marketing, service
+):
+    api_client.force_login(sales_lead)
+    before = database_state()
+    response = post(api_client, LIST, new_agreement(marketing, service))
+    assert response.status_code == 403
+    assert "provider or the consumer" in error(response)["message"]
+    assert database_state() == before
+
+
+@pytest.fixture
+def a_draft(marketing_lead, marketing, sales):
+    return draft(
+        user=marketing_lead,
+        provider=marketing,
+        consumer=sales,
+        objectives=[objective_row("Leads"), objective_row("Replies")],
+    )
+
+
+def test_edit_changes_terms_and_keeps_objectives_left_out(a_draft, as_marketing):
+    response = as_marketing.patch(
+        detail(a_draft), {"title": "Renamed", "edit_count": 0}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    a_draft.refresh_from_db()
+    assert a_draft.title == "Renamed"
+    assert a_draft.edit_count == 1
+    assert [o.name for o in a_draft.objectives.all()] == ["Leads", "Replies"]
+    assert response.json()["edit_count"] == 1
+
+
+def test_edit_replaces_the_objectives_like_the_editor(a_draft, as_marketing):
+    leads = a_draft.objectives.get(name="Leads")
+    rows = [
+        {
+            "id": leads.pk,
+            "name": "Leads",
+            "metric_source": "leads_delivered",
+            "target": "250",
+        },
+        {
+            "name": "Uptime",
+            "metric_source": "manual",
+            "unit": "percent",
+            "target": "99.5",
+        },
+    ]
+    response = as_marketing.patch(
+        detail(a_draft), {"objectives": rows, "edit_count": 0}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    objectives = list(a_draft.objectives.all())
+    assert [o.name for o in objectives] == ["Leads", "Uptime"]
+    assert objectives[0].pk == leads.pk
+    assert objectives[0].target == Decimal("250")
+    assert not Objective.objects.filter(name="Replies").exists()
+
+
+def test_edit_based_on_an_outdated_read_is_409_and_saves_nothing(a_draft, as_marketing):
+    agreement_update(
+        agreement=a_draft,
+        user=a_draft.created_by,
+        expected_edit_count=0,
+        objectives=[objective_row("Leads")],
+        title="Saved by someone else",
+    )
+    before = database_state()
+    response = as_marketing.patch(
+        detail(a_draft), {"title": "Mine", "edit_count": 0}, format="json"
+    )
+    assert response.status_code == 409
+    assert error(response)["code"] == "stale"
+    assert database_state() == before
+    a_draft.refresh_from_db()
+    assert a_draft.title == "Saved by someone else"
+
+
+def test_edit_of_a_proposal_is_409(marketing_lead, marketing, sales, as_marketing):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    response = as_marketing.patch(
+        detail(agreement), {"title": "X", "edit_count": 0}, format="json"
+    )
+    assert response.status_code == 409
+    assert error(response)["code"] == "invalid_state"
+    assert "only a draft can be edited" in error(response)["message"]
+
+
+# --- Lifecycle ------------------------------------------------------------
+
+
+def test_propose_without_objectives_is_409_with_the_services_message(
+    marketing_lead, marketing, sales, as_marketing
+):
+    agreement = draft(
+        user=marketing_lead, provider=marketing, consumer=sales, objectives=[]
+    )
+    response = post(as_marketing, detail(agreement, "propose"))
+    assert response.status_code == 409
+    assert error(response)["message"] == "Add at least one objective before proposing."
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.DRAFT
+
+
+def test_propose_then_both_signatures_make_it_active(
+    a_draft, as_marketing, api_client, sales_manager, marketing, sales
+):
+    assert post(as_marketing, detail(a_draft, "propose")).json()["status"] == "proposed"
+    response = post(as_marketing, detail(a_draft, "sign"), {"team": marketing.pk})
+    assert response.status_code == 200
+    assert response.json()["status"] == "proposed"
+    api_client.force_login(sales_manager)
+    response = post(api_client, detail(a_draft, "sign"), {"team": sales.pk})
+    assert response.status_code == 200
+    assert response.json()["status"] == "active"
+    assert Signature.objects.filter(agreement=a_draft).count() == 2
+
+
+def test_signing_for_a_team_one_does_not_lead_is_400(
+    marketing_lead, marketing, sales, as_marketing
+):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    response = post(as_marketing, detail(agreement, "sign"), {"team": sales.pk})
+    assert response.status_code == 400
+    assert "you do not lead Sales" in error(response)["message"]
+    assert not Signature.objects.exists()
+
+
+def test_signing_twice_is_409(marketing_lead, marketing, sales, as_marketing):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    post(as_marketing, detail(agreement, "sign"), {"team": marketing.pk})
+    response = post(as_marketing, detail(agreement, "sign"), {"team": marketing.pk})
+    assert response.status_code == 409
+    assert "Marketing has already signed" in error(response)["message"]
+    assert Signature.objects.count() == 1
+
+
+def test_request_changes_sends_it_back_and_clears_signatures(
+    marketing_lead, marketing, sales, as_marketing, api_client, sales_lead
+):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    post(as_marketing, detail(agreement, "sign"), {"team": marketing.pk})
+    api_client.force_login(sales_lead)
+    response = post(
+        api_client, detail(agreement, "request-changes"), {"note": "Target too low"}
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "draft"
+    assert response.json()["signatures"] == []
+    assert agreement.history.latest("history_date").history_change_reason == (
+        "changes requested: Target too low"
+    )
+
+
+def test_revise_answers_the_new_version_and_a_second_revise_is_409(
+    marketing_lead, sales_lead, marketing, sales, as_marketing
+):
+    agreement = active(
+        user=marketing_lead, other_signer=sales_lead, provider=marketing, consumer=sales
+    )
+    response = post(as_marketing, detail(agreement, "revise"))
+    assert response.status_code == 201
+    assert response.json()["version"] == 2
+    assert response.json()["supersedes"] == agreement.pk
+    assert response.json()["status"] == "draft"
+    again = post(as_marketing, detail(agreement, "revise"))
+    assert again.status_code == 409
+    assert "already being prepared" in error(again)["message"]
+    assert Agreement.objects.filter(lineage=agreement.lineage).count() == 2
+
+
+def test_retire_ends_an_active_agreement(
+    marketing_lead, sales_lead, marketing, sales, as_marketing
+):
+    agreement = active(
+        user=marketing_lead, other_signer=sales_lead, provider=marketing, consumer=sales
+    )
+    response = post(as_marketing, detail(agreement, "retire"), {"note": "Replaced"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "retired"
+    again = post(as_marketing, detail(agreement, "retire"))
+    assert again.status_code == 409
+    assert error(again)["message"] == "Only an active agreement can be retired."
+
+
+# --- Bad input on every writable endpoint -----------------------------------
+# (subject, body, expected field or message fragment). The body is JSON text
+# when a str, so that malformed JSON can be sent too.
+
+MANY = [{"name": f"O{i}", "metric_source": "manual", "target": "1"} for i in range(31)]
+BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
+    ("api:v1:agreement-list", "POST"): [
+        (None, {}, "title"),
+        (None, "{not json", "JSON parse error"),
+        (None, "[]", "Expected a dictionary"),
+        (None, {"title": "x" * 151}, "title"),
+        (None, {"provider": 999999}, "provider"),
+        (None, {"objectives": "many"}, "objectives"),
+        (None, {"objectives": MANY}, "objectives"),
+        (
+            None,
+            {"objectives": [{"name": "A", "metric_source": "x"}]},
+            "objectives.0.metric_source",
+        ),
+        (
+            None,
+            {"objectives": [{"name": "A", "metric_source": "manual", "target": "-5"}]},
+            "target must be above zero",
+        ),
+        (
+            None,
+            {
+                "objectives": [
+                    {"name": "A", "metric_source": "manual", "target": "5"},
+                    {"name": "a", "metric_source": "manual", "target": "5"},
+                ]
+            },
+            "cannot have the same name",
+        ),
+        (None, {"effective_to": "2025-12-31"}, "effective_to"),
+        (None, {"remedy": "credit"}, "remedy_credit"),
+        (None, {"title": "bad\x00byte"}, "title"),
+    ],
+    ("api:v1:agreement-detail", "PATCH"): [
+        ("draft", {}, "edit_count"),
+        ("draft", {"edit_count": -1}, "edit_count"),
+        ("draft", {"edit_count": 0, "title": ""}, "title"),
+        ("draft", {"edit_count": 0, "consumer": "marketing"}, "consumer"),
+        (
+            "draft",
+            {
+                "edit_count": 0,
+                "objectives": [
+                    {
+                        "id": 999999,
+                        "name": "A",
+                        "metric_source": "manual",
+                        "target": "1",
+                    }
+                ],
+            },
+            "does not belong to this agreement",
+        ),
+        ("draft", "{", "JSON parse error"),
+    ],
+    ("api:v1:agreement-propose", "POST"): [
+        ("draft", {"__key__": "has spaces in it"}, "Idempotency-Key"),
+    ],
+    ("api:v1:agreement-sign", "POST"): [
+        ("proposed", {}, "team"),
+        ("proposed", {"team": "not-an-id"}, "team"),
+        ("proposed", {"team": 999999}, "team"),
+        ("proposed", {"team": "service"}, "is not a party"),
+    ],
+    ("api:v1:agreement-request-changes", "POST"): [
+        ("proposed", {"note": "x" * 81}, "note"),
+        ("proposed", {"note": ["a list"]}, "note"),
+    ],
+    ("api:v1:agreement-revise", "POST"): [
+        ("active", {"__key__": "x" * 256}, "Idempotency-Key"),
+    ],
+    ("api:v1:agreement-retire", "POST"): [
+        ("active", {"note": "x" * 81}, "note"),
+    ],
+}
+
+WRITES = [r for r in api_routes() if r.method in {"POST", "PUT", "PATCH", "DELETE"}]
+
+
+def test_every_writable_endpoint_has_bad_input_cases():
+    missing = [str(r) for r in WRITES if not BAD_INPUT.get(r.key)]
+    assert not missing, f"add bad-input cases for {missing}"
+
+
+def _bad_cases():
+    for route in WRITES:
+        for index, case in enumerate(BAD_INPUT.get(route.key, [])):
+            yield pytest.param(route, *case, id=f"{route}-{index}")
+
+
+@pytest.mark.parametrize(("route", "subject", "body", "expected"), list(_bad_cases()))
+def test_bad_input_is_a_clear_400_and_writes_nothing(
+    route,
+    subject,
+    body,
+    expected,
+    marketing_lead,
+    sales_lead,
+    marketing,
+    sales,
+    service,
+    as_marketing,
+):
+    parties = {"provider": marketing, "consumer": sales}
+    agreement = {
+        None: None,
+        "draft": lambda: draft(user=marketing_lead, **parties),
+        "proposed": lambda: proposed(user=marketing_lead, **parties),
+        "active": lambda: active(
+            user=marketing_lead, other_signer=sales_lead, **parties
+        ),
+    }[subject]
+    agreement = agreement() if agreement else None
+    teams = {"marketing": marketing.pk, "service": service.pk}
+    headers = {}
+    if isinstance(body, dict):
+        headers = {"Idempotency-Key": body.pop("__key__")} if "__key__" in body else {}
+        if route.key == ("api:v1:agreement-list", "POST") and body:
+            body = {**new_agreement(marketing, sales), **body}
+        body = {
+            k: teams.get(v, v)
+            if k in ("team", "consumer") and isinstance(v, str)
+            else v
+            for k, v in body.items()
+        }
+        body = json.dumps(body)
+    url = reverse(
+        route.name, kwargs=dict.fromkeys(route.kwargs, getattr(agreement, "pk", None))
+    )
+    if agreement is not None:
+        agreement.refresh_from_db()
+        terms = (agreement.status, agreement.edit_count, agreement.updated_at)
+    before = database_state()
+
+    response = as_marketing.generic(
+        route.method, url, body, content_type="application/json", headers=headers
+    )
+
+    assert response.status_code == 400, response.content
+    problem = error(response)
+    assert problem["code"] in {"invalid", "parse_error"}
+    assert expected in problem["message"] or expected in problem.get("fields", {}), (
+        problem
+    )
+    assert database_state() == before
+    if agreement is not None:
+        agreement.refresh_from_db()
+        assert (agreement.status, agreement.edit_count, agreement.updated_at) == terms
+
+
+# --- Query counts ---------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_agreement_list_queries_do_not_grow_with_rows(
+    marketing_lead,
+    sales_lead,
+    marketing,
+    sales,
+    as_marketing,
+    django_assert_num_queries,
+):
+    def add_one() -> None:
+        agreement = proposed(
+            user=marketing_lead,
+            provider=marketing,
+            consumer=sales,
+            objectives=[objective_row("A"), objective_row("B")],
+        )
+        agreement_sign(agreement=agreement, user=marketing_lead, team=marketing)
+
+    add_one()
+    _queries(as_marketing, LIST)  # the first request also starts the throttle count
+    one = _queries(as_marketing, LIST)
+    for _ in range(6):
+        add_one()
+    with django_assert_num_queries(one):
+        response = as_marketing.get(LIST)
+    assert response.json()["count"] == 7
+
+
+def test_team_list_and_me_queries_do_not_grow_with_rows(
+    marketing_lead, as_marketing, django_assert_num_queries
+):
+    _queries(as_marketing, reverse("api:v1:team-list"))
+    teams = _queries(as_marketing, reverse("api:v1:team-list"))
+    me = _queries(as_marketing, reverse("api:v1:me"))
+    for _ in range(5):
+        MembershipFactory(user=marketing_lead, team=TeamFactory())
+    with django_assert_num_queries(teams):
+        assert as_marketing.get(reverse("api:v1:team-list")).json()["count"] == 6
+    with django_assert_num_queries(me):
+        assert len(as_marketing.get(reverse("api:v1:me")).json()["memberships"]) == 6

@@ -1,0 +1,52 @@
+"""``Authorization: Bearer <token>`` with the personal tokens of the API
+tokens page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from .models import ApiToken
+from .services import token_digest
+
+# "Last used" is for people deciding which token to revoke: a minute's
+# precision is plenty and spares a write on every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None  # another scheme, or none: session authentication may apply
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                "Send the token as the header “Authorization: Bearer <token>”."
+            )
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raw = ""
+        token = (
+            ApiToken.objects.active()
+            .select_related("user")
+            .filter(digest=token_digest(raw))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise AuthenticationFailed("This token is unknown or has been revoked.")
+        now = timezone.now()
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at=None) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
+        ).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'

@@ -1,0 +1,178 @@
+"""One error format for every API error.
+
+Every error response body is::
+
+    {"error": {"status": 400, "code": "invalid",
+               "message": "A sentence for a person.",
+               "fields": {"title": ["This field is required."],
+                          "objectives.0.target": ["The target must be above zero."]}}}
+
+``fields`` is present only when particular fields are at fault; nested fields
+are named by dotted paths. Django's ``ValidationError``, ``PermissionDenied``
+and ``Http404`` from the services are mapped like DRF's own exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger("django.request")
+
+# Codes of a service's ValidationError that mean "the record moved on since
+# you read it", not "your input is wrong": answered 409, not 400.
+CONFLICT_CODES = frozenset({"stale", "invalid_state", "locked"})
+
+
+class Conflict(exceptions.APIException):
+    """The request is well formed but the record's state does not allow it now
+    (an agreement that is no longer a draft, a draft someone else saved)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record changed: reload it and try again."
+    default_code = "invalid_state"
+
+
+class UnprocessableRequest(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+def conflict_from(exc: DjangoValidationError) -> Conflict:
+    """A service's refusal that is about the record's state, as a 409."""
+    code = _first_code(exc)
+    return Conflict(
+        " ".join(exc.messages),
+        code=code if code in CONFLICT_CODES else Conflict.default_code,
+    )
+
+
+def _first_code(exc: DjangoValidationError) -> str | None:
+    errors = (
+        [e for errs in exc.error_dict.values() for e in errs]
+        if hasattr(exc, "error_dict")
+        else exc.error_list
+    )
+    codes = [e.code for e in errors if e.code]
+    return codes[0] if codes else None
+
+
+def _from_django_validation_error(
+    exc: DjangoValidationError,
+) -> exceptions.APIException:
+    code = _first_code(exc)
+    if code in CONFLICT_CODES:
+        return Conflict(" ".join(exc.messages), code=code)
+    if hasattr(exc, "error_dict"):
+        detail: dict[str, list[str]] = {}
+        for field, errors in exc.message_dict.items():
+            name = (
+                api_settings.NON_FIELD_ERRORS_KEY
+                if field == NON_FIELD_ERRORS
+                else field
+            )
+            detail[name] = list(errors)
+        return exceptions.ValidationError(detail)
+    return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"objectives.0.target": [messages]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(detail, list) and any(
+        isinstance(v, Mapping | list) for v in detail
+    ):
+        for index, value in enumerate(detail):
+            out.update(_flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+    elif isinstance(detail, list):
+        if detail:
+            out[prefix] = [str(v) for v in detail]
+    else:
+        out[prefix] = [str(detail)]
+    return out
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
+    fields = _flatten(exc.detail)
+    general = fields.pop(api_settings.NON_FIELD_ERRORS_KEY, [])
+    general += fields.pop("", [])
+    if general:
+        message = " ".join(general)
+    else:
+        message = "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
+    body: dict[str, Any] = {
+        "status": exc.status_code,
+        "code": "invalid",
+        "message": message,
+    }
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def error_body(status_code: int, code: str, message: str) -> dict[str, Any]:
+    return {"error": {"status": status_code, "code": code, "message": message}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, DjangoValidationError):
+        exc = _from_django_validation_error(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+
+    # DRF's handler sets WWW-Authenticate and Retry-After and rolls back an
+    # atomic request; only the body is reshaped here.
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return _server_error(exc, context)
+    assert isinstance(exc, exceptions.APIException)
+    if isinstance(exc, exceptions.ValidationError):
+        body = _validation_body(exc)
+    else:
+        codes = exc.get_codes()
+        body = {
+            "status": exc.status_code,
+            "code": codes if isinstance(codes, str) else exc.default_code,
+            "message": str(exc.detail),
+        }
+    response.data = {"error": body}
+    return response
+
+
+def _server_error(exc: Exception, context: dict[str, Any]) -> Response:
+    """An unexpected failure, in the same format. Logged as Django logs a 500
+    (so admins are told), and signalled, so that the test client re-raises it."""
+    request = context["request"]
+    django_request = getattr(request, "_request", request)
+    logger.error(
+        "Internal Server Error: %s",
+        django_request.path,
+        exc_info=exc,
+        extra={"status_code": 500, "request": django_request},
+    )
+    got_request_exception.send(sender=None, request=django_request)
+    return Response(
+        error_body(
+            500,
+            "server_error",
+            "Something went wrong on our side. It has been logged; try again later.",
+        ),
+        status=500,
+    )

@@ -1,0 +1,37 @@
+"""The API's routes. A new resource is one ``router.register`` line, plus its
+rows in the permission matrix (``api/tests/test_permission_matrix.py``), which
+fails until they are there."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.routers import SimpleRouter
+
+from agreements.api.views import AgreementViewSet, MeView, TeamViewSet
+
+from .views import not_found
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("teams", TeamViewSet, basename="team")
+router.register("agreements", AgreementViewSet, basename="agreement")
+
+v1 = [
+    path("me/", MeView.as_view(), name="me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "v1"))),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Last: whatever else is asked under /api/.
+    re_path(r"^(?P<path>[\s\S]*)$", not_found, name="not_found"),
+]
