@@ -21,13 +21,14 @@ def heartbeat(self) -> int:
     return heartbeat_record(hostname=self.request.hostname or "in-process").pk
 
 
-# The ledger bounds the attempts (SLA_EMAIL_MAX_ATTEMPTS), not Celery. Run
-# in-process (the demo) nothing would wait for the countdown: the row stays
+# The ledger bounds the attempts (SLA_EMAIL_MAX_ATTEMPTS), not Celery. A
+# delivery another worker holds is looked at again when its lease ends. Run
+# in-process (the demo) nothing would wait for a countdown: the row stays
 # pending for the next run instead.
 @shared_task(bind=True, max_retries=None, **IDEMPOTENT)
 def deliver(self, delivery_id: int) -> str:
     outcome = delivery_send(delivery_id=delivery_id)
-    if outcome.result == Result.RETRY and not self.request.is_eager:
+    if outcome.result in (Result.RETRY, Result.IN_FLIGHT) and not self.request.is_eager:
         raise self.retry(countdown=outcome.countdown)
     return outcome.result.value
 

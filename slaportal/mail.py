@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
 
 from django.conf import settings
@@ -40,7 +41,7 @@ class EmlFileBackend(BaseEmailBackend):
                 _sequence += 1
                 number = _sequence
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            recipient = message.to[0] if message.to else "nobody"
+            recipient = parseaddr(message.to[0])[1] if message.to else "nobody"
             subject = message.subject.removeprefix(settings.EMAIL_SUBJECT_PREFIX)
             stem = f"{stamp}-{number:04d}-{_slug(recipient)[:30]}-{_slug(subject)[:40]}"
             (self.path / f"{stem}.eml").write_bytes(message.message().as_bytes())

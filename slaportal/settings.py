@@ -200,6 +200,9 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="slaportal <sla@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[slaportal] "
+# A mail server that stops answering fails the attempt instead of holding a
+# worker until the task's time limit; the attempt is retried with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Authentication -------------------------------------------------------
 

@@ -109,11 +109,11 @@ def pending_month_end(month: date) -> list[int]:
 def stored_briefs(month: date) -> list[AgreementBrief]:
     """The agreements of ``month``'s finalised scorecards, and which were
     breached. Two queries."""
-    breached = set(Breach.objects.filter(month=month).values_list("agreement_id"))
+    breached = set(
+        Breach.objects.filter(month=month).values_list("agreement_id", flat=True)
+    )
     return [
-        AgreementBrief(
-            agreement_id, provider_id, consumer_id, (agreement_id,) in breached
-        )
+        AgreementBrief(agreement_id, provider_id, consumer_id, agreement_id in breached)
         for agreement_id, provider_id, consumer_id in Scorecard.objects.filter(
             month=month
         ).values_list(

@@ -34,7 +34,11 @@ class Result(StrEnum):
     RETRY = "retry"  # a temporary failure: try again after ``countdown``
     FAILED = "failed"
     SKIPPED = "skipped"
-    BUSY = "busy"  # not ours: sent already, failed, or another worker has it
+    BUSY = "busy"  # nothing to do: sent already, failed or skipped
+    # Claimed by a worker that may still be sending it. Look again once its
+    # lease is over: if that worker died (its task is redelivered after a
+    # SIGKILLed child), the delivery is taken over then.
+    IN_FLIGHT = "in_flight"
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,9 @@ def _is_permanent(exc: Exception) -> bool:
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
     """Claim the delivery, render it, hand it to the mail server, mark it sent.
 
-    Returns ``BUSY`` without doing anything when the row is not claimable:
-    already sent or failed, or claimed by a live worker. A temporary SMTP
+    Returns ``BUSY`` without doing anything when the row is sent, failed or
+    skipped, and ``IN_FLIGHT`` with the time left on its lease when another
+    worker holds the claim. A temporary SMTP
     error puts it back to ``pending`` and asks for a retry after a backoff;
     after ``SLA_EMAIL_MAX_ATTEMPTS`` attempts, or on a permanent error, it is
     ``failed`` and logged.
@@ -89,7 +94,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
         .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
-        return Outcome(Result.BUSY)
+        return _not_claimed(delivery_id, now)
     delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
     # Every later write is conditional on still holding this claim.
     mine = Delivery.objects.filter(
@@ -132,6 +137,18 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
         # Only if this worker stalled past the lease and another took over.
         logger.warning("Delivery %s was sent after its claim expired", delivery_id)
     return Outcome(Result.SENT)
+
+
+def _not_claimed(delivery_id: int, now: datetime) -> Outcome:
+    claimed_at = (
+        Delivery.objects.filter(pk=delivery_id, status=Status.SENDING)
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    if claimed_at is None:
+        return Outcome(Result.BUSY)
+    left = (claimed_at + lease() - now).total_seconds()
+    return Outcome(Result.IN_FLIGHT, countdown=max(left, 0.0) + 1.0)
 
 
 def _attempt_failed(delivery: Delivery, mine, exc: Exception) -> Outcome:

@@ -80,7 +80,9 @@ def test_a_stale_claim_is_taken_over_and_a_live_one_is_not(closed, mailoutbox):
         status=Status.SENDING, claimed_at=claimed_at, attempts=1
     )
     within_lease = claimed_at + dt.timedelta(minutes=14)
-    assert delivery_send(delivery_id=delivery.pk, now=within_lease).result == "busy"
+    outcome = delivery_send(delivery_id=delivery.pk, now=within_lease)
+    # Another worker may still be at it: look again when the lease is over.
+    assert (outcome.result, outcome.countdown) == (Result.IN_FLIGHT, 61)
     assert mailoutbox == []
     after_lease = claimed_at + dt.timedelta(minutes=16)
     assert delivery_send(delivery_id=delivery.pk, now=after_lease).result == "sent"
@@ -178,6 +180,31 @@ def test_the_task_asks_celery_to_retry_after_the_backoff(
     assert asked == [30, 60]
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Status.SENT, 3)
+    assert len(mailoutbox) == 1
+
+
+def test_a_redelivered_task_waits_for_the_lease_of_a_claimed_delivery(
+    closed, mailoutbox, monkeypatch
+):
+    """A worker process killed mid-send: its task comes back (acks_late,
+    reject_on_worker_lost) while the row is still claimed."""
+    from celery.exceptions import Retry
+
+    asked = []
+    monkeypatch.setattr(
+        deliver, "retry", lambda countdown: asked.append(countdown) or Retry()
+    )
+    delivery = a_delivery(closed)
+    claimed_at = dt.datetime(2026, 2, 4, 9, 0, tzinfo=dt.UTC)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Status.SENDING, claimed_at=claimed_at, attempts=1
+    )
+    soon = claimed_at + dt.timedelta(seconds=10)
+    with time_machine.travel(soon, tick=False), pytest.raises(Retry):
+        deliver(delivery.pk)
+    assert asked == [891.0]  # the 15-minute lease, less 10 s, plus a second
+    with time_machine.travel(claimed_at + dt.timedelta(seconds=901), tick=False):
+        assert deliver(delivery.pk) == "sent"
     assert len(mailoutbox) == 1
 
 
