@@ -145,13 +145,23 @@ def _shared_database_url() -> str:
 class WorkerProcess:
     """A real ``celery worker`` in its own process, consuming a private queue."""
 
-    def __init__(self, *, database_url: str, redis_url: str, log: Path) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        log: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.queue = f"test-{uuid.uuid4().hex[:12]}"
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "DJANGO_DEBUG": "True",
+            # Follow-up tasks the worker queues come back to this worker.
+            "SLA_TASK_QUEUE": self.queue,
+            **(extra_env or {}),
         }
         self.log = log
         self.proc: subprocess.Popen | None = None
@@ -218,16 +228,34 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, request):
+def celery_worker_factory(transactional_db, request):
+    """Start real Celery workers on real Redis, sharing the test database:
+    ``start(extra_env={...}, concurrency=2)``. Stopped after the test."""
+    database_url, redis_url = _shared_database_url(), _redis_url()
+    workers: list[WorkerProcess] = []
+
+    def start(
+        extra_env: dict[str, str] | None = None, concurrency: int = 2
+    ) -> WorkerProcess:
+        worker = WorkerProcess(
+            database_url=database_url,
+            redis_url=redis_url,
+            log=ARTIFACTS / "worker" / f"{request.node.name}-{len(workers)}.log",
+            extra_env=extra_env,
+        )
+        workers.append(worker)
+        worker.start(concurrency=concurrency)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(celery_worker_factory):
     """Start a real Celery worker on real Redis, sharing the test database."""
-    worker = WorkerProcess(
-        database_url=_shared_database_url(),
-        redis_url=_redis_url(),
-        log=ARTIFACTS / "worker" / f"{request.node.name}.log",
-    )
-    worker.start()
-    yield worker
-    worker.stop()
+    return celery_worker_factory()
 
 
 # --- Browser tier ---------------------------------------------------------

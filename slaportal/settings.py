@@ -185,14 +185,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Countdowns and retry backoff stay well below this, or a message is redelivered.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {
-    # Every 5 minutes: proves a worker is consuming; shown on /health/.
-    "worker-heartbeat": {
-        "task": "reports.tasks.heartbeat",
-        "schedule": crontab(minute="*/5"),
-    },
-}
+# Beat's timetable (CELERY_TIMEZONE, CELERY_BEAT_SCHEDULE) is at the end: it
+# reads the organisation's time zone and the product settings.
 
 # --- Email ----------------------------------------------------------------
 
@@ -203,11 +197,15 @@ if EMAIL_URL:
     # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... from one URL.
     globals().update(env.email_url_config(EMAIL_URL))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    # One .eml file per message (and its HTML beside it): readable by a person.
+    EMAIL_BACKEND = "slaportal.mail.EmlFileBackend"
     EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="slaportal <sla@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[slaportal] "
+# A mail server that stops answering fails the attempt instead of holding a
+# worker until the task's time limit; the attempt is retried with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Authentication -------------------------------------------------------
 
@@ -365,3 +363,74 @@ LOGGING = {
 SLA_GRACE_DAYS = env.int("SLA_GRACE_DAYS", default=3)
 # The documented password of the demo personas made by seed_demo.
 DEMO_PASSWORD = "slaportal-demo"  # noqa: S105
+# Reminders go to leads with missing figures this many days before the deadline.
+SLA_REMINDER_DAYS = env.int("SLA_REMINDER_DAYS", default=3)
+# At-risk alerts start on this day of the month: earlier, the pace is noise.
+SLA_AT_RISK_FROM_DAY = env.int("SLA_AT_RISK_FROM_DAY", default=15)
+# The hour (organisation's clock) of the daily and monthly email runs.
+SLA_EMAIL_HOUR = env.int("SLA_EMAIL_HOUR", default=8)
+# Months whose emails beat missed are caught up by the reconcile task only if
+# they are among this many most recent months; older ones are finalised quietly.
+SLA_EMAIL_CATCH_UP_MONTHS = env.int("SLA_EMAIL_CATCH_UP_MONTHS", default=2)
+# An email is tried this many times (temporary SMTP errors), then it is failed.
+SLA_EMAIL_MAX_ATTEMPTS = env.int("SLA_EMAIL_MAX_ATTEMPTS", default=5)
+# Backoff between attempts: this, then doubled each time (30 s, 1, 2, 4 min).
+# It must stay well below the broker's visibility timeout (1 h).
+SLA_EMAIL_RETRY_SECONDS = env.float("SLA_EMAIL_RETRY_SECONDS", default=30)
+# A claimed email not marked sent within this time belonged to a worker that
+# died; it may then be taken over. Longer than CELERY_TASK_TIME_LIMIT.
+SLA_EMAIL_LEASE_SECONDS = env.float("SLA_EMAIL_LEASE_SECONDS", default=15 * 60)
+# The queue background tasks are sent to; empty means Celery's default.
+SLA_TASK_QUEUE = env.str("SLA_TASK_QUEUE", default="")
+
+if not 0 <= SLA_GRACE_DAYS <= 27:
+    raise ImproperlyConfigured("SLA_GRACE_DAYS must be between 0 and 27.")
+if not 1 <= SLA_AT_RISK_FROM_DAY <= 28:
+    raise ImproperlyConfigured("SLA_AT_RISK_FROM_DAY must be between 1 and 28.")
+if not 0 <= SLA_EMAIL_HOUR <= 23:
+    raise ImproperlyConfigured("SLA_EMAIL_HOUR must be between 0 and 23.")
+
+# --- Beat's timetable -----------------------------------------------------
+
+# Crontabs read on the organisation's clock, the clock months are kept in:
+# "08:00" stays 08:00 local across daylight-saving changes. Every job is
+# idempotent and the hourly reconcile redoes whatever beat missed, so a missed
+# or doubled run is harmless (beat does not backfill).
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Every 5 minutes: proves a worker is consuming; shown on /health/.
+    "worker-heartbeat": {
+        "task": "reports.tasks.heartbeat",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Day SLA_GRACE_DAYS + 1 of each month at 08:00 local (the 4th with the
+    # default 3 grace days): last month has just locked; finalise its
+    # scorecards, email them and the digest, and escalate missing figures.
+    "month-close": {
+        "task": "reports.tasks.month_close_due",
+        "schedule": crontab(
+            minute=0, hour=SLA_EMAIL_HOUR, day_of_month=SLA_GRACE_DAYS + 1
+        ),
+    },
+    # Every day at 08:05 local: reminders to leads whose figures are missing
+    # SLA_REMINDER_DAYS or fewer days before the deadline (with the defaults,
+    # from the 1st); escalations to heads once a month locked without them.
+    "reminders": {
+        "task": "reports.tasks.reminders_due",
+        "schedule": crontab(minute=5, hour=SLA_EMAIL_HOUR),
+    },
+    # Every day from day SLA_AT_RISK_FROM_DAY (the 15th) to the month's end at
+    # 08:10 local: at-risk alerts from the pace projection, once per objective.
+    "at-risk-alerts": {
+        "task": "reports.tasks.at_risk_alerts_due",
+        "schedule": crontab(
+            minute=10, hour=SLA_EMAIL_HOUR, day_of_month=f"{SLA_AT_RISK_FROM_DAY}-31"
+        ),
+    },
+    # Every hour at :17: whatever should have happened and did not (beat or
+    # the workers were down; a message was lost); running it again does nothing.
+    "reconcile": {
+        "task": "reports.tasks.reconcile",
+        "schedule": crontab(minute=17),
+    },
+}

@@ -23,6 +23,7 @@ urlpatterns = [
         api_pages.token_revoke,
         name="api_token_revoke",
     ),
+    path("notifications/", include("reports.notifications.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -72,7 +72,7 @@ def test_demo_mode_needs_no_services():
     assert s["cache"] == "django.core.cache.backends.db.DatabaseCache"
     assert s["eager"] is True
     assert s["broker"] == "memory://"
-    assert s["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert s["email"] == "slaportal.mail.EmlFileBackend"  # one .eml file per message
 
 
 def test_urls_select_postgresql_redis_and_smtp():

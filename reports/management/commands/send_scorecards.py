@@ -1,0 +1,82 @@
+"""Finalise a month and send its scorecards and digest, by hand.
+
+    python manage.py send_scorecards --month 2026-03 [--dry-run] [--resend]
+
+The same services as the scheduled month close, run in this process (in the
+demo, the emails appear under var/mail/). Whoever already got the month's
+email does not get it again, unless --resend is given.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from agreements import periods
+from reports.notifications.jobs import (
+    MONTH_END_KINDS,
+    computed_briefs,
+    month_close,
+    pending_month_end,
+)
+from reports.notifications.ledger import deliveries_resend
+from reports.notifications.recipients import plan_month_emails
+
+from ._emails import print_plan, send_with_progress
+
+
+class Command(BaseCommand):
+    help = "Finalise a locked month and email its scorecards and the digest."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--month", required=True, help="The month, as YYYY-MM.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print who would get what; write and send nothing.",
+        )
+        parser.add_argument(
+            "--resend",
+            action="store_true",
+            help="Send again the emails of the month that were already sent.",
+        )
+
+    def handle(self, *args, month: str, dry_run: bool, resend: bool, **options):
+        try:
+            month_ = periods.parse_month(month)
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0]) from exc
+        now = timezone.now()
+        if not periods.is_locked(month_, now):
+            deadline = timezone.localtime(periods.deadline(month_))
+            raise CommandError(
+                f"{periods.month_label(month_)} is not locked yet: figures can be "
+                f"entered until {deadline:%d %b %Y %H:%M}."
+            )
+        label = periods.month_label(month_)
+        if dry_run:
+            self.stdout.write(f"Emails for {label}:")
+            print_plan(
+                self, plan_month_emails(month_, computed_briefs(month_, now=now))
+            )
+            return
+
+        report = month_close(month=month_, now=now, enqueue=False)
+        finalised = report.finalised
+        self.stdout.write(
+            f"{label} finalised: {finalised.created} scorecard(s) created, "
+            f"{finalised.updated} updated, "
+            f"{finalised.breaches_opened} breach(es) opened."
+        )
+        if resend:
+            again = deliveries_resend(month=month_, kinds=MONTH_END_KINDS)
+            self.stdout.write(f"{len(again)} email(s) already sent will be sent again.")
+        counts = send_with_progress(self, pending_month_end(month_))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Done: " + ", ".join(f"{n} {r.value}" for r, n in counts.items() if n)
+                if any(counts.values())
+                else "Done: every email of the month had been sent already."
+            )
+        )

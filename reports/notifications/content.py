@@ -1,0 +1,306 @@
+"""What each email says: the template context for one delivery.
+
+Read at send time, so an email reports the state of things when it goes out:
+a reminder whose figures have since been logged says nothing and is skipped.
+Month-end emails read the stored, finalised scorecards, the same rows the
+scorecard pages show for a locked month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+
+from agreements import periods
+from agreements.models import Agreement, Membership, Objective
+from agreements.selectors import pain_point_summaries
+
+from ..models import Breach, Delivery, Scorecard, ScorecardLine
+from ..scoring import Status
+from . import links
+from .cards import (
+    HEAT_MAP_MONTHS,
+    BreachView,
+    TrendCell,
+    colour,
+    format_value,
+    last_entry_day,
+    party_cards,
+    status_label,
+    trends,
+)
+from .figures import missing_figures, objectives_at_risk
+from .recipients import PREFERENCE_OF
+
+Kind = Delivery.Kind
+TOP_PAIN_POINTS = 5
+
+
+def _scorecard(delivery: Delivery) -> dict | None:
+    breached_only = delivery.kind == Kind.BREACH
+    cards = party_cards(delivery.recipient, delivery.month, breached_only=breached_only)
+    if not cards:
+        return None
+    label = periods.month_label(delivery.month)
+    breaches = [b for card in cards for b in card.breaches]
+    if breached_only:
+        subject = (
+            f"Breach notice, {label}: {len(breaches)} objective"
+            f"{'s' if len(breaches) != 1 else ''} missed"
+        )
+    else:
+        subject = f"Your scorecards for {label}"
+        if breaches:
+            subject += f": {len(breaches)} breach{'es' if len(breaches) != 1 else ''}"
+    return {"subject": subject, "cards": cards, "breaches": breaches}
+
+
+# --- The executive digest ---------------------------------------------------
+
+
+@dataclass
+class HeatRow:
+    agreement: Agreement
+    cells: list[TrendCell]
+
+    @property
+    def url(self) -> str:
+        return links.scorecard(self.agreement.pk, self.cells[-1].month)
+
+
+@dataclass
+class LateReporter:
+    team: str
+    items: list[str]
+
+
+def digest(month: date, *, now: datetime | None = None) -> dict:
+    """The organisation's month: heat map, breaches, late reporters and the
+    most reported pain points. Seven queries, whatever the organisation's size."""
+    window = periods.months_between(
+        periods.add_months(month, 1 - HEAT_MAP_MONTHS), month
+    )
+    latest: dict = {}
+    for sc in (
+        Scorecard.objects.filter(month__in=window)
+        .select_related("agreement__provider", "agreement__consumer")
+        .order_by("month")
+    ):
+        latest[sc.agreement.lineage] = sc.agreement  # the latest version wins
+    cells = trends(set(latest), month, HEAT_MAP_MONTHS)
+    heat_map = sorted(
+        (HeatRow(agreement, cells[lineage]) for lineage, agreement in latest.items()),
+        key=lambda row: (
+            row.agreement.provider.name,
+            row.agreement.consumer.name,
+            row.agreement.title,
+        ),
+    )
+    counts = dict(
+        Scorecard.objects.filter(month=month)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    breaches = [
+        BreachView(
+            agreement=b.agreement,
+            objective=b.line.objective.name,
+            remedy=b.remedy,
+            status=b.get_status_display(),
+        )
+        for b in Breach.objects.filter(month=month)
+        .select_related("agreement__provider", "agreement__consumer", "line__objective")
+        .order_by(
+            "agreement__provider__name", "agreement__title", "line__objective__position"
+        )
+    ]
+    older_open = Breach.objects.filter(
+        month__lt=month, status=Breach.Status.OPEN
+    ).count()
+
+    late: dict[str, list[str]] = defaultdict(list)
+    for line in (
+        ScorecardLine.objects.filter(scorecard__month=month, reported_on_time=False)
+        .select_related("scorecard__agreement__provider", "objective")
+        .order_by(
+            "scorecard__agreement__provider__name",
+            "scorecard__agreement__title",
+            "objective__position",
+            "objective_id",
+        )
+    ):
+        agreement = line.scorecard.agreement
+        if line.actual is None:
+            how = "missing"
+        elif line.actual == 0:
+            how = "none logged by the deadline"
+        else:
+            how = "late"
+        late[agreement.provider.name].append(
+            f"{line.objective.name} ({agreement.title}): {how}"
+        )
+    mid_month = periods.month_start(month) + timedelta(days=14)
+    pain_points = sorted(
+        (s for s in pain_point_summaries(months=1, now=mid_month) if s.trend[-1][1]),
+        key=lambda s: (-s.trend[-1][1], -s.teams, s.pain_point.title),
+    )[:TOP_PAIN_POINTS]
+    return {
+        "heat_map": heat_map,
+        "heat_months": window,
+        "counts": [
+            (status_label(s), counts.get(s, 0), colour(s))
+            for s in (Status.MET, Status.AT_RISK, Status.MISSED, Status.NO_DATA)
+        ],
+        "breaches": breaches,
+        "older_open_breaches": older_open,
+        "late_reporters": [LateReporter(team, items) for team, items in late.items()],
+        "pain_points": [
+            {
+                "title": s.pain_point.title,
+                "category": s.pain_point.get_category_display(),
+                "reports": s.trend[-1][1],
+                "teams": s.teams,
+            }
+            for s in pain_points
+        ],
+    }
+
+
+def _digest(delivery: Delivery) -> dict | None:
+    context = digest(delivery.month)
+    label = periods.month_label(delivery.month)
+    breaches = len(context["breaches"])
+    subject = f"Service levels in {label}: {len(context['heat_map'])} agreements"
+    if breaches:
+        subject += f", {breaches} breach{'es' if breaches != 1 else ''}"
+    return {"subject": subject, **context}
+
+
+# --- Reminders, escalations and alerts --------------------------------------
+
+
+@dataclass
+class MissingTeam:
+    team: str
+    objectives: list[Objective]
+
+
+def _missing_for(user, month: date, roles) -> list[MissingTeam]:
+    teams = {
+        m.team_id: m.team
+        for m in Membership.objects.filter(user=user, role__in=roles).select_related(
+            "team"
+        )
+    }
+    missing = missing_figures(month, provider_ids=teams)
+    return [
+        MissingTeam(teams[team_id].name, objectives)
+        for team_id, objectives in sorted(
+            missing.items(), key=lambda item: teams[item[0]].name
+        )
+    ]
+
+
+def _reminder(delivery: Delivery) -> dict | None:
+    month = delivery.month
+    teams = _missing_for(delivery.recipient, month, Membership.LEADING_ROLES)
+    if not teams:
+        return None  # everything was logged since the reminder was planned
+    count = sum(len(t.objectives) for t in teams)
+    last_day = last_entry_day(month)
+    return {
+        "subject": f"Reminder: {count} figure{'s' if count != 1 else ''} for "
+        f"{periods.month_label(month)} due by {last_day:%A %-d %B}",
+        "teams": teams,
+        "last_day": last_day,
+    }
+
+
+def _escalation(delivery: Delivery) -> dict | None:
+    month = delivery.month
+    teams = _missing_for(delivery.recipient, month, Membership.LEADING_ROLES)
+    if not teams:
+        return None
+    return {
+        "subject": f"Escalation: figures for {periods.month_label(month)} were "
+        f"missing at the deadline",
+        "teams": teams,
+        "last_day": last_entry_day(month),
+    }
+
+
+def _at_risk(delivery: Delivery) -> dict | None:
+    month = delivery.month
+    objective_id = int(delivery.subject_key.removeprefix("objective-"))
+    objective = (
+        Objective.objects.filter(pk=objective_id).select_related("agreement").first()
+    )
+    if objective is None:
+        return None
+    now = timezone.now()
+    lineage = Agreement.objects.filter(lineage=objective.agreement.lineage)
+    found = [
+        item
+        for item in objectives_at_risk(month, now=now, agreements=lineage)
+        if item.objective.pk == objective_id
+    ]
+    if not found:
+        return None  # back on pace since the alert was planned
+    item = found[0]
+    outcome, unit = item.line.outcome, objective.unit
+    days_left = max((periods.month_end(month) - now).days, 0)
+    projected = format_value(
+        None if outcome.projected is None else round(outcome.projected), unit
+    )
+    return {
+        "subject": f"At risk: {objective.name} ({item.agreement.title}), at current "
+        f"pace {projected} of {format_value(objective.target, unit)}",
+        "agreement": item.agreement,
+        "objective": objective,
+        "status": outcome.status,
+        "status_label": status_label(outcome.status),
+        "colour": colour(outcome.status),
+        "actual": format_value(outcome.actual, unit),
+        "expected": format_value(
+            None if outcome.expected_so_far is None else round(outcome.expected_so_far),
+            unit,
+        ),
+        "projected": projected,
+        "target": format_value(objective.target, unit),
+        "days_left": days_left,
+        "scorecard_url": links.scorecard(item.agreement.pk, month),
+    }
+
+
+BUILDERS = {
+    Kind.DIGEST: _digest,
+    Kind.SCORECARD: _scorecard,
+    Kind.BREACH: _scorecard,
+    Kind.REMINDER: _reminder,
+    Kind.ESCALATION: _escalation,
+    Kind.AT_RISK: _at_risk,
+}
+
+
+def context_for(delivery: Delivery) -> dict | None:
+    """Everything the templates of ``delivery.kind`` need, or ``None`` when
+    there is nothing to say any more."""
+    context = BUILDERS[delivery.kind](delivery)
+    if context is None:
+        return None
+    return {
+        **context,
+        "recipient": delivery.recipient,
+        "month": delivery.month,
+        "month_label": periods.month_label(delivery.month),
+        "kind": delivery.kind,
+        "switchable": PREFERENCE_OF[delivery.kind] is not None,
+        "portal_url": links.portal(),
+        "dashboard_url": links.dashboard(),
+        "preferences_url": links.preferences(),
+    }

@@ -1,0 +1,325 @@
+"""The scheduled jobs: month close, reminders and escalations, at-risk alerts,
+and the reconcile pass that redoes whatever the others missed.
+
+Each job works out what was due at ``now`` (``schedule``), writes the ledger
+rows that should exist (a unique constraint makes a second write a no-op) and
+queues one send task per pending row after commit. So running a job twice,
+late, or from the reconcile pass sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from agreements import periods
+from agreements.models import Agreement, Membership
+
+from ..models import Breach, Delivery, MonthlyRun, Scorecard
+from ..scoring import Status
+from ..selectors import scorecards_for_months
+from ..services import FinaliseReport, scorecards_finalise
+from . import schedule
+from .figures import missing_figures, objectives_at_risk
+from .ledger import deliveries_enqueue, lease
+from .recipients import (
+    AgreementBrief,
+    Plan,
+    plan_at_risk,
+    plan_missing_figures,
+    plan_month_emails,
+)
+
+logger = logging.getLogger(__name__)
+Kind = Delivery.Kind
+Role = Membership.Role
+MONTH_END_KINDS = (Kind.DIGEST, Kind.SCORECARD, Kind.BREACH)
+REMINDER_ROLES = (Role.LEAD, Role.MANAGER, Role.HEAD)
+ESCALATION_ROLES = (Role.HEAD, Role.MANAGER)
+
+
+def deliveries_create(plan: Plan) -> list[int]:
+    """Write the plan's ledger rows that do not exist yet; return their ids.
+
+    A person gets one month-end email about their agreements, a scorecard or
+    a breach notice, whichever was planned first: changing preferences in
+    between does not send them both. Rows an earlier run left unsent are the
+    reconcile pass's business (``deliveries_requeue_stuck``).
+    """
+    if not plan.deliveries:
+        return []
+    months = {p.month for p in plan.deliveries}
+    existing = Delivery.objects.filter(
+        month__in=months, recipient_id__in={p.recipient.pk for p in plan.deliveries}
+    ).values_list("month", "recipient_id", "kind", "subject_key")
+    taken = set(existing)
+    party = (Kind.SCORECARD, Kind.BREACH)
+    had_party = {(m, r) for m, r, kind, _ in taken if kind in party}
+    new = [
+        p
+        for p in plan.deliveries
+        if (p.month, p.recipient.pk, p.kind, p.subject_key) not in taken
+        and (p.kind not in party or (p.month, p.recipient.pk) not in had_party)
+    ]
+    if not new:
+        return []
+    # ignore_conflicts: a concurrent run may have written some of them since.
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                month=p.month,
+                recipient=p.recipient,
+                kind=p.kind,
+                subject_key=p.subject_key,
+            )
+            for p in new
+        ],
+        ignore_conflicts=True,
+    )
+    keys = {(p.month, p.recipient.pk, p.kind, p.subject_key) for p in new}
+    rows = Delivery.objects.filter(
+        month__in=months,
+        kind__in={p.kind for p in new},
+        recipient_id__in={p.recipient.pk for p in new},
+        status=Delivery.Status.PENDING,
+    ).values_list("pk", "month", "recipient_id", "kind", "subject_key")
+    return sorted(pk for pk, *key in rows if tuple(key) in keys)
+
+
+def pending_month_end(month: date) -> list[int]:
+    """Every month-end delivery of ``month`` still waiting to be sent."""
+    return list(
+        Delivery.objects.filter(
+            month=month, kind__in=MONTH_END_KINDS, status=Delivery.Status.PENDING
+        )
+        .order_by("kind", "recipient__username")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- Month close ------------------------------------------------------------
+
+
+def stored_briefs(month: date) -> list[AgreementBrief]:
+    """The agreements of ``month``'s finalised scorecards, and which were
+    breached. Two queries."""
+    breached = set(
+        Breach.objects.filter(month=month).values_list("agreement_id", flat=True)
+    )
+    return [
+        AgreementBrief(agreement_id, provider_id, consumer_id, agreement_id in breached)
+        for agreement_id, provider_id, consumer_id in Scorecard.objects.filter(
+            month=month
+        ).values_list(
+            "agreement_id", "agreement__provider_id", "agreement__consumer_id"
+        )
+    ]
+
+
+def computed_briefs(
+    month: date, *, now: datetime | None = None
+) -> list[AgreementBrief]:
+    """The same as ``stored_briefs``, computed without writing (``--dry-run``)."""
+    cards = scorecards_for_months([month], now=now)[month]
+    return [
+        AgreementBrief(
+            card.agreement.pk,
+            card.agreement.provider_id,
+            card.agreement.consumer_id,
+            any(line.status == Status.MISSED for line in card.lines),
+        )
+        for card in cards
+    ]
+
+
+@dataclass
+class CloseReport:
+    month: date
+    finalised: FinaliseReport | None = None
+    pending: list[int] = field(default_factory=list)
+    emails_skipped: bool = False
+    already_done: bool = False
+
+
+@transaction.atomic
+def month_close(
+    *,
+    month: date,
+    now: datetime | None = None,
+    emails: bool = True,
+    enqueue: bool = True,
+    unless_done: bool = False,
+) -> CloseReport:
+    """Finalise ``month``'s scorecards, plan its month-end emails and queue them.
+
+    The month's ``MonthlyRun`` row is locked throughout, so two runs for one
+    month (beat and reconcile, two beat processes) take turns. With
+    ``unless_done`` a month already closed is left alone (reconcile); without
+    it, finalising picks up corrections and planning adds only people who had
+    no email yet (``send_scorecards`` by hand). ``emails=False`` finalises
+    without emailing (a month too old to catch up).
+    """
+    now = now or timezone.now()
+    month = periods.month_of(month)
+    report = CloseReport(month=month)
+    MonthlyRun.objects.get_or_create(month=month)
+    run = MonthlyRun.objects.select_for_update().get(month=month)
+    if unless_done and (run.deliveries_planned_at or run.emails_skipped):
+        report.already_done = True
+        return report
+    report.finalised = scorecards_finalise(month=month, now=now)
+    run.finalised_at = run.finalised_at or now
+    if emails:
+        deliveries_create(plan_month_emails(month, stored_briefs(month)))
+        report.pending = pending_month_end(month)
+        run.deliveries_planned_at = run.deliveries_planned_at or now
+        if enqueue:
+            deliveries_enqueue(report.pending)
+    elif run.deliveries_planned_at is None:
+        run.emails_skipped = report.emails_skipped = True
+    run.save()
+    return report
+
+
+def first_month() -> date | None:
+    """The month of the organisation's first signed agreement."""
+    first = Agreement.objects.filter(
+        status__in=[Agreement.Status.ACTIVE, Agreement.Status.RETIRED]
+    ).aggregate(first=Min("effective_from"))["first"]
+    return periods.month_of(first) if first else None
+
+
+def months_close_due(*, now: datetime | None = None) -> list[CloseReport]:
+    """Close every month since the first agreement whose close was due and
+    has not happened. Only the latest ``SLA_EMAIL_CATCH_UP_MONTHS`` of them are
+    emailed: nobody wants last year's scorecards on the day the portal opens."""
+    now = now or timezone.now()
+    first = first_month()
+    if first is None:
+        return []
+    due = schedule.months_due_for_close(first, now)
+    done = set(
+        MonthlyRun.objects.filter(month__in=due)
+        .exclude(deliveries_planned_at=None, emails_skipped=False)
+        .values_list("month", flat=True)
+    )
+    catch_up = set(due[-int(settings.SLA_EMAIL_CATCH_UP_MONTHS) :]) if due else set()
+    reports = []
+    for month in due:
+        if month in done:
+            continue
+        report = month_close(
+            month=month, now=now, emails=month in catch_up, unless_done=True
+        )
+        if not report.already_done:
+            logger.info(
+                "Closed %s: %s emails queued%s",
+                periods.format_month(month),
+                len(report.pending),
+                " (too old to email)" if report.emails_skipped else "",
+            )
+            reports.append(report)
+    return reports
+
+
+# --- Reminders, escalations, alerts -----------------------------------------
+
+
+def plan_reminders(now: datetime) -> Plan:
+    """Leads of teams with figures missing in a month whose deadline is near;
+    heads of teams whose figures were still missing when the month closed."""
+    plan = Plan()
+    for month in schedule.reminder_months(now):
+        plan.extend(
+            plan_missing_figures(
+                month, missing_figures(month), kind=Kind.REMINDER, roles=REMINDER_ROLES
+            )
+        )
+    month = schedule.escalation_month(now)
+    if month is not None and periods.is_locked(month, now):
+        plan.extend(
+            plan_missing_figures(
+                month,
+                missing_figures(month),
+                kind=Kind.ESCALATION,
+                roles=ESCALATION_ROLES,
+            )
+        )
+    return plan
+
+
+def plan_alerts(now: datetime) -> Plan:
+    """The provider's leads of every objective behind pace this month."""
+    month = schedule.at_risk_month(now)
+    if month is None:
+        return Plan()
+    found = objectives_at_risk(month, now=now)
+    return plan_at_risk(month, [f.objective for f in found])
+
+
+@transaction.atomic
+def reminders_due(*, now: datetime | None = None, enqueue: bool = True) -> list[int]:
+    """Write and queue the reminders and escalations due at ``now``."""
+    pending = deliveries_create(plan_reminders(now or timezone.now()))
+    if enqueue:
+        deliveries_enqueue(pending)
+    return pending
+
+
+@transaction.atomic
+def at_risk_alerts_due(
+    *, now: datetime | None = None, enqueue: bool = True
+) -> list[int]:
+    """Write and queue the at-risk alerts due at ``now``, once per objective
+    and month."""
+    pending = deliveries_create(plan_alerts(now or timezone.now()))
+    if enqueue:
+        deliveries_enqueue(pending)
+    return pending
+
+
+# --- Reconcile --------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    months_closed: list[date] = field(default_factory=list)
+    queued: int = 0
+    requeued: int = 0
+
+
+def deliveries_requeue_stuck(*, now: datetime | None = None) -> int:
+    """Queue again every delivery nobody is working on: its task was lost
+    (worker killed, broker flushed) or its worker died holding the claim."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.stuck(now=now, lease=lease()).values_list("pk", flat=True)
+    )
+    return deliveries_enqueue(ids)
+
+
+def reconcile(*, now: datetime | None = None) -> ReconcileReport:
+    """Do whatever should have happened by ``now`` and did not. Running it
+    again changes nothing."""
+    now = now or timezone.now()
+    report = ReconcileReport()
+    for closed in months_close_due(now=now):
+        report.months_closed.append(closed.month)
+        report.queued += len(closed.pending)
+    report.queued += len(reminders_due(now=now))
+    report.queued += len(at_risk_alerts_due(now=now))
+    report.requeued = deliveries_requeue_stuck(now=now)
+    if report.months_closed or report.queued or report.requeued:
+        logger.info(
+            "Reconcile: closed %s, queued %s, requeued %s",
+            [periods.format_month(m) for m in report.months_closed],
+            report.queued,
+            report.requeued,
+        )
+    return report

@@ -1,0 +1,233 @@
+"""The delivery ledger: each email claimed, sent and marked, exactly once.
+
+Not wrapped in a transaction, on purpose: the claim must be committed before
+the message goes to the mail server, and the mark after, so that a worker
+killed in between leaves a ``sending`` row whose lease tells the next worker
+it may take over. Every write is a conditional UPDATE on the row's state.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ..models import Delivery
+from .content import context_for
+from .recipients import preferences_for, wants
+from .render import build_message, message_id
+
+logger = logging.getLogger(__name__)
+Status = Delivery.Status
+
+
+class Result(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # a temporary failure: try again after ``countdown``
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    BUSY = "busy"  # nothing to do: sent already, failed or skipped
+    # Claimed by a worker that may still be sending it. Look again once its
+    # lease is over: if that worker died (its task is redelivered after a
+    # SIGKILLed child), the delivery is taken over then.
+    IN_FLIGHT = "in_flight"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    countdown: float = 0.0
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=float(settings.SLA_EMAIL_LEASE_SECONDS))
+
+
+def max_attempts() -> int:
+    return int(settings.SLA_EMAIL_MAX_ATTEMPTS)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before attempt ``attempts + 1``: 30 s, 1 min, 2 min, 4 min by
+    default, all well inside the broker's visibility timeout."""
+    return float(settings.SLA_EMAIL_RETRY_SECONDS) * 2 ** max(attempts - 1, 0)
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=Status.PENDING) | Q(
+        status=Status.SENDING, claimed_at__lt=now - lease()
+    )
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """A 5xx reply will not change on retry (no such mailbox, refused)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
+    """Claim the delivery, render it, hand it to the mail server, mark it sent.
+
+    Returns ``BUSY`` without doing anything when the row is sent, failed or
+    skipped, and ``IN_FLIGHT`` with the time left on its lease when another
+    worker holds the claim. A temporary SMTP
+    error puts it back to ``pending`` and asks for a retry after a backoff;
+    after ``SLA_EMAIL_MAX_ATTEMPTS`` attempts, or on a permanent error, it is
+    ``failed`` and logged.
+    """
+    now = now or timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id)
+        .filter(_claimable(now))
+        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return _not_claimed(delivery_id, now)
+    delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
+    # Every later write is conditional on still holding this claim.
+    mine = Delivery.objects.filter(
+        pk=delivery_id, status=Status.SENDING, claimed_at=now
+    )
+    user = delivery.recipient
+
+    if not user.is_active or not user.email:
+        mine.update(status=Status.SKIPPED, last_error="No active user with an address.")
+        return Outcome(Result.SKIPPED)
+    if not wants(preferences_for([user.pk]).get(user.pk), delivery.kind):
+        mine.update(status=Status.SKIPPED, last_error="Switched off by the recipient.")
+        return Outcome(Result.SKIPPED)
+    try:
+        context = context_for(delivery)
+        message = build_message(delivery, context) if context else None
+    except Exception as exc:
+        # A rendering bug does not heal by retrying: fail it where an admin
+        # sees it, and let the other deliveries go on.
+        logger.exception("Could not render delivery %s", delivery_id)
+        mine.update(status=Status.FAILED, last_error=f"Rendering failed: {exc!r}")
+        return Outcome(Result.FAILED)
+    if message is None:
+        mine.update(status=Status.SKIPPED, last_error="Nothing to report any more.")
+        return Outcome(Result.SKIPPED)
+
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        return _attempt_failed(delivery, mine, exc)
+
+    marked = mine.update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        email=user.email,
+        message_id=message_id(delivery),
+        last_error="",
+    )
+    if not marked:
+        # Only if this worker stalled past the lease and another took over.
+        logger.warning("Delivery %s was sent after its claim expired", delivery_id)
+    return Outcome(Result.SENT)
+
+
+def _not_claimed(delivery_id: int, now: datetime) -> Outcome:
+    claimed_at = (
+        Delivery.objects.filter(pk=delivery_id, status=Status.SENDING)
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    if claimed_at is None:
+        return Outcome(Result.BUSY)
+    left = (claimed_at + lease() - now).total_seconds()
+    return Outcome(Result.IN_FLIGHT, countdown=max(left, 0.0) + 1.0)
+
+
+def _attempt_failed(delivery: Delivery, mine, exc: Exception) -> Outcome:
+    error = f"Attempt {delivery.attempts}: {exc!r}"[:2000]
+    if _is_permanent(exc) or delivery.attempts >= max_attempts():
+        mine.update(status=Status.FAILED, last_error=error)
+        logger.error(
+            "Email %s to %s failed after %s attempt(s): %s",
+            delivery,
+            delivery.recipient.email,
+            delivery.attempts,
+            exc,
+        )
+        return Outcome(Result.FAILED)
+    mine.update(status=Status.PENDING, last_error=error)
+    logger.warning("Email %s: temporary failure, will retry: %s", delivery, exc)
+    return Outcome(Result.RETRY, countdown=backoff(delivery.attempts))
+
+
+def deliveries_enqueue(ids: Iterable[int], *, countdown: float = 0.0) -> int:
+    """One task per delivery, sent once the current transaction commits, so
+    that no worker looks for a row that is not there yet; and one per
+    recipient, so that a bad address never holds up the others."""
+    from ..tasks import deliver  # the tasks module imports the services
+
+    queue = settings.SLA_TASK_QUEUE or None
+    count = 0
+    for pk in ids:
+        deliver.apply_async_on_commit(args=(pk,), queue=queue, countdown=countdown)
+        count += 1
+    return count
+
+
+def deliveries_send_now(
+    ids: list[int], *, progress: Callable[[int, int, Outcome], None] | None = None
+) -> dict[Result, int]:
+    """Send in this process, one after another (the management commands and
+    the demo). Temporary failures are handed to the queue with their backoff."""
+    counts: dict[Result, int] = dict.fromkeys(Result, 0)
+    for done, pk in enumerate(ids, start=1):
+        outcome = delivery_send(delivery_id=pk)
+        counts[outcome.result] += 1
+        if outcome.result == Result.RETRY:
+            deliveries_enqueue([pk], countdown=outcome.countdown)
+        if progress:
+            progress(done, len(ids), outcome)
+    return counts
+
+
+@transaction.atomic
+def deliveries_retry(*, ids: Iterable[int]) -> int:
+    """Give failed (or skipped) deliveries another round of attempts, from the
+    admin: back to ``pending`` with the attempts reset, and queued."""
+    ids = list(ids)
+    retried = list(
+        Delivery.objects.filter(
+            pk__in=ids, status__in=[Status.FAILED, Status.SKIPPED, Status.PENDING]
+        ).values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=retried).exclude(status=Status.PENDING).update(
+        status=Status.PENDING, attempts=0, claimed_at=None
+    )
+    deliveries_enqueue(retried)
+    return len(retried)
+
+
+@transaction.atomic
+def deliveries_resend(*, month, kinds: Iterable[str]) -> list[int]:
+    """Send ``month``'s already-sent deliveries of ``kinds`` again: a new
+    round of attempts under a new Message-ID, counted in ``resends``."""
+    rows = Delivery.objects.filter(
+        month=month, kind__in=list(kinds), status=Status.SENT
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    Delivery.objects.filter(pk__in=ids, status=Status.SENT).update(
+        status=Status.PENDING,
+        attempts=0,
+        claimed_at=None,
+        resends=F("resends") + 1,
+    )
+    logger.info("Resending %s deliveries of %s", len(ids), month)
+    return ids

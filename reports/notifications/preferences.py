@@ -1,0 +1,30 @@
+"""Reading and changing a person's email preferences."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ..models import NotificationPreference
+
+SWITCHES = ("digest", "scorecards", "reminders", "alerts")
+
+
+def preferences_of(user) -> NotificationPreference:
+    """The person's preferences, unsaved defaults (everything on) if never set."""
+    found = NotificationPreference.objects.filter(user=user).first()
+    return found or NotificationPreference(user=user)
+
+
+@transaction.atomic
+def preferences_update(*, user, **switches: bool) -> NotificationPreference:
+    unknown = set(switches) - set(SWITCHES)
+    if unknown:
+        raise TypeError(f"unknown email preferences: {', '.join(sorted(unknown))}")
+    preference, _ = NotificationPreference.objects.select_for_update().get_or_create(
+        user=user
+    )
+    for name, value in switches.items():
+        setattr(preference, name, bool(value))
+    preference.full_clean()
+    preference.save()
+    return preference
