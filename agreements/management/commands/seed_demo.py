@@ -232,13 +232,28 @@ class Command(BaseCommand):
         created += self._seed_agreements(teams, users)
         created += seed_figures(teams, users)
         created += seed_friction(teams, users)
+        closed = self._close_past_months()
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} objects created).")
         )
+        if closed:
+            self.stdout.write(
+                f"Closed {closed} past months: scorecards finalised, breaches "
+                "opened; the latest months' emails are in "
+                f"{getattr(settings, 'EMAIL_FILE_PATH', 'the outbox')}."
+            )
         self.stdout.write(f"Demo logins (password: {settings.DEMO_PASSWORD}):")
         for username, first, last, title, _membership in PERSONAS:
             self.stdout.write(f"  {username:<16} {first} {last}, {title}")
+
+    def _close_past_months(self) -> int:
+        """Do what the monthly job would have done for the demo's past months:
+        finalise their scorecards, and email the latest ones. Idempotent: a
+        month already closed is left alone."""
+        from reports.notifications.jobs import months_close_due
+
+        return len(months_close_due())
 
     def _seed_agreements(self, teams: dict, users: dict) -> int:
         """The demo chain, all active and signed by both parties; one proposal
