@@ -209,7 +209,8 @@ def months_close_due(*, now: datetime | None = None) -> list[CloseReport]:
         .exclude(deliveries_planned_at=None, emails_skipped=False)
         .values_list("month", flat=True)
     )
-    catch_up = set(due[-int(settings.SLA_EMAIL_CATCH_UP_MONTHS) :]) if due else set()
+    latest = int(settings.SLA_EMAIL_CATCH_UP_MONTHS)
+    catch_up = set(due[-latest:]) if latest > 0 else set()
     reports = []
     for month in due:
         if month in done:

@@ -311,3 +311,17 @@ def test_finalising_writes_one_history_row_per_new_row_with_its_values(clock):
         )
     assert Scorecard.history.count() == Scorecard.objects.count() == 4
     assert Breach.history.count() == Breach.objects.count() > 0
+
+
+def test_closing_missed_months_with_no_catch_up_sends_no_email(clock, settings):
+    from reports.models import Delivery, MonthlyRun
+    from reports.notifications.jobs import months_close_due
+
+    settings.SLA_EMAIL_CATCH_UP_MONTHS = 0
+    build_org(2)
+    with clock(AFTER_JANUARY_LOCKED.replace(day=20)):
+        closed = months_close_due()
+    assert closed
+    assert Scorecard.objects.filter(month=JANUARY).count() == 2
+    assert not Delivery.objects.exists()
+    assert MonthlyRun.objects.get(month=JANUARY).emails_skipped

@@ -7,6 +7,7 @@ figures (sent, lost, duplicates) for the record; run with ``-s`` to see them.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import random
 import signal
@@ -19,6 +20,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from agreements import periods
@@ -168,7 +170,10 @@ def all_sent(month: dt.date) -> bool:
 def test_a_month_of_a_demo_organisation_is_sent_by_the_worker(
     email_worker, sink, record_property
 ):
-    call_command("seed_demo", stdout=None)
+    # The demo closes its past months itself; here it must leave the emails
+    # to the worker, so it finalises without sending any.
+    with override_settings(SLA_EMAIL_CATCH_UP_MONTHS=0):
+        call_command("seed_demo", stdout=io.StringIO())
     month = due_month()
     teams = list(Team.objects.order_by("slug"))
     for team in teams:
@@ -176,7 +181,7 @@ def test_a_month_of_a_demo_organisation_is_sent_by_the_worker(
         ClosedCustomerFactory(team=team, closed_on=month.replace(day=9), month=month)
     for objective in Objective.objects.filter(
         metric_source=Objective.Source.MANUAL, agreement__status="active"
-    ):
+    ).exclude(measurements__month=month):
         MeasurementFactory(objective=objective, month=month, value=Decimal("99.2"))
     leads_for(month, teams, per_team=5)
     email_worker()
