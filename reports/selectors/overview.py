@@ -21,6 +21,7 @@ from ..scoring import Status
 from .cards import CardView, LineView, cards_for
 
 OPEN_BREACH_STATUSES = (Breach.Status.OPEN, Breach.Status.ACKNOWLEDGED)
+BREACH_LIST_LIMIT = 50
 
 
 def latest_cards(
@@ -157,7 +158,8 @@ class LateReporter:
 class Dashboard:
     months: list[datetime.date]
     rows: list[HeatRow]
-    breaches: list[Breach]
+    breaches: list[Breach]  # the most recent BREACH_LIST_LIMIT
+    breach_total: int
     late_month: datetime.date | None  # the latest locked month shown
     late: list[LateReporter]
     summary: dict[str, int]  # statuses in ``late_month``
@@ -177,8 +179,8 @@ def dashboard(
     locked months, computed for the rest), their open breaches, and the teams
     whose figures for the latest locked month were not in by the deadline.
 
-    Nine queries: the engine's six, stored scorecards, the late month's
-    stored lines, open breaches."""
+    Ten queries: the engine's six, stored scorecards, the late month's
+    stored lines, open breaches (a count and the most recent)."""
     now = now or timezone.now()
     months = sorted(months)
     locked = [m for m in months if periods.is_locked(m, now=now)]
@@ -208,15 +210,21 @@ def dashboard(
         )
     )
 
+    open_breaches = Breach.objects.filter(
+        agreement__in=agreements, status__in=OPEN_BREACH_STATUSES
+    )
+    # The page lists the most recent ones with the total: a large organisation
+    # can owe thousands, and each agreement's scorecard lists its own.
+    breach_total = open_breaches.count()
     breaches = list(
-        Breach.objects.filter(agreement__in=agreements, status__in=OPEN_BREACH_STATUSES)
-        .select_related(
+        open_breaches.select_related(
             "agreement__provider",
             "agreement__consumer",
             "line__objective",
             "acknowledged_by",
-        )
-        .order_by("-month", "agreement__title", "line__objective__position", "pk")
+        ).order_by("-month", "agreement__title", "line__objective__position", "pk")[
+            :BREACH_LIST_LIMIT
+        ]
     )
 
     late: dict[int, LateReporter] = {}
@@ -239,6 +247,7 @@ def dashboard(
         months=months,
         rows=rows,
         breaches=breaches,
+        breach_total=breach_total,
         late_month=late_month,
         late=late_list,
         summary={status: summary[status] for status in Status.LABELS},

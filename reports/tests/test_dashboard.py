@@ -254,10 +254,10 @@ def test_others_may_not_open_the_dashboard(client, request, persona):
 # --- Queries -----------------------------------------------------------------
 
 # Session, user, the executive's two permission lookups, the engine's six
-# reads, stored scorecards, the late month's stored lines, open breaches, the
-# teams the reader leads (breach actions), the teams of the filter, and the
-# navigation's team check.
-DASHBOARD_QUERIES = 16
+# reads, stored scorecards, the late month's stored lines, open breaches (a
+# count and the latest), the teams the reader leads (breach actions), the
+# teams of the filter, and the navigation's team check.
+DASHBOARD_QUERIES = 17
 
 
 def dashboard_queries(client, **params) -> int:
@@ -282,3 +282,21 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen)
     assert counts == [DASHBOARD_QUERIES, DASHBOARD_QUERIES]
     # Filtering reads the chosen team once more.
     assert filtered == [DASHBOARD_QUERIES + 1, DASHBOARD_QUERIES + 1]
+
+
+def test_the_dashboard_lists_the_latest_breaches_and_counts_them_all(
+    client, executive, frozen, monkeypatch
+):
+    from reports.selectors import overview
+
+    monkeypatch.setattr(overview, "BREACH_LIST_LIMIT", 2)
+    build_org(3)
+    scorecards_finalise(month=JANUARY)
+    total = Breach.objects.count()
+    assert total > 2
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    board = response.context["board"]
+    assert len(board.breaches) == 2
+    assert board.breach_total == total
+    assert f"the latest 2 of {total}" in response.content.decode()
