@@ -13,6 +13,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from agreements.api.figures import ClosedCustomerViewSet, LeadLogEntryViewSet
+from agreements.api.measurements import MeasurementViewSet
 from agreements.api.views import AgreementViewSet, MeView, TeamViewSet
 from reports.api import BreachViewSet, ScorecardView
 
@@ -25,6 +26,7 @@ router.register("teams", TeamViewSet, basename="team")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("lead-log-entries", LeadLogEntryViewSet, basename="lead-log-entry")
 router.register("closed-customers", ClosedCustomerViewSet, basename="closed-customer")
+router.register("measurements", MeasurementViewSet, basename="measurement")
 router.register("breaches", BreachViewSet, basename="breach")
 
 v1 = [

@@ -244,9 +244,26 @@ _CREATE_ERRORS = error_responses(400, 403, 422)
 
 
 def _schema(
-    singular: str, plural: str, output: type, create: type, update: type
+    singular: str,
+    plural: str,
+    output: type,
+    create: type,
+    update: type,
+    *,
+    bulk: bool = True,
 ) -> Callable[[type], type]:
+    bulk_schema = {
+        "bulk": extend_schema(
+            summary=f"Log several {plural} at once",
+            description="A JSON list of rows, saved all or nothing in one "
+            "transaction. Errors name the row by its index, e.g. "
+            "`3.qualified_leads`.",
+            request=create(many=True),
+            responses={201: output(many=True), **_CREATE_ERRORS},
+        )
+    }
     return extend_schema_view(
+        **(bulk_schema if bulk else {}),
         list=extend_schema(
             summary=f"List the {plural} you may see",
             responses={200: output(many=True), **_LIST_ERRORS},
@@ -269,14 +286,6 @@ def _schema(
         destroy=extend_schema(
             summary=f"Delete a {singular} of an open month",
             responses={204: None, **_WRITE_ERRORS},
-        ),
-        bulk=extend_schema(
-            summary=f"Log several {plural} at once",
-            description="A JSON list of rows, saved all or nothing in one "
-            "transaction. Errors name the row by its index, e.g. "
-            "`3.qualified_leads`.",
-            request=create(many=True),
-            responses={201: output(many=True), **_CREATE_ERRORS},
         ),
     )
 

@@ -18,6 +18,7 @@ from agreements.models import (
     Agreement,
     ClosedCustomer,
     LeadLogEntry,
+    Measurement,
     Objective,
     Signature,
 )
@@ -27,6 +28,7 @@ from agreements.services import (
     agreement_update,
     closed_customer_create,
     lead_log_entry_create,
+    measurement_create,
 )
 from agreements.tests.builders import active, draft, objective_row, proposed
 from agreements.tests.factories import MembershipFactory, TeamFactory
@@ -89,6 +91,8 @@ def database_state() -> tuple[int, ...]:
         LeadLogEntry.history.count(),
         ClosedCustomer.objects.count(),
         ClosedCustomer.history.count(),
+        Measurement.objects.count(),
+        Measurement.history.count(),
         Breach.history.count(),
         IdempotencyKey.objects.count(),
     )
@@ -448,6 +452,7 @@ def test_retire_ends_an_active_agreement(
 
 LEADS = {"team": "marketing", "date": "TODAY", "leads_delivered": 10}
 CUSTOMER = {"team": "marketing", "customer": "Acme", "closed_on": "TODAY"}
+MEASURE = {"objective": "OBJECTIVE", "month": "THIS_MONTH", "value": "99"}
 MANY = [{"name": f"O{i}", "metric_source": "manual", "target": "1"} for i in range(31)]
 BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
     ("api:v1:agreement-list", "POST"): [
@@ -573,6 +578,23 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
     ("api:v1:closed-customer-detail", "DELETE"): [
         ("closed_customer", {"reason": "typo"}, "takes no body"),
     ],
+    # "OBJECTIVE" stands for the subject's id, "THIS_MONTH" for the month.
+    ("api:v1:measurement-list", "POST"): [
+        ("manual_objective", {}, "objective"),
+        ("manual_objective", {**MEASURE, "month": "2026-3"}, "month"),
+        ("manual_objective", {**MEASURE, "month": "2026-13"}, "month"),
+        ("manual_objective", {**MEASURE, "month": "2999-01"}, "month"),
+        ("manual_objective", {**MEASURE, "value": "101"}, "value"),
+        ("manual_objective", {**MEASURE, "value": "many"}, "value"),
+        ("manual_objective", {**MEASURE, "objective": 999999}, "objective"),
+    ],
+    ("api:v1:measurement-detail", "PATCH"): [
+        ("measurement", {"value": "abc"}, "value"),
+        ("measurement", {"value": "150"}, "value"),
+    ],
+    ("api:v1:measurement-detail", "DELETE"): [
+        ("measurement", {"reason": "typo"}, "takes no body"),
+    ],
     ("api:v1:breach-acknowledge", "POST"): [
         ("breach", {"note": "x" * 2001}, "note"),
         ("breach", {"note": ["a list"]}, "note"),
@@ -600,6 +622,18 @@ def _breach(provider, consumer) -> Breach:
     agreement = leads_agreement(provider, consumer)
     scorecards_finalise(month=JANUARY)
     return Breach.objects.filter(agreement=agreement).first()
+
+
+def _uptime(lead, other_signer, parties) -> Objective:
+    agreement = active(
+        user=lead,
+        other_signer=other_signer,
+        objectives=[
+            objective_row("Uptime", metric_source="manual", unit="percent", target=99)
+        ],
+        **parties,
+    )
+    return agreement.objectives.get()
 
 
 def _bad_cases():
@@ -637,14 +671,27 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
             team=marketing, user=marketing_lead, customer="Acme", closed_on=today
         ),
         "breach": lambda: _breach(marketing, sales),
+        "manual_objective": lambda: _uptime(marketing_lead, sales_lead, parties),
+        "measurement": lambda: measurement_create(
+            objective=_uptime(marketing_lead, sales_lead, parties),
+            user=marketing_lead,
+            month=periods.current_month(),
+            value="99",
+        ),
     }[subject]
     agreement = agreement() if agreement else None
     teams = {"marketing": marketing.pk, "service": service.pk}
 
+    placeholders = {
+        "TODAY": today.isoformat(),
+        "THIS_MONTH": periods.format_month(today),
+        "OBJECTIVE": getattr(agreement, "pk", None),
+    }
+
     def fill(row: dict[str, Any]) -> dict[str, Any]:
         return {
-            k: today.isoformat()
-            if v == "TODAY"
+            k: placeholders[v]
+            if isinstance(v, str) and v in placeholders
             else teams.get(v, v)
             if k in ("team", "consumer") and isinstance(v, str)
             else v

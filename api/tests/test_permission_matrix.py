@@ -24,11 +24,16 @@ from agreements.models import (
     Agreement,
     ClosedCustomer,
     LeadLogEntry,
+    Measurement,
     Objective,
     Signature,
     Team,
 )
-from agreements.services import closed_customer_create, lead_log_entry_create
+from agreements.services import (
+    closed_customer_create,
+    lead_log_entry_create,
+    measurement_create,
+)
 from agreements.tests.builders import active, draft, objective_row, proposed
 from api.testing import Route, api_routes
 from reports.models import Breach
@@ -186,6 +191,26 @@ MATRIX: dict[tuple[str, str], Cell] = {
     ("api:v1:closed-customer-acknowledge", "POST"): Cell(
         row(404, 403, 403, 200, 403, 404), subject="closed_customer"
     ),
+    ("api:v1:measurement-list", "GET"): Cell(EVERYONE),
+    # An objective one may not see is refused like one that does not exist.
+    ("api:v1:measurement-list", "POST"): Cell(
+        row(201, 403, 403, 400, 403, 400),
+        subject="manual_objective",
+        body=lambda world, user: {
+            "objective": world["subject"].pk,
+            "month": periods.format_month(periods.current_month()),
+            "value": "99.5",
+        },
+    ),
+    ("api:v1:measurement-detail", "GET"): Cell(PARTIES_SEE, subject="measurement"),
+    ("api:v1:measurement-detail", "PATCH"): Cell(
+        MARKETING_FIGURES_ACT,
+        subject="measurement",
+        body=lambda world, user: {"value": "98"},
+    ),
+    ("api:v1:measurement-detail", "DELETE"): Cell(
+        _no_content(MARKETING_FIGURES_ACT), subject="measurement"
+    ),
     ("api:v1:scorecard", "GET"): Cell(
         PARTIES_SEE,
         subject="active",
@@ -263,6 +288,26 @@ def _subject(kind: str | None, world: dict[str, Any]) -> Any:
             customer="Acme",
             closed_on=periods.today(),
         )
+    if kind in ("manual_objective", "measurement"):
+        agreement = active(
+            user=lead,
+            other_signer=world["sales_lead"],
+            objectives=[
+                objective_row(
+                    "Uptime", metric_source="manual", unit="percent", target=99
+                )
+            ],
+            **parties,
+        )
+        objective = agreement.objectives.get()
+        if kind == "manual_objective":
+            return objective
+        return measurement_create(
+            objective=objective,
+            user=lead,
+            month=periods.current_month(),
+            value="99",
+        )
     if kind == "breach":
         # No figures at all in January: both objectives missed.
         agreement = leads_agreement(world["marketing"], world["sales"])
@@ -281,6 +326,8 @@ def _snapshot(subject: Any) -> tuple:
         LeadLogEntry.history.count(),
         ClosedCustomer.objects.count(),
         ClosedCustomer.history.count(),
+        Measurement.objects.count(),
+        Measurement.history.count(),
         Breach.objects.count(),
         Breach.history.count(),
     )
@@ -322,7 +369,7 @@ def test_permission(route: Route, persona: str, world, api_client, request):
     url = reverse(route.name, kwargs=kwargs)
     if cell.query:
         url += "?" + urlencode(cell.query(subject))
-    body = cell.body(world, user) if cell.body else None
+    body = cell.body({**world, "subject": subject}, user) if cell.body else None
     if user is not None:
         api_client.force_login(user)
     before = _snapshot(subject)

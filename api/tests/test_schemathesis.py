@@ -29,8 +29,12 @@ from schemathesis.specs.openapi.checks import (
 
 from agreements import periods
 from agreements.models import Agreement
-from agreements.services import closed_customer_create, lead_log_entry_create
-from agreements.tests.builders import active, draft, proposed
+from agreements.services import (
+    closed_customer_create,
+    lead_log_entry_create,
+    measurement_create,
+)
+from agreements.tests.builders import active, draft, objective_row, proposed
 from api.services import api_token_create
 from reports.models import Breach
 from reports.services import scorecards_finalise
@@ -88,6 +92,18 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
             team=sales, user=sales_lead, date=today, leads_delivered=5
         ),
     ]
+    uptime = active(
+        user=marketing_lead,
+        other_signer=sales_lead,
+        title="Uptime",
+        objectives=[
+            objective_row("Uptime", metric_source="manual", unit="percent", target=99)
+        ],
+        **parties,
+    ).objectives.get()
+    measurement = measurement_create(
+        objective=uptime, user=marketing_lead, month=today.replace(day=1), value="99"
+    )
     breach_agreement = leads_agreement(marketing, sales, title="Breached")
     scorecards_finalise(month=JANUARY)
     breaches = list(Breach.objects.filter(agreement=breach_agreement))
@@ -106,6 +122,7 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
             "/api/v1/lead-log-entries/": [e.pk for e in entries],
             "/api/v1/closed-customers/": [c.pk for c in customers],
             "/api/v1/breaches/": [b.pk for b in breaches],
+            "/api/v1/measurements/": [measurement.pk],
         },
     }
     request_started.connect(close_old_connections)
