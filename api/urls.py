@@ -12,7 +12,10 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from agreements.api.figures import ClosedCustomerViewSet, LeadLogEntryViewSet
+from agreements.api.measurements import MeasurementViewSet
 from agreements.api.views import AgreementViewSet, MeView, TeamViewSet
+from reports.api import BreachViewSet, ScorecardView
 
 from .views import not_found
 
@@ -21,9 +24,14 @@ app_name = "api"
 router = SimpleRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("lead-log-entries", LeadLogEntryViewSet, basename="lead-log-entry")
+router.register("closed-customers", ClosedCustomerViewSet, basename="closed-customer")
+router.register("measurements", MeasurementViewSet, basename="measurement")
+router.register("breaches", BreachViewSet, basename="breach")
 
 v1 = [
     path("me/", MeView.as_view(), name="me"),
+    path("scorecards/", ScorecardView.as_view(), name="scorecard"),
     *router.urls,
 ]
 

@@ -335,6 +335,11 @@ SPECTACULAR_SETTINGS = {
     # A PATCH body says itself what it requires (edit_count): keep that in
     # the schema instead of a copy with every field optional.
     "COMPONENT_SPLIT_PATCH": False,
+    # Several resources have a "status": name each set of choices by its model.
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementStatusEnum": "agreements.models.Agreement.Status",
+        "BreachStatusEnum": "reports.models.Breach.Status",
+    },
     # The documentation pages work offline: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
+from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from ..models import Agreement, Team
+from ..periods import parse_month
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -41,3 +46,30 @@ class TeamFilter(filters.FilterSet):
     class Meta:
         model = Team
         fields = ["kind"]
+
+
+class MonthField(forms.CharField):
+    def to_python(self, value: Any) -> datetime.date | None:
+        value = super().to_python(value)
+        return parse_month(value) if value else None
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"}
+)
+class MonthFilter(filters.Filter):
+    """A month as ``YYYY-MM``; anything else is a 400 naming the parameter."""
+
+    field_class = MonthField
+
+
+class SubmissionFilter(filters.FilterSet):
+    team = filters.ModelChoiceFilter(queryset=Team.objects.all())
+    month_after = MonthFilter(
+        field_name="month", lookup_expr="gte", help_text="From this month (YYYY-MM)."
+    )
+    month_before = MonthFilter(
+        field_name="month",
+        lookup_expr="lte",
+        help_text="Up to and including this month (YYYY-MM).",
+    )

@@ -17,8 +17,10 @@ from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
 
+from .. import periods
 from ..models import Agreement, Membership, Objective, Signature, Team
 from ..rules import can, is_executive
+from ..selectors import my_month
 from ..services.agreements import (
     OBJECTIVE_FIELDS,
     agreement_create,
@@ -275,11 +277,13 @@ class MeView(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         user = request.user
-        memberships = (
+        memberships = list(
             Membership.objects.filter(user=user)
             .select_related("team")
             .order_by("team__name", "pk")
         )
+        # The home page's selector: the same lines, in the same order.
+        month = my_month(user, memberships=[(m.team_id, m.role) for m in memberships])
         data: dict[str, Any] = {
             "id": user.pk,
             "username": user.username,
@@ -288,5 +292,7 @@ class MeView(GenericAPIView):
             "is_executive": is_executive(user),
             "can_draft_agreements": can(user, "add_agreement"),
             "memberships": memberships,
+            "month": periods.format_month(month.month),
+            "due": month.due,
         }
         return Response(MeSerializer(data).data)

@@ -13,12 +13,30 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agreements.models import Agreement, Objective, Signature
-from agreements.services import agreement_propose, agreement_sign, agreement_update
+from agreements import periods
+from agreements.models import (
+    Agreement,
+    ClosedCustomer,
+    LeadLogEntry,
+    Measurement,
+    Objective,
+    Signature,
+)
+from agreements.services import (
+    agreement_propose,
+    agreement_sign,
+    agreement_update,
+    closed_customer_create,
+    lead_log_entry_create,
+    measurement_create,
+)
 from agreements.tests.builders import active, draft, objective_row, proposed
 from agreements.tests.factories import MembershipFactory, TeamFactory
 from api.models import IdempotencyKey
 from api.testing import api_routes
+from reports.models import Breach
+from reports.services import scorecards_finalise
+from reports.tests.conftest import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +87,13 @@ def database_state() -> tuple[int, ...]:
         Agreement.history.count(),
         Objective.history.count(),
         Signature.history.count(),
+        LeadLogEntry.objects.count(),
+        LeadLogEntry.history.count(),
+        ClosedCustomer.objects.count(),
+        ClosedCustomer.history.count(),
+        Measurement.objects.count(),
+        Measurement.history.count(),
+        Breach.history.count(),
         IdempotencyKey.objects.count(),
     )
 
@@ -425,6 +450,9 @@ def test_retire_ends_an_active_agreement(
 # (subject, body, expected field or message fragment). The body is JSON text
 # when a str, so that malformed JSON can be sent too.
 
+LEADS = {"team": "marketing", "date": "TODAY", "leads_delivered": 10}
+CUSTOMER = {"team": "marketing", "customer": "Acme", "closed_on": "TODAY"}
+MEASURE = {"objective": "OBJECTIVE", "month": "THIS_MONTH", "value": "99"}
 MANY = [{"name": f"O{i}", "metric_source": "manual", "target": "1"} for i in range(31)]
 BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
     ("api:v1:agreement-list", "POST"): [
@@ -500,6 +528,86 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
     ("api:v1:agreement-retire", "POST"): [
         ("active", {"note": "x" * 81}, "note"),
     ],
+    # "TODAY" stands for today's date, an open month's.
+    ("api:v1:lead-log-entry-list", "POST"): [
+        (None, {}, "team"),
+        (None, "[]", "Expected a dictionary"),
+        (None, {**LEADS, "leads_delivered": -1}, "leads_delivered"),
+        (None, {**LEADS, "qualified_leads": 11}, "qualified_leads"),
+        (None, {**LEADS, "date": "2999-01-01"}, "date"),
+        (None, {**LEADS, "date": "yesterday"}, "date"),
+        (None, {**LEADS, "team": 999999}, "team"),
+        (None, {**LEADS, "client_token": "not-a-uuid"}, "client_token"),
+        (None, {**LEADS, "source": "bad\x00byte"}, "source"),
+    ],
+    ("api:v1:lead-log-entry-bulk", "POST"): [
+        (None, {**LEADS}, "JSON list"),
+        (None, [], "1 to 500"),
+        (None, [LEADS, {**LEADS, "leads_delivered": "many"}], "1.leads_delivered"),
+        (
+            None,
+            [LEADS, LEADS, LEADS, {**LEADS, "qualified_leads": 11}],
+            "3.qualified_leads",
+        ),
+        (None, [LEADS, {**LEADS, "date": "2999-01-01"}], "1.date"),
+    ],
+    ("api:v1:lead-log-entry-detail", "PATCH"): [
+        ("lead_log", {"leads_delivered": -5}, "leads_delivered"),
+        ("lead_log", {"qualified_leads": 11}, "qualified_leads"),
+        ("lead_log", {"date": "2999-01-01"}, "date"),
+        ("lead_log", "{", "JSON parse error"),
+    ],
+    ("api:v1:lead-log-entry-detail", "DELETE"): [
+        ("lead_log", {"reason": "typo"}, "takes no body"),
+    ],
+    ("api:v1:closed-customer-list", "POST"): [
+        (None, {}, "customer"),
+        (None, {**CUSTOMER, "customer": "   "}, "customer"),
+        (None, {**CUSTOMER, "deal_value": "-1"}, "deal_value"),
+        (None, {**CUSTOMER, "closed_on": "2999-01-01"}, "closed_on"),
+        (None, {**CUSTOMER, "customer": "x" * 201}, "customer"),
+    ],
+    ("api:v1:closed-customer-bulk", "POST"): [
+        (None, "{}", "JSON list"),
+        (None, [CUSTOMER, {**CUSTOMER, "deal_value": "-3"}], "1.deal_value"),
+    ],
+    ("api:v1:closed-customer-detail", "PATCH"): [
+        ("closed_customer", {"deal_value": "lots"}, "deal_value"),
+        ("closed_customer", {"closed_on": "2999-01-01"}, "closed_on"),
+    ],
+    ("api:v1:closed-customer-detail", "DELETE"): [
+        ("closed_customer", {"reason": "typo"}, "takes no body"),
+    ],
+    # "OBJECTIVE" stands for the subject's id, "THIS_MONTH" for the month.
+    ("api:v1:measurement-list", "POST"): [
+        ("manual_objective", {}, "objective"),
+        ("manual_objective", {**MEASURE, "month": "2026-3"}, "month"),
+        ("manual_objective", {**MEASURE, "month": "2026-13"}, "month"),
+        ("manual_objective", {**MEASURE, "month": "2999-01"}, "month"),
+        ("manual_objective", {**MEASURE, "value": "101"}, "value"),
+        ("manual_objective", {**MEASURE, "value": "many"}, "value"),
+        ("manual_objective", {**MEASURE, "objective": 999999}, "objective"),
+    ],
+    ("api:v1:measurement-detail", "PATCH"): [
+        ("measurement", {"value": "abc"}, "value"),
+        ("measurement", {"value": "150"}, "value"),
+    ],
+    ("api:v1:measurement-detail", "DELETE"): [
+        ("measurement", {"reason": "typo"}, "takes no body"),
+    ],
+    ("api:v1:breach-acknowledge", "POST"): [
+        ("breach", {"note": "x" * 2001}, "note"),
+        ("breach", {"note": ["a list"]}, "note"),
+        ("breach", {"__key__": ""}, "Idempotency-Key"),
+    ],
+    ("api:v1:breach-resolve", "POST"): [
+        ("breach", {}, "note"),
+        ("breach", {"note": "   "}, "note"),
+        ("breach", {"note": "x" * 2001}, "note"),
+    ],
+    ("api:v1:closed-customer-acknowledge", "POST"): [
+        ("closed_customer", {"__key__": "has spaces in it"}, "Idempotency-Key"),
+    ],
 }
 
 WRITES = [r for r in api_routes() if r.method in {"POST", "PUT", "PATCH", "DELETE"}]
@@ -508,6 +616,24 @@ WRITES = [r for r in api_routes() if r.method in {"POST", "PUT", "PATCH", "DELET
 def test_every_writable_endpoint_has_bad_input_cases():
     missing = [str(r) for r in WRITES if not BAD_INPUT.get(r.key)]
     assert not missing, f"add bad-input cases for {missing}"
+
+
+def _breach(provider, consumer) -> Breach:
+    agreement = leads_agreement(provider, consumer)
+    scorecards_finalise(month=JANUARY)
+    return Breach.objects.filter(agreement=agreement).first()
+
+
+def _uptime(lead, other_signer, parties) -> Objective:
+    agreement = active(
+        user=lead,
+        other_signer=other_signer,
+        objectives=[
+            objective_row("Uptime", metric_source="manual", unit="percent", target=99)
+        ],
+        **parties,
+    )
+    return agreement.objectives.get()
 
 
 def _bad_cases():
@@ -530,6 +656,7 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
     as_marketing,
 ):
     parties = {"provider": marketing, "consumer": sales}
+    today = periods.today()
     agreement = {
         None: None,
         "draft": lambda: draft(user=marketing_lead, **parties),
@@ -537,25 +664,53 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
         "active": lambda: active(
             user=marketing_lead, other_signer=sales_lead, **parties
         ),
+        "lead_log": lambda: lead_log_entry_create(
+            team=marketing, user=marketing_lead, date=today, leads_delivered=10
+        ),
+        "closed_customer": lambda: closed_customer_create(
+            team=marketing, user=marketing_lead, customer="Acme", closed_on=today
+        ),
+        "breach": lambda: _breach(marketing, sales),
+        "manual_objective": lambda: _uptime(marketing_lead, sales_lead, parties),
+        "measurement": lambda: measurement_create(
+            objective=_uptime(marketing_lead, sales_lead, parties),
+            user=marketing_lead,
+            month=periods.current_month(),
+            value="99",
+        ),
     }[subject]
     agreement = agreement() if agreement else None
     teams = {"marketing": marketing.pk, "service": service.pk}
+
+    placeholders = {
+        "TODAY": today.isoformat(),
+        "THIS_MONTH": periods.format_month(today),
+        "OBJECTIVE": getattr(agreement, "pk", None),
+    }
+
+    def fill(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: placeholders[v]
+            if isinstance(v, str) and v in placeholders
+            else teams.get(v, v)
+            if k in ("team", "consumer") and isinstance(v, str)
+            else v
+            for k, v in row.items()
+        }
+
     headers = {}
     if isinstance(body, dict):
+        body = dict(body)
         headers = {"Idempotency-Key": body.pop("__key__")} if "__key__" in body else {}
         if route.key == ("api:v1:agreement-list", "POST") and body:
             body = {**new_agreement(marketing, sales), **body}
-        body = {
-            k: teams.get(v, v)
-            if k in ("team", "consumer") and isinstance(v, str)
-            else v
-            for k, v in body.items()
-        }
-        body = json.dumps(body)
+        body = json.dumps(fill(body))
+    elif isinstance(body, list):
+        body = json.dumps([fill(row) for row in body])
     url = reverse(
         route.name, kwargs=dict.fromkeys(route.kwargs, getattr(agreement, "pk", None))
     )
-    if agreement is not None:
+    if isinstance(agreement, Agreement):
         agreement.refresh_from_db()
         terms = (agreement.status, agreement.edit_count, agreement.updated_at)
     before = database_state()
@@ -571,7 +726,7 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
         problem
     )
     assert database_state() == before
-    if agreement is not None:
+    if isinstance(agreement, Agreement):
         agreement.refresh_from_db()
         assert (agreement.status, agreement.edit_count, agreement.updated_at) == terms
 

@@ -14,13 +14,31 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
 
-from agreements.models import Agreement, Objective, Signature, Team
-from agreements.tests.builders import active, draft, proposed
+from agreements import periods
+from agreements.models import (
+    Agreement,
+    ClosedCustomer,
+    LeadLogEntry,
+    Measurement,
+    Objective,
+    Signature,
+    Team,
+)
+from agreements.services import (
+    closed_customer_create,
+    lead_log_entry_create,
+    measurement_create,
+)
+from agreements.tests.builders import active, draft, objective_row, proposed
 from api.testing import Route, api_routes
+from reports.models import Breach
+from reports.services import scorecards_finalise
+from reports.tests.conftest import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +65,9 @@ class Cell:
     # What the route's ``pk`` names: "team", or an agreement's state.
     subject: str | None = None
     # The request body, given the world and the acting user (or None).
-    body: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    body: Callable[[dict[str, Any], Any], Any] | None = None
+    # The query string, given the subject.
+    query: Callable[[Any], dict[str, Any]] | None = None
 
 
 def _team_led_by(world: dict[str, Any], user) -> Team:
@@ -61,6 +81,35 @@ EVERYONE = row(200, 200, 200, 200, 200, 200)
 PARTIES_SEE = row(200, 200, 200, 404, 200, 404)
 PARTIES_ACT = row(200, 200, 200, 404, 403, 404)
 PARTIES_CREATE = row(201, 201, 201, 404, 403, 404)
+# Figures of Marketing (Sales is its signed partner) and of Sales (Customer
+# Service is its signed partner, and takes over the customers Sales closes).
+MARKETING_FIGURES_SEE = row(200, 200, 200, 404, 200, 404)
+MARKETING_FIGURES_ACT = row(200, 403, 403, 404, 403, 404)
+SALES_FIGURES_SEE = row(404, 200, 200, 200, 200, 404)
+SALES_FIGURES_ACT = row(404, 200, 200, 403, 403, 404)
+
+
+def _no_content(expect: dict[str, int]) -> dict[str, int]:
+    return {k: 204 if v == 200 else v for k, v in expect.items()}
+
+
+def _lead_row(world: dict[str, Any], user) -> dict[str, Any]:
+    return {
+        "team": world["marketing"].pk,
+        "date": periods.today().isoformat(),
+        "leads_delivered": 10,
+        "qualified_leads": 4,
+    }
+
+
+def _customer_row(world: dict[str, Any], user) -> dict[str, Any]:
+    return {
+        "team": world["sales"].pk,
+        "customer": "Acme",
+        "closed_on": periods.today().isoformat(),
+        "deal_value": "1200.00",
+    }
+
 
 MATRIX: dict[tuple[str, str], Cell] = {
     ("api:v1:me", "GET"): Cell(EVERYONE),
@@ -100,6 +149,83 @@ MATRIX: dict[tuple[str, str], Cell] = {
     ("api:v1:agreement-retire", "POST"): Cell(
         PARTIES_ACT, subject="active", body=lambda world, user: {"note": "Replaced"}
     ),
+    ("api:v1:lead-log-entry-list", "GET"): Cell(EVERYONE),
+    ("api:v1:lead-log-entry-list", "POST"): Cell(
+        row(201, 403, 403, 403, 403, 403), body=_lead_row
+    ),
+    ("api:v1:lead-log-entry-bulk", "POST"): Cell(
+        row(201, 403, 403, 403, 403, 403),
+        body=lambda world, user: [_lead_row(world, user)] * 2,
+    ),
+    ("api:v1:lead-log-entry-detail", "GET"): Cell(
+        MARKETING_FIGURES_SEE, subject="lead_log"
+    ),
+    ("api:v1:lead-log-entry-detail", "PATCH"): Cell(
+        MARKETING_FIGURES_ACT,
+        subject="lead_log",
+        body=lambda world, user: {"leads_delivered": 11},
+    ),
+    ("api:v1:lead-log-entry-detail", "DELETE"): Cell(
+        _no_content(MARKETING_FIGURES_ACT), subject="lead_log"
+    ),
+    ("api:v1:closed-customer-list", "GET"): Cell(EVERYONE),
+    ("api:v1:closed-customer-list", "POST"): Cell(
+        row(403, 201, 201, 403, 403, 403), body=_customer_row
+    ),
+    ("api:v1:closed-customer-bulk", "POST"): Cell(
+        row(403, 201, 201, 403, 403, 403),
+        body=lambda world, user: [_customer_row(world, user)],
+    ),
+    ("api:v1:closed-customer-detail", "GET"): Cell(
+        SALES_FIGURES_SEE, subject="closed_customer"
+    ),
+    ("api:v1:closed-customer-detail", "PATCH"): Cell(
+        SALES_FIGURES_ACT,
+        subject="closed_customer",
+        body=lambda world, user: {"customer": "Acme Ltd"},
+    ),
+    ("api:v1:closed-customer-detail", "DELETE"): Cell(
+        _no_content(SALES_FIGURES_ACT), subject="closed_customer"
+    ),
+    # The team that takes the customers over acknowledges the handover.
+    ("api:v1:closed-customer-acknowledge", "POST"): Cell(
+        row(404, 403, 403, 200, 403, 404), subject="closed_customer"
+    ),
+    ("api:v1:measurement-list", "GET"): Cell(EVERYONE),
+    # An objective one may not see is refused like one that does not exist.
+    ("api:v1:measurement-list", "POST"): Cell(
+        row(201, 403, 403, 400, 403, 400),
+        subject="manual_objective",
+        body=lambda world, user: {
+            "objective": world["subject"].pk,
+            "month": periods.format_month(periods.current_month()),
+            "value": "99.5",
+        },
+    ),
+    ("api:v1:measurement-detail", "GET"): Cell(PARTIES_SEE, subject="measurement"),
+    ("api:v1:measurement-detail", "PATCH"): Cell(
+        MARKETING_FIGURES_ACT,
+        subject="measurement",
+        body=lambda world, user: {"value": "98"},
+    ),
+    ("api:v1:measurement-detail", "DELETE"): Cell(
+        _no_content(MARKETING_FIGURES_ACT), subject="measurement"
+    ),
+    ("api:v1:scorecard", "GET"): Cell(
+        PARTIES_SEE,
+        subject="active",
+        query=lambda agreement: {"agreement": agreement.pk, "month": "2026-01"},
+    ),
+    ("api:v1:breach-list", "GET"): Cell(EVERYONE),
+    ("api:v1:breach-detail", "GET"): Cell(PARTIES_SEE, subject="breach"),
+    ("api:v1:breach-acknowledge", "POST"): Cell(
+        PARTIES_ACT, subject="breach", body=lambda world, user: {"note": "Seen"}
+    ),
+    ("api:v1:breach-resolve", "POST"): Cell(
+        PARTIES_ACT,
+        subject="breach",
+        body=lambda world, user: {"note": "Made up in February"},
+    ),
 }
 
 ROUTES = api_routes()
@@ -123,6 +249,7 @@ def world(
         "service": service,
         "marketing_lead": marketing_lead,
         "sales_lead": sales_lead,
+        "service_head": service_head,
     }
 
 
@@ -139,6 +266,53 @@ def _subject(kind: str | None, world: dict[str, Any]) -> Any:
         return proposed(user=lead, **parties)
     if kind == "active":
         return active(user=lead, other_signer=world["sales_lead"], **parties)
+    if kind == "lead_log":
+        active(user=lead, other_signer=world["sales_lead"], **parties)
+        return lead_log_entry_create(
+            team=world["marketing"],
+            user=lead,
+            date=periods.today(),
+            leads_delivered=10,
+        )
+    if kind == "closed_customer":
+        active(
+            user=world["sales_lead"],
+            other_signer=world["service_head"],
+            provider=world["sales"],
+            consumer=world["service"],
+            objectives=[objective_row("Customers", metric_source="customers_closed")],
+        )
+        return closed_customer_create(
+            team=world["sales"],
+            user=world["sales_lead"],
+            customer="Acme",
+            closed_on=periods.today(),
+        )
+    if kind in ("manual_objective", "measurement"):
+        agreement = active(
+            user=lead,
+            other_signer=world["sales_lead"],
+            objectives=[
+                objective_row(
+                    "Uptime", metric_source="manual", unit="percent", target=99
+                )
+            ],
+            **parties,
+        )
+        objective = agreement.objectives.get()
+        if kind == "manual_objective":
+            return objective
+        return measurement_create(
+            objective=objective,
+            user=lead,
+            month=periods.current_month(),
+            value="99",
+        )
+    if kind == "breach":
+        # No figures at all in January: both objectives missed.
+        agreement = leads_agreement(world["marketing"], world["sales"])
+        scorecards_finalise(month=JANUARY)
+        return Breach.objects.filter(agreement=agreement).first()
     raise AssertionError(f"unknown subject {kind!r}")
 
 
@@ -148,7 +322,18 @@ def _snapshot(subject: Any) -> tuple:
         Objective.objects.count(),
         Signature.objects.count(),
         Agreement.history.count(),
+        LeadLogEntry.objects.count(),
+        LeadLogEntry.history.count(),
+        ClosedCustomer.objects.count(),
+        ClosedCustomer.history.count(),
+        Measurement.objects.count(),
+        Measurement.history.count(),
+        Breach.objects.count(),
+        Breach.history.count(),
     )
+    if isinstance(subject, Breach):
+        subject.refresh_from_db()
+        state += (subject.status, subject.note)
     if isinstance(subject, Agreement):
         subject.refresh_from_db()
         state += (subject.status, subject.edit_count, subject.title)
@@ -182,7 +367,9 @@ def test_permission(route: Route, persona: str, world, api_client, request):
     subject = _subject(cell.subject, world)
     kwargs = dict.fromkeys(route.kwargs, getattr(subject, "pk", None))
     url = reverse(route.name, kwargs=kwargs)
-    body = cell.body(world, user) if cell.body else None
+    if cell.query:
+        url += "?" + urlencode(cell.query(subject))
+    body = cell.body({**world, "subject": subject}, user) if cell.body else None
     if user is not None:
         api_client.force_login(user)
     before = _snapshot(subject)
@@ -190,7 +377,7 @@ def test_permission(route: Route, persona: str, world, api_client, request):
     response = api_client.generic(
         route.method,
         url,
-        data=None if body is None else json.dumps(body),
+        data="" if body is None else json.dumps(body),
         content_type="application/json",
     )
 

@@ -27,9 +27,18 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from agreements import periods
 from agreements.models import Agreement
-from agreements.tests.builders import active, draft, proposed
+from agreements.services import (
+    closed_customer_create,
+    lead_log_entry_create,
+    measurement_create,
+)
+from agreements.tests.builders import active, draft, objective_row, proposed
 from api.services import api_token_create
+from reports.models import Breach
+from reports.services import scorecards_finalise
+from reports.tests.conftest import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -74,11 +83,47 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
         active(user=marketing_lead, other_signer=sales_lead, **parties),
         draft(user=sales_lead, provider=sales, consumer=service),  # not visible
     ]
+    today = periods.today()
+    entries = [
+        lead_log_entry_create(
+            team=marketing, user=marketing_lead, date=today, leads_delivered=5
+        ),
+        lead_log_entry_create(
+            team=sales, user=sales_lead, date=today, leads_delivered=5
+        ),
+    ]
+    uptime = active(
+        user=marketing_lead,
+        other_signer=sales_lead,
+        title="Uptime",
+        objectives=[
+            objective_row("Uptime", metric_source="manual", unit="percent", target=99)
+        ],
+        **parties,
+    ).objectives.get()
+    measurement = measurement_create(
+        objective=uptime, user=marketing_lead, month=today.replace(day=1), value="99"
+    )
+    breach_agreement = leads_agreement(marketing, sales, title="Breached")
+    scorecards_finalise(month=JANUARY)
+    breaches = list(Breach.objects.filter(agreement=breach_agreement))
+    customers = [
+        closed_customer_create(team=team, user=user, customer="Acme", closed_on=today)
+        for team, user in ((marketing, marketing_lead), (sales, sales_lead))
+    ]
     _, token = api_token_create(user=marketing_lead, name="schemathesis")
     yield {
         "token": token,
         "ids": [a.pk for a in agreements],
         "teams": [marketing.pk, sales.pk, service.pk],
+        # Ids of other resources, by the start of their path.
+        "pools": {
+            "/api/v1/teams/": [marketing.pk, sales.pk, service.pk],
+            "/api/v1/lead-log-entries/": [e.pk for e in entries],
+            "/api/v1/closed-customers/": [c.pk for c in customers],
+            "/api/v1/breaches/": [b.pk for b in breaches],
+            "/api/v1/measurements/": [measurement.pk],
+        },
     }
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
@@ -97,8 +142,18 @@ def _aim(case, world: dict[str, Any]) -> None:
 
     params = case.path_parameters or {}
     if str(params.get("id", "")).isdigit():  # path parameters arrive as text
-        teams = case.path.startswith("/api/v1/teams/")
-        params["id"] = str(aimed(int(params["id"]), world["teams" if teams else "ids"]))
+        pool = next(
+            (
+                ids
+                for start, ids in world["pools"].items()
+                if case.path.startswith(start)
+            ),
+            world["ids"],
+        )
+        params["id"] = str(aimed(int(params["id"]), pool))
+    query = case.query or {}
+    if "agreement" in query:
+        query["agreement"] = aimed(query["agreement"], world["ids"])
     if isinstance(case.body, dict):
         for name in ("provider", "consumer", "team"):
             if name in case.body:
