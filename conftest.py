@@ -63,7 +63,8 @@ def service(db) -> Team:
     )
 
 
-def _member(username: str, team: Team, role: str):
+def make_member(username: str, team: Team, role: str):
+    """A user with one membership: the persona fixtures are built from it."""
     user = UserFactory(username=username)
     MembershipFactory(user=user, team=team, role=role)
     return user
@@ -71,22 +72,22 @@ def _member(username: str, team: Team, role: str):
 
 @pytest.fixture
 def marketing_lead(marketing):
-    return _member("marketing-lead", marketing, Membership.Role.LEAD)
+    return make_member("marketing-lead", marketing, Membership.Role.LEAD)
 
 
 @pytest.fixture
 def sales_lead(sales):
-    return _member("sales-lead", sales, Membership.Role.LEAD)
+    return make_member("sales-lead", sales, Membership.Role.LEAD)
 
 
 @pytest.fixture
 def sales_manager(sales):
-    return _member("sales-manager", sales, Membership.Role.MANAGER)
+    return make_member("sales-manager", sales, Membership.Role.MANAGER)
 
 
 @pytest.fixture
 def service_head(service):
-    return _member("service-head", service, Membership.Role.HEAD)
+    return make_member("service-head", service, Membership.Role.HEAD)
 
 
 @pytest.fixture

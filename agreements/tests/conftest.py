@@ -10,13 +10,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from agreements.models import Agreement, Membership, Objective, Team
+from agreements.models import Agreement, Membership, Objective
 from agreements.tests.factories import (
     AgreementFactory,
-    MembershipFactory,
     ObjectiveFactory,
-    UserFactory,
 )
+from conftest import make_member
 
 # Mid-March 2026 in UTC (the default TIME_ZONE): March is open, February is
 # locked (its grace period ended on 3 March), April is in the future.
@@ -32,35 +31,29 @@ def frozen():
         yield traveller
 
 
-def _member(username: str, team: Team, role: str):
-    user = UserFactory(username=username)
-    MembershipFactory(user=user, team=team, role=role)
-    return user
-
-
 @pytest.fixture
 def marketing_head(marketing):
-    return _member("marketing-head", marketing, Membership.Role.HEAD)
+    return make_member("marketing-head", marketing, Membership.Role.HEAD)
 
 
 @pytest.fixture
 def marketing_member(marketing):
-    return _member("marketing-member", marketing, Membership.Role.MEMBER)
+    return make_member("marketing-member", marketing, Membership.Role.MEMBER)
 
 
 @pytest.fixture
 def sales_head(sales):
-    return _member("sales-head", sales, Membership.Role.HEAD)
+    return make_member("sales-head", sales, Membership.Role.HEAD)
 
 
 @pytest.fixture
 def sales_member(sales):
-    return _member("sales-member", sales, Membership.Role.MEMBER)
+    return make_member("sales-member", sales, Membership.Role.MEMBER)
 
 
 @pytest.fixture
 def service_lead(service):
-    return _member("service-lead", service, Membership.Role.LEAD)
+    return make_member("service-lead", service, Membership.Role.LEAD)
 
 
 @dataclass
