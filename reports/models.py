@@ -45,6 +45,8 @@ class Scorecard(models.Model):
 
     class Meta:
         ordering = ["-month", "agreement"]
+        # The dashboard counts a month's statuses across every agreement.
+        indexes = [models.Index(fields=["month", "status"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "month"], name="one_scorecard_per_month"
@@ -126,6 +128,8 @@ class Breach(models.Model):
     class Meta:
         ordering = ["-month", "agreement"]
         verbose_name_plural = "breaches"
+        # The dashboard lists the open ones, latest first.
+        indexes = [models.Index(fields=["status", "month"])]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["open", "acknowledged", "resolved"]),

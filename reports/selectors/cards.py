@@ -24,7 +24,7 @@ from agreements.models import Agreement, Objective
 
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import quantize
-from .engine import ScorecardResult, scorecards_for_months
+from .engine import ScorecardResult, score_versions, versions_in_force
 
 
 class State:
@@ -180,39 +180,92 @@ def state_of(month: datetime.date, now: datetime.datetime) -> str:
     return State.COMPUTED
 
 
+def finalised_months(
+    months: Iterable[datetime.date], *, now: datetime.datetime
+) -> set[datetime.date]:
+    """The locked months among ``months`` whose scorecards have been stored.
+
+    Finalising stores a scorecard for every agreement in force, so a page
+    reads those months from the store alone and computes only the rest.
+    One query, none when no month is locked."""
+    locked = [m for m in months if periods.is_locked(m, now=now)]
+    if not locked:
+        return set()
+    return set(
+        Scorecard.objects.filter(month__in=locked)
+        .order_by()
+        .values_list("month", flat=True)
+        .distinct()
+    )
+
+
+def _attach_agreements(
+    stored: list[Scorecard], versions: dict[datetime.date, list[Agreement]]
+) -> None:
+    """Give each stored scorecard its agreement, from the versions in memory
+    already: a card is stored for the version in force, so a query is needed
+    only for a version that has since stopped counting (rare)."""
+    known = {v.pk: v for in_force in versions.values() for v in in_force}
+    missing = {sc.agreement_id for sc in stored} - known.keys()
+    if missing:
+        known.update(
+            Agreement.objects.select_related("provider", "consumer").in_bulk(missing)
+        )
+    for scorecard in stored:
+        scorecard.agreement = known[scorecard.agreement_id]
+
+
 def cards_for(
     months: Iterable[datetime.date],
     *,
     agreements: QuerySet[Agreement],
     now: datetime.datetime | None = None,
     lines_for: Iterable[datetime.date] | None = None,
+    finalised: set[datetime.date] | None = None,
 ) -> Cards:
     """Every scorecard of ``agreements`` in ``months``, keyed by (lineage, month).
 
     ``lines_for`` names the finalised months whose stored lines the page shows
     (default: all of them); computed cards always carry their lines, they are
     in memory anyway. A (lineage, month) with no version in force is absent.
+    Months that have been finalised are read from the store; only what the
+    store lacks is computed.
+    ``finalised`` saves the query of ``finalised_months`` when the caller has
+    its answer already.
     """
     now = now or timezone.now()
     months = sorted({periods.month_of(m) for m in months})
+    if finalised is None:
+        finalised = finalised_months(months, now=now)
+    else:
+        finalised = finalised.intersection(months)
+    versions = versions_in_force(months, agreements)
+    stored = (
+        list(
+            Scorecard.objects.filter(
+                month__in=finalised, agreement__in=agreements
+            ).order_by("month", "agreement__version")
+        )
+        if finalised
+        else []
+    )
+    _attach_agreements(stored, versions)
+    # Computed: every month not finalised, and in a finalised month a version
+    # signed (backdated) after the month was finalised, which has no card.
+    have = {(sc.agreement.lineage, sc.month) for sc in stored}
+    to_score = {
+        month: [v for v in in_force if (v.lineage, month) not in have]
+        for month, in_force in versions.items()
+    }
     cards: Cards = {}
-    for month, results in scorecards_for_months(
-        months, agreements=agreements, now=now
-    ).items():
+    for month, results in score_versions(to_score, now=now).items():
         state = state_of(month, now)
         for result in results:
             cards[(result.agreement.lineage, month)] = _computed(result, state)
 
-    locked = [m for m in months if periods.is_locked(m, now=now)]
-    if not locked:
+    if not stored:
         return cards
-    stored = list(
-        Scorecard.objects.filter(month__in=locked, agreement__in=agreements)
-        .select_related("agreement__provider", "agreement__consumer")
-        # Of two stored versions of one lineage, the later one counts.
-        .order_by("month", "agreement__version")
-    )
-    wanted = set(locked if lines_for is None else lines_for)
+    wanted = set(finalised if lines_for is None else lines_for)
     with_lines = [sc for sc in stored if sc.month in wanted]
     prefetch_related_objects(
         with_lines,
@@ -223,6 +276,8 @@ def cards_for(
             ).order_by("objective__position", "objective_id"),
         ),
     )
+    # Ordered by month and version: of two stored versions of one lineage,
+    # the later one counts.
     for scorecard in stored:
         key = (scorecard.agreement.lineage, scorecard.month)
         cards[key] = _stored(scorecard, scorecard.month in wanted)

@@ -222,7 +222,15 @@ def scorecards_for_months(
     live: cumulative objectives are judged by their pace.
     """
     now = now or timezone.now()
-    versions = versions_in_force(months, agreements)
+    return score_versions(versions_in_force(months, agreements), now=now)
+
+
+def score_versions(
+    versions: dict[datetime.date, list[Agreement]], *, now: datetime.datetime
+) -> dict[datetime.date, list[ScorecardResult]]:
+    """Scorecards of the given versions, per month (as ``versions_in_force``
+    returns them): the four grouped reads of ``collect_actuals``, then
+    arithmetic."""
     pairs = {
         month: [(a, o) for a in agreements_ for o in a.objective_list]
         for month, agreements_ in versions.items()
@@ -262,6 +270,7 @@ __all__ = [
     "ScorecardResult",
     "Status",
     "collect_actuals",
+    "score_versions",
     "scorecard_for",
     "scorecards_for_months",
     "versions_in_force",

@@ -5,23 +5,32 @@ the number of agreements."""
 from __future__ import annotations
 
 import datetime
+import operator
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import reduce
 
-from django.db.models import Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Membership, Team
 from agreements.rules import is_executive
+from agreements.selectors import in_force_q
 
-from ..models import Breach
+from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status
-from .cards import CardView, LineView, cards_for
+from .cards import Cards, CardView, cards_for, finalised_months
 
 OPEN_BREACH_STATUSES = (Breach.Status.OPEN, Breach.Status.ACKNOWLEDGED)
 BREACH_LIST_LIMIT = 50
+HEAT_MAP_PAGE_SIZE = 50  # agreements per page of the heat map
+LATE_ITEMS_SHOWN = 5  # objectives listed per late team; the rest are counted
+LATE_TEAMS_SHOWN = 10  # the teams with the most late objectives
 
 
 def latest_cards(
@@ -138,35 +147,140 @@ def dashboard_teams(agreements: QuerySet[Agreement]) -> QuerySet[Team]:
 
 @dataclass(frozen=True)
 class HeatRow:
-    agreement: Agreement  # the latest version with a card in the months shown
+    agreement: Agreement  # the latest version in force in the months shown
     cells: list[CardView | None]  # one per month; None: not in force
 
 
 @dataclass(frozen=True)
 class LateItem:
-    card: CardView
-    line: LineView
+    """An objective whose figures for the late month were not in on time."""
+
+    agreement_id: int
+    title: str
+    name: str
+    actual: Decimal | None
 
 
 @dataclass
 class LateReporter:
     team: Team
-    items: list[LateItem] = field(default_factory=list)
+    count: int = 0  # late objectives in all
+    items: list[LateItem] = field(default_factory=list)  # the first few
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
 
 
 @dataclass
 class Dashboard:
     months: list[datetime.date]
-    rows: list[HeatRow]
+    rows: list[HeatRow]  # the page shown, or every row for an export
+    page: Page | None  # None: every row
     breaches: list[Breach]  # the most recent BREACH_LIST_LIMIT
     breach_total: int
     late_month: datetime.date | None  # the latest locked month shown
-    late: list[LateReporter]
+    late: list[LateReporter]  # most late objectives first
     summary: dict[str, int]  # statuses in ``late_month``
+
+    @property
+    def late_shown(self) -> list[LateReporter]:
+        return self.late[:LATE_TEAMS_SHOWN]
+
+    @property
+    def late_more(self) -> int:
+        return len(self.late) - len(self.late_shown)
 
     @property
     def deadline(self) -> datetime.datetime | None:
         return periods.deadline(self.late_month) if self.late_month else None
+
+    @property
+    def agreement_total(self) -> int:
+        return self.page.paginator.count if self.page else len(self.rows)
+
+
+def heat_map_agreements(
+    agreements: QuerySet[Agreement], months: list[datetime.date]
+) -> QuerySet[Agreement]:
+    """The rows of the heat map: for each agreement in force in some month of
+    ``months``, its latest version in force then, in the order shown
+    (provider, consumer, title). A queryset: the page reads one slice."""
+    if not months:
+        return agreements.none()
+    shown = agreements.filter(reduce(operator.or_, (in_force_q(m) for m in months)))
+    newer = shown.filter(lineage=OuterRef("lineage"), version__gt=OuterRef("version"))
+    return (
+        shown.filter(~Exists(newer))
+        .select_related("provider", "consumer")
+        .order_by(
+            Lower("provider__name"), Lower("consumer__name"), Lower("title"), "pk"
+        )
+    )
+
+
+def _late_from_store(
+    agreements: QuerySet[Agreement], month: datetime.date
+) -> tuple[Counter[str], list[LateReporter]]:
+    """The month's statuses and late reporters, from its stored scorecards:
+    two queries, however many agreements there are."""
+    stored = Scorecard.objects.filter(month=month, agreement__in=agreements)
+    summary: Counter[str] = Counter(
+        dict(stored.order_by().values_list("status").annotate(n=Count("pk")))
+    )
+    late: dict[int, LateReporter] = {}
+    rows = (
+        ScorecardLine.objects.filter(scorecard__in=stored, reported_on_time=False)
+        .order_by(
+            Lower("scorecard__agreement__title"),
+            "scorecard__agreement_id",
+            "objective__position",
+            "objective_id",
+        )
+        .values_list(
+            "scorecard__agreement__provider_id",
+            "scorecard__agreement__provider__name",
+            "scorecard__agreement__provider__slug",
+            "scorecard__agreement_id",
+            "scorecard__agreement__title",
+            "objective__name",
+            "actual",
+        )
+    )
+    for team_id, team_name, slug, agreement_id, title, name, actual in rows:
+        reporter = late.get(team_id)
+        if reporter is None:
+            # Only the name and link are shown: no query for the rest.
+            team = Team(pk=team_id, name=team_name, slug=slug)
+            reporter = late[team_id] = LateReporter(team=team)
+        reporter.count += 1
+        if len(reporter.items) < LATE_ITEMS_SHOWN:
+            reporter.items.append(LateItem(agreement_id, title, name, actual))
+    return summary, list(late.values())
+
+
+def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
+    """The same, from computed cards: a month not finalised yet."""
+    summary: Counter[str] = Counter()
+    late: dict[int, LateReporter] = {}
+    ordered = sorted(
+        cards.values(), key=lambda c: (c.agreement.title.lower(), c.agreement.pk)
+    )
+    for card in ordered:
+        summary[card.status] += 1
+        for line in card.lines:
+            if line.reported_on_time:
+                continue
+            provider = card.agreement.provider
+            reporter = late.setdefault(provider.pk, LateReporter(team=provider))
+            reporter.count += 1
+            if len(reporter.items) < LATE_ITEMS_SHOWN:
+                reporter.items.append(
+                    LateItem(
+                        card.agreement.pk, card.agreement.title, line.name, line.actual
+                    )
+                )
+    return summary, list(late.values())
 
 
 def dashboard(
@@ -174,81 +288,88 @@ def dashboard(
     agreements: QuerySet[Agreement],
     months: list[datetime.date],
     now: datetime.datetime | None = None,
+    page: int | str | None = 1,
+    every_row: bool = False,
 ) -> Dashboard:
     """The heat map of ``agreements`` × ``months`` (finalised snapshots for
-    locked months, computed for the rest), their open breaches, and the teams
-    whose figures for the latest locked month were not in by the deadline.
+    finalised months, computed for the rest), their open breaches, and the
+    teams whose figures for the latest locked month were not in by the
+    deadline.
 
-    Ten queries: the engine's six, stored scorecards, the late month's
-    stored lines, open breaches (a count and the most recent)."""
+    The heat map shows one page of HEAT_MAP_PAGE_SIZE agreements (``page``
+    as in ``Paginator.get_page``), or with ``every_row`` all of them, as the
+    CSV export wants. The totals above it (statuses, late reporters, open breaches)
+    cover every agreement, from the stored scorecards once the month is
+    finalised. A fixed number of queries, whatever the size."""
     now = now or timezone.now()
     months = sorted(months)
     locked = [m for m in months if periods.is_locked(m, now=now)]
     late_month = locked[-1] if locked else None
-    cards = cards_for(
-        months,
-        agreements=agreements,
-        now=now,
-        lines_for=[late_month] if late_month else [],
-    )
 
-    latest: dict[uuid.UUID, CardView] = {}
-    for (lineage, _month), card in sorted(cards.items(), key=lambda kv: kv[0][1]):
-        latest[lineage] = card  # months ascend: the last one wins
-    rows = [
-        HeatRow(
-            agreement=card.agreement,
-            cells=[cards.get((lineage, m)) for m in months],
-        )
-        for lineage, card in latest.items()
-    ]
-    rows.sort(
-        key=lambda r: (
-            r.agreement.provider.name.lower(),
-            r.agreement.consumer.name.lower(),
-            r.agreement.title.lower(),
-        )
+    finalised = finalised_months(months, now=now)
+    listed = heat_map_agreements(agreements, months)
+    if every_row:
+        page_obj, versions = None, list(listed)
+        shown = agreements.filter(lineage__in=listed.values("lineage"))
+    else:
+        page_obj = Paginator(listed, HEAT_MAP_PAGE_SIZE).get_page(page)
+        versions = list(page_obj.object_list)
+        shown = agreements.filter(lineage__in=[v.lineage for v in versions])
+    cards = cards_for(
+        months, agreements=shown, now=now, lines_for=[], finalised=finalised
     )
+    rows = [
+        HeatRow(agreement=v, cells=[cards.get((v.lineage, m)) for m in months])
+        for v in versions
+    ]
 
     open_breaches = Breach.objects.filter(
         agreement__in=agreements, status__in=OPEN_BREACH_STATUSES
     )
     # The page lists the most recent ones with the total: a large organisation
-    # can owe thousands, and each agreement's scorecard lists its own.
-    breach_total = open_breaches.count()
+    # can owe thousands, and each agreement's scorecard lists its own. Counts
+    # per month give the total and the few latest months the list needs, so
+    # the list sorts those months' breaches, not all of them.
+    per_month = list(
+        open_breaches.order_by("-month").values_list("month").annotate(n=Count("pk"))
+    )
+    breach_total = sum(n for _month, n in per_month)
+    listed_months, running = [], 0
+    for month, n in per_month:
+        if running >= BREACH_LIST_LIMIT:
+            break
+        listed_months.append(month)
+        running += n
     breaches = list(
-        open_breaches.select_related(
+        open_breaches.filter(month__in=listed_months)
+        .select_related(
             "agreement__provider",
             "agreement__consumer",
             "line__objective",
             "acknowledged_by",
-        ).order_by("-month", "agreement__title", "line__objective__position", "pk")[
+        )
+        .order_by("-month", "agreement__title", "line__objective__position", "pk")[
             :BREACH_LIST_LIMIT
         ]
     )
 
-    late: dict[int, LateReporter] = {}
     summary: Counter[str] = Counter()
+    late: list[LateReporter] = []
     if late_month is not None:
-        for (_lineage, month), card in cards.items():
-            if month != late_month:
-                continue
-            summary[card.status] += 1
-            for line in card.lines:
-                if not line.reported_on_time:
-                    provider = card.agreement.provider
-                    reporter = late.setdefault(provider.pk, LateReporter(provider))
-                    reporter.items.append(LateItem(card=card, line=line))
-    late_list = sorted(late.values(), key=lambda r: r.team.name.lower())
-    for reporter in late_list:
-        reporter.items.sort(key=lambda i: (i.card.agreement.title, i.line.name))
+        if late_month in finalised:
+            summary, late = _late_from_store(agreements, late_month)
+        else:
+            late_cards = cards_for([late_month], agreements=agreements, now=now)
+            summary, late = _late_from_cards(late_cards)
+    late.sort(key=lambda r: (-r.count, r.team.name.lower()))
 
     return Dashboard(
         months=months,
         rows=rows,
+        page=page_obj,
         breaches=breaches,
         breach_total=breach_total,
         late_month=late_month,
-        late=late_list,
+        late=late,
         summary={status: summary[status] for status in Status.LABELS},
     )

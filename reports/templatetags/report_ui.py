@@ -7,8 +7,9 @@ import datetime
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from agreements import periods
 from reports.charts import format_value, trend_chart
@@ -68,3 +69,50 @@ def trend_svg(trend, selected: datetime.date | None = None) -> SafeString:
         label=f"{trend.name}: actual against target by month",
         selected=selected,
     )
+
+
+@register.simple_tag
+def heat_cells(row) -> SafeString:
+    """The cells of one heat-map row: per month, a square in the status colour
+    linking to that month's scorecard, or a blank when not in force. Built
+    here rather than in the template: a page has hundreds of them."""
+    title = row.agreement.title
+    urls: dict[int, str] = {}
+    cells = []
+    for cell in row.cells:
+        if cell is None:
+            cells.append(
+                format_html(
+                    '<td class="sp-cell sp-cell-none" data-status="none" '
+                    'title="{}: not in force">'
+                    '<span class="visually-hidden">not in force</span></td>',
+                    title,
+                )
+            )
+            continue
+        pk = cell.agreement.pk
+        if pk not in urls:
+            urls[pk] = reverse("reports:scorecard", args=[pk])
+        month = periods.month_label(cell.month)
+        label = Status.LABELS[cell.status]
+        score = "" if cell.score is None else f", score {format_value(cell.score)}"
+        cells.append(
+            format_html(
+                '<td class="sp-cell sp-cell-{}{}" data-status="{}">'
+                '<a href="{}?month={}" title="{}, {}: {}{} ({})">'
+                '<span class="visually-hidden">{}: {}</span></a></td>',
+                cell.status,
+                " sp-cell-live" if cell.live else "",
+                cell.status,
+                urls[pk],
+                periods.format_month(cell.month),
+                title,
+                month,
+                label,
+                score,
+                cell.state_label.lower(),
+                month,
+                label,
+            )
+        )
+    return mark_safe("".join(cells))  # noqa: S308 - each part is escaped above

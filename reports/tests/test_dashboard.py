@@ -188,7 +188,7 @@ def test_late_reporters_are_the_teams_whose_figures_were_not_in_by_the_deadline(
     response = client.get(DASHBOARD)
     late = response.context["board"].late
     assert [r.team for r in late] == [sales]
-    assert [(i.card.agreement.title, i.line.name) for i in late[0].items] == [
+    assert [(i.title, i.name) for i in late[0].items] == [
         ("Customer handover", "Onboarding notes")
     ]
     body = response.content.decode()
@@ -253,11 +253,13 @@ def test_others_may_not_open_the_dashboard(client, request, persona):
 
 # --- Queries -----------------------------------------------------------------
 
-# Session, user, the executive's two permission lookups, the engine's six
-# reads, stored scorecards, the late month's stored lines, open breaches (a
-# count and the latest), the teams the reader leads (breach actions), the
-# teams of the filter, and the navigation's team check.
-DASHBOARD_QUERIES = 17
+# Session, user, the executive's two permission lookups, the finalised
+# months, the heat map's count and page, the engine's six reads (for the
+# months not finalised), the page's stored scorecards, open breaches (a count
+# and the latest), the last locked month's statuses and late lines, the teams
+# the reader leads (breach actions), the teams of the filter, and the
+# navigation's team check.
+DASHBOARD_QUERIES = 21
 
 
 def dashboard_queries(client, **params) -> int:
@@ -300,3 +302,109 @@ def test_the_dashboard_lists_the_latest_breaches_and_counts_them_all(
     assert len(board.breaches) == 2
     assert board.breach_total == total
     assert f"the latest 2 of {total}" in response.content.decode()
+
+
+# --- At size: pages, capped lists, and the store ----------------------------
+
+
+def test_the_heat_map_shows_a_page_at_a_time_and_keeps_the_filter(
+    client, executive, frozen, monkeypatch
+):
+    from reports.selectors import overview
+
+    monkeypatch.setattr(overview, "HEAT_MAP_PAGE_SIZE", 2)
+    agreements = build_org(5)
+    scorecards_finalise(month=JANUARY)
+    client.force_login(executive)
+
+    first = client.get(DASHBOARD)
+    board = first.context["board"]
+    assert [r.agreement.title for r in board.rows] == ["Agreement 0", "Agreement 1"]
+    # The totals count every agreement, not the page.
+    assert board.agreement_total == 5
+    assert sum(board.summary.values()) == 5
+    body = first.content.decode()
+    assert "1–2 of 5" in body
+    assert 'href="?page=2"' in body
+
+    third = client.get(DASHBOARD, {"page": 3}).context["board"]
+    assert [r.agreement.title for r in third.rows] == ["Agreement 4"]
+    # A page past the end, or not a number, shows the nearest real one.
+    assert client.get(DASHBOARD, {"page": 99}).context["board"].page.number == 3
+    assert client.get(DASHBOARD, {"page": "x"}).context["board"].page.number == 1
+
+    team = agreements[0].provider.slug
+    filtered = client.get(DASHBOARD, {"team": team})
+    assert [r.agreement.title for r in filtered.context["board"].rows] == [
+        "Agreement 0"
+    ]
+    assert filtered.context["filter_query"] == f"team={team}"
+
+
+def test_the_csv_export_lists_every_agreement_whatever_the_page_size(
+    client, executive, frozen, monkeypatch
+):
+    from reports.selectors import overview
+
+    monkeypatch.setattr(overview, "HEAT_MAP_PAGE_SIZE", 2)
+    build_org(5)
+    client.force_login(executive)
+    lines = b"".join(client.get(reverse("reports:dashboard_csv"))).decode()
+    titles = {line.split(",")[0] for line in lines.splitlines()[1:]}
+    assert titles == {f"Agreement {n}" for n in range(5)}
+
+
+def test_a_late_team_lists_its_first_objectives_and_counts_the_rest(
+    client, org, executive, sales, frozen, monkeypatch
+):
+    from reports.selectors import overview
+
+    monkeypatch.setattr(overview, "LATE_ITEMS_SHOWN", 0)
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    (reporter,) = response.context["board"].late
+    assert (reporter.team, reporter.count, reporter.items) == (sales, 1, [])
+    body = response.content.decode()
+    assert 'data-testid="late-more"' in body
+    assert f"{reverse('reports:team', args=[sales.slug])}" in body
+    assert "and 1 more" in body
+
+
+def summary_and_late(client) -> tuple[dict, list]:
+    board = client.get(DASHBOARD).context["board"]
+    late = [
+        (r.team.slug, r.count, [(i.title, i.name) for i in r.items]) for r in board.late
+    ]
+    return board.summary, late
+
+
+def test_the_totals_are_the_same_before_and_after_the_month_is_finalised(
+    client, executive, frozen
+):
+    """Before the month-end job, the last locked month is computed; after
+    it, read from the store: the page says the same either way."""
+    agreements = build_org(4)
+    uptime = agreements[1].objectives.get(name="Uptime")
+    uptime.measurements.all().delete()
+    measure(uptime, JANUARY, "99.5", at=dt.datetime(2026, 2, 6, tzinfo=UTC))
+    client.force_login(executive)
+    before = summary_and_late(client)
+    scorecards_finalise(month=JANUARY)
+    after = summary_and_late(client)
+    assert before == after
+    assert sum(after[0].values()) == 4
+    assert after[1] == [(agreements[1].provider.slug, 1, [("Agreement 1", "Uptime")])]
+
+
+def test_an_agreement_signed_after_its_month_was_finalised_is_computed(
+    client, org, executive, marketing, sales, frozen
+):
+    """Backdated into January after January's scorecards were stored: the
+    heat map computes its January rather than showing it as not in force."""
+    late_signed = leads_agreement(
+        sales, marketing, title="Backdated", effective_from=JANUARY
+    )
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    assert cells(response, late_signed.title)[-2] in {"met", "missed", "no_data"}
+    assert cells(response, "Lead delivery")[-2] == "missed"

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from agreements import periods
 from agreements.models import Team
 from agreements.rules import can, is_executive
+from agreements.views.common import query_without_page
 
 from ..exports import DASHBOARD_HEADER, csv_response, dashboard_rows
 from ..forms import DashboardFilterForm
@@ -19,7 +20,7 @@ from ..selectors.scorecard import TREND_MONTHS
 
 
 def _dashboard(
-    request: HttpRequest,
+    request: HttpRequest, **paging
 ) -> tuple[Dashboard, DashboardFilterForm, Team | None]:
     if not can(request.user, "view_dashboard"):
         raise PermissionDenied("The dashboard is for executives and team heads.")
@@ -29,14 +30,14 @@ def _dashboard(
     team = form.cleaned_data["team"] if form.is_valid() else None
     agreements = scope.involving(team) if team else scope
     board = dashboard_data(
-        agreements=agreements, months=periods.recent_months(TREND_MONTHS)
+        agreements=agreements, months=periods.recent_months(TREND_MONTHS), **paging
     )
     return board, form, team
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board, form, team = _dashboard(request)
+    board, form, team = _dashboard(request, page=request.GET.get("page"))
     return render(
         request,
         "reports/dashboard.html",
@@ -45,6 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "team": team,
             "everyone": is_executive(request.user),
+            "filter_query": query_without_page(request),
             "may_act": {
                 b.pk for b in board.breaches if can(request.user, "act_on_breach", b)
             },
@@ -54,7 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
-    board, _form, team = _dashboard(request)
+    board, _form, team = _dashboard(request, every_row=True)
     name = f"dashboard-{team.slug}" if team else "dashboard"
     filename = f"{name}-{periods.format_month(board.months[-1])}.csv"
     return csv_response(filename, DASHBOARD_HEADER, dashboard_rows(board))
