@@ -13,8 +13,8 @@ from decimal import Decimal
 from functools import reduce
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
 from agreements import periods
@@ -229,33 +229,44 @@ def _late_from_store(
         dict(stored.order_by().values_list("status").annotate(n=Count("pk")))
     )
     late: dict[int, LateReporter] = {}
+    team = F("scorecard__agreement__provider_id")
     rows = (
         ScorecardLine.objects.filter(scorecard__in=stored, reported_on_time=False)
-        .order_by(
-            Lower("scorecard__agreement__title"),
-            "scorecard__agreement_id",
-            "objective__position",
-            "objective_id",
+        # Only the first few lines of each team, and each team's count: a
+        # month where everyone was late is still a small read.
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[team],
+                order_by=[
+                    Lower("scorecard__agreement__title"),
+                    "scorecard__agreement_id",
+                    "objective__position",
+                    "objective_id",
+                ],
+            ),
+            late_count=Window(Count("pk"), partition_by=[team]),
         )
+        .filter(rank__lte=LATE_ITEMS_SHOWN)
+        .order_by("rank")
         .values_list(
             "scorecard__agreement__provider_id",
             "scorecard__agreement__provider__name",
             "scorecard__agreement__provider__slug",
+            "late_count",
             "scorecard__agreement_id",
             "scorecard__agreement__title",
             "objective__name",
             "actual",
         )
     )
-    for team_id, team_name, slug, agreement_id, title, name, actual in rows:
+    for team_id, team_name, slug, count, agreement_id, title, name, actual in rows:
         reporter = late.get(team_id)
         if reporter is None:
             # Only the name and link are shown: no query for the rest.
             team = Team(pk=team_id, name=team_name, slug=slug)
-            reporter = late[team_id] = LateReporter(team=team)
-        reporter.count += 1
-        if len(reporter.items) < LATE_ITEMS_SHOWN:
-            reporter.items.append(LateItem(agreement_id, title, name, actual))
+            reporter = late[team_id] = LateReporter(team=team, count=count)
+        reporter.items.append(LateItem(agreement_id, title, name, actual))
     return summary, list(late.values())
 
 
@@ -340,17 +351,21 @@ def dashboard(
             break
         listed_months.append(month)
         running += n
+    order = ("-month", "agreement__title", "line__objective__position", "pk")
+    latest = open_breaches.filter(month__in=listed_months).order_by(*order)
+    # The ids first, then the rows with what the list shows: sorting
+    # thousands of bare ids is cheap, joining them all to six tables is not.
     breaches = list(
-        open_breaches.filter(month__in=listed_months)
+        Breach.objects.filter(
+            pk__in=list(latest.values_list("pk", flat=True)[:BREACH_LIST_LIMIT])
+        )
         .select_related(
             "agreement__provider",
             "agreement__consumer",
             "line__objective",
             "acknowledged_by",
         )
-        .order_by("-month", "agreement__title", "line__objective__position", "pk")[
-            :BREACH_LIST_LIMIT
-        ]
+        .order_by(*order)
     )
 
     summary: Counter[str] = Counter()

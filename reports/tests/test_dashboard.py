@@ -255,11 +255,11 @@ def test_others_may_not_open_the_dashboard(client, request, persona):
 
 # Session, user, the executive's two permission lookups, the finalised
 # months, the heat map's count and page, the engine's six reads (for the
-# months not finalised), the page's stored scorecards, open breaches (a count
-# and the latest), the last locked month's statuses and late lines, the teams
-# the reader leads (breach actions), the teams of the filter, and the
-# navigation's team check.
-DASHBOARD_QUERIES = 21
+# months not finalised), the page's stored scorecards, open breaches (counts
+# per month, the latest ids, their rows), the last locked month's statuses
+# and late lines, the teams the reader leads (breach actions), the teams of
+# the filter, and the navigation's team check.
+DASHBOARD_QUERIES = 22
 
 
 def dashboard_queries(client, **params) -> int:
@@ -359,11 +359,23 @@ def test_a_late_team_lists_its_first_objectives_and_counts_the_rest(
 ):
     from reports.selectors import overview
 
-    monkeypatch.setattr(overview, "LATE_ITEMS_SHOWN", 0)
+    ObjectiveFactory(
+        agreement=org["handover"],
+        name="Satisfaction survey",
+        metric_source=Objective.Source.MANUAL,
+        unit=Objective.Unit.PERCENT,
+        target=Decimal(80),
+        position=3,
+    )
+    scorecards_finalise(month=JANUARY)  # its line: never measured, so late
+    monkeypatch.setattr(overview, "LATE_ITEMS_SHOWN", 1)
     client.force_login(executive)
     response = client.get(DASHBOARD)
     (reporter,) = response.context["board"].late
-    assert (reporter.team, reporter.count, reporter.items) == (sales, 1, [])
+    assert (reporter.team, reporter.count) == (sales, 2)
+    assert [(i.title, i.name) for i in reporter.items] == [
+        ("Customer handover", "Onboarding notes")
+    ]
     body = response.content.decode()
     assert 'data-testid="late-more"' in body
     assert f"{reverse('reports:team', args=[sales.slug])}" in body
@@ -408,3 +420,32 @@ def test_an_agreement_signed_after_its_month_was_finalised_is_computed(
     response = client.get(DASHBOARD)
     assert cells(response, late_signed.title)[-2] in {"met", "missed", "no_data"}
     assert cells(response, "Lead delivery")[-2] == "missed"
+
+
+def test_late_reporters_list_the_teams_with_most_late_objectives_first(
+    client, executive, frozen, monkeypatch
+):
+    from reports.selectors import overview
+
+    agreements = build_org(3)
+    # No uptime figures from the first two providers; the first also owes a
+    # survey it never measured.
+    for agreement in agreements[:2]:
+        agreement.objectives.get(name="Uptime").measurements.all().delete()
+    ObjectiveFactory(
+        agreement=agreements[0],
+        name="Survey",
+        metric_source=Objective.Source.MANUAL,
+        unit=Objective.Unit.PERCENT,
+        target=Decimal(80),
+        position=4,
+    )
+    scorecards_finalise(month=JANUARY)
+    monkeypatch.setattr(overview, "LATE_TEAMS_SHOWN", 1)
+    client.force_login(executive)
+    response = client.get(DASHBOARD)
+    board = response.context["board"]
+    first, second = (a.provider for a in agreements[:2])
+    assert [(r.team, r.count) for r in board.late] == [(first, 2), (second, 1)]
+    assert [r.team for r in board.late_shown] == [first]
+    assert "and 1 more team with fewer late objectives" in response.content.decode()
