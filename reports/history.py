@@ -42,7 +42,10 @@ def history_snapshot(
             constants[field.column] = Value(None, output_field=field)
         else:
             copied.append(field)
-    source = queryset.filter(~Exists(history.objects.filter(id=OuterRef("pk"))))
+    # No ORDER BY: a model's default ordering would join and sort for nothing.
+    source = queryset.order_by().filter(
+        ~Exists(history.objects.filter(id=OuterRef("pk")))
+    )
     aliases = {f"_h_{column}": value for column, value in constants.items()}
     select = source.annotate(**aliases).values_list(
         *[f.attname for f in copied], *aliases

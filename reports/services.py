@@ -98,7 +98,10 @@ def scorecards_finalise(
     cards = scorecards_for_months([month], now=now)[month]
 
     # 1. One scorecard per agreement in force.
-    stored = {sc.agreement_id: sc for sc in Scorecard.objects.filter(month=month)}
+    # Unordered reads (``order_by()``): the default orderings join the teams.
+    stored = {
+        sc.agreement_id: sc for sc in Scorecard.objects.filter(month=month).order_by()
+    }
     new_cards, changed_cards = [], []
     for card in cards:
         values = _card_values(card)
@@ -115,6 +118,7 @@ def scorecards_finalise(
             scorecard.recomputed_at = now
             changed_cards.append(scorecard)
     if new_cards:
+        # The database returns the new ids (PostgreSQL, SQLite 3.35+).
         Scorecard.objects.bulk_create(new_cards)
         history_snapshot(
             Scorecard,
@@ -129,19 +133,21 @@ def scorecards_finalise(
             [*CARD_FIELDS, "recomputed_at"],
             default_change_reason=why,
         )
-    card_ids = dict(
-        Scorecard.objects.filter(month=month).values_list("agreement_id", "pk")
-    )
+    card_ids = {sc.agreement_id: sc.pk for sc in [*stored.values(), *new_cards]}
 
     # 2. One line per objective.
     lines = {
         (line.scorecard_id, line.objective_id): line
         for line in ScorecardLine.objects.filter(scorecard__month=month)
+        .select_related("breach")
+        .order_by()
     }
     new_lines, changed_lines = [], []
     touched_cards: set[int] = {sc.pk for sc in changed_cards}
+    agreement_of: dict[int, object] = {}  # scorecard id -> agreement
     for card in cards:
         scorecard_id = card_ids[card.agreement.pk]
+        agreement_of[scorecard_id] = card.agreement
         for result in card.lines:
             values = _line_values(result)
             line = lines.get((scorecard_id, result.objective.pk))
@@ -172,23 +178,23 @@ def scorecards_finalise(
         )
 
     # 3. A breach for each missed line; a correction that makes good clears it.
-    agreements = {card.agreement.pk: card.agreement for card in cards}
+    remedies: dict[int, str] = {}
     new_breaches, cleared = [], []
-    for line in ScorecardLine.objects.filter(scorecard__month=month).select_related(
-        "scorecard", "breach"
-    ):
-        breach = getattr(line, "breach", None)
+    with_breach = [(line, getattr(line, "breach", None)) for line in lines.values()]
+    for line, breach in [*with_breach, *((line, None) for line in new_lines)]:
         missed = line.status == Scorecard.Status.MISSED
         if missed and breach is None:
-            agreement = agreements.get(line.scorecard.agreement_id)
+            agreement = agreement_of.get(line.scorecard_id)
             if agreement is None:
                 continue  # no longer in force for this month: nothing owed
+            if agreement.pk not in remedies:
+                remedies[agreement.pk] = _remedy_for(agreement)
             new_breaches.append(
                 Breach(
                     line=line,
                     agreement=agreement,
                     month=month,
-                    remedy=_remedy_for(agreement),
+                    remedy=remedies[agreement.pk],
                 )
             )
         elif (

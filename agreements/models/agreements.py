@@ -204,7 +204,7 @@ class Agreement(models.Model):
             return f"Internal credit of {self.remedy_credit} per miss"
         if self.remedy == self.Remedy.NONE:
             return ""
-        return self.get_remedy_display()
+        return self.Remedy(self.remedy).label
 
 
 class Objective(models.Model):

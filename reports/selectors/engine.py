@@ -30,6 +30,7 @@ from agreements.selectors import agreement_in_force
 from ..scoring import Outcome, Status, Terms, agreement_score, evaluate, worst_status
 
 Source = Objective.Source
+cache_agreement = Objective._meta.get_field("agreement").set_cached_value
 
 
 @dataclass
@@ -100,7 +101,8 @@ def versions_in_force(
     for version in versions:
         version.objective_list = by_agreement[version.pk]
         for objective in version.objective_list:
-            objective.agreement = version  # no query when a page follows it
+            # No query when a page follows it; cheaper than the descriptor.
+            cache_agreement(objective, version)
     result: dict[datetime.date, list[Agreement]] = {}
     for month in months:
         chosen: dict = {}
