@@ -111,14 +111,21 @@ class FrictionReportSerializer(serializers.ModelSerializer):
 
 class FrictionCommentSerializer(serializers.ModelSerializer):
     author = PersonSerializer()
+    new_status = serializers.SerializerMethodField(
+        help_text="The status the report moved to, when the comment records a "
+        "move; null for a plain comment."
+    )
 
     class Meta:
         model = FrictionComment
         fields = ["id", "author", "body", "new_status", "created_at"]
         read_only_fields = fields
-        extra_kwargs = {
-            "new_status": {"help_text": "Set when the comment records a move."}
-        }
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=FrictionReport.Status.choices, allow_null=True)
+    )
+    def get_new_status(self, comment: FrictionComment) -> str | None:
+        return comment.new_status or None
 
 
 class FrictionReportDetailSerializer(FrictionReportSerializer):

@@ -452,7 +452,7 @@ def test_the_head_comments_and_the_comment_is_part_of_the_report(
     )
     assert response.status_code == replay.status_code == 201
     comment = response.json()
-    assert (comment["body"], comment["new_status"]) == ("Which invoices?", "")
+    assert (comment["body"], comment["new_status"]) == ("Which invoices?", None)
     assert comment["author"]["username"] == service_head.username
     assert FrictionComment.objects.count() == 1
     record = FrictionComment.history.get()
