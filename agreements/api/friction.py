@@ -30,7 +30,7 @@ from ..services import (
     friction_report_update,
 )
 from .figures import SubmissionViewSet, _schema
-from .filters import MonthFilter, TeamChoiceFilter
+from .filters import MonthRangeFilterSet, TeamChoiceFilter
 from .serializers import PersonSerializer, TeamSerializer
 
 # --- Shapes -----------------------------------------------------------------
@@ -226,7 +226,7 @@ class CommentInputSerializer(serializers.Serializer):
     body = serializers.CharField(error_messages={"blank": "Write a comment."})
 
 
-class FrictionReportFilter(filters.FilterSet):
+class FrictionReportFilter(MonthRangeFilterSet):
     category = filters.ChoiceFilter(choices=FrictionReport.Category.choices)
     status = filters.ChoiceFilter(choices=FrictionReport.Status.choices)
     severity = filters.ChoiceFilter(choices=FrictionReport.Severity.choices)
@@ -244,14 +244,6 @@ class FrictionReportFilter(filters.FilterSet):
         field_name="pain_point_id",
         min_value=1,
         help_text="Reports filed under this pain point.",
-    )
-    month_after = MonthFilter(
-        field_name="month", lookup_expr="gte", help_text="From this month (YYYY-MM)."
-    )
-    month_before = MonthFilter(
-        field_name="month",
-        lookup_expr="lte",
-        help_text="Up to and including this month (YYYY-MM).",
     )
     q = filters.CharFilter(
         method="filter_search",

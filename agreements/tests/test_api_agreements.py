@@ -17,8 +17,6 @@ from agreements import periods
 from agreements.models import (
     Agreement,
     ClosedCustomer,
-    FrictionComment,
-    FrictionReport,
     LeadLogEntry,
     Measurement,
     Objective,
@@ -37,7 +35,13 @@ from agreements.services import (
     pain_point_create,
     pain_point_merge,
 )
-from agreements.tests.builders import active, draft, objective_row, proposed
+from agreements.tests.builders import (
+    active,
+    draft,
+    friction_counts,
+    objective_row,
+    proposed,
+)
 from agreements.tests.factories import MembershipFactory, TeamFactory
 from api.models import IdempotencyKey
 from api.testing import api_routes
@@ -101,12 +105,7 @@ def database_state() -> tuple[int, ...]:
         Measurement.objects.count(),
         Measurement.history.count(),
         Breach.history.count(),
-        FrictionReport.objects.count(),
-        FrictionReport.history.count(),
-        FrictionComment.objects.count(),
-        FrictionComment.history.count(),
-        PainPoint.objects.count(),
-        PainPoint.history.count(),
+        *friction_counts(),
         IdempotencyKey.objects.count(),
     )
 

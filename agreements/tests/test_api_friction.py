@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from agreements import services
 from agreements.models import FrictionComment, FrictionReport, PainPoint
+from agreements.tests.builders import friction_counts
 from agreements.tests.conftest import LOCKED_MONTH, NOW
 from agreements.tests.factories import FrictionReportFactory, PainPointFactory
 
@@ -49,17 +50,6 @@ def file(team, user, **fields: Any) -> FrictionReport:
         **fields,
     }
     return services.friction_report_create(reporting_team=team, user=user, **values)
-
-
-def written() -> tuple[int, ...]:
-    return (
-        FrictionReport.objects.count(),
-        FrictionReport.history.count(),
-        FrictionComment.objects.count(),
-        FrictionComment.history.count(),
-        PainPoint.objects.count(),
-        PainPoint.history.count(),
-    )
 
 
 @pytest.fixture
@@ -145,7 +135,7 @@ def test_html_is_kept_as_text_and_answered_as_json(api_client, sales, sales_mana
 
 def test_a_member_who_leads_nothing_cannot_file(api_client, sales, sales_member):
     api_client.force_login(sales_member)
-    before = written()
+    before = friction_counts()
     response = post(
         api_client,
         REPORTS,
@@ -160,7 +150,7 @@ def test_a_member_who_leads_nothing_cannot_file(api_client, sales, sales_member)
     assert (
         "Only a lead, manager or head of Sales" in response.json()["error"]["message"]
     )
-    assert written() == before
+    assert friction_counts() == before
 
 
 # --- Reading --------------------------------------------------------------------
@@ -334,7 +324,7 @@ def test_once_acknowledged_a_report_can_no_longer_be_changed_or_withdrawn(
         report=report, user=service_head, status=Status.ACKNOWLEDGED
     )
     api_client.force_login(sales_manager)
-    before = written()
+    before = friction_counts()
     changed = api_client.patch(report_url(report), {"customer": "X"}, format="json")
     deleted = api_client.delete(report_url(report))
     for response in (changed, deleted):
@@ -342,7 +332,7 @@ def test_once_acknowledged_a_report_can_no_longer_be_changed_or_withdrawn(
         error = response.json()["error"]
         assert error["code"] == "not_new"
         assert "Customer Service has already acknowledged" in error["message"]
-    assert written() == before
+    assert friction_counts() == before
 
 
 def test_a_report_of_a_locked_month_is_corrected_on_the_pages(
@@ -353,11 +343,11 @@ def test_a_report_of_a_locked_month_is_corrected_on_the_pages(
     frozen.move_to(NOW)
     assert old.month == LOCKED_MONTH
     api_client.force_login(sales_manager)
-    before = written()
+    before = friction_counts()
     response = api_client.patch(report_url(old), {"customer": "X"}, format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "locked"
-    assert written() == before
+    assert friction_counts() == before
 
 
 def test_the_reporting_team_withdraws_a_new_report(api_client, report, sales_lead):
@@ -400,11 +390,11 @@ def test_the_head_moves_a_report_through_its_workflow(
         "status “new” → “acknowledged”: On it",
     )
     # Final: a problem that returns is a new report.
-    before = written()
+    before = friction_counts()
     again = post(api_client, report_url(report, "status"), {"status": "in_progress"})
     assert again.status_code == 400
     assert "which is final" in again.json()["error"]["fields"]["status"][0]
-    assert written() == before
+    assert friction_counts() == before
     # The reporting team reads what became of it.
     api_client.force_login(sales_manager)
     assert api_client.get(report_url(report)).json()["comments"][-1]["body"] == (
@@ -416,22 +406,22 @@ def test_posting_the_status_a_report_has_writes_nothing(
     api_client, report, service_head
 ):
     api_client.force_login(service_head)
-    before = written()
+    before = friction_counts()
     response = post(api_client, report_url(report, "status"), {"status": "new"})
     assert response.status_code == 200
     assert response.json()["status"] == "new"
-    assert written() == before
+    assert friction_counts() == before
 
 
 def test_the_reporting_team_cannot_move_its_own_report(
     api_client, report, sales_manager
 ):
     api_client.force_login(sales_manager)
-    before = written()
+    before = friction_counts()
     response = post(api_client, report_url(report, "status"), {"status": "resolved"})
     assert response.status_code == 403
     assert "Only a head of the addressed team" in response.json()["error"]["message"]
-    assert written() == before
+    assert friction_counts() == before
 
 
 def test_the_head_comments_and_the_comment_is_part_of_the_report(
@@ -582,17 +572,17 @@ def test_a_head_merges_a_duplicate(api_client, pain_points, service_head):
         invoices.pk
     ]
     # Merging it again is about its state, not the request.
-    before = written()
+    before = friction_counts()
     again = post(api_client, pain_point_url(exports, "merge"), {"target": invoices.pk})
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "merged"
-    assert written() == before
+    assert friction_counts() == before
 
 
 def test_a_lead_cannot_merge(api_client, pain_points, sales_lead):
     invoices, exports = pain_points
     api_client.force_login(sales_lead)
-    before = written()
+    before = friction_counts()
     response = post(
         api_client, pain_point_url(exports, "merge"), {"target": invoices.pk}
     )
@@ -600,7 +590,7 @@ def test_a_lead_cannot_merge(api_client, pain_points, sales_lead):
     assert response.json()["error"]["message"] == (
         "Only the head of a team can merge pain points."
     )
-    assert written() == before
+    assert friction_counts() == before
     exports.refresh_from_db()
     assert exports.merged_into is None
 

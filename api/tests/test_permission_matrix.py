@@ -23,7 +23,6 @@ from agreements import periods
 from agreements.models import (
     Agreement,
     ClosedCustomer,
-    FrictionComment,
     FrictionReport,
     LeadLogEntry,
     Measurement,
@@ -39,7 +38,13 @@ from agreements.services import (
     measurement_create,
     pain_point_create,
 )
-from agreements.tests.builders import active, draft, objective_row, proposed
+from agreements.tests.builders import (
+    active,
+    draft,
+    friction_counts,
+    objective_row,
+    proposed,
+)
 from api.testing import Route, api_routes
 from reports.models import Breach
 from reports.services import scorecards_finalise
@@ -406,12 +411,7 @@ def _snapshot(subject: Any) -> tuple:
         Measurement.history.count(),
         Breach.objects.count(),
         Breach.history.count(),
-        FrictionReport.objects.count(),
-        FrictionReport.history.count(),
-        FrictionComment.objects.count(),
-        FrictionComment.history.count(),
-        PainPoint.objects.count(),
-        PainPoint.history.count(),
+        *friction_counts(),
     )
     if isinstance(subject, Breach):
         subject.refresh_from_db()
