@@ -645,6 +645,7 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
         ("friction_partners", {**FRICTION, "customer": "bad\x00byte"}, "customer"),
         ("friction_partners", {**FRICTION, "month": "2026-13"}, "month"),
         ("friction_partners", {**FRICTION, "month": "2999-01"}, "has not begun"),
+        ("friction_partners", {**FRICTION, "month": "2020-01"}, "is locked"),
         ("friction_partners", {**FRICTION, "addressed_team": 999999}, "addressed_team"),
         (
             "friction_partners",
