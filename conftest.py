@@ -36,6 +36,16 @@ def tier_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Lines a test module adds for the end of the run (e.g. what a fuzzing run
+# covered), printed in the terminal summary.
+SUMMARY_LINES = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in config.stash.get(SUMMARY_LINES, []):
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

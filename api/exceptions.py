@@ -31,8 +31,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger("django.request")
 
 # Codes of a service's ValidationError that mean "the record moved on since
-# you read it", not "your input is wrong": answered 409, not 400.
-CONFLICT_CODES = frozenset({"stale", "invalid_state", "locked"})
+# you read it", not "your input is wrong": answered 409, not 400. (not_new: a
+# friction report the addressed team has taken up; merged: a pain point
+# merged into another.)
+CONFLICT_CODES = frozenset({"stale", "invalid_state", "locked", "not_new", "merged"})
 
 
 class Conflict(exceptions.APIException):

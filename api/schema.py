@@ -30,7 +30,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Stable and machine-readable: invalid, not_authenticated, "
         "authentication_failed, permission_denied, not_found, invalid_state, "
-        "stale, idempotency_key_reused, throttled, …"
+        "stale, locked, not_new, merged, idempotency_key_reused, throttled, …"
     )
     message = serializers.CharField(help_text="What went wrong, for a person.")
     fields = serializers.DictField(
@@ -51,7 +51,8 @@ ERROR_DESCRIPTIONS = {
     403: "Signed in, but without the right to do this.",
     404: "Not found, or not visible to you.",
     409: "The record's state does not allow this now (e.g. it is no longer a "
-    "draft, or someone else saved it since you read it). Reload it.",
+    "draft, its month is locked, or someone else saved it since you read it). "
+    "Reload it.",
     422: "This Idempotency-Key was already used for a different request.",
     429: "Too many requests: wait the number of seconds in Retry-After.",
 }

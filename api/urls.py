@@ -13,7 +13,9 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from agreements.api.figures import ClosedCustomerViewSet, LeadLogEntryViewSet
+from agreements.api.friction import FrictionReportViewSet
 from agreements.api.measurements import MeasurementViewSet
+from agreements.api.pain_points import PainPointViewSet
 from agreements.api.views import AgreementViewSet, MeView, TeamViewSet
 from reports.api import BreachViewSet, ScorecardView
 
@@ -27,6 +29,8 @@ router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("lead-log-entries", LeadLogEntryViewSet, basename="lead-log-entry")
 router.register("closed-customers", ClosedCustomerViewSet, basename="closed-customer")
 router.register("measurements", MeasurementViewSet, basename="measurement")
+router.register("friction-reports", FrictionReportViewSet, basename="friction-report")
+router.register("pain-points", PainPointViewSet, basename="pain-point")
 router.register("breaches", BreachViewSet, basename="breach")
 
 v1 = [

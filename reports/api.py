@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agreements import periods
-from agreements.api.filters import MonthFilter
+from agreements.api.filters import MonthRangeFilterSet
 from agreements.api.serializers import PersonSerializer
 from agreements.models import Agreement
 from api.idempotency import idempotent
@@ -228,17 +228,9 @@ class BreachResolveInputSerializer(serializers.Serializer):
     )
 
 
-class BreachFilter(filters.FilterSet):
+class BreachFilter(MonthRangeFilterSet):
     status = filters.ChoiceFilter(choices=Breach.Status.choices)
     agreement = filters.NumberFilter(field_name="agreement_id", min_value=1)
-    month_after = MonthFilter(
-        field_name="month", lookup_expr="gte", help_text="From this month (YYYY-MM)."
-    )
-    month_before = MonthFilter(
-        field_name="month",
-        lookup_expr="lte",
-        help_text="Up to and including this month (YYYY-MM).",
-    )
 
     class Meta:
         model = Breach

@@ -339,6 +339,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AgreementStatusEnum": "agreements.models.Agreement.Status",
         "BreachStatusEnum": "reports.models.Breach.Status",
+        "FrictionReportStatusEnum": "agreements.models.FrictionReport.Status",
     },
     # The documentation pages work offline: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -251,7 +251,14 @@ def _schema(
     update: type,
     *,
     bulk: bool = True,
+    detail: type | None = None,
+    create_summary: str | None = None,
+    create_description: str = "You must lead, manage or head the team; its date "
+    "must be in an open month.",
 ) -> Callable[[type], type]:
+    """The schema of a ``SubmissionViewSet``: ``output`` is a row in a list,
+    ``detail`` (``output`` by default) a row read or written alone."""
+    detail = detail or output
     bulk_schema = {
         "bulk": extend_schema(
             summary=f"Log several {plural} at once",
@@ -269,19 +276,18 @@ def _schema(
             responses={200: output(many=True), **_LIST_ERRORS},
         ),
         retrieve=extend_schema(
-            summary=f"Read a {singular}", responses={200: output, **_LIST_ERRORS}
+            summary=f"Read a {singular}", responses={200: detail, **_LIST_ERRORS}
         ),
         create=extend_schema(
-            summary=f"Log a {singular}",
-            description="You must lead, manage or head the team; its date must "
-            "be in an open month.",
+            summary=create_summary or f"Log a {singular}",
+            description=create_description,
             request=create,
-            responses={201: output, **_CREATE_ERRORS},
+            responses={201: detail, **_CREATE_ERRORS},
         ),
         partial_update=extend_schema(
             summary=f"Change a {singular} of an open month",
             request=update,
-            responses={200: output, **_WRITE_ERRORS},
+            responses={200: detail, **_WRITE_ERRORS},
         ),
         destroy=extend_schema(
             summary=f"Delete a {singular} of an open month",

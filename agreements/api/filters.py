@@ -63,8 +63,9 @@ class MonthFilter(filters.Filter):
     field_class = MonthField
 
 
-class SubmissionFilter(filters.FilterSet):
-    team = filters.ModelChoiceFilter(queryset=Team.objects.all())
+class MonthRangeFilterSet(filters.FilterSet):
+    """Rows of a range of months, on the model's ``month`` field."""
+
     month_after = MonthFilter(
         field_name="month", lookup_expr="gte", help_text="From this month (YYYY-MM)."
     )
@@ -73,3 +74,7 @@ class SubmissionFilter(filters.FilterSet):
         lookup_expr="lte",
         help_text="Up to and including this month (YYYY-MM).",
     )
+
+
+class SubmissionFilter(MonthRangeFilterSet):
+    team = filters.ModelChoiceFilter(queryset=Team.objects.all())

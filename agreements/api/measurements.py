@@ -18,7 +18,7 @@ from ..models import Agreement, Measurement, Objective
 from ..services import measurement_create, measurement_delete, measurement_update
 from ..services.measurements import MEASUREMENT_FIELDS
 from .figures import SubmissionViewSet, _schema
-from .filters import MonthFilter
+from .filters import MonthRangeFilterSet
 from .serializers import PersonSerializer
 
 
@@ -85,16 +85,8 @@ class MeasurementUpdateInputSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"required": False} for name in MEASUREMENT_FIELDS}
 
 
-class MeasurementFilter(filters.FilterSet):
+class MeasurementFilter(MonthRangeFilterSet):
     objective = filters.NumberFilter(field_name="objective_id", min_value=1)
-    month_after = MonthFilter(
-        field_name="month", lookup_expr="gte", help_text="From this month (YYYY-MM)."
-    )
-    month_before = MonthFilter(
-        field_name="month",
-        lookup_expr="lte",
-        help_text="Up to and including this month (YYYY-MM).",
-    )
 
 
 @_schema(

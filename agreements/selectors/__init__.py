@@ -21,6 +21,8 @@ from .knowledge_base import (
     friction_tag_counts,
     pain_point_summaries,
     pain_point_summary,
+    pain_point_trends,
+    pain_points_counted,
 )
 from .my_month import DueLine, MyMonth, Waiting, my_month
 from .progress import (
@@ -57,6 +59,8 @@ __all__ = [
     "my_month",
     "pain_point_summaries",
     "pain_point_summary",
+    "pain_point_trends",
+    "pain_points_counted",
     "split_correction_reason",
     "submission_history",
     "version_diff",

@@ -48,7 +48,8 @@ class PainPointSummary:
     trend: list[tuple[dt.date, int]]
 
 
-def pain_point_summaries(
+def pain_points_counted(
+    pain_points: QuerySet[PainPoint] | None = None,
     *,
     search: str = "",
     category: str = "",
@@ -56,17 +57,14 @@ def pain_point_summaries(
     severity: str = "",
     status: str = "",
     customer: str = "",
-    months: int = 6,
-    now: dt.datetime | None = None,
-) -> list[PainPointSummary]:
-    """The knowledge base: current (unmerged) pain points, most reported
-    first. ``tag``, ``severity``, ``status`` and ``customer`` filter the
-    reports counted, and keep only pain points with at least one such report.
-
-    Two queries however many pain points and reports there are.
-    """
+) -> QuerySet[PainPoint]:
+    """``pain_points`` (the current ones by default) as the knowledge base
+    filters them, each annotated with ``report_count``, ``customer_count``,
+    ``team_count`` and ``last_reported``; most reported first. ``tag``,
+    ``severity``, ``status`` and ``customer`` filter the reports counted, and
+    keep only pain points with at least one such report. One query."""
     filters = {"tag": tag, "severity": severity, "status": status, "customer": customer}
-    base = PainPoint.objects.current()
+    base = PainPoint.objects.current() if pain_points is None else pain_points
     if category:
         base = base.filter(category=category)
     if search.strip():
@@ -79,29 +77,74 @@ def pain_point_summaries(
             )
         )
     counted = _report_q("reports__", **filters) if filtering_reports else None
-    listed = base.annotate(
+    return base.annotate(
         report_count=Count("reports", filter=counted, distinct=True),
         customer_count=Count(Lower("reports__customer"), filter=counted, distinct=True),
         team_count=Count("reports__reporting_team", filter=counted, distinct=True),
         last_reported=Max("reports__created_at", filter=counted),
     ).order_by("-report_count", Lower("title"), "pk")
 
+
+def pain_point_trends(
+    pain_points: QuerySet | list[int],
+    *,
+    months: int = 6,
+    now: dt.datetime | None = None,
+    tag: str = "",
+    severity: str = "",
+    status: str = "",
+    customer: str = "",
+) -> dict[int, list[tuple[dt.date, int]]]:
+    """Reports per month over the last ``months`` months (oldest first) for
+    each of ``pain_points`` (ids, or a queryset of them), counting only the
+    reports that match the filters. One query."""
     window = periods.recent_months(months, now)
     per_month: dict[int, dict[dt.date, int]] = defaultdict(dict)
-    trend_rows = (
+    rows = (
         FrictionReport.objects.filter(
-            pain_point__in=base.values("pk"),
+            pain_point__in=pain_points,
             month__gte=window[0],
             month__lte=window[-1],
         )
-        .filter(_report_q("", **filters))
+        .filter(
+            _report_q("", tag=tag, severity=severity, status=status, customer=customer)
+        )
         .values("pain_point", "month")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in trend_rows:
+    for row in rows:
         per_month[row["pain_point"]][row["month"]] = row["n"]
+    return defaultdict(
+        lambda: [(m, 0) for m in window],
+        {
+            pk: [(m, counts.get(m, 0)) for m in window]
+            for pk, counts in per_month.items()
+        },
+    )
 
+
+def pain_point_summaries(
+    *,
+    search: str = "",
+    category: str = "",
+    tag: str = "",
+    severity: str = "",
+    status: str = "",
+    customer: str = "",
+    months: int = 6,
+    now: dt.datetime | None = None,
+) -> list[PainPointSummary]:
+    """The knowledge base: current (unmerged) pain points, most reported
+    first, with their counts and trend (see ``pain_points_counted``).
+
+    Two queries however many pain points and reports there are.
+    """
+    filters = {"tag": tag, "severity": severity, "status": status, "customer": customer}
+    listed = list(pain_points_counted(search=search, category=category, **filters))
+    trends = pain_point_trends(
+        [p.pk for p in listed], months=months, now=now, **filters
+    )
     return [
         PainPointSummary(
             pain_point=p,
@@ -109,7 +152,7 @@ def pain_point_summaries(
             customers=p.customer_count,
             teams=p.team_count,
             last_reported=p.last_reported,
-            trend=[(m, per_month[p.pk].get(m, 0)) for m in window],
+            trend=trends[p.pk],
         )
         for p in listed
     ]

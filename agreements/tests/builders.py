@@ -7,7 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from agreements.models import Agreement, Team
+from agreements.models import (
+    Agreement,
+    FrictionComment,
+    FrictionReport,
+    PainPoint,
+    Team,
+)
 from agreements.rules import leads_team
 from agreements.services.agreements import (
     agreement_create,
@@ -69,3 +75,13 @@ def active(*, user, other_signer, **kwargs: Any) -> Agreement:
         agreement = agreement_sign(agreement=agreement, user=signer, team=team)
     assert agreement.status == Agreement.Status.ACTIVE
     return agreement
+
+
+def friction_counts() -> tuple[int, ...]:
+    """Rows and history rows of friction reports, their comments and pain
+    points: what any write to them changes."""
+    return tuple(
+        manager.count()
+        for model in (FrictionReport, FrictionComment, PainPoint)
+        for manager in (model.objects, model.history)
+    )

@@ -20,6 +20,7 @@ from agreements.models import (
     LeadLogEntry,
     Measurement,
     Objective,
+    PainPoint,
     Signature,
 )
 from agreements.services import (
@@ -27,10 +28,20 @@ from agreements.services import (
     agreement_sign,
     agreement_update,
     closed_customer_create,
+    friction_report_change_status,
+    friction_report_create,
     lead_log_entry_create,
     measurement_create,
+    pain_point_create,
+    pain_point_merge,
 )
-from agreements.tests.builders import active, draft, objective_row, proposed
+from agreements.tests.builders import (
+    active,
+    draft,
+    friction_counts,
+    objective_row,
+    proposed,
+)
 from agreements.tests.factories import MembershipFactory, TeamFactory
 from api.models import IdempotencyKey
 from api.testing import api_routes
@@ -94,6 +105,7 @@ def database_state() -> tuple[int, ...]:
         Measurement.objects.count(),
         Measurement.history.count(),
         Breach.history.count(),
+        *friction_counts(),
         IdempotencyKey.objects.count(),
     )
 
@@ -448,12 +460,27 @@ def test_retire_ends_an_active_agreement(
 
 # --- Bad input on every writable endpoint -----------------------------------
 # (subject, body, expected field or message fragment). The body is JSON text
-# when a str, so that malformed JSON can be sent too.
+# when a str, so that malformed JSON can be sent too. Requests are made by the
+# lead of Marketing, or by the persona ACTS_AS names for the route.
 
 LEADS = {"team": "marketing", "date": "TODAY", "leads_delivered": 10}
 CUSTOMER = {"team": "marketing", "customer": "Acme", "closed_on": "TODAY"}
 MEASURE = {"objective": "OBJECTIVE", "month": "THIS_MONTH", "value": "99"}
 MANY = [{"name": f"O{i}", "metric_source": "manual", "target": "1"} for i in range(31)]
+# Marketing reports to Sales, its signed partner.
+FRICTION = {
+    "reporting_team": "marketing",
+    "addressed_team": "sales",
+    "customer": "Acme",
+    "category": "billing",
+    "description": "Invoices arrive late.",
+}
+# Who moves reports to Sales along, and curates pain points: a head.
+ACTS_AS = {
+    "api:v1:friction-report-status": "sales_head",
+    "api:v1:friction-report-comments": "sales_head",
+    "api:v1:pain-point-merge": "sales_head",
+}
 BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
     ("api:v1:agreement-list", "POST"): [
         (None, {}, "title"),
@@ -608,6 +635,65 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
     ("api:v1:closed-customer-acknowledge", "POST"): [
         ("closed_customer", {"__key__": "has spaces in it"}, "Idempotency-Key"),
     ],
+    ("api:v1:friction-report-list", "POST"): [
+        ("friction_partners", {}, "reporting_team"),
+        ("friction_partners", "[]", "Expected a dictionary"),
+        ("friction_partners", {**FRICTION, "category": "weather"}, "category"),
+        ("friction_partners", {**FRICTION, "severity": "apocalyptic"}, "severity"),
+        ("friction_partners", {**FRICTION, "description": "   "}, "description"),
+        ("friction_partners", {**FRICTION, "customer": "x" * 201}, "customer"),
+        ("friction_partners", {**FRICTION, "customer": "bad\x00byte"}, "customer"),
+        ("friction_partners", {**FRICTION, "month": "2026-13"}, "month"),
+        ("friction_partners", {**FRICTION, "month": "2999-01"}, "has not begun"),
+        ("friction_partners", {**FRICTION, "month": "2020-01"}, "is locked"),
+        ("friction_partners", {**FRICTION, "addressed_team": 999999}, "addressed_team"),
+        (
+            "friction_partners",
+            {**FRICTION, "addressed_team": "service"},
+            "has no signed agreement with Customer Service",
+        ),
+        ("friction_partners", {**FRICTION, "addressed_team": "marketing"}, "Marketing"),
+        ("friction_partners", {**FRICTION, "tags": "billing"}, "tags"),
+        ("friction_partners", {**FRICTION, "tags": ["x" * 41]}, "tags.0"),
+        ("friction_partners", {**FRICTION, "client_token": "nope"}, "client_token"),
+        ("friction_partners", {**FRICTION, "__key__": "has spaces"}, "Idempotency-Key"),
+    ],
+    ("api:v1:friction-report-detail", "PATCH"): [
+        ("friction_report", {"category": "weather"}, "category"),
+        ("friction_report", {"severity": ""}, "severity"),
+        ("friction_report", {"customer": "   "}, "customer"),
+        ("friction_report", {"tags": [["nested"]]}, "tags.0"),
+        ("friction_report", "{", "JSON parse error"),
+    ],
+    ("api:v1:friction-report-detail", "DELETE"): [
+        ("friction_report", {"reason": "typo"}, "takes no body"),
+    ],
+    ("api:v1:friction-report-status", "POST"): [
+        ("friction_report", {}, "status"),
+        ("friction_report", {"status": "closed"}, "status"),
+        ("friction_report", {"status": ["acknowledged"]}, "status"),
+        ("friction_report", {"status": "resolved"}, "can move to “acknowledged”"),
+        ("acknowledged_report", {"status": "new"}, "status"),
+        ("acknowledged_report", {"status": "wont_fix"}, "note"),
+        ("acknowledged_report", {"status": "wont_fix", "note": "  "}, "note"),
+        ("friction_report", {"__key__": "x" * 256}, "Idempotency-Key"),
+    ],
+    ("api:v1:friction-report-comments", "POST"): [
+        ("friction_report", {}, "body"),
+        ("friction_report", {"body": ""}, "Write a comment."),
+        ("friction_report", {"body": "   "}, "Write a comment."),
+        ("friction_report", {"body": {"text": "Hello"}}, "body"),
+    ],
+    # "SELF" stands for the subject's id, "OTHER" for another current pain
+    # point, "MERGED" for one merged into it.
+    ("api:v1:pain-point-merge", "POST"): [
+        ("pain_point", {}, "target"),
+        ("pain_point", {"target": "SELF"}, "Choose another pain point"),
+        ("pain_point", {"target": 999999}, "no pain point 999999"),
+        ("pain_point", {"target": "MERGED"}, "or it was merged"),
+        ("pain_point", {"target": "abc"}, "target"),
+        ("pain_point", {"target": "OTHER", "__key__": ""}, "Idempotency-Key"),
+    ],
 }
 
 WRITES = [r for r in api_routes() if r.method in {"POST", "PUT", "PATCH", "DELETE"}]
@@ -636,6 +722,36 @@ def _uptime(lead, other_signer, parties) -> Objective:
     return agreement.objectives.get()
 
 
+def _friction_report(marketing_lead, sales_head, parties, *, acknowledged=False):
+    active(user=marketing_lead, other_signer=sales_head, **parties)
+    report = friction_report_create(
+        reporting_team=parties["provider"],
+        addressed_team=parties["consumer"],
+        user=marketing_lead,
+        customer="Acme",
+        category="billing",
+        description="Invoices arrive late.",
+    )
+    if acknowledged:
+        report = friction_report_change_status(
+            report=report, user=sales_head, status="acknowledged"
+        )
+    return report
+
+
+def _pain_points(head) -> dict[str, PainPoint]:
+    found = {
+        name: pain_point_create(user=head, title=title, category="billing")
+        for name, title in (
+            ("SELF", "Late invoices"),
+            ("OTHER", "Invoices in the wrong currency"),
+            ("MERGED", "Invoices are late"),
+        )
+    }
+    pain_point_merge(source=found["MERGED"], target=found["OTHER"], user=head)
+    return found
+
+
 def _bad_cases():
     for route in WRITES:
         for index, case in enumerate(BAD_INPUT.get(route.key, [])):
@@ -653,10 +769,13 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
     marketing,
     sales,
     service,
+    sales_head,
     as_marketing,
+    request,
 ):
     parties = {"provider": marketing, "consumer": sales}
     today = periods.today()
+    pain_points: dict[str, PainPoint] = {}
     agreement = {
         None: None,
         "draft": lambda: draft(user=marketing_lead, **parties),
@@ -678,14 +797,28 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
             month=periods.current_month(),
             value="99",
         ),
+        "friction_partners": lambda: active(
+            user=marketing_lead, other_signer=sales_head, **parties
+        ),
+        "friction_report": lambda: _friction_report(
+            marketing_lead, sales_head, parties
+        ),
+        "acknowledged_report": lambda: _friction_report(
+            marketing_lead, sales_head, parties, acknowledged=True
+        ),
+        "pain_point": lambda: (
+            pain_points.update(_pain_points(sales_head)) or pain_points["SELF"]
+        ),
     }[subject]
     agreement = agreement() if agreement else None
-    teams = {"marketing": marketing.pk, "service": service.pk}
+    teams = {"marketing": marketing.pk, "sales": sales.pk, "service": service.pk}
+    team_fields = ("team", "consumer", "reporting_team", "addressed_team")
 
     placeholders = {
         "TODAY": today.isoformat(),
         "THIS_MONTH": periods.format_month(today),
         "OBJECTIVE": getattr(agreement, "pk", None),
+        **{name: p.pk for name, p in pain_points.items()},
     }
 
     def fill(row: dict[str, Any]) -> dict[str, Any]:
@@ -693,7 +826,7 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
             k: placeholders[v]
             if isinstance(v, str) and v in placeholders
             else teams.get(v, v)
-            if k in ("team", "consumer") and isinstance(v, str)
+            if k in team_fields and isinstance(v, str)
             else v
             for k, v in row.items()
         }
@@ -713,6 +846,8 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
     if isinstance(agreement, Agreement):
         agreement.refresh_from_db()
         terms = (agreement.status, agreement.edit_count, agreement.updated_at)
+    if route.name in ACTS_AS:
+        as_marketing.force_login(request.getfixturevalue(ACTS_AS[route.name]))
     before = database_state()
 
     response = as_marketing.generic(
@@ -722,9 +857,9 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
     assert response.status_code == 400, response.content
     problem = error(response)
     assert problem["code"] in {"invalid", "parse_error"}
-    assert expected in problem["message"] or expected in problem.get("fields", {}), (
-        problem
-    )
+    fields = problem.get("fields", {})
+    said = [problem["message"], *(m for messages in fields.values() for m in messages)]
+    assert expected in fields or any(expected in text for text in said), problem
     assert database_state() == before
     if isinstance(agreement, Agreement):
         agreement.refresh_from_db()

@@ -23,18 +23,28 @@ from agreements import periods
 from agreements.models import (
     Agreement,
     ClosedCustomer,
+    FrictionReport,
     LeadLogEntry,
     Measurement,
     Objective,
+    PainPoint,
     Signature,
     Team,
 )
 from agreements.services import (
     closed_customer_create,
+    friction_report_create,
     lead_log_entry_create,
     measurement_create,
+    pain_point_create,
 )
-from agreements.tests.builders import active, draft, objective_row, proposed
+from agreements.tests.builders import (
+    active,
+    draft,
+    friction_counts,
+    objective_row,
+    proposed,
+)
 from api.testing import Route, api_routes
 from reports.models import Breach
 from reports.services import scorecards_finalise
@@ -87,6 +97,14 @@ MARKETING_FIGURES_SEE = row(200, 200, 200, 404, 200, 404)
 MARKETING_FIGURES_ACT = row(200, 403, 403, 404, 403, 404)
 SALES_FIGURES_SEE = row(404, 200, 200, 200, 200, 404)
 SALES_FIGURES_ACT = row(404, 200, 200, 403, 403, 404)
+# A friction report Sales filed to Customer Service: both teams and executives
+# read it; Sales' leads change it while new; Customer Service's head moves it.
+REPORT_SEE = row(404, 200, 200, 200, 200, 404)
+REPORT_CHANGE = row(404, 200, 200, 403, 403, 404)
+REPORT_HANDLE = row(404, 403, 403, 200, 403, 404)
+# The knowledge base: members of any team and executives read it; the head
+# of any team curates it. Others are refused, as on its pages.
+KNOWLEDGE_SEE = row(200, 200, 200, 200, 200, 403)
 
 
 def _no_content(expect: dict[str, int]) -> dict[str, int]:
@@ -211,6 +229,46 @@ MATRIX: dict[tuple[str, str], Cell] = {
     ("api:v1:measurement-detail", "DELETE"): Cell(
         _no_content(MARKETING_FIGURES_ACT), subject="measurement"
     ),
+    ("api:v1:friction-report-list", "GET"): Cell(EVERYONE),
+    # Filing for Sales, which has a signed agreement with Customer Service.
+    ("api:v1:friction-report-list", "POST"): Cell(
+        row(403, 201, 201, 403, 403, 403),
+        subject="friction_partners",
+        body=lambda world, user: {
+            "reporting_team": world["sales"].pk,
+            "customer": "Acme",
+            "category": "billing",
+            "description": "Invoices arrive late.",
+        },
+    ),
+    ("api:v1:friction-report-detail", "GET"): Cell(
+        REPORT_SEE, subject="friction_report"
+    ),
+    ("api:v1:friction-report-detail", "PATCH"): Cell(
+        REPORT_CHANGE,
+        subject="friction_report",
+        body=lambda world, user: {"customer": "Acme Ltd"},
+    ),
+    ("api:v1:friction-report-detail", "DELETE"): Cell(
+        _no_content(REPORT_CHANGE), subject="friction_report"
+    ),
+    ("api:v1:friction-report-status", "POST"): Cell(
+        REPORT_HANDLE,
+        subject="friction_report",
+        body=lambda world, user: {"status": "acknowledged", "note": "On it"},
+    ),
+    ("api:v1:friction-report-comments", "POST"): Cell(
+        {**REPORT_HANDLE, "service_head": 201},
+        subject="friction_report",
+        body=lambda world, user: {"body": "Which invoices?"},
+    ),
+    ("api:v1:pain-point-list", "GET"): Cell(KNOWLEDGE_SEE),
+    ("api:v1:pain-point-detail", "GET"): Cell(KNOWLEDGE_SEE, subject="pain_point"),
+    ("api:v1:pain-point-merge", "POST"): Cell(
+        row(403, 403, 403, 200, 403, 403),
+        subject="pain_point",
+        body=lambda world, user: {"target": world["merge_target"].pk},
+    ),
     ("api:v1:scorecard", "GET"): Cell(
         PARTIES_SEE,
         subject="active",
@@ -308,6 +366,29 @@ def _subject(kind: str | None, world: dict[str, Any]) -> Any:
             month=periods.current_month(),
             value="99",
         )
+    if kind in ("friction_partners", "friction_report"):
+        agreement = active(
+            user=world["sales_lead"],
+            other_signer=world["service_head"],
+            provider=world["sales"],
+            consumer=world["service"],
+        )
+        if kind == "friction_partners":
+            return agreement
+        return friction_report_create(
+            reporting_team=world["sales"],
+            user=world["sales_lead"],
+            customer="Acme",
+            category="billing",
+            description="Invoices arrive late.",
+        )
+    if kind == "pain_point":
+        world["merge_target"] = pain_point_create(
+            user=world["service_head"], title="Late invoices", category="billing"
+        )
+        return pain_point_create(
+            user=world["service_head"], title="Invoices are late", category="billing"
+        )
     if kind == "breach":
         # No figures at all in January: both objectives missed.
         agreement = leads_agreement(world["marketing"], world["sales"])
@@ -330,6 +411,7 @@ def _snapshot(subject: Any) -> tuple:
         Measurement.history.count(),
         Breach.objects.count(),
         Breach.history.count(),
+        *friction_counts(),
     )
     if isinstance(subject, Breach):
         subject.refresh_from_db()
@@ -337,6 +419,12 @@ def _snapshot(subject: Any) -> tuple:
     if isinstance(subject, Agreement):
         subject.refresh_from_db()
         state += (subject.status, subject.edit_count, subject.title)
+    if isinstance(subject, FrictionReport):
+        subject.refresh_from_db()
+        state += (subject.status, subject.customer)
+    if isinstance(subject, PainPoint):
+        subject.refresh_from_db()
+        state += (subject.merged_into_id,)
     return state
 
 
