@@ -156,6 +156,11 @@ def main() -> None:
         ScorecardLine.objects.filter(scorecard__month=month).delete()
         Scorecard.objects.filter(month=month).delete()
 
+    # Fresh statistics and no dead rows from earlier runs' rolled-back
+    # writes, as autovacuum would leave a production database.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if engine == "postgresql" else "ANALYZE")
+
     def floor() -> int:
         with connection.cursor() as cursor:
             cursor.execute(FLOOR_SQL, params)
