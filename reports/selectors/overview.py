@@ -238,7 +238,7 @@ def _late_from_store(
         dict(stored.order_by().values_list("status").annotate(n=Count("pk")))
     )
     late: dict[int, LateReporter] = {}
-    team = F("scorecard__agreement__provider_id")
+    provider = F("scorecard__agreement__provider_id")
     rows = (
         ScorecardLine.objects.filter(scorecard__in=stored, reported_on_time=False)
         # Only the first few lines of each team, and each team's count: a
@@ -246,7 +246,7 @@ def _late_from_store(
         .annotate(
             rank=Window(
                 RowNumber(),
-                partition_by=[team],
+                partition_by=[provider],
                 order_by=[
                     Lower("scorecard__agreement__title"),
                     "scorecard__agreement_id",
@@ -254,7 +254,7 @@ def _late_from_store(
                     "objective_id",
                 ],
             ),
-            late_count=Window(Count("pk"), partition_by=[team]),
+            late_count=Window(Count("pk"), partition_by=[provider]),
         )
         .filter(rank__lte=LATE_ITEMS_SHOWN)
         .order_by("rank")
