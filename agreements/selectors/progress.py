@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from .. import periods
 from ..models import (
@@ -106,9 +106,17 @@ def month_progress(
         objectives = [objective]
     else:
         providers = [team] if team is not None else list(teams or [])
+        # In the month a revision takes over, the old version is in force
+        # too: the later one counts, as on the scorecards.
+        newer = Agreement.objects.filter(
+            in_force_q(month),
+            lineage=OuterRef("agreement__lineage"),
+            version__gt=OuterRef("agreement__version"),
+        )
         objectives = list(
             Objective.objects.filter(in_force_q(month, "agreement__"))
             .filter(agreement__provider__in=providers)
+            .exclude(Exists(newer))
             .select_related("agreement__provider", "agreement__consumer")
             .order_by(
                 "agreement__provider__name",

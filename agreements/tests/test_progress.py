@@ -104,6 +104,35 @@ def test_progress_leaves_out_agreements_not_in_force(marketing, sales):
     assert not agreement_in_force(retired, dt.date(2026, 4, 1))
 
 
+def test_progress_counts_the_later_version_in_the_month_a_revision_takes_over(
+    marketing, sales
+):
+    first = AgreementFactory(
+        provider=marketing,
+        consumer=sales,
+        status=Agreement.Status.RETIRED,
+        retired_at=timezone.now(),  # superseded this month: in force until now
+    )
+    ObjectiveFactory(agreement=first, name="Leads", target=Decimal(40))
+    second = AgreementFactory(
+        provider=marketing,
+        consumer=sales,
+        lineage=first.lineage,
+        version=2,
+        supersedes=first,
+        effective_from=THIS_MONTH,
+    )
+    ObjectiveFactory(agreement=second, name="Leads", target=Decimal(50))
+    LeadLogEntryFactory(team=marketing, leads_delivered=12)
+    assert agreement_in_force(first, THIS_MONTH)
+    (progress,) = month_progress(team=marketing, month=THIS_MONTH)
+    assert (progress.objective.agreement, progress.objective.target) == (
+        second,
+        Decimal(50),
+    )
+    assert progress.actual == Decimal(12)
+
+
 def test_progress_runs_a_fixed_number_of_queries(
     chain, marketing, sales, service, django_assert_num_queries
 ):
