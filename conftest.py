@@ -279,6 +279,11 @@ def browser_type_launch_args(browser_type_launch_args):
     # Playwright's sync API runs an event loop in the test thread; the ORM
     # calls of live_server fixtures would otherwise refuse to run.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # A page round trip on a busy two-core machine can take longer than the
+    # 5 s Playwright waits for an expectation by default.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
