@@ -5,6 +5,8 @@ from django.db.models import QuerySet
 
 from agreements.models import Team
 
+from .selectors.overview import STATUS_FILTER_LABELS
+
 
 class DashboardFilterForm(forms.Form):
     team = forms.ModelChoiceField(
@@ -12,6 +14,13 @@ class DashboardFilterForm(forms.Form):
         to_field_name="slug",
         required=False,
         empty_label="All teams",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    status = forms.ChoiceField(
+        label="Last locked month",
+        choices=[("", "Any status"), *STATUS_FILTER_LABELS.items()],
+        required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 

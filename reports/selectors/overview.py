@@ -31,6 +31,21 @@ BREACH_LIST_LIMIT = 50
 HEAT_MAP_PAGE_SIZE = 50  # agreements per page of the heat map
 LATE_ITEMS_SHOWN = 5  # objectives listed per late team; the rest are counted
 LATE_TEAMS_SHOWN = 10  # the teams with the most late objectives
+# The heat map's filter: agreements by their status in the last locked month.
+STATUS_FILTERS = {
+    "missed": {Status.MISSED},
+    "attention": {Status.MISSED, Status.AT_RISK},
+    "at_risk": {Status.AT_RISK},
+    "no_data": {Status.NO_DATA},
+    "met": {Status.MET},
+}
+STATUS_FILTER_LABELS = {
+    "missed": "Missed",
+    "attention": "Missed or at risk",
+    "at_risk": "At risk",
+    "no_data": "No data",
+    "met": "Met",
+}
 
 
 def latest_cards(
@@ -182,6 +197,11 @@ class Dashboard:
     late_month: datetime.date | None  # the latest locked month shown
     late: list[LateReporter]  # most late objectives first
     summary: dict[str, int]  # statuses in ``late_month``
+    status: str = ""  # the STATUS_FILTERS key the rows are narrowed to
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_FILTER_LABELS.get(self.status, "")
 
     @property
     def late_shown(self) -> list[LateReporter]:
@@ -310,6 +330,7 @@ def dashboard(
     now: datetime.datetime | None = None,
     page: int | str | None = 1,
     every_row: bool = False,
+    status: str = "",
 ) -> Dashboard:
     """The heat map of ``agreements`` × ``months`` (finalised snapshots for
     finalised months, computed for the rest), their open breaches, and the
@@ -318,16 +339,50 @@ def dashboard(
 
     The heat map shows one page of HEAT_MAP_PAGE_SIZE agreements (``page``
     as in ``Paginator.get_page``), or with ``every_row`` all of them, as the
-    CSV export wants. The totals above it (statuses, late reporters, open breaches)
-    cover every agreement, from the stored scorecards once the month is
-    finalised. A fixed number of queries, whatever the size."""
+    CSV export wants. ``status`` (a key of STATUS_FILTERS) keeps the rows
+    whose status in the latest locked month is among those it names. The
+    totals above the heat map (statuses, late reporters, open breaches) cover
+    every agreement, from the stored scorecards once the month is finalised.
+    A fixed number of queries, whatever the size."""
     now = now or timezone.now()
     months = sorted(months)
     locked = [m for m in months if periods.is_locked(m, now=now)]
     late_month = locked[-1] if locked else None
 
     finalised = finalised_months(months, now=now)
+
+    summary: Counter[str] = Counter()
+    late: list[LateReporter] = []
+    late_cards: Cards = {}
+    if late_month is not None:
+        if late_month in finalised:
+            summary, late = _late_from_store(agreements, late_month)
+        else:
+            late_cards = cards_for([late_month], agreements=agreements, now=now)
+            summary, late = _late_from_cards(late_cards)
+    late.sort(key=lambda r: (-r.count, r.team.name.lower()))
+
     listed = heat_map_agreements(agreements, months)
+    wanted = STATUS_FILTERS.get(status)
+    if wanted and late_month is not None:
+        if late_month in finalised:
+            listed = listed.filter(
+                Exists(
+                    Scorecard.objects.filter(
+                        month=late_month,
+                        status__in=wanted,
+                        agreement__lineage=OuterRef("lineage"),
+                    )
+                )
+            )
+        else:
+            listed = listed.filter(
+                lineage__in=[
+                    lineage
+                    for (lineage, _month), card in late_cards.items()
+                    if card.status in wanted
+                ]
+            )
     if every_row:
         page_obj, versions = None, list(listed)
         shown = agreements.filter(lineage__in=listed.values("lineage"))
@@ -377,16 +432,6 @@ def dashboard(
         .order_by(*order)
     )
 
-    summary: Counter[str] = Counter()
-    late: list[LateReporter] = []
-    if late_month is not None:
-        if late_month in finalised:
-            summary, late = _late_from_store(agreements, late_month)
-        else:
-            late_cards = cards_for([late_month], agreements=agreements, now=now)
-            summary, late = _late_from_cards(late_cards)
-    late.sort(key=lambda r: (-r.count, r.team.name.lower()))
-
     return Dashboard(
         months=months,
         rows=rows,
@@ -395,5 +440,6 @@ def dashboard(
         breach_total=breach_total,
         late_month=late_month,
         late=late,
-        summary={status: summary[status] for status in Status.LABELS},
+        summary={key: summary[key] for key in Status.LABELS},
+        status=status if wanted and late_month is not None else "",
     )

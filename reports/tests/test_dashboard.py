@@ -271,12 +271,13 @@ def dashboard_queries(client, **params) -> int:
 
 def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen):
     client.force_login(executive)
-    counts, filtered = [], []
+    counts, filtered, by_status = [], [], []
     for size in (3, 30):
         agreements = build_org(size)
         scorecards_finalise(month=JANUARY)
         counts.append(dashboard_queries(client))
         filtered.append(dashboard_queries(client, team=agreements[0].provider.slug))
+        by_status.append(dashboard_queries(client, status="attention"))
         assert len(client.get(DASHBOARD).context["board"].rows) == (
             3 if size == 3 else 33
         )
@@ -284,6 +285,8 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen)
     assert counts == [DASHBOARD_QUERIES, DASHBOARD_QUERIES]
     # Filtering reads the chosen team once more.
     assert filtered == [DASHBOARD_QUERIES + 1, DASHBOARD_QUERIES + 1]
+    # The status filter is a condition on the heat map's reads: no query more.
+    assert by_status == [DASHBOARD_QUERIES, DASHBOARD_QUERIES]
 
 
 def test_the_dashboard_lists_the_latest_breaches_and_counts_them_all(
@@ -449,3 +452,53 @@ def test_late_reporters_list_the_teams_with_most_late_objectives_first(
     assert [(r.team, r.count) for r in board.late] == [(first, 2), (second, 1)]
     assert [r.team for r in board.late_shown] == [first]
     assert "and 1 more team with fewer late objectives" in response.content.decode()
+
+
+# --- The status filter --------------------------------------------------------
+
+
+def titles(response) -> list[str]:
+    return [r.agreement.title for r in response.context["board"].rows]
+
+
+@pytest.mark.parametrize("finalised", [True, False], ids=["stored", "computed"])
+def test_the_status_filter_keeps_the_agreements_with_that_status_last_month(
+    client, org, executive, finalised
+):
+    """January: Lead delivery missed, Customer handover no data (notes never
+    measured), Care met. The same answer from the stored scorecards and,
+    before the month-end job, from the figures."""
+    if not finalised:
+        Breach.objects.all().delete()
+        from reports.models import Scorecard, ScorecardLine
+
+        ScorecardLine.objects.all().delete()
+        Scorecard.objects.all().delete()
+    client.force_login(executive)
+    assert titles(client.get(DASHBOARD, {"status": "missed"})) == ["Lead delivery"]
+    assert titles(client.get(DASHBOARD, {"status": "no_data"})) == ["Customer handover"]
+    assert titles(client.get(DASHBOARD, {"status": "met"})) == ["Care"]
+    response = client.get(DASHBOARD, {"status": "at_risk"})
+    assert titles(response) == []
+    body = response.content.decode()
+    assert "has the status “At risk” in January 2026" in body
+    # The totals still cover every agreement.
+    assert sum(response.context["board"].summary.values()) == 3
+
+
+def test_the_status_filter_combines_with_the_team_and_the_csv(client, org, executive):
+    client.force_login(executive)
+    params = {"team": "sales", "status": "attention"}
+    assert titles(client.get(DASHBOARD, params)) == ["Lead delivery"]
+    lines = b"".join(client.get(reverse("reports:dashboard_csv"), params)).decode()
+    assert {line.split(",")[0] for line in lines.splitlines()[1:]} == {"Lead delivery"}
+    body = client.get(DASHBOARD, params).content.decode()
+    assert "team=sales&amp;status=attention" in body  # the CSV link keeps both
+
+
+def test_an_unknown_status_shows_everything_with_a_warning(client, org, executive):
+    client.force_login(executive)
+    response = client.get(DASHBOARD, {"status": "purple"})
+    assert response.status_code == 200
+    assert len(titles(response)) == 3
+    assert "Select a valid choice" in response.content.decode()

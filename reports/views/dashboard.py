@@ -26,11 +26,16 @@ def _dashboard(
         raise PermissionDenied("The dashboard is for executives and team heads.")
     scope = dashboard_scope(request.user)
     form = DashboardFilterForm(request.GET or None, teams=dashboard_teams(scope))
-    # An unknown team in the filter shows the form's error over everything.
-    team = form.cleaned_data["team"] if form.is_valid() else None
+    # An unknown team or status in the filter shows the form's error over
+    # everything.
+    valid = form.is_valid()
+    team = form.cleaned_data["team"] if valid else None
     agreements = scope.involving(team) if team else scope
     board = dashboard_data(
-        agreements=agreements, months=periods.recent_months(TREND_MONTHS), **paging
+        agreements=agreements,
+        months=periods.recent_months(TREND_MONTHS),
+        status=form.cleaned_data["status"] if valid else "",
+        **paging,
     )
     return board, form, team
 
