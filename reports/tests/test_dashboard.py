@@ -192,6 +192,7 @@ def test_late_reporters_are_the_teams_whose_figures_were_not_in_by_the_deadline(
         ("Customer handover", "Onboarding notes")
     ]
     body = response.content.decode()
+    assert "1 objective" in body and "team late for January 2026" in body
     assert "Onboarding notes</a> for Customer handover: no figures" in body
     assert "January 2026, due 4 Feb, 00:00" in body
 
