@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from ..forms.submissions import DeleteWithReasonForm
 from ..models import Team
 from ..rules import can
 
@@ -25,6 +28,46 @@ def add_service_errors(form: Form, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+@dataclass
+class CorrectionForms:
+    """The two forms of a correction page: change the row, or delete it, each
+    with a reason. ``deleting``: the delete form was the one posted."""
+
+    form: Form
+    delete_form: Form
+    deleting: bool
+
+    def apply(self, correct: Callable[..., Any]) -> bool:
+        """When the posted form is valid, call ``correct(reason=..., delete=...,
+        **changed fields)``; a refusal becomes the form's errors. True when the
+        correction was made."""
+        bound = self.delete_form if self.deleting else self.form
+        if not (bound.is_bound and bound.is_valid()):
+            return False
+        try:
+            correct(
+                reason=bound.cleaned_data["reason"],
+                delete=self.deleting,
+                **({} if self.deleting else self.form.values()),
+            )
+        except ValidationError as exc:
+            add_service_errors(bound, exc)
+            return False
+        return True
+
+
+def correction_forms(
+    request: HttpRequest, form_class: type[Form], *, initial: dict[str, Any]
+) -> CorrectionForms:
+    deleting = request.POST.get("action") == "delete"
+    data = request.POST or None
+    return CorrectionForms(
+        form=form_class(None if deleting else data, initial=initial, prefix="change"),
+        delete_form=DeleteWithReasonForm(data if deleting else None, prefix="delete"),
+        deleting=deleting,
+    )
 
 
 def error_params(exc: ValidationError, code: str) -> dict[str, Any] | None:

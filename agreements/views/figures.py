@@ -30,7 +30,6 @@ from ..forms.submissions import (
     ClosedCustomerCreateForm,
     ClosedCustomerFilterForm,
     ClosedCustomerForm,
-    DeleteWithReasonForm,
     FiguresFilterForm,
     LeadLogCorrectForm,
     LeadLogCreateForm,
@@ -41,6 +40,7 @@ from ..rules import can
 from ..selectors import submission_history
 from .common import (
     add_service_errors,
+    correction_forms,
     paginate,
     query_without_page,
     require,
@@ -437,33 +437,19 @@ def figures_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "directly, no correction is needed.",
         )
         return redirect(kind_.url("edit", row.pk))
-    deleting = request.POST.get("action") == "delete"
-    data = request.POST or None
-    form = kind_.correct_form(
-        None if deleting else data, initial=kind_.initial(row), prefix="change"
-    )
-    delete_form = DeleteWithReasonForm(data if deleting else None, prefix="delete")
-    bound = delete_form if deleting else form
-    if bound.is_bound and bound.is_valid():
-        fields = {} if deleting else form.values()
-        try:
-            kind_.correct(
-                **{kind_.instance_arg: row},
-                user=request.user,
-                reason=bound.cleaned_data["reason"],
-                delete=deleting,
-                **fields,
+    forms = correction_forms(request, kind_.correct_form, initial=kind_.initial(row))
+    if forms.apply(
+        lambda **change: kind_.correct(
+            **{kind_.instance_arg: row}, user=request.user, **change
+        )
+    ):
+        if forms.deleting:
+            messages.success(
+                request, f"Deleted from a locked month: {kind_.describe(row)}."
             )
-        except ValidationError as exc:
-            add_service_errors(bound, exc)
-        else:
-            if deleting:
-                messages.success(
-                    request, f"Deleted from a locked month: {kind_.describe(row)}."
-                )
-                return redirect(_list_url(kind_, row.team, row.month))
-            messages.success(request, "Corrected. The reason is kept in its history.")
-            return redirect(kind_.url("detail", row.pk))
+            return redirect(_list_url(kind_, row.team, row.month))
+        messages.success(request, "Corrected. The reason is kept in its history.")
+        return redirect(kind_.url("detail", row.pk))
     return render(
         request,
         "figures/correct.html",
@@ -472,8 +458,8 @@ def figures_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "row": row,
             "team": row.team,
             "title": kind_.describe(row),
-            "form": form,
-            "delete_form": delete_form,
+            "form": forms.form,
+            "delete_form": forms.delete_form,
             "month_label": periods.month_label(row.month),
             "cancel_url": kind_.url("detail", row.pk),
         },

@@ -23,12 +23,12 @@ from ..forms.friction import (
     LinkForm,
     StatusForm,
 )
-from ..forms.submissions import DeleteWithReasonForm
 from ..models import FrictionReport, Team
 from ..rules import can, signed_partner_ids
 from ..selectors import friction_report_list, friction_timeline
 from .common import (
     add_service_errors,
+    correction_forms,
     paginate,
     query_without_page,
     require,
@@ -376,32 +376,21 @@ def friction_correct(request: HttpRequest, pk: int) -> HttpResponse:
             "needed.",
         )
         return redirect("friction:detail", pk=report.pk)
-    deleting = request.POST.get("action") == "delete"
-    data = request.POST or None
     names = list(FrictionReportFieldsForm.base_fields)
-    form = FrictionReportCorrectForm(
-        None if deleting else data,
+    forms = correction_forms(
+        request,
+        FrictionReportCorrectForm,
         initial={name: getattr(report, name) for name in names},
-        prefix="change",
     )
-    delete_form = DeleteWithReasonForm(data if deleting else None, prefix="delete")
-    bound = delete_form if deleting else form
-    if bound.is_bound and bound.is_valid():
-        try:
-            services.friction_report_correct(
-                report=report,
-                user=request.user,
-                reason=bound.cleaned_data["reason"],
-                delete=deleting,
-                **({} if deleting else form.values()),
-            )
-        except ValidationError as exc:
-            add_service_errors(bound, exc)
-        else:
-            messages.success(request, "Corrected. The reason is kept in its history.")
-            if deleting:
-                return redirect("friction:list")
-            return redirect("friction:detail", pk=report.pk)
+    if forms.apply(
+        lambda **change: services.friction_report_correct(
+            report=report, user=request.user, **change
+        )
+    ):
+        messages.success(request, "Corrected. The reason is kept in its history.")
+        if forms.deleting:
+            return redirect("friction:list")
+        return redirect("friction:detail", pk=report.pk)
     return render(
         request,
         "figures/correct.html",
@@ -409,8 +398,8 @@ def friction_correct(request: HttpRequest, pk: int) -> HttpResponse:
             "kind": {"plural": "friction reports", "slug": "friction"},
             "row": report,
             "title": f"Friction report about {report.customer}",
-            "form": form,
-            "delete_form": delete_form,
+            "form": forms.form,
+            "delete_form": forms.delete_form,
             "month_label": periods.month_label(report.month),
             "cancel_url": reverse("friction:detail", args=[report.pk]),
         },

@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from .. import periods, services
 from ..forms.submissions import (
-    DeleteWithReasonForm,
     FiguresFilterForm,
     MeasurementCorrectForm,
     MeasurementForm,
@@ -26,6 +25,7 @@ from ..rules import can
 from ..selectors import month_progress, submission_history
 from .common import (
     add_service_errors,
+    correction_forms,
     error_params,
     paginate,
     query_without_page,
@@ -370,34 +370,23 @@ def measurement_correct(request: HttpRequest, pk: int) -> HttpResponse:
             "value directly, no correction is needed.",
         )
         return redirect("figures:measurements_edit", pk=pk)
-    deleting = request.POST.get("action") == "delete"
-    data = request.POST or None
-    form = MeasurementCorrectForm(
-        None if deleting else data,
+    forms = correction_forms(
+        request,
+        MeasurementCorrectForm,
         initial={"value": measurement.value.normalize(), "note": measurement.note},
-        prefix="change",
     )
-    delete_form = DeleteWithReasonForm(data if deleting else None, prefix="delete")
-    bound = delete_form if deleting else form
-    if bound.is_bound and bound.is_valid():
-        try:
-            services.measurement_correct(
-                measurement=measurement,
-                user=request.user,
-                reason=bound.cleaned_data["reason"],
-                delete=deleting,
-                **({} if deleting else form.values()),
+    if forms.apply(
+        lambda **change: services.measurement_correct(
+            measurement=measurement, user=request.user, **change
+        )
+    ):
+        if forms.deleting:
+            messages.success(
+                request, f"Deleted from a locked month: {_describe(measurement)}."
             )
-        except ValidationError as exc:
-            add_service_errors(bound, exc)
-        else:
-            if deleting:
-                messages.success(
-                    request, f"Deleted from a locked month: {_describe(measurement)}."
-                )
-                return redirect(_list_url(team, measurement.month))
-            messages.success(request, "Corrected. The reason is kept in its history.")
-            return redirect("figures:measurements_detail", pk=pk)
+            return redirect(_list_url(team, measurement.month))
+        messages.success(request, "Corrected. The reason is kept in its history.")
+        return redirect("figures:measurements_detail", pk=pk)
     return render(
         request,
         "figures/correct.html",
@@ -406,8 +395,8 @@ def measurement_correct(request: HttpRequest, pk: int) -> HttpResponse:
             "row": measurement,
             "team": team,
             "title": _describe(measurement),
-            "form": form,
-            "delete_form": delete_form,
+            "form": forms.form,
+            "delete_form": forms.delete_form,
             "month_label": periods.month_label(measurement.month),
             "cancel_url": reverse("figures:measurements_detail", args=[pk]),
         },
