@@ -9,6 +9,15 @@ days (local midnight to local midnight, so a daylight-saving change inside the
 grace period makes it an hour longer or shorter, never shifts it). After the
 deadline the month is *locked*.
 
+A month's state has one vocabulary (``MonthState``): *not begun*, *running*,
+*closing* (over, figures still due) and *locked*; the deadline has one wording
+(``due_text``: "Sun 3 Jan, end of day"). Every page, email and endpoint takes
+them from here.
+
+Every date and month the portal accepts lies in ``FIRST_DAY`` … ``LAST_DAY``
+(2000-01-01 … 2100-12-31): nobody reports on other years, and date arithmetic
+near year 1 or 9999 would overflow.
+
 Pure functions: settings are read on each call, never at import, and every
 "now" can be passed in (tests freeze time instead).
 """
@@ -25,6 +34,28 @@ from django.utils import timezone
 
 DEFAULT_GRACE_DAYS = 3
 _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+FIRST_MONTH = FIRST_DAY
+LAST_MONTH = date(2100, 12, 1)
+# Monday to Friday: the days pace is counted in until working calendars come.
+BUSINESS_WEEKDAYS = frozenset(range(5))
+
+
+class MonthState:
+    """Where a month stands on the calendar, in the words every page uses."""
+
+    FUTURE = "future"  # not begun
+    RUNNING = "running"  # figures are being logged
+    CLOSING = "closing"  # over; figures still accepted until the deadline
+    LOCKED = "locked"  # the deadline has passed
+
+    LABELS = {
+        FUTURE: "Not begun",
+        RUNNING: "Running",
+        CLOSING: "Closing",
+        LOCKED: "Locked",
+    }
 
 
 def org_zone() -> ZoneInfo:
@@ -129,6 +160,72 @@ def in_grace(month: date, now: datetime | None = None) -> bool:
     return has_ended(month, now) and not is_locked(month, now)
 
 
+def month_state(month: date, now: datetime | None = None) -> str:
+    """One of ``MonthState``: future, running, closing or locked."""
+    if is_future(month, now):
+        return MonthState.FUTURE
+    if is_locked(month, now):
+        return MonthState.LOCKED
+    if has_ended(month, now):
+        return MonthState.CLOSING
+    return MonthState.RUNNING
+
+
+def last_entry_day(month: date) -> date:
+    """The last day on which the month's figures can be entered: the day
+    before the deadline (the deadline is the midnight that ends it)."""
+    return (deadline(month) - timedelta(days=1)).date()
+
+
+def due_text(month: date) -> str:
+    """The deadline in the one wording every page, email and message uses:
+    ``"Sun 3 Jan 2027, end of day"``."""
+    day = last_entry_day(month)
+    return f"{day:%a} {day.day} {day:%b %Y}, end of day"
+
+
+def reporting_month(now: datetime | None = None) -> date:
+    """The month the organisation is reporting on: the one closing during its
+    grace period, and once it locks the last locked month. Either way, the
+    month before the current one."""
+    return previous_month(current_month(now))
+
+
+def business_days(month: date) -> list[date]:
+    """The month's working days (Monday to Friday)."""
+    first = month_of(month)
+    days = (next_month(first) - first).days
+    return [
+        d
+        for d in (first + timedelta(days=n) for n in range(days))
+        if d.weekday() in BUSINESS_WEEKDAYS
+    ]
+
+
+def business_elapsed(month: date, now: datetime | None = None) -> float:
+    """How many of the month's business days have gone by: whole days before
+    today, plus the part of today gone if today is one (local wall-clock
+    time, so a daylight-saving day is still one day)."""
+    local = local_now(now)
+    today_ = local.date()
+    gone = 0.0
+    for day in business_days(month):
+        if day < today_:
+            gone += 1
+        elif day == today_:
+            midnight = datetime(day.year, day.month, day.day)
+            gone += (local.replace(tzinfo=None) - midnight).total_seconds() / 86400
+    return gone
+
+
+def business_fraction(month: date, now: datetime | None = None) -> float:
+    """The share of the month's business days gone by, 0.0 to 1.0."""
+    total = len(business_days(month))
+    if not total or has_ended(month, now):
+        return 1.0 if has_ended(month, now) else 0.0
+    return min(business_elapsed(month, now) / total, 1.0)
+
+
 def elapsed_fraction(month: date, now: datetime | None = None) -> float:
     """How much of the month has passed, from 0.0 (not begun) to 1.0 (over).
 
@@ -148,17 +245,41 @@ def elapsed_fraction(month: date, now: datetime | None = None) -> float:
 
 
 def parse_month(text: str) -> date:
-    """``"2026-03"`` → ``date(2026, 3, 1)``; anything else is a ValidationError."""
+    """``"2026-03"`` → ``date(2026, 3, 1)``; anything else, or a month outside
+    2000-01 … 2100-12, is a ValidationError."""
     match = _MONTH_RE.match(text or "")
     if match:
         year, month = int(match.group(1)), int(match.group(2))
         if 1 <= month <= 12 and year >= 1:
-            return date(year, month, 1)
+            return check_month(date(year, month, 1))
     raise ValidationError(
         "“%(value)s” is not a month: write it as YYYY-MM, for example 2026-03.",
         code="invalid_month",
         params={"value": text},
     )
+
+
+def check_month(month: date) -> date:
+    """``month`` if it lies in 2000-01 … 2100-12, else a ValidationError."""
+    if not FIRST_MONTH <= month_of(month) <= LAST_MONTH:
+        raise ValidationError(
+            "%(value)s is outside the months the portal keeps (2000-01 to 2100-12).",
+            code="month_out_of_range",
+            params={"value": format_month(month_of(month))},
+        )
+    return month_of(month)
+
+
+def check_day(day: date) -> date:
+    """``day`` if it lies in 2000-01-01 … 2100-12-31, else a ValidationError."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            "%(value)s is outside the dates the portal keeps "
+            "(2000-01-01 to 2100-12-31).",
+            code="date_out_of_range",
+            params={"value": day.isoformat()},
+        )
+    return day
 
 
 def format_month(month: date) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import rules
 
-from .models import Agreement, Membership, Objective
+from .models import SIGNED, Agreement, Membership, Objective
 
 
 def _leading_team_ids(user) -> set[int]:
@@ -129,9 +129,7 @@ def signed_partner_ids(team_ids: set[int]) -> set[int]:
     ``team_ids``. A draft or proposal does not make two teams parties."""
     if not team_ids:
         return set()
-    signed = Agreement.objects.filter(
-        status__in=(Agreement.Status.ACTIVE, Agreement.Status.RETIRED)
-    )
+    signed = Agreement.objects.signed()
     return set(
         signed.filter(consumer__in=team_ids).values_list("provider_id", flat=True)
     ) | set(signed.filter(provider__in=team_ids).values_list("consumer_id", flat=True))
@@ -235,7 +233,7 @@ def consumes_customers_from(user, closed_customer) -> bool:
         metric_source=Objective.Source.CUSTOMERS_CLOSED,
         agreement__provider_id=closed_customer.team_id,
         agreement__consumer_id__in=leading,
-        agreement__status__in=(Agreement.Status.ACTIVE, Agreement.Status.RETIRED),
+        agreement__status__in=SIGNED,
     ).exists()
 
 

@@ -9,7 +9,6 @@ app_name = "agreements"
 urlpatterns = [
     path("", pages.agreement_list, name="list"),
     path("new/", editor.agreement_new, name="create"),
-    path("chain/", pages.chain, name="chain"),
     path("objective-row/", editor.objective_row_add, name="objective_row_add"),
     path(
         "objective-row/remove/",

@@ -16,8 +16,8 @@ from agreements.api.figures import ClosedCustomerViewSet, LeadLogEntryViewSet
 from agreements.api.friction import FrictionReportViewSet
 from agreements.api.measurements import MeasurementViewSet
 from agreements.api.pain_points import PainPointViewSet
-from agreements.api.views import AgreementViewSet, MeView, TeamViewSet
-from reports.api import BreachViewSet, ScorecardView
+from agreements.api.views import AgreementViewSet, TeamViewSet
+from reports.api import BreachViewSet, MeView, ScorecardView
 
 from .views import not_found
 

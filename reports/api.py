@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
@@ -22,17 +23,22 @@ from rest_framework.response import Response
 
 from agreements import periods
 from agreements.api.filters import MonthRangeFilterSet
-from agreements.api.serializers import PersonSerializer
-from agreements.models import Agreement
+from agreements.api.serializers import (
+    MembershipSerializer,
+    PersonSerializer,
+    display_name,
+)
+from agreements.models import Agreement, Membership
+from agreements.rules import can, is_executive
 from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
 
 from .forms import BreachNoteForm
 from .models import Breach
-from .selectors import CardView, agreement_scorecard
+from .scoring import Status
+from .selectors import CardView, State, agreement_scorecard, my_month
 from .services import breach_acknowledge, breach_resolve
-from .views._common import EARLIEST_MONTH, FUTURE_MONTHS
 
 NOTE_MAX_LENGTH = BreachNoteForm.base_fields["note"].max_length
 
@@ -44,6 +50,27 @@ class AgreementRefSerializer(serializers.ModelSerializer):
         model = Agreement
         fields = ["id", "title", "version", "status"]
         read_only_fields = fields
+
+
+def _vocabulary(keys) -> str:
+    return "; ".join(
+        f"{key}: {Status.LABELS[key]}, {Status.MEANINGS[key]}" for key in keys
+    )
+
+
+class StatusField(serializers.ChoiceField):
+    """A month's standing in the one vocabulary of every page and email."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "help_text",
+            "A running or closing month: "
+            + _vocabulary(Status.LIVE)
+            + ". A finished month: "
+            + _vocabulary(Status.FINAL)
+            + ".",
+        )
+        super().__init__(choices=list(Status.ALL), **kwargs)
 
 
 class ObjectiveRefSerializer(serializers.Serializer):
@@ -63,19 +90,22 @@ class ScorecardLineSerializer(serializers.Serializer):
     attainment = serializers.DecimalField(
         max_digits=None, decimal_places=1, allow_null=True, help_text="Per cent."
     )
-    status = serializers.CharField()
+    status = StatusField()
+    status_label = serializers.CharField(help_text="The status as pages show it.")
     reported_on_time = serializers.BooleanField()
     expected_so_far = serializers.DecimalField(
         max_digits=None,
         decimal_places=2,
         allow_null=True,
-        help_text="A live month only: where the figure should be by now.",
+        help_text="A running or closing month only: the target pro-rated to the "
+        "business days gone, where the figure should be by now.",
     )
     projected = serializers.DecimalField(
         max_digits=None,
         decimal_places=2,
         allow_null=True,
-        help_text="A live month only: the month's figure at the current pace.",
+        help_text="A running or closing month only: the month's figure at the "
+        "current pace.",
     )
     breach = serializers.SerializerMethodField(
         help_text="The breach's id, for a missed line of a finalised month."
@@ -88,13 +118,29 @@ class ScorecardLineSerializer(serializers.Serializer):
 class ScorecardCardSerializer(serializers.Serializer):
     agreement = AgreementRefSerializer(help_text="The version in force that month.")
     state = serializers.ChoiceField(
-        choices=["live", "grace", "computed", "finalised"],
-        help_text="live: the month is running; grace: over, figures still open; "
-        "computed: locked, not finalised yet; finalised: the stored scorecard.",
+        choices=State.CHOICES,
+        help_text="running: the month is running, judged on pace; closing: over, "
+        "figures due by the deadline; locked: locked, not finalised yet "
+        "(computed); finalised: the stored scorecard.",
     )
-    status = serializers.CharField()
-    score = serializers.DecimalField(max_digits=None, decimal_places=1, allow_null=True)
+    status = StatusField(help_text="The worst of the lines' statuses.")
+    status_label = serializers.CharField()
+    headline = serializers.CharField(help_text="“2 of 3 objectives met”.")
+    met_count = serializers.IntegerField()
+    objective_count = serializers.IntegerField()
+    score = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=1,
+        allow_null=True,
+        help_text="Weighted attainment, per cent, a finished month only: each "
+        "objective's attainment capped at 100 % and weighted; a figure never "
+        "reported counts as 0 %.",
+    )
     reported_on_time = serializers.BooleanField()
+    due = serializers.CharField(help_text="When the month's figures are due.")
+    deadline = serializers.DateTimeField(
+        help_text="The moment the month locks (the end of the due day)."
+    )
     finalised_at = serializers.DateTimeField(allow_null=True)
     recomputed_at = serializers.DateTimeField(allow_null=True)
     lines = ScorecardLineSerializer(many=True)
@@ -119,11 +165,10 @@ class ScorecardQuerySerializer(serializers.Serializer):
     )
 
     def validate_month(self, value: str) -> datetime.date:
-        month = periods.parse_month(value)
-        latest = periods.add_months(periods.current_month(), FUTURE_MONTHS)
-        if not EARLIEST_MONTH <= month <= latest:
-            raise serializers.ValidationError(f"No scorecards for {value}.")
-        return month
+        try:
+            return periods.parse_month(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
 
 class ScorecardView(GenericAPIView):
@@ -178,8 +223,14 @@ def _card(card: CardView | None) -> dict[str, Any] | None:
         "agreement": card.agreement,
         "state": card.state,
         "status": card.status,
+        "status_label": card.status_label,
+        "headline": card.headline,
+        "met_count": card.met_count,
+        "objective_count": card.objective_count,
         "score": card.score,
         "reported_on_time": card.reported_on_time,
+        "due": card.due_text,
+        "deadline": periods.deadline(card.month),
         "finalised_at": card.finalised_at,
         "recomputed_at": card.recomputed_at,
         "lines": card.lines,
@@ -311,3 +362,87 @@ class BreachViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             takes_input=False,
         )
         return self._represent(updated)
+
+
+# --- Me: who you are and what your teams owe --------------------------------
+
+
+class DueLineSerializer(serializers.Serializer):
+    """An objective one of your teams owes this month, as the home page
+    lists it: the scorecard engine's line."""
+
+    objective = serializers.IntegerField(source="objective.pk")
+    name = serializers.CharField(source="objective.name")
+    agreement = serializers.IntegerField(source="agreement.pk")
+    team = serializers.IntegerField(
+        source="team.pk", help_text="The team that owes the figures."
+    )
+    metric_source = serializers.CharField(source="objective.metric_source")
+    target = serializers.DecimalField(
+        source="line.target", max_digits=None, decimal_places=2
+    )
+    actual = serializers.DecimalField(
+        source="line.actual", max_digits=None, decimal_places=2, allow_null=True
+    )
+    expected_so_far = serializers.DecimalField(
+        source="line.expected_so_far",
+        max_digits=None,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The target pro-rated to the business days gone.",
+    )
+    status = StatusField(source="line.status")
+    status_label = serializers.CharField(source="line.status_label")
+    may_submit = serializers.BooleanField(
+        help_text="You lead the team: you may log these figures."
+    )
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    is_executive = serializers.BooleanField(
+        help_text="Reads every team, agreement and report."
+    )
+    can_draft_agreements = serializers.BooleanField()
+    memberships = MembershipSerializer(many=True)
+    month = serializers.CharField(help_text="The running month, YYYY-MM.")
+    due_by = serializers.CharField(help_text="When this month's figures are due.")
+    due = DueLineSerializer(
+        many=True, help_text="What your teams owe this month, as on the home page."
+    )
+
+
+class MeView(GenericAPIView):
+    """Who you are: your teams and roles, and what you may do org-wide."""
+
+    serializer_class = MeSerializer
+
+    @extend_schema(
+        summary="Your teams and roles, and what your teams owe this month",
+        responses={200: MeSerializer, **error_responses()},
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        memberships = list(
+            Membership.objects.filter(user=user)
+            .select_related("team")
+            .order_by("team__name", "pk")
+        )
+        # The home page's selector: the same lines, in the same order.
+        month = my_month(user, memberships=[(m.team_id, m.role) for m in memberships])
+        data: dict[str, Any] = {
+            "id": user.pk,
+            "username": user.username,
+            "name": display_name(user),
+            "email": user.email,
+            "is_executive": is_executive(user),
+            "can_draft_agreements": can(user, "add_agreement"),
+            "memberships": memberships,
+            "month": periods.format_month(month.month),
+            "due_by": month.due_text,
+            "due": month.due,
+        }
+        return Response(MeSerializer(data).data)

@@ -20,14 +20,8 @@ from agreements.models import Objective
 
 from .scoring import Status
 
-# The same colours as --sp-met, --sp-risk, --sp-missed and --sp-nodata in
-# static/css/site.css; SVG attributes and the PDF need them as values.
-STATUS_COLOURS = {
-    Status.MET: "#2e7d32",
-    Status.AT_RISK: "#ed8b00",
-    Status.MISSED: "#c62828",
-    Status.NO_DATA: "#9e9e9e",
-}
+# SVG attributes and the PDF need the status colours as values.
+STATUS_COLOURS = Status.COLOURS
 ACTUAL_LINE = "#1f5f8b"
 TARGET_LINE = "#495057"
 GRID = "#e3e7ed"

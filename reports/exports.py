@@ -33,8 +33,10 @@ SCORECARD_HEADER = [
     "reported_on_time",
     "breach",
     "agreement_status",
-    "agreement_score",
+    "objectives_met",
+    "weighted_attainment_percent",
     "state",
+    "due",
 ]
 DASHBOARD_HEADER = [
     "agreement",
@@ -42,7 +44,8 @@ DASHBOARD_HEADER = [
     "consumer",
     "month",
     "status",
-    "score",
+    "objectives_met",
+    "weighted_attainment_percent",
     "reported_on_time",
     "state",
 ]
@@ -91,8 +94,10 @@ def scorecard_rows(page: AgreementScorecard) -> list[list[str]]:
             _cell(line.reported_on_time),
             line.breach.get_status_display() if line.breach else "",
             Status.LABELS[card.status],
+            card.headline,
             _cell(card.score),
             State.LABELS[card.state],
+            periods.due_text(card.month),
         ]
         for line in card.lines
     ]
@@ -111,6 +116,7 @@ def dashboard_rows(board: Dashboard) -> list[list[str]]:
                     _text(agreement.consumer.name),
                     _cell(month),
                     Status.LABELS[card.status] if card else "Not in force",
+                    card.headline if card else "",
                     _cell(card.score) if card else "",
                     _cell(card.reported_on_time) if card else "",
                     State.LABELS[card.state] if card else "",

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
+from agreements.forms.common import MonthField, MonthInput
 from agreements.models import Team
 
+from .models import Breach
 from .selectors.overview import STATUS_FILTER_LABELS
 
 
@@ -18,15 +20,39 @@ class DashboardFilterForm(forms.Form):
     )
 
     status = forms.ChoiceField(
-        label="Last locked month",
+        label="Status in the reported month",
         choices=[("", "Any status"), *STATUS_FILTER_LABELS.items()],
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    breach_status = forms.ChoiceField(
+        label="Breaches",
+        choices=[
+            ("", "Not resolved"),
+            *Breach.Status.choices,
+            ("all", "All breaches"),
+        ],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    breach_team = forms.ModelChoiceField(
+        label="Breaches of team",
+        queryset=Team.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any team",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    breach_month = MonthField(
+        label="Breaches of month",
+        required=False,
+        widget=MonthInput(attrs={"class": "form-control form-control-sm"}),
     )
 
     def __init__(self, *args, teams: QuerySet[Team], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
+        self.fields["breach_team"].queryset = teams
 
 
 class BreachNoteForm(forms.Form):

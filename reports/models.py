@@ -26,9 +26,10 @@ class Scorecard(models.Model):
     history) when a correction arrives later.
     """
 
+    # A finished month's words (``reports.scoring.Status.FINAL``).
     class Status(models.TextChoices):
         MET = "met", "Met"
-        AT_RISK = "at_risk", "At risk"
+        CLOSE_CALL = "close_call", "Met, close call"
         MISSED = "missed", "Missed"
         NO_DATA = "no_data", "No data"
 
@@ -37,7 +38,18 @@ class Scorecard(models.Model):
     )
     month = models.DateField(help_text="First day of the month.")
     status = models.CharField(max_length=10, choices=Status.choices)
-    score = models.DecimalField(max_digits=6, decimal_places=1, null=True)
+    score = models.DecimalField(
+        "weighted attainment",
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        help_text="Per cent: each objective's attainment capped at 100 % and "
+        "weighted; a figure never reported counts as 0 %.",
+    )
+    met_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Objectives met (close calls included)."
+    )
+    objective_count = models.PositiveSmallIntegerField(default=0)
     reported_on_time = models.BooleanField()
     finalised_at = models.DateTimeField()
     recomputed_at = models.DateTimeField(null=True, blank=True)
@@ -53,6 +65,16 @@ class Scorecard(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(month__day=1), name="scorecard_month_first_day"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["met", "close_call", "missed", "no_data"]
+                ),
+                name="scorecard_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(met_count__lte=models.F("objective_count")),
+                name="scorecard_met_within_objectives",
             ),
         ]
 
@@ -79,6 +101,12 @@ class ScorecardLine(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["scorecard", "objective"], name="one_line_per_objective"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["met", "close_call", "missed", "no_data"]
+                ),
+                name="scorecard_line_status_valid",
             ),
         ]
 

@@ -42,7 +42,7 @@ class FinaliseReport:
     breaches_cleared: int = 0
 
 
-CARD_FIELDS = ["status", "score", "reported_on_time"]
+CARD_FIELDS = ["status", "score", "met_count", "objective_count", "reported_on_time"]
 LINE_FIELDS = ["target", "actual", "attainment", "status", "reported_on_time"]
 
 
@@ -56,6 +56,8 @@ def _card_values(card: ScorecardResult) -> dict:
     return {
         "status": card.status,
         "score": quantize(card.score),
+        "met_count": card.met_count,
+        "objective_count": len(card.lines),
         "reported_on_time": card.reported_on_time,
     }
 

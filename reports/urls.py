@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import breaches, dashboard, scorecards, teams
+from .views import breaches, chain, dashboard, scorecards, teams
 
 app_name = "reports"
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("chain/", chain.chain, name="chain"),
     path("dashboard.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     path("agreements/<int:pk>/", scorecards.scorecard, name="scorecard"),
     path(

@@ -23,14 +23,13 @@ def navigation(request) -> dict:
             "label": "Agreements",
             "url": reverse("agreements:list"),
             "name": "agreements",
-            # Every agreement page but the chain belongs under this item.
-            "active": view.startswith("agreements:") and view != "agreements:chain",
+            "active": view.startswith("agreements:"),
         },
         {
             "label": "Chain",
-            "url": reverse("agreements:chain"),
+            "url": reverse("reports:chain"),
             "name": "chain",
-            "active": view == "agreements:chain",
+            "active": view == "reports:chain",
         },
         {
             "label": "Teams",

@@ -340,6 +340,8 @@ SPECTACULAR_SETTINGS = {
         "AgreementStatusEnum": "agreements.models.Agreement.Status",
         "BreachStatusEnum": "reports.models.Breach.Status",
         "FrictionReportStatusEnum": "agreements.models.FrictionReport.Status",
+        # A month's standing: the one vocabulary of every page and email.
+        "StandingEnum": "reports.scoring.Status.ALL",
     },
     # The documentation pages work offline: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

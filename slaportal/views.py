@@ -1,49 +1,18 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
-from urllib.parse import urlencode
-
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from agreements import periods
-from agreements.models import Membership, Objective
+from agreements.models import Membership
 from agreements.rules import is_executive
-from agreements.selectors import DueLine, agreement_overview, my_month
+from agreements.selectors import agreement_overview
 from reports.models import WorkerHeartbeat
-
-
-def _log_url(line: DueLine, month: date) -> str:
-    """The form that adds to ``line``'s figures, filled in for its month."""
-    objective = line.objective
-    team = line.team
-    day = min(periods.today(), periods.month_end(month).date() - timedelta(days=1))
-    S = Objective.Source
-    if objective.metric_source in (S.LEADS_DELIVERED, S.QUALIFIED_LEADS):
-        url = reverse("figures:leads_new", args=[team.slug])
-        return f"{url}?{urlencode({'date': day.isoformat()})}"
-    if objective.metric_source == S.CUSTOMERS_CLOSED:
-        url = reverse("figures:customers_new", args=[team.slug])
-        return f"{url}?{urlencode({'date': day.isoformat()})}"
-    if objective.metric_source == S.FRICTION_REPORTS:
-        query = {
-            "team": team.pk,
-            "addressed": objective.agreement.consumer_id,
-            "month": periods.format_month(month),
-        }
-        return f"{reverse('friction:create')}?{urlencode(query)}"
-    url = reverse("figures:measurements_new", args=[team.slug])
-    query = {"objective": objective.pk, "month": periods.format_month(month)}
-    return f"{url}?{urlencode(query)}"
-
-
-def _with_urls(lines: list[DueLine], month: date) -> list[tuple[DueLine, str]]:
-    return [(line, _log_url(line, month) if line.may_submit else "") for line in lines]
+from reports.selectors import my_month
 
 
 @login_required
@@ -56,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     month = my_month(
         request.user, memberships=[(m.team_id, m.role) for m in memberships]
     )
+    today = periods.today()
     return render(
         request,
         "home.html",
@@ -64,10 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "is_executive": is_executive(request.user),
             "agreements": agreement_overview(request.user),
             "my_month": month,
-            "due": _with_urls(month.due, month.month),
-            "late": _with_urls(month.late, month.late_month) if month.late else [],
             # Days left in the month, today included.
-            "days_left": (periods.month_end(month.month).date() - periods.today()).days,
+            "days_left": (periods.month_end(month.month).date() - today).days,
         },
     )
 

@@ -89,6 +89,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "compensation_clause",
             "remedy",
             "remedy_credit",
+            "remedy_credit_unit",
             "status",
             "version",
             "lineage",
@@ -195,45 +196,3 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["team", "role", "is_leading"]
         read_only_fields = fields
-
-
-class DueLineSerializer(serializers.Serializer):
-    """An objective one of your teams owes this month, as the home page
-    lists it."""
-
-    objective = serializers.IntegerField(source="objective.pk")
-    name = serializers.CharField(source="objective.name")
-    agreement = serializers.IntegerField(source="objective.agreement_id")
-    team = serializers.IntegerField(
-        source="team.pk", help_text="The team that owes the figures."
-    )
-    metric_source = serializers.CharField(source="objective.metric_source")
-    target = serializers.DecimalField(
-        source="objective.target", max_digits=None, decimal_places=2
-    )
-    actual = serializers.DecimalField(
-        source="progress.actual", max_digits=None, decimal_places=2, allow_null=True
-    )
-    expected_so_far = serializers.DecimalField(
-        max_digits=None, decimal_places=2, allow_null=True
-    )
-    status = serializers.CharField(help_text="met, at_risk, missed or no_data.")
-    may_submit = serializers.BooleanField(
-        help_text="You lead the team: you may log these figures."
-    )
-
-
-class MeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField()
-    email = serializers.EmailField()
-    is_executive = serializers.BooleanField(
-        help_text="Reads every team, agreement and report."
-    )
-    can_draft_agreements = serializers.BooleanField()
-    memberships = MembershipSerializer(many=True)
-    month = serializers.CharField(help_text="The running month, YYYY-MM.")
-    due = DueLineSerializer(
-        many=True, help_text="What your teams owe this month, as on the home page."
-    )

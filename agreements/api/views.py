@@ -3,13 +3,10 @@ pages, and every permission is a rule of ``agreements.rules``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,10 +14,7 @@ from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
 
-from .. import periods
-from ..models import Agreement, Membership, Objective, Signature, Team
-from ..rules import can, is_executive
-from ..selectors import my_month
+from ..models import Agreement, Objective, Signature, Team
 from ..services.agreements import (
     OBJECTIVE_FIELDS,
     agreement_create,
@@ -36,11 +30,9 @@ from .serializers import (
     AgreementInputSerializer,
     AgreementSerializer,
     AgreementUpdateInputSerializer,
-    MeSerializer,
     NoteInputSerializer,
     SignInputSerializer,
     TeamSerializer,
-    display_name,
 )
 
 ACT_MESSAGE = "Only a lead, manager or head of a party team can do this."
@@ -264,35 +256,3 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
             state_rule="retire_agreement",
         )
         return self._represent(updated)
-
-
-class MeView(GenericAPIView):
-    """Who you are: your teams and roles, and what you may do org-wide."""
-
-    serializer_class = MeSerializer
-
-    @extend_schema(
-        summary="Your teams and roles",
-        responses={200: MeSerializer, **error_responses()},
-    )
-    def get(self, request: Request) -> Response:
-        user = request.user
-        memberships = list(
-            Membership.objects.filter(user=user)
-            .select_related("team")
-            .order_by("team__name", "pk")
-        )
-        # The home page's selector: the same lines, in the same order.
-        month = my_month(user, memberships=[(m.team_id, m.role) for m in memberships])
-        data: dict[str, Any] = {
-            "id": user.pk,
-            "username": user.username,
-            "name": display_name(user),
-            "email": user.email,
-            "is_executive": is_executive(user),
-            "can_draft_agreements": can(user, "add_agreement"),
-            "memberships": memberships,
-            "month": periods.format_month(month.month),
-            "due": month.due,
-        }
-        return Response(MeSerializer(data).data)

@@ -15,8 +15,14 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from .. import periods, services
-from ..models import ClosedCustomer, LeadLogEntry, Measurement, Objective, Team
-from ..selectors import in_force_q
+from ..models import (
+    ClosedCustomer,
+    LeadLogEntry,
+    Measurement,
+    Objective,
+    Team,
+    in_force_q,
+)
 from .common import (
     at,
     backdate_last_history,

@@ -39,6 +39,7 @@ class AgreementForm(forms.ModelForm):
             "compensation_clause",
             "remedy",
             "remedy_credit",
+            "remedy_credit_unit",
         ]
         labels = {
             "effective_from": "In force from",

@@ -1,10 +1,11 @@
-from .agreements import Agreement, Objective, Signature
+from .agreements import SIGNED, Agreement, Objective, Signature, Terms, in_force_q
 from .friction import FrictionComment, FrictionReport
 from .pain_points import PainPoint
 from .submissions import ClosedCustomer, LeadLogEntry, Measurement
 from .teams import Membership, Team
 
 __all__ = [
+    "SIGNED",
     "Agreement",
     "ClosedCustomer",
     "FrictionComment",
@@ -16,4 +17,6 @@ __all__ = [
     "PainPoint",
     "Signature",
     "Team",
+    "Terms",
+    "in_force_q",
 ]

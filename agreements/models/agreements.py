@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,7 +13,48 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from .. import periods
 from .teams import Team
+
+# Both parties signed: in force now, in the future, or in the past.
+SIGNED = ("active", "retired")
+
+
+def in_force_q(month: dt.date, prefix: str = "") -> Q:
+    """Agreements in force during ``month`` (``prefix="agreement__"`` to
+    filter objectives): signed by both parties before the month locked, not
+    retired before it began, and dated to cover it.
+
+    An agreement signed after a month locked is never scored for that month:
+    nobody could have reported for it under the agreement, so nothing is
+    owed (a revision signed late leaves the earlier version in force there).
+    """
+    p = prefix
+    month = periods.month_of(month)
+    active = Q(**{f"{p}status": "active"})
+    # A retired agreement still counts for the months up to its retirement.
+    retired_later = Q(
+        **{f"{p}status": "retired", f"{p}retired_at__gte": periods.month_start(month)}
+    )
+    signed_in_time = Q(**{f"{p}activated_at__isnull": True}) | Q(
+        **{f"{p}activated_at__lt": periods.deadline(month)}
+    )
+    starts = Q(**{f"{p}effective_from__lt": periods.next_month(month)})
+    ends = Q(**{f"{p}effective_to__isnull": True}) | Q(
+        **{f"{p}effective_to__gte": month}
+    )
+    return (active | retired_later) & signed_in_time & starts & ends
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What an objective promises, as the scorecard engine judges it."""
+
+    comparator: str  # "at_least" | "at_most"
+    target: Decimal
+    weight: Decimal = Decimal(1)
+    warning_threshold: Decimal | None = None
+    cumulative: bool = True  # counted over the month: pace applies
 
 
 class AgreementQuerySet(models.QuerySet):
@@ -30,8 +73,19 @@ class AgreementQuerySet(models.QuerySet):
     def active(self) -> AgreementQuerySet:
         return self.filter(status=Agreement.Status.ACTIVE)
 
+    def signed(self) -> AgreementQuerySet:
+        """Signed by both parties: active or retired."""
+        return self.filter(status__in=SIGNED)
+
+    def in_force(self, month: dt.date) -> AgreementQuerySet:
+        """The versions in force in ``month`` (``in_force_q``)."""
+        return self.filter(in_force_q(month))
+
     def involving(self, team: Team) -> AgreementQuerySet:
         return self.filter(Q(provider=team) | Q(consumer=team))
+
+    def involving_any(self, team_ids) -> AgreementQuerySet:
+        return self.filter(Q(provider__in=team_ids) | Q(consumer__in=team_ids))
 
 
 class Agreement(models.Model):
@@ -46,6 +100,27 @@ class Agreement(models.Model):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
+
+    class Phase:
+        """Where an agreement stands today, as its pages say it: the status
+        alone cannot tell a signed agreement that has not started yet from
+        one in force."""
+
+        DRAFT = "draft"
+        PROPOSED = "proposed"
+        SIGNED = "signed"  # signed by both, starts later
+        IN_FORCE = "in_force"
+        ENDED = "ended"  # signed, its end date has passed
+        RETIRED = "retired"
+
+        LABELS = {
+            DRAFT: "Draft",
+            PROPOSED: "Proposed",
+            SIGNED: "Signed, not started",
+            IN_FORCE: "In force",
+            ENDED: "Ended",
+            RETIRED: "Retired",
+        }
 
     class Remedy(models.TextChoices):
         NONE = "none", "No structured remedy"
@@ -88,6 +163,12 @@ class Agreement(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
         help_text="Only for an internal credit remedy.",
+    )
+    remedy_credit_unit = models.CharField(
+        "credit unit",
+        max_length=30,
+        blank=True,
+        help_text="What the credit is counted in, e.g. EUR or support hours.",
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -187,6 +268,10 @@ class Agreement(models.Model):
             errors["remedy_credit"] = (
                 "A credit amount only applies to the internal credit remedy."
             )
+        if self.remedy != self.Remedy.CREDIT and self.remedy_credit_unit:
+            errors["remedy_credit_unit"] = (
+                "A credit unit only applies to the internal credit remedy."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -201,10 +286,73 @@ class Agreement(models.Model):
     @property
     def remedy_text(self) -> str:
         if self.remedy == self.Remedy.CREDIT:
-            return f"Internal credit of {self.remedy_credit} per miss"
+            amount = (
+                f"{self.remedy_credit.normalize():,f}" if self.remedy_credit else ""
+            )
+            unit = f" {self.remedy_credit_unit}" if self.remedy_credit_unit else ""
+            return f"Internal credit of {amount}{unit} per miss"
         if self.remedy == self.Remedy.NONE:
             return ""
         return self.Remedy(self.remedy).label
+
+    @property
+    def is_signed(self) -> bool:
+        """Signed by both parties (in force now, later, or in the past)."""
+        return self.status in SIGNED
+
+    def is_in_force(self, month: dt.date) -> bool:
+        """``in_force_q`` for an agreement already in memory."""
+        month = periods.month_of(month)
+        if self.status == self.Status.ACTIVE:
+            signed = True
+        elif self.status == self.Status.RETIRED:
+            signed = self.retired_at is not None and self.retired_at >= (
+                periods.month_start(month)
+            )
+        else:
+            signed = False
+        return (
+            signed
+            and (
+                self.activated_at is None or self.activated_at < periods.deadline(month)
+            )
+            and self.effective_from < periods.next_month(month)
+            and (self.effective_to is None or self.effective_to >= month)
+        )
+
+    def phase(self, today: dt.date | None = None) -> str:
+        """One of ``Agreement.Phase`` on ``today`` (the organisation's today)."""
+        today = today or periods.today()
+        if self.status == self.Status.ACTIVE:
+            if self.effective_from > today:
+                return self.Phase.SIGNED
+            if self.effective_to is not None and self.effective_to < today:
+                return self.Phase.ENDED
+            return self.Phase.IN_FORCE
+        return self.status
+
+    @property
+    def phase_label(self) -> str:
+        return self.Phase.LABELS[self.phase()]
+
+    @property
+    def phase_text(self) -> str:
+        """“Signed, starts 1 Jan 2027”, “In force since 1 Jan 2026”, …"""
+        phase = self.phase()
+        start = _day(self.effective_from)
+        if phase == self.Phase.SIGNED:
+            return f"Signed, starts {start}"
+        if phase == self.Phase.IN_FORCE:
+            return f"In force since {start}"
+        if phase == self.Phase.ENDED:
+            return f"Ended {_day(self.effective_to)}"
+        if phase == self.Phase.RETIRED and self.retired_at:
+            return f"Retired {_day(periods.local_now(self.retired_at).date())}"
+        return self.Phase.LABELS[phase]
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
 class Objective(models.Model):
@@ -355,6 +503,17 @@ class Objective(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def terms(self) -> Terms:
+        """What the objective promises, as the scorecard engine judges it."""
+        return Terms(
+            comparator=self.comparator,
+            target=Decimal(self.target),
+            weight=Decimal(self.weight),
+            warning_threshold=self.warning_threshold,
+            cumulative=self.metric_source in self.COUNTED_SOURCES,
+        )
 
     @property
     def describe(self) -> str:

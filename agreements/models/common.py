@@ -10,11 +10,6 @@ from simple_history.models import HistoricalRecords
 from .agreements import Agreement
 from .teams import Team
 
-# Agreements both parties signed (in force now or in the past): only these
-# make two teams "parties", so a one-sided draft naming another team does not
-# open that team's figures to the drafter.
-SIGNED_STATUSES = (Agreement.Status.ACTIVE, Agreement.Status.RETIRED)
-
 # History reasons of corrections to locked months start with this.
 CORRECTION_PREFIX = "correction"
 
@@ -35,7 +30,9 @@ def visible_team_ids_q(user, field: str) -> Q:
     """Rows whose ``field`` (a team) is one of the user's teams or a team one
     of them has a signed agreement with."""
     mine = member_team_ids(user)
-    signed = Agreement.objects.filter(status__in=SIGNED_STATUSES)
+    # Only signed agreements make two teams "parties": a one-sided draft
+    # naming another team does not open that team's figures to the drafter.
+    signed = Agreement.objects.signed()
     partners_i_consume = signed.filter(consumer__in=mine).values("provider")
     partners_i_provide = signed.filter(provider__in=mine).values("consumer")
     return (

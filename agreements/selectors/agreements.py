@@ -27,6 +27,7 @@ TERMS = (
     "compensation_clause",
     "remedy",
     "remedy_credit",
+    "remedy_credit_unit",
     "status",
 )
 LABELS = {
@@ -40,6 +41,7 @@ LABELS = {
     "compensation_clause": "Compensation clause",
     "remedy": "Remedy",
     "remedy_credit": "Credit per miss",
+    "remedy_credit_unit": "Credit unit",
     "status": "Status",
     "metric_source": "Measured by",
     "comparator": "Comparator",

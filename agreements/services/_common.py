@@ -4,7 +4,7 @@ corrections and repeated form posts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,11 +40,6 @@ def day_label(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def last_entry_day(month: date) -> date:
-    """The last calendar day on which figures for ``month`` can be entered."""
-    return (periods.deadline(month) - timedelta(days=1)).date()
-
-
 def month_errors(
     month: date, *, field: str, team: Team | None, now: datetime | None = None
 ) -> dict[str, list[ValidationError]]:
@@ -65,8 +60,8 @@ def month_errors(
         return {
             field: [
                 ValidationError(
-                    f"{label} is locked: its figures were due by the end of "
-                    f"{day_label(last_entry_day(month))}. Only {who} or an "
+                    f"{label} is locked: its figures were due by "
+                    f"{periods.due_text(month)}. Only {who} or an "
                     "administrator can still correct it, giving a reason.",
                     code="locked",
                 )
@@ -222,8 +217,8 @@ def check_correction(
             message = f"{label} has not begun yet: there is nothing to correct."
         else:
             message = (
-                f"{label} is still open until the end of "
-                f"{day_label(last_entry_day(month))}: change the figures directly, "
+                f"{label} is still open: figures due by "
+                f"{periods.due_text(month)}. Change the figures directly, "
                 "no correction is needed."
             )
         raise ValidationError(message, code="not_locked")

@@ -41,6 +41,7 @@ AGREEMENT_FIELDS = (
     "compensation_clause",
     "remedy",
     "remedy_credit",
+    "remedy_credit_unit",
 )
 
 
@@ -191,6 +192,7 @@ def agreement_create(
     review_on: date | None = None,
     remedy: str = Agreement.Remedy.NONE,
     remedy_credit: Decimal | None = None,
+    remedy_credit_unit: str = "",
     objectives: Iterable[Mapping[str, Any]] = (),
 ) -> Agreement:
     """Start a draft agreement with its objectives."""
@@ -206,6 +208,7 @@ def agreement_create(
         compensation_clause=compensation_clause,
         remedy=remedy,
         remedy_credit=remedy_credit,
+        remedy_credit_unit=remedy_credit_unit,
         created_by=user,
     )
     agreement.full_clean()

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 
 from .. import periods
 from ..models import Measurement, Objective
-from ..selectors import agreement_in_force
 from ._common import (
     check_correction,
     check_fields,
@@ -59,10 +58,7 @@ def _measurement_checks(measurement: Measurement, *, now, open_month: bool):
         objective = measurement.objective
         month = measurement.month
         agreement = objective.agreement
-        if agreement.status not in (
-            agreement.Status.ACTIVE,
-            agreement.Status.RETIRED,
-        ):
+        if not agreement.is_signed:
             return {
                 "objective": [
                     ValidationError(
@@ -73,7 +69,7 @@ def _measurement_checks(measurement: Measurement, *, now, open_month: bool):
                     )
                 ]
             }
-        if isinstance(month, dt.date) and not agreement_in_force(agreement, month):
+        if isinstance(month, dt.date) and not agreement.is_in_force(month):
             return {
                 "month": [
                     ValidationError(

@@ -10,23 +10,33 @@ from agreements.models import Agreement
 
 register = template.Library()
 
-STATUS_CLASSES = {
-    Agreement.Status.DRAFT: "text-bg-secondary",
-    Agreement.Status.PROPOSED: "text-bg-warning",
-    Agreement.Status.ACTIVE: "text-bg-success",
-    Agreement.Status.RETIRED: "text-bg-light border",
+Phase = Agreement.Phase
+PHASE_CLASSES = {
+    Phase.DRAFT: "text-bg-secondary",
+    Phase.PROPOSED: "text-bg-warning",
+    Phase.SIGNED: "text-bg-info",
+    Phase.IN_FORCE: "text-bg-success",
+    Phase.ENDED: "text-bg-light border",
+    Phase.RETIRED: "text-bg-light border",
 }
 
 
 @register.simple_tag
 def status_badge(agreement: Agreement, extra: str = "") -> SafeString:
-    """The agreement's status as a coloured badge."""
+    """Where the agreement stands today, as a coloured badge: a signed
+    agreement that has not started yet says so, with its start date."""
+    phase = agreement.phase()
+    label = Phase.LABELS[phase]
+    if phase == Phase.SIGNED:
+        label = agreement.phase_text
     return format_html(
-        '<span class="badge {} sp-status {}" data-status="{}">{}</span>',
-        STATUS_CLASSES.get(agreement.status, "text-bg-secondary"),
+        '<span class="badge {} sp-status {}" data-status="{}" data-phase="{}">'
+        "{}</span>",
+        PHASE_CLASSES[phase],
         extra,
         agreement.status,
-        agreement.get_status_display(),
+        phase,
+        label,
     )
 
 

@@ -20,34 +20,32 @@ from agreements.selectors import split_correction_reason
 
 register = template.Library()
 
-MONTH_STATES = {
-    "open": ("Open", "text-bg-success"),
-    "grace": ("In grace period", "text-bg-warning"),
-    "locked": ("Locked", "text-bg-secondary"),
-    "future": ("Not begun", "text-bg-light border"),
+MONTH_STATE_CLASSES = {
+    periods.MonthState.RUNNING: "text-bg-success",
+    periods.MonthState.CLOSING: "text-bg-warning",
+    periods.MonthState.LOCKED: "text-bg-secondary",
+    periods.MonthState.FUTURE: "text-bg-light border",
 }
 
 
 @register.filter
 def month_state(month: dt.date) -> str:
-    """``open``, ``grace`` (ended, figures still accepted), ``locked`` or
-    ``future``."""
-    if periods.is_future(month):
-        return "future"
-    if periods.is_locked(month):
-        return "locked"
-    if periods.in_grace(month):
-        return "grace"
-    return "open"
+    """``periods.MonthState``: running, closing, locked or future."""
+    return periods.month_state(month)
 
 
 @register.simple_tag
 def month_badge(month: dt.date) -> SafeString:
-    label, classes = MONTH_STATES[month_state(month)]
+    """The month's state in the calendar's words; a closing month says when
+    its figures are due."""
+    state = periods.month_state(month)
+    label = periods.MonthState.LABELS[state]
+    if state == periods.MonthState.CLOSING:
+        label = f"{label} · figures due by {periods.due_text(month)}"
     return format_html(
         '<span class="badge {} fw-normal" data-month-state="{}">{}</span>',
-        classes,
-        month_state(month),
+        MONTH_STATE_CLASSES[state],
+        state,
         label,
     )
 
@@ -97,25 +95,6 @@ def severity(report: FrictionReport) -> SafeString:
     )
 
 
-PROGRESS = {
-    "met": ("On track", "text-bg-success"),
-    "at_risk": ("At risk", "text-bg-warning"),
-    "missed": ("Behind", "text-bg-danger"),
-    "no_data": ("Not logged yet", "text-bg-light border"),
-}
-FINAL = {"met": "Met", "missed": "Missed", "no_data": "No data"}
-
-
-@register.simple_tag
-def progress_badge(status: str, final: bool = False) -> SafeString:
-    label, classes = PROGRESS.get(status, PROGRESS["no_data"])
-    if final:
-        label = FINAL.get(status, label)
-    return format_html(
-        '<span class="badge {}" data-progress="{}">{}</span>', classes, status, label
-    )
-
-
 @register.filter
 def correction_reason(text: str) -> str:
     """The reason a person gave, without the stored "correction:" prefix and
@@ -137,23 +116,6 @@ def field_value(value) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():,f}"
     return value
-
-
-@register.simple_tag
-def outcome_badge(value, objective: Objective) -> SafeString:
-    """Whether a measured value meets its objective (the scorecards' rule)."""
-    from reports.scoring import Terms, evaluate
-
-    outcome = evaluate(
-        Terms(
-            comparator=objective.comparator,
-            target=objective.target,
-            warning_threshold=objective.warning_threshold,
-            cumulative=False,
-        ),
-        value,
-    )
-    return progress_badge(outcome.status, final=True)
 
 
 @register.filter

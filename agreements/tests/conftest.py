@@ -25,6 +25,14 @@ LOCKED_MONTH = dt.date(2026, 2, 1)
 NEXT_MONTH = dt.date(2026, 4, 1)
 
 
+def local(*args: int) -> dt.datetime:
+    """A moment on the organisation's clock (``TIME_ZONE``): month and grace
+    boundaries are local midnights, whatever zone the suite runs in."""
+    from agreements import periods
+
+    return dt.datetime(*args, tzinfo=periods.org_zone())
+
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from agreements import periods
 from agreements.models import (
@@ -67,8 +66,14 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     compensation_clause = "The provider makes up the shortfall the next month."
     status = Agreement.Status.ACTIVE
     created_by = factory.SubFactory(UserFactory)
+    # Signed when it began, unless told otherwise: an agreement signed after
+    # a month locked is not scored for that month.
     activated_at = factory.LazyAttribute(
-        lambda a: timezone.now() if a.status == Agreement.Status.ACTIVE else None
+        lambda a: (
+            periods.month_start(a.effective_from)
+            if a.status in (Agreement.Status.ACTIVE, Agreement.Status.RETIRED)
+            else None
+        )
     )
 
 

@@ -611,6 +611,7 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
         ("manual_objective", {**MEASURE, "month": "2026-3"}, "month"),
         ("manual_objective", {**MEASURE, "month": "2026-13"}, "month"),
         ("manual_objective", {**MEASURE, "month": "2999-01"}, "month"),
+        ("manual_objective", {**MEASURE, "month": "9999-12"}, "2000-01 to 2100-12"),
         ("manual_objective", {**MEASURE, "value": "101"}, "value"),
         ("manual_objective", {**MEASURE, "value": "many"}, "value"),
         ("manual_objective", {**MEASURE, "objective": 999999}, "objective"),
@@ -644,7 +645,9 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
         ("friction_partners", {**FRICTION, "customer": "x" * 201}, "customer"),
         ("friction_partners", {**FRICTION, "customer": "bad\x00byte"}, "customer"),
         ("friction_partners", {**FRICTION, "month": "2026-13"}, "month"),
-        ("friction_partners", {**FRICTION, "month": "2999-01"}, "has not begun"),
+        ("friction_partners", {**FRICTION, "month": "2999-01"}, "2000-01 to 2100-12"),
+        ("friction_partners", {**FRICTION, "month": "2099-01"}, "has not begun"),
+        ("friction_partners", {**FRICTION, "month": "9999-12"}, "2000-01 to 2100-12"),
         ("friction_partners", {**FRICTION, "month": "2020-01"}, "is locked"),
         ("friction_partners", {**FRICTION, "addressed_team": 999999}, "addressed_team"),
         (

@@ -108,7 +108,8 @@ def test_draft_propose_and_sign_until_active(
     log_in(page, live_server, "marketing-lead")
     page.goto(detail_url)
     page.get_by_role("button", name="Sign for Marketing").click()
-    expect(page.locator("h1 .sp-status")).to_have_text("Active")
+    # Signed by both, and its start date has come: in force.
+    expect(page.locator("h1 .sp-status")).to_have_text("In force")
     signatures = page.get_by_test_id("signatures")
     expect(signatures).to_contain_text(f"Signed by {marketing_lead.get_full_name()}")
     expect(signatures).to_contain_text(f"Signed by {sales_lead.get_full_name()}")

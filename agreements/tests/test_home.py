@@ -35,8 +35,8 @@ def home(client, user):
 def lines(response) -> dict[str, tuple]:
     """Objective name → (actual, status, link) of the "due" table."""
     return {
-        line.objective.name: (line.progress.actual, line.status, link)
-        for line, link in response.context["due"]
+        line.objective.name: (line.actual, line.status, line.fix_url)
+        for line in response.context["my_month"].due
     }
 
 
@@ -53,11 +53,14 @@ def test_the_marketing_lead_sees_what_marketing_owes_this_month(
     page = response.content.decode()
     assert "March 2026" in page
     assert "17 days left" in page
-    assert "figures due by the end of 3 April" in page
+    assert "figures due by Fri 3 Apr 2026, end of day" in page
     assert "at least 100" in page  # the target
     assert "from 2 entries" in page
-    # Half the month gone: 55 of 100 is on track, 30 of 40 qualified too.
-    assert due["Leads"][1] == "met"
+    # 10 of March's 22 business days gone: 55 of 100 is on track (45.5
+    # expected by now), 30 of 40 qualified too (18.2 expected).
+    assert due["Leads"][1] == "on_track"
+    assert due["Qualified leads"][1] == "on_track"
+    assert "45 expected by now" in page
 
 
 def test_one_click_leads_to_the_prefilled_form(client, marketing_lead):
@@ -70,8 +73,11 @@ def test_one_click_leads_to_the_prefilled_form(client, marketing_lead):
 
 def test_a_pace_behind_the_target_is_flagged(client, marketing_lead, marketing):
     LeadLogEntryFactory(team=marketing, leads_delivered=5, qualified_leads=1)
-    due = lines(home(client, marketing_lead))
-    assert due["Leads"][1] == "at_risk"
+    response = home(client, marketing_lead)
+    due = lines(response)
+    # 5 of the 45.5 expected by now: 11 at the current pace, far off.
+    assert due["Leads"][1] == "off_track"
+    assert "Off track" in response.content.decode()
 
 
 def test_the_sales_lead_files_friction_reports_and_closes_customers(
@@ -98,9 +104,9 @@ def test_the_service_head_enters_measurements_from_the_home_page(
     response = home(client, service_head)
     due = lines(response)
     assert due["Uptime"][0] == Decimal("99.7")
-    assert due["Uptime"][1] == "met"
+    assert due["Uptime"][1] == "on_track"
     assert due["Response time"][0] is None
-    assert due["Response time"][1] == "no_data"
+    assert due["Response time"][1] == "no_data_yet"
     link = due["Response time"][2]
     assert parse_qs(urlparse(link).query) == {
         "objective": [str(chain.response_hours.pk)],
@@ -132,13 +138,15 @@ def test_last_month_is_late_while_it_is_in_grace(
     frozen.move_to(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC))
     MeasurementFactory(objective=chain.uptime, month=dt.date(2026, 3, 1))
     response = home(client, service_head)
-    late = {line.objective.name: link for line, link in response.context["late"]}
+    late = {
+        line.objective.name: line.fix_url for line in response.context["my_month"].late
+    }
     assert set(late) == {"Response time"}  # uptime was measured
     assert parse_qs(urlparse(late["Response time"]).query)["month"] == ["2026-03"]
     page = response.content.decode()
     assert 'data-testid="late"' in page
-    assert "Late: March 2026 is missing figures" in page
-    assert "still accepted until the end of 3 April" in page
+    assert "March 2026 is closing and missing figures" in page
+    assert "figures due by Fri 3 Apr 2026, end of day" in page
 
 
 def test_counted_figures_are_late_when_nothing_was_logged(
@@ -146,17 +154,17 @@ def test_counted_figures_are_late_when_nothing_was_logged(
 ):
     frozen.move_to(dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC))
     response = home(client, marketing_lead)
-    late = {line.objective.name for line, _ in response.context["late"]}
+    late = {line.objective.name for line in response.context["my_month"].late}
     assert late == {"Leads", "Qualified leads"}
     LeadLogEntryFactory(team=marketing, date=dt.date(2026, 3, 31))
     response = home(client, marketing_lead)
-    assert response.context["late"] == []
+    assert response.context["my_month"].late == []
 
 
 def test_nothing_is_late_once_the_month_locked(client, service_head, frozen):
     frozen.move_to(dt.datetime(2026, 4, 4, 0, 0, tzinfo=dt.UTC))
     response = home(client, service_head)
-    assert response.context["late"] == []
+    assert response.context["my_month"].late == []
     assert 'data-testid="late"' not in response.content.decode()
 
 
@@ -239,5 +247,5 @@ def test_the_home_page_takes_the_same_queries_however_many_objectives(
             unit=Objective.Unit.HOURS,
         )
         MeasurementFactory(objective=objective, value=Decimal(number))
-    assert len(client.get(reverse("home")).context["due"]) == 2 + 18 + 12
+    assert len(client.get(reverse("home")).context["my_month"].due) == 2 + 18 + 12
     assert queries() == before

@@ -3,14 +3,13 @@ all-or-nothing confirmation."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agreements.imports import COLUMNS, MAX_ROWS, ImportKind
 from agreements.models import ClosedCustomer, LeadLogEntry
+from agreements.tests.conftest import local
 from agreements.views import imports as import_views
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
@@ -170,11 +169,11 @@ def test_a_forged_upload_token_imports_nothing(client, lead):
 
 
 def test_a_month_that_locks_before_confirming_stops_the_import(client, lead, frozen):
-    frozen.move_to(dt.datetime(2026, 4, 3, 23, 0, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 3, 23, 0))
     client.force_login(lead)
     preview = upload(client, GOOD[0], "2026-03-31,10,2,Late batch,")
     assert preview.context["upload"]
-    frozen.move_to(dt.datetime(2026, 4, 4, 0, 1, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 4, 0, 1))
     response = confirm(client, preview)
     assert response.status_code == 400
     assert "March 2026 is locked" in response.content.decode()

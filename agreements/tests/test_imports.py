@@ -18,7 +18,7 @@ from agreements.imports import (
     template_csv,
 )
 from agreements.models import ClosedCustomer, LeadLogEntry
-from agreements.tests.conftest import THIS_MONTH
+from agreements.tests.conftest import THIS_MONTH, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 
@@ -257,8 +257,9 @@ def test_every_row_problem_is_reported_with_its_row_and_column(
             "1 April 2026."
         ),
         (7, "date"): (
-            "February 2026 is locked: its figures were due by the end of 3 March "
-            "2026. Only a head of Marketing or an administrator can still correct "
+            "February 2026 is locked: its figures were due by Tue 3 Mar "
+            "2026, end of day. Only a head of Marketing or an administrator can still "
+            "correct "
             "it, giving a reason."
         ),
         (8, "date"): "“02/03/2026” is not a date: write it as YYYY-MM-DD, e.g. "
@@ -293,17 +294,17 @@ def test_a_negative_deal_value_is_refused(sales, sales_lead):
 def test_a_month_that_locked_after_the_preview_stops_the_whole_import(
     frozen, marketing, marketing_lead
 ):
-    frozen.move_to(dt.datetime(2026, 4, 3, 23, 0, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 3, 23, 0))
     data = _csv("date,leads_delivered", "2026-04-01,5", "2026-03-31,7")
     preview = parse_csv(LEADS, data, marketing, marketing_lead)
     assert preview.is_valid
-    frozen.move_to(dt.datetime(2026, 4, 4, 0, 0, 1, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 4, 0, 0, 1))
     with pytest.raises(ValidationError) as caught:
         import_commit(preview, marketing_lead)
     assert caught.value.messages == [
-        "Row 3: March 2026 is locked: its figures were due by the end of 3 April "
-        "2026. Only a head of Marketing or an administrator can still correct it, "
-        "giving a reason."
+        "Row 3: March 2026 is locked: its figures were due by Fri 3 Apr "
+        "2026, end of day. Only a head of Marketing or an administrator can still "
+        "correct it, giving a reason."
     ]
     assert _written() == (0, 0, 0, 0)
 

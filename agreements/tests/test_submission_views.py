@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from agreements.models import ClosedCustomer, LeadLogEntry, Measurement
-from agreements.tests.conftest import LOCKED_MONTH, THIS_MONTH
+from agreements.tests.conftest import LOCKED_MONTH, THIS_MONTH, local
 from agreements.tests.factories import (
     ClosedCustomerFactory,
     LeadLogEntryFactory,
@@ -999,7 +999,7 @@ def _post_lead(client, day: str):
 def test_the_last_second_of_a_month_still_takes_its_figures(
     client, marketing_lead, frozen
 ):
-    frozen.move_to(dt.datetime(2026, 3, 31, 23, 59, 59, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 3, 31, 23, 59, 59))
     client.force_login(marketing_lead)
     assert _post_lead(client, "2026-03-31").status_code == 302
     # The next day has not begun.
@@ -1013,12 +1013,12 @@ def test_a_month_takes_figures_until_its_grace_period_ends(
     client, marketing_lead, marketing_head, frozen
 ):
     # (Logged in after each jump: a session lasts two weeks.)
-    frozen.move_to(dt.datetime(2026, 4, 3, 23, 59, 59, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 3, 23, 59, 59))
     client.force_login(marketing_lead)
     assert _post_lead(client, "2026-03-31").status_code == 302
     entry = LeadLogEntry.objects.get()
 
-    frozen.move_to(dt.datetime(2026, 4, 4, 0, 0, 0, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 4, 0, 0, 0))
     client.force_login(marketing_lead)
     response = _post_lead(client, "2026-03-30")
     assert response.status_code == 200
@@ -1035,7 +1035,7 @@ def test_a_list_shows_the_month_state(client, marketing_lead, frozen):
     frozen.move_to(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC))
     client.force_login(marketing_lead)
     page = body(client.get(url("leads_list", "marketing") + "?month=2026-03"))
-    assert 'data-month-state="grace"' in page
+    assert 'data-month-state="closing"' in page
     with time_machine.travel(dt.datetime(2026, 4, 5, tzinfo=dt.UTC), tick=False):
         page = body(client.get(url("leads_list", "marketing") + "?month=2026-03"))
     assert 'data-month-state="locked"' in page

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from agreements import services
 from agreements.models import ClosedCustomer, LeadLogEntry, Membership
 from agreements.rules import can
-from agreements.tests.conftest import LOCKED_MONTH, THIS_MONTH
+from agreements.tests.conftest import LOCKED_MONTH, THIS_MONTH, local
 from agreements.tests.factories import (
     AgreementFactory,
     ClosedCustomerFactory,
@@ -148,9 +148,9 @@ def test_a_date_in_a_locked_month_is_refused(marketing, marketing_lead):
     error = caught.value.error_dict["date"][0]
     assert error.code == "locked"
     assert error.message == (
-        "February 2026 is locked: its figures were due by the end of 3 March "
-        "2026. Only a head of Marketing or an administrator can still correct "
-        "it, giving a reason."
+        "February 2026 is locked: its figures were due by Tue 3 Mar "
+        "2026, end of day. Only a head of Marketing or an administrator can still "
+        "correct it, giving a reason."
     )
     assert _written() == before
 
@@ -158,10 +158,10 @@ def test_a_date_in_a_locked_month_is_refused(marketing, marketing_lead):
 def test_the_previous_month_stays_open_during_the_grace_period(
     frozen, marketing, marketing_lead
 ):
-    frozen.move_to(dt.datetime(2026, 4, 3, 23, 59, 59, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 3, 23, 59, 59))
     entry = _log(marketing, marketing_lead, date=dt.date(2026, 3, 31))
     assert entry.month == THIS_MONTH
-    frozen.move_to(dt.datetime(2026, 4, 4, 0, 0, tzinfo=dt.UTC))
+    frozen.move_to(local(2026, 4, 4, 0, 0))
     with pytest.raises(ValidationError):
         _log(marketing, marketing_lead, date=dt.date(2026, 3, 31))
     assert LeadLogEntry.objects.count() == 1
@@ -378,7 +378,7 @@ def test_an_open_month_is_edited_not_corrected(marketing, marketing_head):
         )
     assert caught.value.code == "not_locked"
     assert (
-        "March 2026 is still open until the end of 3 April 2026"
+        "March 2026 is still open: figures due by Fri 3 Apr 2026, end of day"
         in (caught.value.messages[0])
     )
 
@@ -672,5 +672,5 @@ def test_in_new_york_october_locks_three_calendar_days_after_the_clocks_go_back(
     frozen.move_to(dt.datetime(2026, 11, 4, 5, 0, 0, tzinfo=dt.UTC))
     with pytest.raises(ValidationError) as caught:
         _log(marketing, marketing_lead, date=dt.date(2026, 10, 31))
-    assert "due by the end of 3 November 2026" in caught.value.messages[0]
+    assert "due by Tue 3 Nov 2026, end of day" in caught.value.messages[0]
     assert LeadLogEntry.objects.count() == 1

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from .. import periods, services
+from .. import periods, services, standing
 from ..forms.submissions import (
     FiguresFilterForm,
     MeasurementCorrectForm,
@@ -20,9 +20,9 @@ from ..forms.submissions import (
     MeasurementLateForm,
     MeasurementValueForm,
 )
-from ..models import Agreement, Measurement, Objective, Team
+from ..models import SIGNED, Measurement, Objective, Team
 from ..rules import can
-from ..selectors import month_progress, submission_history
+from ..selectors import submission_history
 from .common import (
     add_service_errors,
     correction_forms,
@@ -41,7 +41,7 @@ def _manual_objectives(team: Team):
         Objective.objects.filter(
             metric_source=Objective.Source.MANUAL,
             agreement__provider=team,
-            agreement__status__in=(Agreement.Status.ACTIVE, Agreement.Status.RETIRED),
+            agreement__status__in=SIGNED,
         )
         .select_related("agreement")
         .order_by("agreement__title", "position", "pk")
@@ -109,11 +109,20 @@ def measurements_list(request: HttpRequest, slug: str) -> HttpResponse:
     if month is not None:
         rows = rows.for_month(month)
     shown = month or periods.current_month()
+    page = paginate(request, rows)
+    # The engine's verdict for the month shown and for every row listed.
+    lines = standing.team_lines(team, {shown, *(m.month for m in page)})
     owed = [
-        p
-        for p in month_progress(team=team, month=shown)
-        if p.objective.metric_source == Objective.Source.MANUAL
+        line
+        for (_pk, line_month), line in lines.items()
+        if line_month == shown
+        and line.objective.metric_source == Objective.Source.MANUAL
     ]
+    owed.sort(
+        key=lambda line: (line.objective.agreement.title, line.objective.position)
+    )
+    for measurement in page:
+        measurement.line = lines.get((measurement.objective_id, measurement.month))
     return render(
         request,
         "figures/measurements.html",
@@ -126,7 +135,7 @@ def measurements_list(request: HttpRequest, slug: str) -> HttpResponse:
             "shown_month": shown,
             "shown_open": periods.is_open(shown),
             "owed": owed,
-            "page": paginate(request, rows),
+            "page": page,
             "filter_query": query_without_page(request),
             "may_submit": can(user, "submit_figures", team),
             "may_correct": can(user, "correct_submission", team),

@@ -1,4 +1,5 @@
-"""Pages that read agreements: list, detail, version diff and the chain."""
+"""Pages that read agreements: list, detail and version diff. (The chain,
+coloured by scorecards, is a report: ``reports.views.chain``.)"""
 
 from __future__ import annotations
 
@@ -9,11 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from reports.charts import status_colour
-from reports.scoring import Status
-from reports.selectors import latest_cards
-
-from ..chain import NEUTRAL, ChainLink, chain_svg, ordered_teams
 from ..forms import AgreementFilterForm, NoteForm
 from ..models import (
     Agreement,
@@ -22,10 +18,8 @@ from ..models import (
     LeadLogEntry,
     Measurement,
     Signature,
-    Team,
 )
-from ..periods import month_label
-from ..rules import can, is_executive, unsigned_teams_user_leads
+from ..rules import can, unsigned_teams_user_leads
 from ..selectors import (
     Correction,
     agreement_history,
@@ -191,52 +185,4 @@ def agreement_diff(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse
         request,
         "agreements/diff.html",
         {"old": old, "new": new, "diff": version_diff(old, new)},
-    )
-
-
-@login_required
-def chain(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    agreements = list(_visible(request).active().order_by("title", "pk"))
-    teams = {a.provider for a in agreements} | {a.consumer for a in agreements}
-    # Executives see every team, gaps included; others see their own teams
-    # even before those have an active agreement.
-    extra = Team.objects.all() if is_executive(user) else Team.objects.of_user(user)
-    teams |= set(extra)
-    # The table under the diagram follows the diagram's left-to-right order.
-    position = {team.pk: i for i, team in enumerate(ordered_teams(teams))}
-    agreements.sort(key=lambda a: (position[a.provider_id], position[a.consumer_id]))
-    # Each link in the colour of its latest scorecard (reports app).
-    lineages = [a.lineage for a in agreements]
-    latest = (
-        latest_cards(Agreement.objects.filter(lineage__in=lineages)) if lineages else {}
-    )
-    links = []
-    for a in agreements:
-        card = a.latest_card = latest.get(a.lineage)
-        links.append(
-            ChainLink(
-                provider=a.provider,
-                consumer=a.consumer,
-                title=a.title,
-                url=a.get_absolute_url(),
-                colour=status_colour(card.status) if card else NEUTRAL,
-                note=f"{Status.LABELS[card.status]} in {month_label(card.month)}"
-                if card
-                else "not scored yet",
-            )
-        )
-    list_url = reverse("agreements:list")
-    svg = chain_svg(
-        teams,
-        links,
-        team_url={t.pk: f"{list_url}?team={t.pk}&status=active" for t in teams},
-    )
-    return render(
-        request,
-        "agreements/chain.html",
-        {
-            "svg": svg,
-            "agreements": agreements,
-        },
     )

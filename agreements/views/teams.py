@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from ..models import Agreement, Objective, Team
+from ..models import SIGNED, Objective, Team
 from ..rules import can, is_executive, signed_partner_ids
 from .common import visible_team
 
@@ -28,7 +28,7 @@ def owed_sources(team_ids: list[int]) -> dict[int, set[str]]:
     rows = (
         Objective.objects.filter(
             agreement__provider__in=team_ids,
-            agreement__status__in=(Agreement.Status.ACTIVE, Agreement.Status.RETIRED),
+            agreement__status__in=SIGNED,
         )
         .values_list("agreement__provider", "metric_source")
         .distinct()

@@ -1,32 +1,26 @@
 """Scorecards as emails show them: formatted values, attainment bars, the
-trend of the last months, breaches and the remedy owed. Read from the stored,
-finalised scorecards, the same rows the scorecard pages show for a locked
-month."""
+trend of the last months, breaches and the remedy owed.
+
+The cards come from the scorecard engine (``reports.selectors.cards_for``),
+the same ones the scorecard pages show; this module only formats them, in
+the one vocabulary of ``reports.scoring.Status``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
-
-from django.db.models import Prefetch, Q
 
 from agreements import periods
 from agreements.models import Agreement, Membership
 
-from ..models import Scorecard, ScorecardLine
 from ..scoring import Status
+from ..selectors.cards import CardView as EngineCard
+from ..selectors.cards import cards_for
 from . import links
 
-# The site's status colours (static/css/site.css), written out because mail
-# clients ignore CSS variables.
-COLOURS = {
-    Status.MET: "#2e7d32",
-    Status.AT_RISK: "#ed8b00",
-    Status.MISSED: "#c62828",
-    Status.NO_DATA: "#9e9e9e",
-}
 EMPTY = "#e3e7ed"
 UNITS = {"count": "", "money": "", "percent": " %", "hours": " h"}
 TREND_MONTHS = 6
@@ -53,12 +47,15 @@ def status_label(status: str | None) -> str:
 
 
 def colour(status: str | None) -> str:
-    return COLOURS.get(status, EMPTY) if status else EMPTY
+    return Status.COLOURS.get(status, EMPTY) if status else EMPTY
 
 
-def last_entry_day(month: date) -> date:
-    """The last day figures can be entered: the day before the deadline."""
-    return (periods.deadline(month) - timedelta(days=1)).date()
+def ink(status: str | None) -> str:
+    return Status.INK.get(status, "#6c757d") if status else "#6c757d"
+
+
+def icon(status: str | None) -> str:
+    return Status.ICONS.get(status, "") if status else ""
 
 
 @dataclass
@@ -76,12 +73,21 @@ class TrendCell:
         return colour(self.status)
 
     @property
+    def ink(self) -> str:
+        return ink(self.status)
+
+    @property
     def status_label(self) -> str:
         return status_label(self.status)
 
     @property
     def text(self) -> str:
-        return "—" if self.score is None else f"{self.score:.0f}"
+        """The cell's icon and weighted attainment: never the colour alone."""
+        if self.status is None:
+            return "—"
+        if self.score is None:
+            return icon(self.status)
+        return f"{icon(self.status)} {self.score:.0f}"
 
 
 @dataclass
@@ -108,8 +114,16 @@ class LineView:
         return colour(self.status)
 
     @property
+    def ink(self) -> str:
+        return ink(self.status)
+
+    @property
     def status_label(self) -> str:
         return status_label(self.status)
+
+    @property
+    def icon(self) -> str:
+        return icon(self.status)
 
 
 @dataclass
@@ -120,6 +134,7 @@ class CardView:
     status: str
     score: Decimal | None
     reported_on_time: bool
+    headline: str = ""
     lines: list[LineView] = field(default_factory=list)
     trend: list[TrendCell] = field(default_factory=list)
 
@@ -128,12 +143,20 @@ class CardView:
         return colour(self.status)
 
     @property
+    def ink(self) -> str:
+        return ink(self.status)
+
+    @property
     def status_label(self) -> str:
         return status_label(self.status)
 
     @property
+    def icon(self) -> str:
+        return icon(self.status)
+
+    @property
     def score_text(self) -> str:
-        return "—" if self.score is None else f"{self.score:.1f}"
+        return "—" if self.score is None else f"{self.score:.1f} %"
 
     @property
     def breaches(self) -> list[BreachView]:
@@ -148,9 +171,9 @@ class CardView:
         return links.agreement(self.agreement.pk)
 
 
-def _line_view(line: ScorecardLine, agreement: Agreement) -> LineView:
+def _line_view(line, agreement: Agreement) -> LineView:
     objective = line.objective
-    breach = getattr(line, "breach", None)
+    breach = line.breach
     attainment = line.attainment
     return LineView(
         name=objective.name,
@@ -171,59 +194,51 @@ def _line_view(line: ScorecardLine, agreement: Agreement) -> LineView:
     )
 
 
-def trends(lineages: set, month: date, count: int) -> dict[Any, list[TrendCell]]:
-    """Each lineage's stored status and score over the ``count`` months up to
-    ``month``; one query. Months without a finalised scorecard stay blank."""
-    window = periods.months_between(periods.add_months(month, 1 - count), month)
-    found = {
-        (row["agreement__lineage"], row["month"]): row
-        for row in Scorecard.objects.filter(
-            agreement__lineage__in=lineages, month__in=window
-        ).values("agreement__lineage", "month", "status", "score")
-    }
+def trend_cells(
+    cards: dict[tuple[Any, date], EngineCard], lineages, window: list[date]
+) -> dict[Any, list[TrendCell]]:
+    """Each lineage's status and weighted attainment over ``window``, from
+    the engine's cards; months it was not in force stay blank."""
     result = {}
     for lineage in lineages:
         cells = []
         for m in window:
-            row = found.get((lineage, m))
+            card = cards.get((lineage, m))
             cells.append(
-                TrendCell(m, row["status"] if row else None, row and row["score"])
+                TrendCell(m, card.status, card.score)
+                if card
+                else TrendCell(m, None, None)
             )
         result[lineage] = cells
     return result
 
 
 def party_cards(user, month: date, *, breached_only: bool = False) -> list[CardView]:
-    """The finalised scorecards of ``month`` of every agreement a team the user
-    leads, manages or heads is a party to. Four queries."""
+    """The scorecards of ``month`` of every agreement a team the user leads,
+    manages or heads is a party to, with their last months' trend: the
+    engine's cards (stored once finalised), formatted for an email."""
     teams = set(
         Membership.objects.leading().filter(user=user).values_list("team_id", flat=True)
     )
-    scorecards = (
-        Scorecard.objects.filter(month=month)
-        .filter(
-            Q(agreement__provider_id__in=teams) | Q(agreement__consumer_id__in=teams)
-        )
-        .select_related("agreement__provider", "agreement__consumer")
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=ScorecardLine.objects.select_related(
-                    "objective", "breach"
-                ).order_by("objective__position", "objective_id"),
-            )
-        )
-        .order_by(
-            "agreement__provider__name", "agreement__consumer__name", "agreement__title"
-        )
+    if not teams:
+        return []
+    window = periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
+    agreements = Agreement.objects.involving_any(teams)
+    engine = cards_for(window, agreements=agreements, lines_for=[month])
+    chosen = sorted(
+        (card for (_lineage, m), card in engine.items() if m == month),
+        key=lambda c: (
+            c.agreement.provider.name,
+            c.agreement.consumer.name,
+            c.agreement.title,
+        ),
     )
     if breached_only:
-        scorecards = scorecards.filter(agreement__breaches__month=month).distinct()
-    scorecards = list(scorecards)
-    trend = trends({sc.agreement.lineage for sc in scorecards}, month, TREND_MONTHS)
+        chosen = [c for c in chosen if any(line.breach for line in c.lines)]
+    trend = trend_cells(engine, {c.lineage for c in chosen}, window)
     cards = []
-    for sc in scorecards:
-        agreement = sc.agreement
+    for card in chosen:
+        agreement = card.agreement
         sides = []
         if agreement.provider_id in teams:
             sides.append(f"{agreement.provider.name} provides")
@@ -234,11 +249,12 @@ def party_cards(user, month: date, *, breached_only: bool = False) -> list[CardV
                 agreement=agreement,
                 month=month,
                 your_side=" and ".join(sides),
-                status=sc.status,
-                score=sc.score,
-                reported_on_time=sc.reported_on_time,
-                lines=[_line_view(line, agreement) for line in sc.lines.all()],
-                trend=trend[agreement.lineage],
+                status=card.status,
+                score=card.score,
+                reported_on_time=card.reported_on_time,
+                headline=card.headline,
+                lines=[_line_view(line, agreement) for line in card.lines],
+                trend=trend[card.lineage],
             )
         )
     return cards

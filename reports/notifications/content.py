@@ -8,30 +8,31 @@ scorecard pages show for a locked month.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Membership, Objective
 from agreements.selectors import pain_point_summaries
 
-from ..models import Breach, Delivery, Scorecard, ScorecardLine
-from ..scoring import Status
+from ..models import Breach, Delivery
+from ..scoring import Status, expected_text
+from ..selectors.cards import cards_for
 from . import links
 from .cards import (
     HEAT_MAP_MONTHS,
+    UNITS,
     BreachView,
     TrendCell,
     colour,
     format_value,
-    last_entry_day,
+    ink,
     party_cards,
     status_label,
-    trends,
+    trend_cells,
 )
 from .figures import missing_figures, objectives_at_risk
 from .recipients import PREFERENCE_OF
@@ -80,18 +81,16 @@ class LateReporter:
 
 def digest(month: date, *, now: datetime | None = None) -> dict:
     """The organisation's month: heat map, breaches, late reporters and the
-    most reported pain points. Seven queries, whatever the organisation's size."""
+    most reported pain points, from the engine's cards (the stored ones once
+    finalised). A fixed number of queries, whatever the organisation's size."""
     window = periods.months_between(
         periods.add_months(month, 1 - HEAT_MAP_MONTHS), month
     )
+    engine = cards_for(window, agreements=Agreement.objects.all(), lines_for=[month])
     latest: dict = {}
-    for sc in (
-        Scorecard.objects.filter(month__in=window)
-        .select_related("agreement__provider", "agreement__consumer")
-        .order_by("month")
-    ):
-        latest[sc.agreement.lineage] = sc.agreement  # the latest version wins
-    cells = trends(set(latest), month, HEAT_MAP_MONTHS)
+    for (lineage, _m), card in sorted(engine.items(), key=lambda item: item[0][1]):
+        latest[lineage] = card.agreement  # the latest version wins
+    cells = trend_cells(engine, set(latest), window)
     heat_map = sorted(
         (HeatRow(agreement, cells[lineage]) for lineage, agreement in latest.items()),
         key=lambda row: (
@@ -100,12 +99,8 @@ def digest(month: date, *, now: datetime | None = None) -> dict:
             row.agreement.title,
         ),
     )
-    counts = dict(
-        Scorecard.objects.filter(month=month)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
+    month_cards = [card for (_l, m), card in engine.items() if m == month]
+    counts = Counter(card.status for card in month_cards)
     breaches = [
         BreachView(
             agreement=b.agreement,
@@ -124,26 +119,21 @@ def digest(month: date, *, now: datetime | None = None) -> dict:
     ).count()
 
     late: dict[str, list[str]] = defaultdict(list)
-    for line in (
-        ScorecardLine.objects.filter(scorecard__month=month, reported_on_time=False)
-        .select_related("scorecard__agreement__provider", "objective")
-        .order_by(
-            "scorecard__agreement__provider__name",
-            "scorecard__agreement__title",
-            "objective__position",
-            "objective_id",
-        )
+    for card in sorted(
+        month_cards, key=lambda c: (c.agreement.provider.name, c.agreement.title)
     ):
-        agreement = line.scorecard.agreement
-        if line.actual is None:
-            how = "missing"
-        elif line.actual == 0:
-            how = "none logged by the deadline"
-        else:
-            how = "late"
-        late[agreement.provider.name].append(
-            f"{line.objective.name} ({agreement.title}): {how}"
-        )
+        for line in card.lines:
+            if line.reported_on_time:
+                continue
+            if line.actual is None:
+                how = "never reported"
+            elif line.actual == 0:
+                how = "none logged by the deadline"
+            else:
+                how = "late"
+            late[card.agreement.provider.name].append(
+                f"{line.name} ({card.agreement.title}): {how}"
+            )
     mid_month = periods.month_start(month) + timedelta(days=14)
     pain_points = sorted(
         (s for s in pain_point_summaries(months=1, now=mid_month) if s.trend[-1][1]),
@@ -153,8 +143,8 @@ def digest(month: date, *, now: datetime | None = None) -> dict:
         "heat_map": heat_map,
         "heat_months": window,
         "counts": [
-            (status_label(s), counts.get(s, 0), colour(s))
-            for s in (Status.MET, Status.AT_RISK, Status.MISSED, Status.NO_DATA)
+            (status_label(s), counts.get(s, 0), colour(s), ink(s), Status.ICONS[s])
+            for s in Status.FINAL
         ],
         "breaches": breaches,
         "older_open_breaches": older_open,
@@ -212,12 +202,11 @@ def _reminder(delivery: Delivery) -> dict | None:
     if not teams:
         return None  # everything was logged since the reminder was planned
     count = sum(len(t.objectives) for t in teams)
-    last_day = last_entry_day(month)
     return {
         "subject": f"Reminder: {count} figure{'s' if count != 1 else ''} for "
-        f"{periods.month_label(month)} due by {last_day:%A %-d %B}",
+        f"{periods.month_label(month)} due by {periods.due_text(month)}",
         "teams": teams,
-        "last_day": last_day,
+        "due_text": periods.due_text(month),
     }
 
 
@@ -230,7 +219,7 @@ def _escalation(delivery: Delivery) -> dict | None:
         "subject": f"Escalation: figures for {periods.month_label(month)} were "
         f"missing at the deadline",
         "teams": teams,
-        "last_day": last_entry_day(month),
+        "due_text": periods.due_text(month),
     }
 
 
@@ -257,19 +246,19 @@ def _at_risk(delivery: Delivery) -> dict | None:
     projected = format_value(
         None if outcome.projected is None else round(outcome.projected), unit
     )
+    label = status_label(outcome.status)
     return {
-        "subject": f"At risk: {objective.name} ({item.agreement.title}), at current "
+        "subject": f"{label}: {objective.name} ({item.agreement.title}), at current "
         f"pace {projected} of {format_value(objective.target, unit)}",
         "agreement": item.agreement,
         "objective": objective,
         "status": outcome.status,
-        "status_label": status_label(outcome.status),
+        "status_label": label,
         "colour": colour(outcome.status),
+        "ink": ink(outcome.status),
         "actual": format_value(outcome.actual, unit),
-        "expected": format_value(
-            None if outcome.expected_so_far is None else round(outcome.expected_so_far),
-            unit,
-        ),
+        "expected": expected_text(outcome.actual, outcome.expected_so_far)
+        + UNITS.get(unit, ""),
         "projected": projected,
         "target": format_value(objective.target, unit),
         "days_left": days_left,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from agreements import periods
 from agreements.models import Agreement, Objective
 
 from ..scoring import Status
@@ -32,7 +33,7 @@ def missing_figures(
     if provider_ids is not None:
         agreements = Agreement.objects.filter(provider_id__in=set(provider_ids))
     versions = versions_in_force([month], agreements).get(month, [])
-    pairs = [(a, o) for a in versions for o in a.objectives.all()]
+    pairs = [(a, o) for a in versions for o in a.objective_list]
     figures = collect_actuals({month: pairs})
     missing: dict[int, list[Objective]] = defaultdict(list)
     for agreement, objective in pairs:
@@ -52,13 +53,13 @@ class AtRisk:
 
 
 def objectives_at_risk(month: date, *, now: datetime, agreements=None) -> list[AtRisk]:
-    """Objectives whose pace so far says they will miss in the live ``month``:
-    counted objectives (the pace projection applies to them) now at risk or
-    already missed (an "at most" ceiling passed)."""
+    """Objectives whose pace so far says they will miss in the running
+    ``month``: counted objectives (the pace projection applies to them) now
+    at risk or off track (an "at most" ceiling passed is off track too)."""
     cards = scorecards_for_months([month], agreements=agreements, now=now)[month]
     found = []
     for card in cards:
-        if not card.live:
+        if card.state != periods.MonthState.RUNNING:
             continue
         for line in card.lines:
             if line.terms.cumulative and _behind(line):
@@ -69,7 +70,7 @@ def objectives_at_risk(month: date, *, now: datetime, agreements=None) -> list[A
 def _behind(line: LineResult) -> bool:
     """At risk by pace, or over a ceiling; not merely inside the warning band
     of a target already reached."""
-    if line.status not in (Status.AT_RISK, Status.MISSED):
+    if line.status not in (Status.AT_RISK, Status.OFF_TRACK):
         return False
     if line.terms.comparator == Objective.Comparator.AT_MOST:
         return True

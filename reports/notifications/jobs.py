@@ -189,9 +189,7 @@ def month_close(
 
 def first_month() -> date | None:
     """The month of the organisation's first signed agreement."""
-    first = Agreement.objects.filter(
-        status__in=[Agreement.Status.ACTIVE, Agreement.Status.RETIRED]
-    ).aggregate(first=Min("effective_from"))["first"]
+    first = Agreement.objects.signed().aggregate(first=Min("effective_from"))["first"]
     return periods.month_of(first) if first else None
 
 

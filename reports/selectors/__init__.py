@@ -19,6 +19,7 @@ from .engine import (
     terms_of,
     versions_in_force,
 )
+from .my_month import DueLine, MyMonth, Waiting, my_month
 from .overview import (
     Dashboard,
     HeatRow,
@@ -27,7 +28,7 @@ from .overview import (
     dashboard,
     dashboard_scope,
     dashboard_teams,
-    latest_cards,
+    report_cards,
     team_overview,
 )
 from .scorecard import AgreementScorecard, Trend, agreement_scorecard
@@ -37,15 +38,18 @@ __all__ = [
     "BreachEvent",
     "CardView",
     "Dashboard",
+    "DueLine",
     "HeatRow",
     "LateReporter",
     "LineResult",
     "LineView",
+    "MyMonth",
     "ScorecardResult",
     "State",
     "Status",
     "TeamOverview",
     "Trend",
+    "Waiting",
     "agreement_scorecard",
     "breach_history",
     "cards_for",
@@ -53,7 +57,8 @@ __all__ = [
     "dashboard",
     "dashboard_scope",
     "dashboard_teams",
-    "latest_cards",
+    "my_month",
+    "report_cards",
     "scorecard_for",
     "scorecards_for_months",
     "team_overview",

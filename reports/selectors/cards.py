@@ -23,24 +23,29 @@ from agreements import periods
 from agreements.models import Agreement, Objective
 
 from ..models import Breach, Scorecard, ScorecardLine
-from ..scoring import quantize
+from ..scoring import Status, expected_text, quantize
 from .engine import ScorecardResult, score_versions, versions_in_force
+
+MonthState = periods.MonthState
 
 
 class State:
-    """Where a month's figures stand, for the words next to them."""
+    """Where a scorecard's month stands: the calendar's word for a month not
+    finalised (``periods.MonthState``), or finalised once its stored
+    scorecard exists."""
 
-    LIVE = "live"  # the month is running: judged on pace
-    GRACE = "grace"  # over, figures still open until the deadline
-    COMPUTED = "computed"  # locked, not finalised yet: computed from the figures
+    RUNNING = MonthState.RUNNING  # judged on pace
+    CLOSING = MonthState.CLOSING  # over; figures due by the deadline
+    LOCKED = MonthState.LOCKED  # locked, not finalised yet: computed
     FINALISED = "finalised"  # locked and stored
 
     LABELS = {
-        LIVE: "Live",
-        GRACE: "Closing",
-        COMPUTED: "Not finalised yet",
+        RUNNING: "Running",
+        CLOSING: "Closing",
+        LOCKED: "Locked, not finalised yet",
         FINALISED: "Finalised",
     }
+    CHOICES = list(LABELS)
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,10 @@ class LineView:
     attainment: Decimal | None
     status: str
     reported_on_time: bool
-    expected_so_far: Decimal | None = None  # live month only
-    projected: Decimal | None = None  # live month only
+    expected_so_far: Decimal | None = None  # running or closing month only
+    projected: Decimal | None = None  # running or closing month only
     breach: Breach | None = None  # finalised months only
+    entries: int | None = None  # computed months only: rows behind the figure
 
     @property
     def name(self) -> str:
@@ -70,6 +76,34 @@ class LineView:
         """Objectives keep their name across versions; the trend follows it."""
         return self.objective.name.casefold()
 
+    @property
+    def status_label(self) -> str:
+        return Status.LABELS[self.status]
+
+    @property
+    def shows_pace(self) -> bool:
+        """A pace is worth showing once it decides the status: not while it
+        is too early to tell, nor for a count already met."""
+        return self.expected_so_far is not None and self.status in (
+            Status.ON_TRACK,
+            Status.AT_RISK,
+            Status.OFF_TRACK,
+        )
+
+    @property
+    def expected_text(self) -> str:
+        """“38” in “38 of 50 expected by now”, as precise as the status needs."""
+        return expected_text(self.actual, self.expected_so_far)
+
+    @property
+    def projected_text(self) -> str:
+        return "" if self.projected is None else f"{self.projected:,.0f}"
+
+    @property
+    def missing(self) -> bool:
+        """Nothing reported: no value measured, or not one row logged."""
+        return self.actual is None or self.entries == 0
+
 
 @dataclass
 class CardView:
@@ -77,8 +111,10 @@ class CardView:
     month: datetime.date
     state: str
     status: str
-    score: Decimal | None
+    score: Decimal | None  # weighted attainment, finished months only
     reported_on_time: bool
+    met_count: int
+    objective_count: int
     lines: list[LineView] = field(default_factory=list)
     finalised_at: datetime.datetime | None = None
     recomputed_at: datetime.datetime | None = None
@@ -89,7 +125,20 @@ class CardView:
 
     @property
     def live(self) -> bool:
-        return self.state == State.LIVE
+        """Running or closing: judged on pace, figures still open."""
+        return self.state in (State.RUNNING, State.CLOSING)
+
+    @property
+    def running(self) -> bool:
+        return self.state == State.RUNNING
+
+    @property
+    def closing(self) -> bool:
+        return self.state == State.CLOSING
+
+    @property
+    def final(self) -> bool:
+        return not self.live
 
     @property
     def finalised(self) -> bool:
@@ -98,6 +147,22 @@ class CardView:
     @property
     def state_label(self) -> str:
         return State.LABELS[self.state]
+
+    @property
+    def status_label(self) -> str:
+        return Status.LABELS[self.status]
+
+    @property
+    def headline(self) -> str:
+        """“Missed · 2 of 3 objectives met”."""
+        n = self.objective_count
+        noun = "objective" if n == 1 else "objectives"
+        done = "met" if self.final else "on track or met"
+        return f"{self.met_count} of {n} {noun} {done}"
+
+    @property
+    def due_text(self) -> str:
+        return periods.due_text(self.month)
 
     def line(self, key: str) -> LineView | None:
         for line in self.lines:
@@ -109,7 +174,7 @@ class CardView:
 Cards = dict[tuple[uuid.UUID, datetime.date], CardView]
 
 
-def _computed(card: ScorecardResult, state: str) -> CardView:
+def _computed(card: ScorecardResult) -> CardView:
     lines = [
         LineView(
             objective=line.objective,
@@ -120,16 +185,19 @@ def _computed(card: ScorecardResult, state: str) -> CardView:
             reported_on_time=line.reported_on_time,
             expected_so_far=line.outcome.expected_so_far,
             projected=line.outcome.projected,
+            entries=line.entries,
         )
         for line in card.lines
     ]
     return CardView(
         agreement=card.agreement,
         month=card.month,
-        state=state,
+        state=card.state,
         status=card.status,
         score=quantize(card.score),
         reported_on_time=card.reported_on_time,
+        met_count=card.met_count,
+        objective_count=len(card.lines),
         lines=lines,
     )
 
@@ -165,19 +233,12 @@ def _stored(scorecard: Scorecard, with_lines: bool) -> CardView:
         status=scorecard.status,
         score=scorecard.score,
         reported_on_time=scorecard.reported_on_time,
+        met_count=scorecard.met_count,
+        objective_count=scorecard.objective_count,
         lines=lines,
         finalised_at=scorecard.finalised_at,
         recomputed_at=scorecard.recomputed_at,
     )
-
-
-def state_of(month: datetime.date, now: datetime.datetime) -> str:
-    """The state of a month with no stored scorecard."""
-    if not periods.has_ended(month, now=now):
-        return State.LIVE
-    if not periods.is_locked(month, now=now):
-        return State.GRACE
-    return State.COMPUTED
 
 
 def finalised_months(
@@ -259,9 +320,8 @@ def cards_for(
     }
     cards: Cards = {}
     for month, results in score_versions(to_score, now=now).items():
-        state = state_of(month, now)
         for result in results:
-            cards[(result.agreement.lineage, month)] = _computed(result, state)
+            cards[(result.agreement.lineage, month)] = _computed(result)
 
     if not stored:
         return cards
@@ -282,3 +342,14 @@ def cards_for(
         key = (scorecard.agreement.lineage, scorecard.month)
         cards[key] = _stored(scorecard, scorecard.month in wanted)
     return cards
+
+
+def team_lines(team, months: Iterable[datetime.date]) -> dict:
+    """The lines of every objective ``team`` provides in ``months``, keyed by
+    (objective id, month): what the figures pages show (``agreements.standing``)."""
+    cards = cards_for(months, agreements=Agreement.objects.filter(provider=team))
+    return {
+        (line.objective.pk, month): line
+        for (_lineage, month), card in cards.items()
+        for line in card.lines
+    }

@@ -1,8 +1,9 @@
-"""The scorecard engine's reads: which version counts, and what was achieved.
+"""The scorecard engine: which version counts, what was achieved, and how each
+objective stands. The one place a month's figures are added up.
 
 Every function here runs a fixed number of queries, whatever the number of
 agreements, objectives and submissions: one query per concern, grouped in the
-database, then plain arithmetic from ``reports.scoring``.
+database, then the words and arithmetic of ``reports.scoring``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from agreements import periods
@@ -24,12 +25,22 @@ from agreements.models import (
     LeadLogEntry,
     Measurement,
     Objective,
+    Terms,
 )
-from agreements.selectors import agreement_in_force
 
-from ..scoring import Outcome, Status, Terms, agreement_score, evaluate, worst_status
+from ..scoring import (
+    Outcome,
+    Status,
+    good_count,
+    headline,
+    judge_final,
+    judge_live,
+    weighted_attainment,
+    worst_status,
+)
 
 Source = Objective.Source
+MonthState = periods.MonthState
 cache_agreement = Objective._meta.get_field("agreement").set_cached_value
 
 
@@ -39,6 +50,7 @@ class LineResult:
     terms: Terms
     outcome: Outcome
     reported_on_time: bool
+    entries: int = 0  # rows the figure comes from (1 for a measured value)
 
     @property
     def status(self) -> str:
@@ -49,16 +61,37 @@ class LineResult:
 class ScorecardResult:
     agreement: Agreement
     month: datetime.date
-    live: bool
+    state: str  # periods.MonthState: running, closing or locked
     lines: list[LineResult] = field(default_factory=list)
 
     @property
+    def final(self) -> bool:
+        """Judged on its figures alone: the month has locked."""
+        return self.state == MonthState.LOCKED
+
+    @property
+    def live(self) -> bool:
+        return not self.final
+
+    @property
     def status(self) -> str:
-        return worst_status([line.status for line in self.lines])
+        return worst_status([line.status for line in self.lines], final=self.final)
 
     @property
     def score(self) -> Decimal | None:
-        return agreement_score([(line.terms, line.outcome) for line in self.lines])
+        """Weighted attainment, for a finished month only: while figures are
+        still coming in, a share of the target says nothing of the result."""
+        if not self.final:
+            return None
+        return weighted_attainment((line.terms, line.outcome) for line in self.lines)
+
+    @property
+    def met_count(self) -> int:
+        return good_count(line.status for line in self.lines)
+
+    @property
+    def headline(self) -> str:
+        return headline([line.status for line in self.lines], final=self.final)
 
     @property
     def reported_on_time(self) -> bool:
@@ -66,15 +99,16 @@ class ScorecardResult:
 
 
 def versions_in_force(
-    months: Iterable[datetime.date], agreements=None
+    months: Iterable[datetime.date], agreements: QuerySet[Agreement] | None = None
 ) -> dict[datetime.date, list[Agreement]]:
     """For each month, the one version of each agreement that counts.
 
-    A version counts for a month when it is in force then (signed by both
-    parties, its dates cover the month, not retired before the month began:
-    ``agreements.selectors.agreement_in_force``). Where two versions of one
-    agreement are in force in a month, the later version wins: it superseded
-    the earlier one from its own start date. Two queries in all.
+    A version counts for a month when it is in force then
+    (``Agreement.is_in_force``: signed by both parties before the month
+    locked, dated to cover it, not retired before it began). Where two
+    versions of one agreement are in force in a month, the later version
+    wins: it superseded the earlier one from its own start date. Two queries
+    in all.
     """
     months = sorted({periods.month_of(m) for m in months})
     if not months:
@@ -82,15 +116,15 @@ def versions_in_force(
     first, last = months[0], months[-1]
     qs = agreements if agreements is not None else Agreement.objects.all()
     qs = (
-        qs.filter(
-            status__in=[Agreement.Status.ACTIVE, Agreement.Status.RETIRED],
-            effective_from__lt=periods.next_month(last),
-        )
+        qs.signed()
+        .filter(effective_from__lt=periods.next_month(last))
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first))
         .select_related("provider", "consumer")
         .order_by("lineage", "-version")
     )
     versions = list(qs)
+    if not versions:
+        return {month: [] for month in months}
     # Objectives in one query, attached by hand: prefetch_related clones a
     # queryset per agreement, which costs more than the query at 1,000 rows.
     by_agreement: dict[int, list[Objective]] = defaultdict(list)
@@ -107,7 +141,7 @@ def versions_in_force(
     for month in months:
         chosen: dict = {}
         for version in versions:  # latest version of each lineage first
-            if version.lineage not in chosen and agreement_in_force(version, month):
+            if version.lineage not in chosen and version.is_in_force(month):
                 chosen[version.lineage] = version
         result[month] = sorted(
             chosen.values(), key=lambda a: (a.provider.name, a.consumer.name, a.title)
@@ -116,58 +150,75 @@ def versions_in_force(
 
 
 @dataclass
-class _Figure:
-    value: Decimal | None = None
-    first_at: datetime.datetime | None = None
+class Figure:
+    """What was logged for one objective in one month."""
+
+    value: Decimal | None = None  # a sum or count; None: not measured
+    first_at: datetime.datetime | None = None  # when the first row came in
+    entries: int = 0  # how many rows
 
 
 def collect_actuals(
     objectives_by_month: dict[datetime.date, list[tuple[Agreement, Objective]]],
-) -> dict[tuple[datetime.date, int], _Figure]:
-    """Actual values per (month, objective id), four grouped queries in all."""
+) -> dict[tuple[datetime.date, int], Figure]:
+    """Actual values per (month, objective id): at most four grouped queries
+    in all, one per kind of figure the objectives use."""
     months = list(objectives_by_month)
     if not months:
         return {}
     teams: set[int] = set()
     manual: set[int] = set()
+    sources: set[str] = set()
     for pairs in objectives_by_month.values():
         for agreement, objective in pairs:
             teams.add(agreement.provider_id)
+            sources.add(objective.metric_source)
             if objective.metric_source == Source.MANUAL:
                 manual.add(objective.pk)
 
-    leads = {
-        (row["month"], row["team_id"]): row
-        for row in LeadLogEntry.objects.filter(month__in=months, team_id__in=teams)
-        .values("month", "team_id")
-        .annotate(
-            delivered=Sum("leads_delivered"),
-            qualified=Sum("qualified_leads"),
-            first_at=Min("created_at"),
-        )
-    }
-    customers = {
-        (row["month"], row["team_id"]): row
-        for row in ClosedCustomer.objects.filter(month__in=months, team_id__in=teams)
-        .values("month", "team_id")
-        .annotate(n=Count("pk"), first_at=Min("created_at"))
-    }
-    friction = {
-        (row["month"], row["reporting_team_id"], row["addressed_team_id"]): row
-        for row in FrictionReport.objects.filter(
-            month__in=months, reporting_team_id__in=teams
-        )
-        .values("month", "reporting_team_id", "addressed_team_id")
-        .annotate(n=Count("pk"), first_at=Min("created_at"))
-    }
-    measured = {
-        (row["month"], row["objective_id"]): row
-        for row in Measurement.objects.filter(
-            month__in=months, objective_id__in=manual
-        ).values("month", "objective_id", "value", "created_at")
-    }
+    leads = {}
+    if sources & {Source.LEADS_DELIVERED, Source.QUALIFIED_LEADS}:
+        leads = {
+            (row["month"], row["team_id"]): row
+            for row in LeadLogEntry.objects.filter(month__in=months, team_id__in=teams)
+            .values("month", "team_id")
+            .annotate(
+                delivered=Sum("leads_delivered"),
+                qualified=Sum("qualified_leads"),
+                n=Count("pk"),
+                first_at=Min("created_at"),
+            )
+        }
+    customers = {}
+    if Source.CUSTOMERS_CLOSED in sources:
+        customers = {
+            (row["month"], row["team_id"]): row
+            for row in ClosedCustomer.objects.filter(
+                month__in=months, team_id__in=teams
+            )
+            .values("month", "team_id")
+            .annotate(n=Count("pk"), first_at=Min("created_at"))
+        }
+    friction = {}
+    if Source.FRICTION_REPORTS in sources:
+        friction = {
+            (row["month"], row["reporting_team_id"], row["addressed_team_id"]): row
+            for row in FrictionReport.objects.filter(
+                month__in=months, reporting_team_id__in=teams
+            )
+            .values("month", "reporting_team_id", "addressed_team_id")
+            .annotate(n=Count("pk"), first_at=Min("created_at"))
+        }
+    measured = {}
+    if manual:
+        measured = {
+            (row["month"], row["objective_id"]): row
+            for row in Measurement.objects.filter(
+                month__in=months, objective_id__in=manual
+            ).values("month", "objective_id", "value", "created_at")
+        }
 
-    figures: dict[tuple[datetime.date, int], _Figure] = {}
+    figures: dict[tuple[datetime.date, int], Figure] = {}
     for month, pairs in objectives_by_month.items():
         for agreement, objective in pairs:
             source = objective.metric_source
@@ -177,62 +228,61 @@ def collect_actuals(
                 column = (
                     "delivered" if source == Source.LEADS_DELIVERED else "qualified"
                 )
-                figure = _Figure(
-                    Decimal(row[column] or 0) if row else Decimal(0),
-                    row["first_at"] if row else None,
+                figure = (
+                    Figure(Decimal(row[column] or 0), row["first_at"], row["n"])
+                    if row
+                    else Figure(Decimal(0))
                 )
-            elif source == Source.CUSTOMERS_CLOSED:
-                row = customers.get(key)
-                figure = _Figure(
-                    Decimal(row["n"]) if row else Decimal(0),
-                    row["first_at"] if row else None,
+            elif source in (Source.CUSTOMERS_CLOSED, Source.FRICTION_REPORTS):
+                row = (
+                    customers.get(key)
+                    if source == Source.CUSTOMERS_CLOSED
+                    # Reports count for the agreement whose consumer gets them.
+                    else friction.get(
+                        (month, agreement.provider_id, agreement.consumer_id)
+                    )
                 )
-            elif source == Source.FRICTION_REPORTS:
-                row = friction.get(
-                    (month, agreement.provider_id, agreement.consumer_id)
-                )
-                figure = _Figure(
-                    Decimal(row["n"]) if row else Decimal(0),
-                    row["first_at"] if row else None,
+                figure = (
+                    Figure(Decimal(row["n"]), row["first_at"], row["n"])
+                    if row
+                    else Figure(Decimal(0))
                 )
             else:
                 row = measured.get((month, objective.pk))
-                figure = _Figure(
-                    Decimal(row["value"]) if row else None,
-                    row["created_at"] if row else None,
+                figure = (
+                    Figure(Decimal(row["value"]), row["created_at"], 1)
+                    if row
+                    else Figure()
                 )
             figures[(month, objective.pk)] = figure
     return figures
 
 
 def terms_of(objective: Objective) -> Terms:
-    return Terms(
-        comparator=objective.comparator,
-        target=Decimal(objective.target),
-        weight=Decimal(objective.weight),
-        warning_threshold=objective.warning_threshold,
-        cumulative=objective.metric_source != Source.MANUAL,
+    return objective.terms
+
+
+def judge(
+    terms: Terms,
+    figure: Figure,
+    *,
+    state: str,
+    fraction: float,
+) -> Outcome:
+    """One objective's month, in the words of its state."""
+    if state == MonthState.LOCKED:
+        return judge_final(terms, figure.value)
+    return judge_live(
+        terms, figure.value, fraction=fraction, running=state != MonthState.CLOSING
     )
-
-
-def scorecards_for_months(
-    months: Iterable[datetime.date], *, agreements=None, now=None
-) -> dict[datetime.date, list[ScorecardResult]]:
-    """Compute scorecards for every agreement version in force in ``months``.
-
-    Six queries, whatever the size of the organisation. A month still open is
-    live: cumulative objectives are judged by their pace.
-    """
-    now = now or timezone.now()
-    return score_versions(versions_in_force(months, agreements), now=now)
 
 
 def score_versions(
     versions: dict[datetime.date, list[Agreement]], *, now: datetime.datetime
 ) -> dict[datetime.date, list[ScorecardResult]]:
     """Scorecards of the given versions, per month (as ``versions_in_force``
-    returns them): the four grouped reads of ``collect_actuals``, then
-    arithmetic."""
+    returns them): the grouped reads of ``collect_actuals``, then the words
+    of ``reports.scoring``."""
     pairs = {
         month: [(a, o) for a in agreements_ for o in a.objective_list]
         for month, agreements_ in versions.items()
@@ -240,23 +290,40 @@ def score_versions(
     figures = collect_actuals(pairs)
     results: dict[datetime.date, list[ScorecardResult]] = {}
     for month, agreements_ in versions.items():
-        live = not periods.has_ended(month, now=now)
-        elapsed = periods.elapsed_fraction(month, now=now) if live else None
+        state = periods.month_state(month, now)
+        if state == MonthState.FUTURE:
+            state = MonthState.RUNNING  # nothing gone yet: no data, too early
+        fraction = periods.business_fraction(month, now)
         deadline = periods.deadline(month)
         cards = []
         for agreement in agreements_:
-            card = ScorecardResult(agreement=agreement, month=month, live=live)
+            card = ScorecardResult(agreement=agreement, month=month, state=state)
             for objective in agreement.objective_list:
                 figure = figures[(month, objective.pk)]
-                terms = terms_of(objective)
-                outcome = evaluate(terms, figure.value, elapsed=elapsed)
-                on_time = figure.first_at is not None and figure.first_at <= deadline
-                if live:
-                    on_time = True  # nothing is late before the deadline
-                card.lines.append(LineResult(objective, terms, outcome, on_time))
+                terms = objective.terms
+                outcome = judge(terms, figure, state=state, fraction=fraction)
+                # Nothing is late before the deadline.
+                on_time = state != MonthState.LOCKED or (
+                    figure.first_at is not None and figure.first_at <= deadline
+                )
+                card.lines.append(
+                    LineResult(objective, terms, outcome, on_time, figure.entries)
+                )
             cards.append(card)
         results[month] = cards
     return results
+
+
+def scorecards_for_months(
+    months: Iterable[datetime.date],
+    *,
+    agreements: QuerySet[Agreement] | None = None,
+    now: datetime.datetime | None = None,
+) -> dict[datetime.date, list[ScorecardResult]]:
+    """Compute scorecards for every agreement version in force in ``months``:
+    a fixed number of queries, whatever the size of the organisation."""
+    now = now or timezone.now()
+    return score_versions(versions_in_force(months, agreements), now=now)
 
 
 def scorecard_for(agreement: Agreement, month: datetime.date, *, now=None):
@@ -268,12 +335,15 @@ def scorecard_for(agreement: Agreement, month: datetime.date, *, now=None):
 
 
 __all__ = [
+    "Figure",
     "LineResult",
     "ScorecardResult",
     "Status",
     "collect_actuals",
+    "judge",
     "score_versions",
     "scorecard_for",
     "scorecards_for_months",
+    "terms_of",
     "versions_in_force",
 ]

@@ -18,9 +18,8 @@ from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
 from agreements import periods
-from agreements.models import Agreement, Membership, Team
+from agreements.models import Agreement, Membership, Team, in_force_q
 from agreements.rules import is_executive
-from agreements.selectors import in_force_q
 
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status
@@ -31,40 +30,38 @@ BREACH_LIST_LIMIT = 50
 HEAT_MAP_PAGE_SIZE = 50  # agreements per page of the heat map
 LATE_ITEMS_SHOWN = 5  # objectives listed per late team; the rest are counted
 LATE_TEAMS_SHOWN = 10  # the teams with the most late objectives
-# The heat map's filter: agreements by their status in the last locked month.
+# The heat map's filter: agreements by their status in the reported month,
+# in the words of a finished month or, while it closes, of a running one.
 STATUS_FILTERS = {
-    "missed": {Status.MISSED},
-    "attention": {Status.MISSED, Status.AT_RISK},
-    "at_risk": {Status.AT_RISK},
-    "no_data": {Status.NO_DATA},
-    "met": {Status.MET},
+    "missed": {Status.MISSED, Status.OFF_TRACK},
+    "attention": {Status.MISSED, Status.OFF_TRACK, Status.CLOSE_CALL, Status.AT_RISK},
+    "close_call": {Status.CLOSE_CALL, Status.AT_RISK},
+    "no_data": {Status.NO_DATA, Status.NO_DATA_YET},
+    "met": {Status.MET, Status.ALREADY_MET, Status.ON_TRACK},
 }
 STATUS_FILTER_LABELS = {
-    "missed": "Missed",
-    "attention": "Missed or at risk",
-    "at_risk": "At risk",
+    "missed": "Missed (off track while closing)",
+    "attention": "Missed or a close call",
+    "close_call": "Close call (at risk while closing)",
     "no_data": "No data",
-    "met": "Met",
+    "met": "Met (on track while closing)",
 }
 
 
-def latest_cards(
+def report_cards(
     agreements: QuerySet[Agreement], *, now: datetime.datetime | None = None
 ) -> dict[uuid.UUID, CardView]:
-    """Each lineage's latest word: last month's card (finalised if stored),
-    or this month's live card for an agreement that began this month.
+    """Each lineage's card for the month being reported on
+    (``periods.reporting_month``): the month closing during its grace period
+    (computed, marked closing), then the last locked month (its finalised
+    scorecard). The chain and the team page colour each link by it.
 
-    Last month rather than the live one: early in a month nearly everything
-    is "at risk" on pace or has no measurement yet, which says little."""
+    Not the running month: early in a month nearly everything is "too early
+    to tell", which says little about how an agreement is kept."""
     now = now or timezone.now()
-    current = periods.current_month(now)
-    last = periods.previous_month(current)
-    cards = cards_for([last, current], agreements=agreements, now=now, lines_for=[])
-    latest: dict[uuid.UUID, CardView] = {}
-    for (lineage, month), card in cards.items():
-        if month == last or lineage not in latest:
-            latest[lineage] = card
-    return latest
+    month = periods.reporting_month(now)
+    cards = cards_for([month], agreements=agreements, now=now, lines_for=[])
+    return {lineage: card for (lineage, _month), card in cards.items()}
 
 
 # --- Team page ------------------------------------------------------------
@@ -82,11 +79,19 @@ class TeamRow:
 @dataclass
 class TeamOverview:
     team: Team
-    last_month: datetime.date
+    last_month: datetime.date  # the month reported on: closing, then locked
     current_month: datetime.date
     provides: list[TeamRow]
     consumes: list[TeamRow]
     breaches: list[Breach]
+
+    @property
+    def last_month_state(self) -> str:
+        return periods.month_state(self.last_month)
+
+    @property
+    def last_month_closing(self) -> bool:
+        return self.last_month_state == periods.MonthState.CLOSING
 
 
 def team_overview(
@@ -96,11 +101,11 @@ def team_overview(
     now: datetime.datetime | None = None,
 ) -> TeamOverview:
     """The active agreements of ``agreements`` that ``team`` provides or
-    consumes, with last month's and this month's status, and their open
-    breaches. Nine queries."""
+    consumes, with the reported month's and this month's status, and their
+    open breaches. Nine queries."""
     now = now or timezone.now()
     current = periods.current_month(now)
-    last = periods.previous_month(current)
+    last = periods.reporting_month(now)
     active = list(
         agreements.involving(team)
         .active()
@@ -168,12 +173,14 @@ class HeatRow:
 
 @dataclass(frozen=True)
 class LateItem:
-    """An objective whose figures for the late month were not in on time."""
+    """An objective whose figures for the reported month are not in: not yet
+    (the month is closing), or not by the deadline (it has locked)."""
 
     agreement_id: int
     title: str
     name: str
     actual: Decimal | None
+    objective_id: int | None = None
 
 
 @dataclass
@@ -187,16 +194,29 @@ class LateReporter:
         return self.count - len(self.items)
 
 
+@dataclass(frozen=True)
+class BreachRow:
+    """A breach as the dashboard lists it: who owes the remedy, since when."""
+
+    breach: Breach
+    owner: str  # the provider's head (names, or the team when it has none)
+    age_days: int
+
+
 @dataclass
 class Dashboard:
     months: list[datetime.date]
     rows: list[HeatRow]  # the page shown, or every row for an export
     page: Page | None  # None: every row
-    breaches: list[Breach]  # the most recent BREACH_LIST_LIMIT
-    breach_total: int
-    late_month: datetime.date | None  # the latest locked month shown
+    breaches: list[BreachRow]  # the most recent BREACH_LIST_LIMIT shown
+    breach_total: int  # breaches matching the breach filters
+    breach_counts: dict[str, int]  # open / acknowledged / resolved, unfiltered
+    report_month: datetime.date  # closing during grace, then the last locked
+    report_state: str  # periods.MonthState of report_month
     late: list[LateReporter]  # most late objectives first
-    summary: dict[str, int]  # statuses in ``late_month``
+    summary: dict[str, int]  # statuses in report_month
+    current_month: datetime.date
+    current_summary: dict[str, int]  # statuses of the running month so far
     status: str = ""  # the STATUS_FILTERS key the rows are narrowed to
 
     @property
@@ -212,8 +232,32 @@ class Dashboard:
         return len(self.late) - len(self.late_shown)
 
     @property
-    def deadline(self) -> datetime.datetime | None:
-        return periods.deadline(self.late_month) if self.late_month else None
+    def closing(self) -> bool:
+        return self.report_state == periods.MonthState.CLOSING
+
+    @property
+    def due_text(self) -> str:
+        return periods.due_text(self.report_month)
+
+    @property
+    def report_statuses(self) -> list[tuple[str, int]]:
+        """The reported month's counts in the order of its vocabulary."""
+        keys = Status.LIVE if self.closing else Status.FINAL
+        return [(key, self.summary.get(key, 0)) for key in keys]
+
+    @property
+    def current_statuses(self) -> list[tuple[str, int]]:
+        return [(key, self.current_summary.get(key, 0)) for key in Status.LIVE]
+
+    @property
+    def report_total(self) -> int:
+        return sum(self.summary.values())
+
+    @property
+    def missed_total(self) -> int:
+        """Missed in a finished month; off track in a closing one."""
+        key = Status.OFF_TRACK if self.closing else Status.MISSED
+        return self.summary.get(key, 0)
 
     @property
     def agreement_total(self) -> int:
@@ -287,20 +331,33 @@ def _late_from_store(
             "scorecard__agreement__title",
             "objective__name",
             "actual",
+            "objective_id",
         )
     )
-    for team_id, team_name, slug, count, agreement_id, title, name, actual in rows:
+    for (
+        team_id,
+        team_name,
+        slug,
+        count,
+        agreement_id,
+        title,
+        name,
+        actual,
+        objective_id,
+    ) in rows:
         reporter = late.get(team_id)
         if reporter is None:
             # Only the name and link are shown: no query for the rest.
             team = Team(pk=team_id, name=team_name, slug=slug)
             reporter = late[team_id] = LateReporter(team=team, count=count)
-        reporter.items.append(LateItem(agreement_id, title, name, actual))
+        reporter.items.append(LateItem(agreement_id, title, name, actual, objective_id))
     return summary, list(late.values())
 
 
 def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
-    """The same, from computed cards: a month not finalised yet."""
+    """The same from computed cards: in a closing month the objectives with
+    nothing in yet, in a locked month not finalised yet those not in by the
+    deadline."""
     summary: Counter[str] = Counter()
     late: dict[int, LateReporter] = {}
     ordered = sorted(
@@ -309,7 +366,9 @@ def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
     for card in ordered:
         summary[card.status] += 1
         for line in card.lines:
-            if line.reported_on_time:
+            if (card.live and not line.missing) or (
+                not card.live and line.reported_on_time
+            ):
                 continue
             provider = card.agreement.provider
             reporter = late.setdefault(provider.pk, LateReporter(team=provider))
@@ -317,10 +376,35 @@ def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
             if len(reporter.items) < LATE_ITEMS_SHOWN:
                 reporter.items.append(
                     LateItem(
-                        card.agreement.pk, card.agreement.title, line.name, line.actual
+                        card.agreement.pk,
+                        card.agreement.title,
+                        line.name,
+                        line.actual,
+                        line.objective.pk,
                     )
                 )
     return summary, list(late.values())
+
+
+def _breach_rows(breaches: list[Breach], *, now: datetime.datetime) -> list[BreachRow]:
+    """Each breach with its owner, the provider's head: one query."""
+    providers = {b.agreement.provider_id for b in breaches}
+    heads: dict[int, list[str]] = {}
+    for team_id, first, last, username in (
+        Membership.objects.filter(team__in=providers, role=Membership.Role.HEAD)
+        .order_by("user__last_name", "user__username")
+        .values_list("team_id", "user__first_name", "user__last_name", "user__username")
+    ):
+        heads.setdefault(team_id, []).append(f"{first} {last}".strip() or username)
+    return [
+        BreachRow(
+            breach=b,
+            owner=", ".join(heads.get(b.agreement.provider_id, []))
+            or f"{b.agreement.provider.name} (no head)",
+            age_days=max((now - b.opened_at).days, 0),
+        )
+        for b in breaches
+    ]
 
 
 def dashboard(
@@ -331,45 +415,52 @@ def dashboard(
     page: int | str | None = 1,
     every_row: bool = False,
     status: str = "",
+    breach_status: str = "",
+    breach_team: Team | None = None,
+    breach_month: datetime.date | None = None,
 ) -> Dashboard:
     """The heat map of ``agreements`` × ``months`` (finalised snapshots for
-    finalised months, computed for the rest), their open breaches, and the
-    teams whose figures for the latest locked month were not in by the
-    deadline.
+    finalised months, computed for the rest), the month being reported on
+    (closing, then locked) with its late reporters, the running month so far,
+    and the breaches.
 
     The heat map shows one page of HEAT_MAP_PAGE_SIZE agreements (``page``
     as in ``Paginator.get_page``), or with ``every_row`` all of them, as the
     CSV export wants. ``status`` (a key of STATUS_FILTERS) keeps the rows
-    whose status in the latest locked month is among those it names. The
-    totals above the heat map (statuses, late reporters, open breaches) cover
-    every agreement, from the stored scorecards once the month is finalised.
+    whose status in the reported month is among those it names. The totals
+    cover every agreement, from the stored scorecards once the month is
+    finalised. Breaches are the unresolved ones unless ``breach_status``
+    says otherwise, narrowed by ``breach_team`` and ``breach_month``.
     A fixed number of queries, whatever the size."""
     now = now or timezone.now()
     months = sorted(months)
-    locked = [m for m in months if periods.is_locked(m, now=now)]
-    late_month = locked[-1] if locked else None
+    report_month = periods.reporting_month(now)
+    report_state = periods.month_state(report_month, now)
+    current = periods.current_month(now)
 
-    finalised = finalised_months(months, now=now)
+    finalised = finalised_months([*months, report_month], now=now)
 
-    summary: Counter[str] = Counter()
-    late: list[LateReporter] = []
-    late_cards: Cards = {}
-    if late_month is not None:
-        if late_month in finalised:
-            summary, late = _late_from_store(agreements, late_month)
-        else:
-            late_cards = cards_for([late_month], agreements=agreements, now=now)
-            summary, late = _late_from_cards(late_cards)
+    report_cards: Cards = {}
+    if report_month in finalised:
+        summary, late = _late_from_store(agreements, report_month)
+    else:
+        report_cards = cards_for([report_month], agreements=agreements, now=now)
+        summary, late = _late_from_cards(report_cards)
     late.sort(key=lambda r: (-r.count, r.team.name.lower()))
+
+    current_summary: Counter[str] = Counter(
+        card.status
+        for card in cards_for([current], agreements=agreements, now=now).values()
+    )
 
     listed = heat_map_agreements(agreements, months)
     wanted = STATUS_FILTERS.get(status)
-    if wanted and late_month is not None:
-        if late_month in finalised:
+    if wanted:
+        if report_month in finalised:
             listed = listed.filter(
                 Exists(
                     Scorecard.objects.filter(
-                        month=late_month,
+                        month=report_month,
                         status__in=wanted,
                         agreement__lineage=OuterRef("lineage"),
                     )
@@ -379,7 +470,7 @@ def dashboard(
             listed = listed.filter(
                 lineage__in=[
                     lineage
-                    for (lineage, _month), card in late_cards.items()
+                    for (lineage, _month), card in report_cards.items()
                     if card.status in wanted
                 ]
             )
@@ -398,15 +489,27 @@ def dashboard(
         for v in versions
     ]
 
-    open_breaches = of_agreements(
-        Breach.objects.filter(status__in=OPEN_BREACH_STATUSES), agreements
+    all_breaches = of_agreements(Breach.objects.all(), agreements)
+    breach_counts = dict(
+        all_breaches.order_by().values_list("status").annotate(n=Count("pk"))
     )
+    chosen = all_breaches
+    if breach_status in Breach.Status.values:
+        chosen = chosen.filter(status=breach_status)
+    elif breach_status != "all":
+        chosen = chosen.filter(status__in=OPEN_BREACH_STATUSES)
+    if breach_team is not None:
+        chosen = chosen.filter(
+            Q(agreement__provider=breach_team) | Q(agreement__consumer=breach_team)
+        )
+    if breach_month is not None:
+        chosen = chosen.filter(month=breach_month)
     # The page lists the most recent ones with the total: a large organisation
     # can owe thousands, and each agreement's scorecard lists its own. Counts
     # per month give the total and the few latest months the list needs, so
     # the list sorts those months' breaches, not all of them.
     per_month = list(
-        open_breaches.order_by("-month").values_list("month").annotate(n=Count("pk"))
+        chosen.order_by("-month").values_list("month").annotate(n=Count("pk"))
     )
     breach_total = sum(n for _month, n in per_month)
     listed_months, running = [], 0
@@ -416,7 +519,7 @@ def dashboard(
         listed_months.append(month)
         running += n
     order = ("-month", "agreement__title", "line__objective__position", "pk")
-    latest = open_breaches.filter(month__in=listed_months).order_by(*order)
+    latest = chosen.filter(month__in=listed_months).order_by(*order)
     # The ids first, then the rows with what the list shows: sorting
     # thousands of bare ids is cheap, joining them all to six tables is not.
     breaches = list(
@@ -436,10 +539,21 @@ def dashboard(
         months=months,
         rows=rows,
         page=page_obj,
-        breaches=breaches,
+        breaches=_breach_rows(breaches, now=now),
         breach_total=breach_total,
-        late_month=late_month,
+        breach_counts={key: breach_counts.get(key, 0) for key in Breach.Status.values},
+        report_month=report_month,
+        report_state=report_state,
         late=late,
-        summary={key: summary[key] for key in Status.LABELS},
-        status=status if wanted and late_month is not None else "",
+        summary={
+            key: summary.get(key, 0)
+            for key in (
+                Status.LIVE
+                if report_state == periods.MonthState.CLOSING
+                else Status.FINAL
+            )
+        },
+        current_month=current,
+        current_summary={key: current_summary.get(key, 0) for key in Status.LIVE},
+        status=status if wanted else "",
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from agreements import periods
@@ -20,20 +20,54 @@ register = template.Library()
 
 @register.simple_tag
 def score_status(status: str | None, extra: str = "") -> SafeString:
-    """A scorecard status as a badge in the status colours of site.css."""
-    status = status or Status.NO_DATA
+    """A status as a badge: its colour, its icon and its words, never the
+    colour alone (``reports.scoring.Status``)."""
+    status = status if status in Status.LABELS else Status.NO_DATA
     return format_html(
-        '<span class="badge sp-score sp-score-{} {}" data-status="{}">{}</span>',
+        '<span class="badge sp-score sp-score-{} {}" data-status="{}" title="{}">'
+        '<span class="sp-icon" aria-hidden="true">{}</span> {}</span>',
         status,
         extra,
         status,
-        Status.LABELS.get(status, status),
+        Status.MEANINGS[status],
+        Status.ICONS[status],
+        Status.LABELS[status],
     )
 
 
 @register.filter
 def status_label(status: str | None) -> str:
     return Status.LABELS.get(status or Status.NO_DATA, "")
+
+
+@register.simple_tag
+def status_legend(live: bool = False, final: bool = True) -> SafeString:
+    """Swatches for the words a page shows: a finished month's (``final``)
+    and a running or closing month's (``live``), each with its meaning."""
+    keys = [*(Status.FINAL if final else ()), *(Status.LIVE if live else ())]
+    return format_html_join(
+        "",
+        '<span title="{}"><span class="sp-swatch sp-swatch-{}">'
+        '<span aria-hidden="true">{}</span></span>{}</span>',
+        ((Status.MEANINGS[k], k, Status.ICONS[k], Status.LABELS[k]) for k in keys),
+    )
+
+
+@register.simple_tag
+def status_css() -> SafeString:
+    """The status colours as CSS rules, for the printable scorecard and the
+    PDF, which carry their own stylesheet."""
+    return format_html_join(
+        "\n",
+        ".sp-score-{0}, .sp-swatch-{0} {{ background: {1}; color: {2}; }}",
+        ((k, Status.COLOURS[k], Status.INK[k]) for k in Status.ALL),
+    )
+
+
+@register.filter
+def due_text(month: datetime.date | None) -> str:
+    """“Sun 3 Jan 2027, end of day”: the deadline, one wording everywhere."""
+    return periods.due_text(month) if month else ""
 
 
 @register.filter
@@ -74,8 +108,8 @@ def trend_svg(trend, selected: datetime.date | None = None) -> SafeString:
 @register.simple_tag
 def heat_cells(row) -> SafeString:
     """The cells of one heat-map row: per month, a square in the status colour
-    linking to that month's scorecard, or a blank when not in force. Built
-    here rather than in the template: a page has hundreds of them."""
+    with its icon, linking to that month's scorecard, or a blank when not in
+    force. Built here rather than in the template: a page has hundreds."""
     title = row.agreement.title
     urls: dict[int, str] = {}
     cells = []
@@ -95,11 +129,11 @@ def heat_cells(row) -> SafeString:
             urls[pk] = reverse("reports:scorecard", args=[pk])
         month = periods.month_label(cell.month)
         label = Status.LABELS[cell.status]
-        score = "" if cell.score is None else f", score {format_value(cell.score)}"
         cells.append(
             format_html(
                 '<td class="sp-cell sp-cell-{}{}" data-status="{}">'
-                '<a href="{}?month={}" title="{}, {}: {}{} ({})">'
+                '<a href="{}?month={}" title="{}, {}: {} · {} ({})">'
+                '<span class="sp-icon" aria-hidden="true">{}</span>'
                 '<span class="visually-hidden">{}: {}</span></a></td>',
                 cell.status,
                 " sp-cell-live" if cell.live else "",
@@ -109,10 +143,17 @@ def heat_cells(row) -> SafeString:
                 title,
                 month,
                 label,
-                score,
+                cell.headline,
                 cell.state_label.lower(),
+                Status.ICONS[cell.status],
                 month,
                 label,
             )
         )
     return mark_safe("".join(cells))  # noqa: S308 - each part is escaped above
+
+
+@register.filter
+def get(mapping: dict, key):
+    """``{{ urls|get:objective.pk }}``: a value of a dict built by the view."""
+    return mapping.get(key, "") if mapping else ""

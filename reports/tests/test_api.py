@@ -52,7 +52,7 @@ def test_the_running_month_is_computed_live(api_client, scored, marketing_lead):
     assert response.status_code == 200
     body = response.json()
     assert body["month"] == "2026-02"
-    assert body["card"]["state"] == "live"
+    assert body["card"]["state"] == "running"
     assert body["card"]["finalised_at"] is None
     leads = body["card"]["lines"][0]
     assert leads["actual"] == "40.00"

@@ -106,39 +106,57 @@ def test_the_heat_map_shows_every_agreement_by_month(client, org, executive):
         "Lead delivery",
         "Customer handover",
     ]
-    # No leads logged before January: missed; February live, behind its pace.
+    # No leads logged before January: missed. February is running: 40 leads
+    # with 6.4 of its 20 business days gone is 125 of 200 at the current
+    # pace, off track.
     assert cells(response, "Lead delivery") == ["missed"] * 10 + [
         "missed",
-        "at_risk",
+        "off_track",
     ]
     # In force from October 2025 only. No customers before January: missed;
-    # January met its customers but never measured its notes: no data.
+    # January met its customers but never measured its notes: no data. In
+    # February, too early to tell for the customers and no notes yet.
     assert cells(response, "Customer handover") == ["none"] * 7 + [
         "missed",
         "missed",
         "missed",
         "no_data",
-        "at_risk",
+        "no_data_yet",
     ]
     january = board.rows[1].cells[10]
     assert (january.state, january.score) == ("finalised", Decimal("83.3"))
+    assert january.headline == "1 of 2 objectives met"
     december = board.rows[1].cells[9]
-    assert december.state == "computed"
+    assert december.state == "locked"
     body = response.content.decode()
     assert 'data-testid="heatmap"' in body
     assert 'class="sp-cell sp-cell-none"' in body
-    assert 'class="sp-cell sp-cell-at_risk sp-cell-live"' in body
+    assert 'class="sp-cell sp-cell-off_track sp-cell-live"' in body
     # Every coloured cell opens that month's scorecard.
     assert reverse("reports:scorecard", args=[org["leads"].pk]) + "?month=2026-01" in (
         body
     )
 
 
-def test_the_summary_counts_the_last_locked_month(client, org, executive):
+def test_the_summary_counts_the_reported_month(client, org, executive):
     client.force_login(executive)
-    board = client.get(DASHBOARD).context["board"]
-    assert board.late_month == JANUARY
-    assert board.summary == {"met": 1, "at_risk": 0, "missed": 1, "no_data": 1}
+    response = client.get(DASHBOARD)
+    board = response.context["board"]
+    assert (board.report_month, board.report_state) == (JANUARY, "locked")
+    assert board.summary == {"met": 1, "close_call": 0, "missed": 1, "no_data": 1}
+    # Beside it, February so far.
+    assert board.current_month == FEBRUARY
+    # Lead delivery off track; Care (uptime) and Customer handover (notes)
+    # have no value yet.
+    assert board.current_summary == {
+        "on_track": 0,
+        "at_risk": 0,
+        "off_track": 1,
+        "already_met": 0,
+        "too_early": 0,
+        "no_data_yet": 2,
+    }
+    assert 'data-testid="current-month"' in response.content.decode()
 
 
 def test_open_breaches_are_listed_with_actions_for_party_leads(
@@ -148,7 +166,10 @@ def test_open_breaches_are_listed_with_actions_for_party_leads(
     acknowledge = reverse("reports:breach_acknowledge", args=[breach.pk])
     client.force_login(executive)
     response = client.get(DASHBOARD)
-    assert response.context["board"].breaches == [breach]
+    (row,) = response.context["board"].breaches
+    assert row.breach == breach
+    assert row.owner == "Marketing (no head)"  # the provider's head owes it
+    assert row.age_days == 0
     body = response.content.decode()
     assert "Qualified leads" in body
     assert acknowledge not in body  # executives read; the parties act
@@ -193,8 +214,8 @@ def test_late_reporters_are_the_teams_whose_figures_were_not_in_by_the_deadline(
     ]
     body = response.content.decode()
     assert "1 objective" in body and "team late for January 2026" in body
-    assert "Onboarding notes</a> for Customer handover: no figures" in body
-    assert "January 2026, due 4 Feb, 00:00" in body
+    assert "Onboarding notes</a> for Customer handover: never reported" in body
+    assert "January 2026, due by Tue 3 Feb 2026, end of day" in body
 
 
 def test_a_figure_entered_after_the_deadline_is_late(client, org, executive, service):
@@ -255,12 +276,14 @@ def test_others_may_not_open_the_dashboard(client, request, persona):
 # --- Queries -----------------------------------------------------------------
 
 # Session, user, the executive's two permission lookups, the finalised
-# months, the heat map's count and page, the engine's six reads (for the
-# months not finalised), the page's stored scorecards, open breaches (counts
-# per month, the latest ids, their rows), the last locked month's statuses
-# and late lines, the teams the reader leads (breach actions), the teams of
-# the filter, and the navigation's team check.
-DASHBOARD_QUERIES = 22
+# months, the reported month's statuses and late lines (stored), the running
+# month's four engine reads for the totals beside it (versions, objectives,
+# leads, measurements), the heat map's count and page, the page's four engine
+# reads and its stored scorecards, breaches (counts per status, counts per
+# month, the latest ids, their rows, their owners), the teams the reader
+# leads and heads (breach actions, the "add it" links), the teams of the
+# filter, and the navigation's team check.
+DASHBOARD_QUERIES = 27
 
 
 def dashboard_queries(client, **params) -> int:
@@ -479,10 +502,12 @@ def test_the_status_filter_keeps_the_agreements_with_that_status_last_month(
     assert titles(client.get(DASHBOARD, {"status": "missed"})) == ["Lead delivery"]
     assert titles(client.get(DASHBOARD, {"status": "no_data"})) == ["Customer handover"]
     assert titles(client.get(DASHBOARD, {"status": "met"})) == ["Care"]
-    response = client.get(DASHBOARD, {"status": "at_risk"})
+    response = client.get(DASHBOARD, {"status": "close_call"})
     assert titles(response) == []
     body = response.content.decode()
-    assert "has the status “At risk” in January 2026" in body
+    assert "has the status “Close call (at risk while closing)” in January 2026" in (
+        body
+    )
     # The totals still cover every agreement.
     assert sum(response.context["board"].summary.values()) == 3
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from agreements import periods
 from agreements.models import Agreement, Objective
 from agreements.services import lead_log_entry_correct
 from agreements.tests.factories import AgreementFactory, ObjectiveFactory
@@ -85,7 +86,9 @@ def test_a_missing_measurement_is_no_data_and_late(sales, marketing, clock):
     with clock(AFTER_JANUARY_LOCKED):
         card = scorecard_for(agreement, JANUARY)
     assert card.status == "no_data"
-    assert card.score is None
+    # Owed and never reported: 0 % weighted attainment, not left out.
+    assert card.score == 0
+    assert card.headline == "0 of 1 objective met"
     assert not card.reported_on_time
 
 
@@ -151,14 +154,27 @@ def test_a_version_switch_mid_year_counts_each_version_in_its_months(
 
 def test_live_month_shows_the_pace(lead_delivery, marketing, clock):
     log_leads(marketing, dt.date(2026, 1, 5), 60, 40)
-    # Half of January (31 days) gone at 16 January 00:00 + 12 h.
-    with clock(dt.datetime(2026, 1, 16, 12, tzinfo=UTC)):
+    # January 2026 has 22 business days; 11 are gone at 16 January 00:00.
+    with clock(dt.datetime(2026, 1, 16, tzinfo=periods.org_zone())):
         card = scorecard_for(lead_delivery, JANUARY)
     leads = card.lines[0].outcome
     assert card.live
     assert leads.expected_so_far == Decimal(100)
     assert leads.projected == Decimal(120)
-    assert leads.status == "at_risk"
+    assert leads.status == "off_track"  # 120 of 200: 40 % short
+    log_leads(marketing, dt.date(2026, 1, 12), 30, 0)
+    with clock(dt.datetime(2026, 1, 16, tzinfo=periods.org_zone())):
+        card = scorecard_for(lead_delivery, JANUARY)
+    assert card.lines[0].outcome.projected == Decimal(180)
+    assert card.lines[0].status == "at_risk"  # 180 of 200: within 20 %
+    # The weekend does not count: Saturday morning and Sunday night expect
+    # the same 12 business days' worth (109.1 of 200).
+    expected = []
+    for moment in (dt.datetime(2026, 1, 17, 0), dt.datetime(2026, 1, 18, 22)):
+        with clock(moment.replace(tzinfo=periods.org_zone())):
+            card = scorecard_for(lead_delivery, JANUARY)
+        expected.append(card.lines[0].outcome.expected_so_far.quantize(Decimal("0.1")))
+    assert expected == [Decimal("109.1")] * 2
 
 
 def test_finalising_stores_scorecards_and_opens_breaches(
@@ -281,14 +297,14 @@ def test_recomputing_runs_a_fixed_number_of_queries(clock, django_assert_num_que
                 scorecards_finalise(month=JANUARY)
 
 
-# A savepoint and its release, six reads (versions, objectives, leads,
-# customers, friction reports, measurements), then for scorecards and lines:
-# read, insert (returning the new ids), insert history; for breaches: insert,
-# insert history. The same at any size.
-FINALISE_QUERIES = 16
-# Unchanged figures: the savepoint, the six reads, the stored scorecards and
+# A savepoint and its release, four reads (versions, objectives, and one per
+# kind of figure the objectives use: here leads and measurements), then for
+# scorecards and lines: read, insert (returning the new ids), insert history;
+# for breaches: insert, insert history. The same at any size.
+FINALISE_QUERIES = 14
+# Unchanged figures: the savepoint, the four reads, the stored scorecards and
 # lines; nothing written.
-RECOMPUTE_QUERIES = 10
+RECOMPUTE_QUERIES = 8
 
 
 def test_finalising_writes_one_history_row_per_new_row_with_its_values(clock):

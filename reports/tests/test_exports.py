@@ -65,7 +65,12 @@ def test_the_scorecard_csv_matches_the_page(client, scored, sales_lead):
     first = rows[0]
     assert first["month"] == "2026-01"
     assert (first["provider"], first["consumer"]) == ("Marketing", "Sales")
-    assert (first["agreement_status"], first["agreement_score"]) == ("Missed", "83.3")
+    assert (
+        first["agreement_status"],
+        first["objectives_met"],
+        first["weighted_attainment_percent"],
+    ) == ("Missed", "1 of 2 objectives met", "83.3")
+    assert first["due"] == "Tue 3 Feb 2026, end of day"
     assert (first["state"], first["reported_on_time"]) == ("Finalised", "yes")
     assert (rows[0]["breach"], rows[1]["breach"]) == ("", "Open")
 
@@ -110,14 +115,16 @@ def test_the_dashboard_csv_has_a_row_per_agreement_and_month(client, scored, exe
         "consumer": "Sales",
         "month": "2026-01",
         "status": "Missed",
-        "score": "83.3",
+        "objectives_met": "1 of 2 objectives met",
+        "weighted_attainment_percent": "83.3",
         "reported_on_time": "yes",
         "state": "Finalised",
     }
     assert (by_month["2026-02"]["status"], by_month["2026-02"]["state"]) == (
-        "At risk",
-        "Live",
+        "Off track",
+        "Running",
     )
+    assert by_month["2026-02"]["weighted_attainment_percent"] == ""
 
 
 def test_the_dashboard_csv_follows_the_team_filter(

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from agreements.models import Agreement, Membership
 from agreements.tests.factories import MembershipFactory, UserFactory
@@ -73,7 +74,8 @@ def test_a_finalised_month_shows_the_stored_scorecard(client, scored, sales_lead
         "Qualified leads": (Decimal(120), Decimal(90), Decimal(75), "missed"),
     }
     body = response.content.decode()
-    assert "Finalised on 10 Feb 2026, 09:00" in body
+    finalised = timezone.localtime(AFTER_JANUARY_LOCKED)  # 09:00 UTC
+    assert f"Finalised on {finalised:%-d %b %Y, %H:%M}" in body
     assert "83.3" in body
     assert 'data-status="missed"' in body
     # The missed line links its breach.
@@ -96,7 +98,8 @@ def test_a_finalised_month_keeps_its_snapshot_until_recomputed(
         Decimal("108.3"),
         "met",
     )
-    assert "recomputed on 10 Feb 2026, 09:00 after a correction" in (
+    recomputed = timezone.localtime(AFTER_JANUARY_LOCKED)
+    assert f"recomputed on {recomputed:%-d %b %Y, %H:%M} after a correction" in (
         response.content.decode()
     )
 
@@ -105,13 +108,15 @@ def test_the_live_month_shows_the_pace(client, scored, sales_lead):
     client.force_login(sales_lead)
     response = client.get(scorecard_url(scored))  # the current month by default
     card = response.context["card"]
-    assert (card.month, card.state, card.status) == (FEBRUARY, "live", "at_risk")
-    # 9 days and 9 hours of February's 28 days: 33.5 % gone. 40 leads so far
-    # make 119 at this pace, 67 expected by now.
+    assert (card.month, card.state, card.status) == (FEBRUARY, "running", "off_track")
+    # 6 business days and 9 hours of February's 20: 31.9 % gone. 40 leads so
+    # far make 125 at this pace, 63.75 expected by now (shown as 64).
     body = response.content.decode()
-    assert "at current pace 119 of 200" in body
-    assert "67 expected by now" in body
-    assert "Live: February 2026 is still running" in body
+    assert "at current pace 125 of 200" in body
+    assert "64 expected by now" in body
+    assert "February 2026 is running" in body
+    assert card.score is None  # no weighted attainment before the month locks
+    assert "Figures due by Tue 3 Mar 2026, end of day" in body
 
 
 def test_a_locked_month_not_finalised_yet_is_computed(
@@ -122,7 +127,7 @@ def test_a_locked_month_not_finalised_yet_is_computed(
     client.force_login(sales_lead)
     response = client.get(scorecard_url(agreement, "2026-01"))
     card = response.context["card"]
-    assert (card.state, card.status, card.score) == ("computed", "met", Decimal(100))
+    assert (card.state, card.status, card.score) == ("locked", "met", Decimal(100))
     assert "not finalised yet" in response.content.decode()
 
 
@@ -282,7 +287,7 @@ def test_the_team_page_lists_what_it_provides_and_consumes(
         "missed",
         "finalised",
     )
-    assert (row.current.status, row.open_breaches) == ("at_risk", 1)
+    assert (row.current.status, row.open_breaches) == ("off_track", 1)
 
     client.force_login(sales_lead)
     response = client.get(reverse("reports:team", args=[sales.slug]))
@@ -526,7 +531,7 @@ def test_the_chain_colours_each_link_by_its_latest_status(
     )
     log_leads(sales, dt.date(2026, 1, 9), 12, 12)
     client.force_login(sales_lead)
-    response = client.get(reverse("agreements:chain"))
+    response = client.get(reverse("reports:chain"))
     svg = str(response.context["svg"])
     # January (last month) decides: Lead delivery missed, Follow-up met.
     assert f'stroke="{STATUS_COLOURS["missed"]}"' in svg
@@ -538,13 +543,16 @@ def test_the_chain_colours_each_link_by_its_latest_status(
     assert scorecard_url(on_target, "2026-01") in body
 
 
-def test_an_agreement_that_began_this_month_shows_its_live_status(
+def test_an_agreement_that_began_this_month_is_not_scored_yet_on_the_chain(
     client, marketing, sales, sales_lead, frozen
 ):
+    # One rule for every link: the reported month (January, locked). An
+    # agreement that began in February has no card for it yet.
     leads_agreement(marketing, sales, effective_from=FEBRUARY)
     client.force_login(sales_lead)
-    svg = str(client.get(reverse("agreements:chain")).context["svg"])
-    assert "(At risk in February 2026)" in svg
+    svg = str(client.get(reverse("reports:chain")).context["svg"])
+    assert "(not scored yet)" in svg
+    assert f'stroke="{STATUS_COLOURS["off_track"]}"' not in svg
 
 
 # --- Query counts ---------------------------------------------------------------
@@ -558,10 +566,12 @@ def page_queries(client, address: str) -> int:
 
 
 # Session, user, the two permission lookups of an executive, the agreement,
-# its versions' start date, the finalised months, the engine's six reads,
-# stored scorecards, their lines (with breaches), and the teams the reader
-# leads (may they act on a breach?), and the navigation's team check.
-SCORECARD_QUERIES = 17
+# its versions' start date, the finalised months, the engine's reads
+# (versions, objectives, and one per kind of figure used: leads and
+# measurements), stored scorecards, their lines (with breaches), and the
+# teams the reader leads (may they act on a breach?), and the navigation's
+# team check.
+SCORECARD_QUERIES = 15
 
 
 def test_the_scorecard_page_runs_a_fixed_number_of_queries(client, executive, frozen):

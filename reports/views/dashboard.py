@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from agreements import periods
-from agreements.models import Team
+from agreements.figure_links import fix_url
+from agreements.models import Objective, Team
 from agreements.rules import can, is_executive
 from agreements.views.common import query_without_page
 
@@ -29,15 +30,36 @@ def _dashboard(
     # An unknown team or status in the filter shows the form's error over
     # everything.
     valid = form.is_valid()
-    team = form.cleaned_data["team"] if valid else None
+    data = form.cleaned_data if valid else {}
+    team = data.get("team")
     agreements = scope.involving(team) if team else scope
     board = dashboard_data(
         agreements=agreements,
         months=periods.recent_months(TREND_MONTHS),
-        status=form.cleaned_data["status"] if valid else "",
+        status=data.get("status", ""),
+        breach_status=data.get("breach_status", ""),
+        breach_team=data.get("breach_team"),
+        breach_month=data.get("breach_month"),
         **paging,
     )
     return board, form, team
+
+
+def _late_fix_urls(user, board: Dashboard) -> dict[int, str]:
+    """For each late objective listed, the form the reader may use to add its
+    figures (one query for the objectives)."""
+    ids = {
+        item.objective_id
+        for reporter in board.late_shown
+        for item in reporter.items
+        if item.objective_id
+    }
+    objectives = Objective.objects.filter(pk__in=ids).select_related(
+        "agreement__provider", "agreement__consumer"
+    )
+    return {
+        o.pk: url for o in objectives if (url := fix_url(user, o, board.report_month))
+    }
 
 
 @login_required
@@ -53,8 +75,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "everyone": is_executive(request.user),
             "filter_query": query_without_page(request),
             "may_act": {
-                b.pk for b in board.breaches if can(request.user, "act_on_breach", b)
+                row.breach.pk
+                for row in board.breaches
+                if can(request.user, "act_on_breach", row.breach)
             },
+            "fix_urls": _late_fix_urls(request.user, board),
         },
     )
 

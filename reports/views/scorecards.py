@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 
 from agreements import periods
+from agreements.figure_links import fix_url
 from agreements.rules import can
 
 from ..exports import (
@@ -37,7 +38,8 @@ def _scorecard(request: HttpRequest, pk: int) -> AgreementScorecard:
 
 
 def _context(request: HttpRequest, page: AgreementScorecard) -> dict[str, Any]:
-    breaches = [line.breach for line in (page.card.lines if page.card else [])]
+    lines = page.card.lines if page.card else []
+    breaches = [line.breach for line in lines]
     return {
         "sc": page,
         "card": page.card,
@@ -46,7 +48,13 @@ def _context(request: HttpRequest, page: AgreementScorecard) -> dict[str, Any]:
         "may_act": {
             b.pk for b in breaches if b and can(request.user, "act_on_breach", b)
         },
-        "deadline": periods.deadline(page.month),
+        # The forms that add what is missing, for the lines the reader may fix.
+        "fix_urls": {
+            line.objective.pk: url
+            for line in lines
+            if (line.missing or not line.reported_on_time)
+            and (url := fix_url(request.user, line.objective, page.month))
+        },
     }
 
 

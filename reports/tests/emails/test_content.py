@@ -10,6 +10,7 @@ import time_machine
 from reports.models import Delivery, Scorecard, ScorecardLine
 from reports.notifications.jobs import month_close
 from reports.notifications.ledger import delivery_send
+from reports.scoring import Status
 from reports.selectors import scorecards_for_months
 
 from .conftest import AFTER_CLOSE, JANUARY
@@ -51,12 +52,14 @@ def test_the_scorecard_email_shows_the_finalised_numbers(closed, mailoutbox):
         )
         assert f">{line.actual:.0f}<" in row.group(0)  # 210, 96, 2
         assert f"{line.attainment:.1f} %" in row.group(0)  # 105.0, 80.0, 100.0
-        assert row.group(1) == line.get_status_display()
+        # The status in words beside its icon, never the colour alone.
+        icon = Status.ICONS[line.status]
+        assert row.group(1) == f"{icon} {line.get_status_display()}"
         # The same figures in the plain-text part.
         assert f"{line.objective.name}: {line.actual:.0f}" in message.body
         assert f"{line.attainment:.1f} %" in message.body
     for card in Scorecard.objects.filter(month=JANUARY):
-        assert f"Score <strong>{card.score:.1f}</strong>" in html
+        assert f"Weighted attainment {card.score:.1f} %" in html
     # The breach and the remedy owed.
     assert "Breach of Qualified leads" in html
     assert "Owed by Marketing to Sales" in html
@@ -123,9 +126,9 @@ def test_the_digest_has_the_heat_map_breaches_late_reporters_and_pain_points(
     # Twelve months per row, January 2026 last, coloured by status.
     assert len(re.findall(r'class="cell"', heat)) == 2 * 12
     lead_row = re.search(r"Lead delivery.*?</tr>", heat, flags=re.S).group(0)
-    assert re.search(r"background: ?#c62828[^>]*>87<", lead_row)  # missed, 86.7
+    assert re.search(r"background: ?#c62828[^>]*>✗ 87<", lead_row)  # missed, 86.7
     handover_row = re.search(r"Customer handover.*?</tr>", heat, flags=re.S).group(0)
-    assert re.search(r"background: ?#2e7d32[^>]*>100<", handover_row)  # met
+    assert re.search(r"background: ?#2e7d32[^>]*>✓ 100<", handover_row)  # met
     assert "Qualified leads" in html and "Marketing makes up the shortfall" in html
     assert "Export times out" in html
     assert "Every team reported its figures before the deadline." in html
@@ -162,11 +165,11 @@ def test_late_and_missing_figures_are_listed_in_the_digest(org, mailoutbox):
     section = html.split("Late reporters")[1].split("Top pain points")[0]
     assert "Sales" in section
     assert "Uptime (Customer handover): late" in section
-    assert "Onboarded (Customer handover): missing" in section
+    assert "Onboarded (Customer handover): never reported" in section
     assert "Marketing" not in section  # reported on time
     assert (
         "Sales: Uptime (Customer handover): late; "
-        "Onboarded (Customer handover): missing" in message.body
+        "Onboarded (Customer handover): never reported" in message.body
     )
 
 

@@ -212,7 +212,7 @@ def test_leads_are_reminded_of_missing_figures_once(
     body = mailoutbox[0].body + mailoutbox[1].body
     assert "Uptime (Customer handover" in body
     assert "Onboarded in 14 days (Onboarding" in body
-    assert "until the end of Tuesday 3 February" in body
+    assert "They are due by Tue 3 Feb 2026, end of day" in body
 
     run(jobs.reminders_due, on_time + dt.timedelta(days=1), capture)
     assert len(mailoutbox) == 2
@@ -306,8 +306,9 @@ def test_at_risk_alerts_go_once_per_objective_from_mid_month(
     run(jobs.at_risk_alerts_due, day15, capture)
     assert inbox(mailoutbox) == [("at_risk", "m-lead@example.com")]
     message = mailoutbox[0]
-    assert message.subject.startswith("[slaportal] At risk: Delivered (Leads)")
-    assert "at current pace 130 of 200" in message.subject  # 60 in 46 % of March
+    assert message.subject.startswith("[slaportal] Off track: Delivered (Leads)")
+    # 60 in 10 of March's 22 business days: 132 at the current pace.
+    assert "at current pace 132 of 200" in message.subject
     assert "https://sla.example.com/reports/agreements/" in message.body
     alert = Delivery.objects.get()
     assert alert.subject_key == f"objective-{delivered.pk}"

@@ -15,11 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
-from .models import Team
+from agreements.models import Team
 
 NEUTRAL = "#6c7a89"
+DASHED = mark_safe(' stroke-dasharray="7 5"')
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$|^[a-z]+$")
 
 # The order in which work flows through the company: leads, deals, customers.
@@ -49,6 +50,7 @@ class ChainLink:
     url: str
     colour: str = NEUTRAL
     note: str = ""  # extra tooltip text, e.g. the latest scorecard status
+    dashed: bool = False  # not settled: a month still closing, or not started
 
     def __post_init__(self) -> None:
         if not _COLOUR.match(self.colour):
@@ -168,7 +170,7 @@ def chain_svg(
         "",
         '<a href="{}" class="chain-link"><title>{}</title>'
         '<path d="{}" fill="none" stroke="transparent" stroke-width="16"/>'
-        '<path d="{}" fill="none" stroke="{}" stroke-width="2.5" '
+        '<path d="{}" fill="none" stroke="{}" stroke-width="2.5"{} '
         'marker-end="url(#{})"/>'
         '<text x="{}" y="{}" text-anchor="middle" font-size="12" '
         'fill="#212529" stroke="#ffffff" stroke-width="4" paint-order="stroke" '
@@ -182,6 +184,7 @@ def chain_svg(
                 arc.path,
                 arc.path,
                 arc.link.colour,
+                DASHED if arc.link.dashed else "",
                 marker_id[arc.link.colour],
                 _n(arc.label_x),
                 _n(arc.label_y),

@@ -1,0 +1,148 @@
+"""Corrections to locked months, read from the history tables: a fixed
+number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ..models import (
+    Agreement,
+    ClosedCustomer,
+    FrictionReport,
+    LeadLogEntry,
+    Measurement,
+    Objective,
+)
+from ..models.common import CORRECTION_PREFIX
+
+# --- Corrections ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One correction to a locked month, read from the history tables."""
+
+    kind: str  # "lead log entry", "closed customer", ...
+    object_id: int
+    month: dt.date
+    when: dt.datetime
+    user: Any
+    reason: str
+    action: str  # "added", "changed" or "deleted"
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+# Columns that are bookkeeping, not figures.
+_NOT_FIGURES = {
+    "id",
+    "created_at",
+    "created_by",
+    "client_token",
+    "acknowledged_by",
+    "acknowledged_at",
+}
+_ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
+
+
+def _corrections(model, rows: QuerySet) -> list[Correction]:
+    """Two queries: the correction rows, then every history row of the same
+    objects to find what each correction changed."""
+    corrected = list(
+        rows.filter(history_change_reason__startswith=CORRECTION_PREFIX)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    if not corrected:
+        return []
+    timeline: dict[int, list] = defaultdict(list)
+    for record in model.history.filter(id__in={r.id for r in corrected}).order_by(
+        "history_date", "history_id"
+    ):
+        timeline[record.id].append(record)
+    tracked = sorted(_figure_fields(model))
+    kind = str(model._meta.verbose_name)
+    result = []
+    for record in corrected:
+        versions = timeline[record.id]
+        index = next(
+            i for i, v in enumerate(versions) if v.history_id == record.history_id
+        )
+        previous = versions[index - 1] if index else None
+        changes = []
+        if previous is not None and record.history_type == "~":
+            # Compared by hand: simple-history's diff_against skips fields
+            # that are not editable, and ``month`` is one of them.
+            for name in tracked:
+                attname = model._meta.get_field(name).attname
+                old, new = getattr(previous, attname), getattr(record, attname)
+                if old != new:
+                    label = str(model._meta.get_field(name).verbose_name)
+                    changes.append(FieldChange(name, label, old, new))
+        result.append(
+            Correction(
+                kind=kind,
+                object_id=record.id,
+                month=record.month,
+                when=record.history_date,
+                user=record.history_user,
+                reason=record.history_change_reason or "",
+                action=_ACTIONS.get(record.history_type, record.history_type),
+                changes=changes,
+            )
+        )
+    return result
+
+
+def _figure_fields(model) -> set[str]:
+    return {
+        f.name
+        for f in model._meta.fields
+        if f.name not in _NOT_FIGURES and not f.name.endswith("updated_at")
+    }
+
+
+def corrections_for_agreement(agreement: Agreement) -> list[Correction]:
+    """Corrections to locked months of the submissions that feed the
+    agreement's objectives, newest first, each with who, when, why and what
+    changed (old → new)."""
+    objectives = list(agreement.objectives.values_list("pk", "metric_source"))
+    sources = {source for _, source in objectives}
+    S = Objective.Source
+    found: list[Correction] = []
+    if sources & {S.LEADS_DELIVERED, S.QUALIFIED_LEADS}:
+        found += _corrections(
+            LeadLogEntry,
+            LeadLogEntry.history.filter(team_id=agreement.provider_id),
+        )
+    if S.CUSTOMERS_CLOSED in sources:
+        found += _corrections(
+            ClosedCustomer,
+            ClosedCustomer.history.filter(team_id=agreement.provider_id),
+        )
+    if S.FRICTION_REPORTS in sources:
+        found += _corrections(
+            FrictionReport,
+            FrictionReport.history.filter(
+                reporting_team_id=agreement.provider_id,
+                addressed_team_id=agreement.consumer_id,
+            ),
+        )
+    manual = [pk for pk, source in objectives if source == S.MANUAL]
+    if manual:
+        found += _corrections(
+            Measurement, Measurement.history.filter(objective_id__in=manual)
+        )
+    return sorted(found, key=lambda c: c.when, reverse=True)
