@@ -15,9 +15,11 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from agreements.models import Membership, Team
 from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -39,9 +41,47 @@ def tier_unavailable(reason: str) -> None:
 # Lines a test module adds for the end of the run (e.g. what a fuzzing run
 # covered), printed in the terminal summary.
 SUMMARY_LINES = pytest.StashKey[list[str]]()
+SESSION_NOW = pytest.StashKey[datetime]()
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--now",
+        default=os.environ.get("SLA_TEST_NOW", ""),
+        metavar="ISO-8601",
+        help="Run the whole session as if it were this moment, e.g. "
+        "2027-01-01T00:30+00:00 (a ticking clock from there; tests that "
+        "freeze time still travel to their own moments). Also SLA_TEST_NOW.",
+    )
+
+
+def pytest_configure(config) -> None:
+    text = config.getoption("--now")
+    if not text:
+        return
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--now {text!r} is not an ISO 8601 moment") from exc
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--now {text!r} needs an offset, e.g. +00:00")
+    # Started before Django is set up and never stopped: every clock the
+    # process reads (datetime, time, timezone.now) starts at ``moment``.
+    time_machine.travel(moment, tick=True).start()
+    config.stash[SESSION_NOW] = moment
+
+
+def pytest_report_header(config) -> list[str]:
+    moment = config.stash.get(SESSION_NOW, None)
+    if moment is None:
+        return []
+    return [f"session clock: {moment.isoformat()} (--now), ticking"]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    moment = config.stash.get(SESSION_NOW, None)
+    if moment is not None:
+        terminalreporter.write_line(f"session clock started at {moment.isoformat()}")
     for line in config.stash.get(SUMMARY_LINES, []):
         terminalreporter.write_line(line)
 

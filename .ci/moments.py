@@ -1,0 +1,54 @@
+"""The moments CI runs the default tier at, one per line: ``TIME_ZONE NOW``.
+
+Counted from the real today, so every run checks the month ahead: the 1st at
+00:30, the last day of the grace period at 23:30, the day after it, the 15th,
+the last day of a month at 23:59, the next day the clocks change in
+Europe/Berlin (run in that zone), and 29 February 2028.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+GRACE_DAYS = 3  # SLA_GRACE_DAYS's default
+UTC = ZoneInfo("UTC")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def first_of_next_month(today: dt.date) -> dt.date:
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def next_clock_change(zone: ZoneInfo, after: dt.date) -> dt.date:
+    day = after
+    while True:
+        day += dt.timedelta(days=1)
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
+        end = start + dt.timedelta(days=1)
+        if start.utcoffset() != end.replace(hour=0).utcoffset():
+            return day
+
+
+def moments(today: dt.date) -> list[tuple[str, dt.datetime]]:
+    first = first_of_next_month(today)
+    last_day = first_of_next_month(first) - dt.timedelta(days=1)
+    change = next_clock_change(BERLIN, today)
+
+    def at(day: dt.date, hour: int, minute: int, zone=UTC) -> dt.datetime:
+        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+    return [
+        ("UTC", at(first, 0, 30)),
+        ("UTC", at(first.replace(day=GRACE_DAYS), 23, 30)),
+        ("UTC", at(first.replace(day=GRACE_DAYS + 1), 9, 0)),
+        ("UTC", at(first.replace(day=15), 12, 0)),
+        ("UTC", at(last_day, 23, 59)),
+        ("Europe/Berlin", at(change, 12, 0, BERLIN)),
+        ("UTC", at(dt.date(2028, 2, 29), 12, 0)),
+    ]
+
+
+if __name__ == "__main__":
+    for zone, moment in moments(dt.date.today()):
+        print(zone, moment.isoformat())
