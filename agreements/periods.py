@@ -160,6 +160,13 @@ def in_grace(month: date, now: datetime | None = None) -> bool:
     return has_ended(month, now) and not is_locked(month, now)
 
 
+def first_open_month(moment: datetime) -> date:
+    """The earliest month still open (not locked) at ``moment``: the month
+    before ``moment``'s while it is in its grace period, else ``moment``'s."""
+    previous = previous_month(month_of(moment))
+    return previous if not is_locked(previous, moment) else month_of(moment)
+
+
 def month_state(month: date, now: datetime | None = None) -> str:
     """One of ``MonthState``: future, running, closing or locked."""
     if is_future(month, now):

@@ -258,8 +258,13 @@ def trend_chart(
         )
     )
 
+    # A running or closing month is "so far": drawn as a hollow dot, not
+    # joined to the finished months, or a month just begun would look like a
+    # collapse.
     coords = [
-        (x(i), y(p.actual)) if p.actual is not None and p.status else None
+        (x(i), y(p.actual))
+        if p.actual is not None and p.status and not p.live
+        else None
         for i, p in enumerate(points)
     ]
     parts.append(

@@ -14,5 +14,6 @@ command again changes nothing.
 
 from .figures import seed_figures
 from .friction import seed_friction
+from .lifecycle import date_lifecycle
 
-__all__ = ["seed_figures", "seed_friction"]
+__all__ = ["date_lifecycle", "seed_figures", "seed_friction"]

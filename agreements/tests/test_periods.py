@@ -265,3 +265,51 @@ def test_elapsed_fraction_uses_the_current_time_by_default(settings):
 def test_today_is_the_local_date(new_york):
     with time_machine.travel(dt.datetime(2026, 3, 1, 3, 0, tzinfo=UTC), tick=False):
         assert periods.today() == dt.date(2026, 2, 28)
+
+
+def test_the_first_open_month_at_a_moment(settings):
+    settings.TIME_ZONE = "UTC"
+    utc = dt.UTC
+    # In December's first days November is closing: still open.
+    assert periods.first_open_month(dt.datetime(2026, 12, 1, 10, tzinfo=utc)) == (
+        dt.date(2026, 11, 1)
+    )
+    assert periods.first_open_month(dt.datetime(2026, 12, 3, 23, 59, tzinfo=utc)) == (
+        dt.date(2026, 11, 1)
+    )
+    assert periods.first_open_month(dt.datetime(2026, 12, 4, 0, 0, tzinfo=utc)) == (
+        dt.date(2026, 12, 1)
+    )
+
+
+def test_months_outside_the_kept_range_are_refused():
+    for text in ("1999-12", "2101-01", "9999-12", "0001-01"):
+        with pytest.raises(ValidationError):
+            periods.parse_month(text)
+    assert periods.parse_month("2000-01") == dt.date(2000, 1, 1)
+    assert periods.parse_month("2100-12") == dt.date(2100, 12, 1)
+
+
+def test_the_deadline_has_one_wording():
+    assert periods.due_text(dt.date(2026, 12, 1)) == "Sun 3 Jan 2027, end of day"
+    assert periods.last_entry_day(dt.date(2026, 12, 1)) == dt.date(2027, 1, 3)
+
+
+def test_business_days_count_monday_to_friday(settings):
+    settings.TIME_ZONE = "UTC"
+    utc = dt.UTC
+    march = dt.date(2026, 3, 1)
+    assert len(periods.business_days(march)) == 22
+    # Sunday 15 March, noon: ten business days gone, the same as Saturday.
+    assert (
+        periods.business_elapsed(march, dt.datetime(2026, 3, 15, 12, tzinfo=utc)) == 10
+    )
+    assert (
+        periods.business_elapsed(march, dt.datetime(2026, 3, 14, 0, tzinfo=utc)) == 10
+    )
+    # Monday 16 March, 06:00: a quarter of that day too.
+    assert periods.business_elapsed(
+        march, dt.datetime(2026, 3, 16, 6, tzinfo=utc)
+    ) == pytest.approx(10.25)
+    assert periods.business_fraction(march, dt.datetime(2026, 4, 1, tzinfo=utc)) == 1.0
+    assert periods.business_fraction(march, dt.datetime(2026, 2, 27, tzinfo=utc)) == 0.0

@@ -1039,3 +1039,14 @@ def test_a_list_shows_the_month_state(client, marketing_lead, frozen):
     with time_machine.travel(dt.datetime(2026, 4, 5, tzinfo=dt.UTC), tick=False):
         page = body(client.get(url("leads_list", "marketing") + "?month=2026-03"))
     assert 'data-month-state="locked"' in page
+
+
+@pytest.mark.parametrize("kind", ["leads_list", "customers_list", "measurements_list"])
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1999-12", "2101-01"])
+def test_a_month_outside_the_kept_range_shows_every_month_not_an_error(
+    client, marketing_lead, chain, kind, month
+):
+    client.force_login(marketing_lead)
+    response = client.get(url(kind, "marketing") + f"?month={month}")
+    assert response.status_code == 200
+    assert response.context["month"] is None  # every month, as for "all"

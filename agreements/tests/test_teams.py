@@ -170,34 +170,60 @@ def test_seed_demo_creates_the_personas_and_is_idempotent(capsys):
 
 
 def test_seed_demo_builds_the_signed_demo_chain():
+    from agreements import periods
+    from agreements.rules import unsigned_teams_user_leads
+
     call_command("seed_demo")
-    chain = {
+    signed = {
         (a.provider.slug, a.consumer.slug, a.title): a
         for a in Agreement.objects.active().select_related("provider", "consumer")
     }
-    assert set(chain) == {
+    assert set(signed) == {
         ("marketing", "sales", "Lead delivery"),
         ("sales", "marketing", "Lead follow-up"),
         ("sales", "customer-service", "Customer handover"),
         ("customer-service", "sales", "Onboarding and uptime"),
+        ("marketing", "sales", "Trade fair leads"),
     }
-    for agreement in chain.values():
+    first_month = periods.recent_months(12)[0]
+    for agreement in signed.values():
         assert agreement.signatures.count() == 2
         assert agreement.compensation_clause
-    leads = chain[("marketing", "sales", "Lead delivery")]
+        # Signed when it would have been: before it came into force, never
+        # "today" for an agreement in force all year.
+        start = periods.month_start(agreement.effective_from)
+        assert agreement.activated_at < start
+        assert all(
+            s.signed_at <= agreement.activated_at for s in agreement.signatures.all()
+        )
+        history = agreement.history.order_by("history_date")
+        assert history.first().history_date < agreement.activated_at
+    leads = signed[("marketing", "sales", "Lead delivery")]
     assert {o.name: int(o.target) for o in leads.objectives.all()} == {
         "Leads delivered": 200,
         "Qualified leads": 120,
     }
     assert leads.version == 2
     assert leads.supersedes.status == Agreement.Status.RETIRED
-    uptime = chain[("customer-service", "sales", "Onboarding and uptime")]
+    assert leads.supersedes.effective_from == first_month
+    assert leads.supersedes.retired_at == leads.activated_at
+    uptime = signed[("customer-service", "sales", "Onboarding and uptime")]
+    assert uptime.effective_from == first_month
     assert {(o.name, o.unit, o.metric_source) for o in uptime.objectives.all()} == {
         ("Customers onboarded within 14 days", "percent", "manual"),
         ("Portal uptime", "percent", "manual"),
     }
-    waiting = Agreement.objects.get(status=Agreement.Status.PROPOSED)
-    assert waiting.signatures.count() == 1
+    later = signed[("marketing", "sales", "Trade fair leads")]
+    assert later.phase() == Agreement.Phase.SIGNED
+    assert later.phase_text.startswith("Signed, starts 1 ")
+    # A proposal waits for each person who signs for a team.
+    waiting = Agreement.objects.filter(status=Agreement.Status.PROPOSED)
+    assert all(w.signatures.count() == 1 for w in waiting)
+    from django.contrib.auth import get_user_model
+
+    for username in ("marketing-lead", "sales-lead", "service-head"):
+        user = get_user_model().objects.get(username=username)
+        assert any(unsigned_teams_user_leads(user, w) for w in waiting), username
 
 
 def test_seed_demo_adds_a_year_of_figures_and_friction(frozen):

@@ -15,7 +15,6 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from agreements import periods
@@ -188,9 +187,20 @@ def month_close(
 
 
 def first_month() -> date | None:
-    """The month of the organisation's first signed agreement."""
-    first = Agreement.objects.signed().aggregate(first=Min("effective_from"))["first"]
-    return periods.month_of(first) if first else None
+    """The earliest month any signed agreement is scored for: its start, or
+    the first month still open when both parties signed it, whichever is
+    later (``Agreement.is_in_force``). Months before it owe nothing, so the
+    catch-up never reaches further back, however early an agreement says it
+    started. One query."""
+    earliest = None
+    for effective_from, activated_at in Agreement.objects.signed().values_list(
+        "effective_from", "activated_at"
+    ):
+        month = periods.month_of(effective_from)
+        if activated_at is not None:
+            month = max(month, periods.first_open_month(activated_at))
+        earliest = month if earliest is None else min(earliest, month)
+    return earliest
 
 
 def months_close_due(*, now: datetime | None = None) -> list[CloseReport]:

@@ -387,20 +387,35 @@ def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
 
 
 def _breach_rows(breaches: list[Breach], *, now: datetime.datetime) -> list[BreachRow]:
-    """Each breach with its owner, the provider's head: one query."""
+    """Each breach with who owes its remedy: the provider's head, or its
+    leads and managers when the team has no head. One query."""
     providers = {b.agreement.provider_id for b in breaches}
-    heads: dict[int, list[str]] = {}
-    for team_id, first, last, username in (
-        Membership.objects.filter(team__in=providers, role=Membership.Role.HEAD)
+    people: dict[int, dict[str, list[str]]] = {}
+    for team_id, role, first, last, username in (
+        Membership.objects.filter(team__in=providers, role__in=Membership.LEADING_ROLES)
         .order_by("user__last_name", "user__username")
-        .values_list("team_id", "user__first_name", "user__last_name", "user__username")
+        .values_list(
+            "team_id", "role", "user__first_name", "user__last_name", "user__username"
+        )
     ):
-        heads.setdefault(team_id, []).append(f"{first} {last}".strip() or username)
+        name = f"{first} {last}".strip() or username
+        people.setdefault(team_id, {}).setdefault(role, []).append(name)
+
+    def owner(team_id: int) -> str:
+        roles = people.get(team_id, {})
+        if roles.get(Membership.Role.HEAD):
+            return ", ".join(roles[Membership.Role.HEAD])
+        leading = [
+            f"{name} ({role})"
+            for role in (Membership.Role.LEAD, Membership.Role.MANAGER)
+            for name in roles.get(role, [])
+        ]
+        return ", ".join(leading)
+
     return [
         BreachRow(
             breach=b,
-            owner=", ".join(heads.get(b.agreement.provider_id, []))
-            or f"{b.agreement.provider.name} (no head)",
+            owner=owner(b.agreement.provider_id) or "nobody leads the team",
             age_days=max((now - b.opened_at).days, 0),
         )
         for b in breaches

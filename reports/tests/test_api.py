@@ -75,6 +75,8 @@ def test_a_month_not_begun_has_no_card(api_client, scored, marketing_lead):
         ({"agreement": "x"}, "agreement"),
         ({"agreement": 1, "month": "2026-13"}, "month"),
         ({"agreement": 1, "month": "0001-01"}, "month"),
+        ({"agreement": 1, "month": "9999-12"}, "month"),
+        ({"agreement": 1, "month": "2101-01"}, "month"),
     ],
 )
 def test_a_bad_scorecard_query_is_a_400(params, field, api_client, marketing_lead):

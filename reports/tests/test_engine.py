@@ -343,3 +343,32 @@ def test_closing_missed_months_with_no_catch_up_sends_no_email(clock, settings):
     assert Scorecard.objects.filter(month=JANUARY).count() == 2
     assert not Delivery.objects.exists()
     assert MonthlyRun.objects.get(month=JANUARY).emails_skipped
+
+
+def test_an_agreement_signed_after_a_month_locked_is_never_breached_for_it(
+    marketing, sales, clock
+):
+    """Signed on 1 December 2026 but dated from 1 October: October locked on
+    3 November, before anyone could report under it. November was still
+    open (closing) when it was signed, so November is owed."""
+    from reports.notifications.jobs import first_month
+
+    signed = dt.datetime(2026, 12, 1, 10, tzinfo=periods.org_zone())
+    agreement = AgreementFactory(
+        provider=marketing,
+        consumer=sales,
+        effective_from=dt.date(2026, 10, 1),
+        activated_at=signed,
+    )
+    ObjectiveFactory(agreement=agreement, name="Leads", target=Decimal(50))
+    october, november = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+    with clock(signed):
+        assert first_month() == november
+        report = scorecards_finalise(month=october, reason="resend")
+        assert (report.created, report.breaches_opened) == (0, 0)
+        assert scorecard_for(agreement, october) is None
+        assert scorecard_for(agreement, november).state == "closing"
+    with clock(dt.datetime(2026, 12, 10, tzinfo=periods.org_zone())):
+        report = scorecards_finalise(month=november)
+    assert (report.created, report.breaches_opened) == (1, 1)  # owed, missed
+    assert not Breach.objects.filter(month=october).exists()

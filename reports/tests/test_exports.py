@@ -88,8 +88,9 @@ def test_the_scorecard_csv_of_a_month_without_data_has_only_its_header(
 
 def test_a_bad_month_in_an_export_is_a_404(client, scored, sales_lead):
     client.force_login(sales_lead)
-    for name in ("scorecard_csv", "scorecard_print", "scorecard_pdf"):
-        assert client.get(url(name, scored, "2026-13")).status_code == 404
+    for name in ("scorecard_csv", "scorecard_print", "scorecard_pdf", "scorecard"):
+        for month in ("2026-13", "9999-12", "1999-12", "2101-01"):
+            assert client.get(url(name, scored, month)).status_code == 404
 
 
 def test_csv_cells_never_start_a_formula(client, marketing, sales, sales_lead, frozen):

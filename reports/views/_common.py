@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest
 from agreements import periods
 from agreements.models import Agreement
 
+
 def month_from(request: HttpRequest, *, default: datetime.date) -> datetime.date:
     """``?month=YYYY-MM``, or ``default`` when absent; anything else, or a
     month outside 2000-01 … 2100-12 (``periods.parse_month``), is a 404."""

@@ -40,7 +40,17 @@ def _scorecard(request: HttpRequest, pk: int) -> AgreementScorecard:
 def _context(request: HttpRequest, page: AgreementScorecard) -> dict[str, Any]:
     lines = page.card.lines if page.card else []
     breaches = [line.breach for line in lines]
+    # Early in a month the month before is still closing: point to it.
+    report = periods.reporting_month()
+    closing = (
+        report
+        if page.month == periods.current_month()
+        and periods.month_state(report) == periods.MonthState.CLOSING
+        and report >= page.first_month
+        else None
+    )
     return {
+        "closing_month": closing,
         "sc": page,
         "card": page.card,
         "agreement": page.agreement,

@@ -10,10 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from agreements import periods
-from agreements.demo import seed_figures, seed_friction
+from agreements.demo import date_lifecycle, seed_figures, seed_friction
 from agreements.models import Agreement, Membership, Team
 from agreements.services import (
     agreement_create,
@@ -22,6 +21,10 @@ from agreements.services import (
     agreement_sign,
     agreement_update,
 )
+from reports.models import Breach, Scorecard, ScorecardLine
+from reports.notifications import schedule
+from reports.notifications.jobs import months_close_due
+from reports.services import breach_acknowledge, breach_resolve
 
 TEAMS = [
     ("Marketing", "marketing", Team.Kind.MARKETING),
@@ -73,7 +76,14 @@ CHAIN = [
         Agreement.Remedy.MAKE_UP,
         None,
         [
-            _objective("Leads delivered", "leads_delivered", "at_least", 200, weight=1),
+            _objective(
+                "Leads delivered",
+                "leads_delivered",
+                "at_least",
+                200,
+                weight=1,
+                warn=210,
+            ),
             _objective("Qualified leads", "qualified_leads", "at_least", 120, weight=2),
         ],
     ),
@@ -151,25 +161,80 @@ CHAIN = [
 
 # An earlier version of "Lead delivery", superseded by the one above.
 LEAD_DELIVERY_V1 = [
-    _objective("Leads delivered", "leads_delivered", "at_least", 180),
+    _objective("Leads delivered", "leads_delivered", "at_least", 180, warn=190),
     _objective("Qualified leads", "qualified_leads", "at_least", 100),
 ]
 
-PROPOSED = (
-    "Customer references",
-    "customer-service",
+# Proposals signed by the team that made them, each waiting for the other
+# party's signer: every persona who signs finds one on their home page.
+PROPOSALS = [
+    (
+        "Customer references",
+        "customer-service",
+        "marketing",
+        "Customer Service finds happy customers willing to be case studies.",
+        "A miss is made up the next month.",
+        Agreement.Remedy.MAKE_UP,
+        None,
+        [_objective("Reference customers found", "manual", "at_least", 2)],
+    ),
+    (
+        "Campaign previews",
+        "marketing",
+        "customer-service",
+        "Marketing shows Customer Service each campaign before it reaches "
+        "customers, so that support knows what customers will ask about.",
+        "A campaign launched without a preview is escalated to the head of Marketing.",
+        Agreement.Remedy.ESCALATE,
+        None,
+        [
+            _objective(
+                "Campaigns previewed a week ahead",
+                "manual",
+                "at_least",
+                90,
+                unit="percent",
+                warn=95,
+            )
+        ],
+    ),
+    (
+        "Renewal alerts",
+        "customer-service",
+        "sales",
+        "Customer Service flags customers at risk of not renewing, early enough "
+        "for Sales to act.",
+        "A month below target is reviewed by the VP of Service with the Sales lead.",
+        Agreement.Remedy.ESCALATE,
+        None,
+        [
+            _objective(
+                "Renewals flagged 60 days ahead",
+                "manual",
+                "at_least",
+                90,
+                unit="percent",
+            )
+        ],
+    ),
+]
+
+# Signed by both parties this week, in force from next month.
+STARTS_NEXT_MONTH = (
+    "Trade fair leads",
     "marketing",
-    "Customer Service finds happy customers willing to be case studies.",
-    "A miss is made up the next month.",
+    "sales",
+    "Marketing passes on every badge scan from the spring trade fair within a "
+    "day, so Sales can call while the visit is fresh.",
+    "Leads passed on late are made up with a follow-up mailing.",
     Agreement.Remedy.MAKE_UP,
     None,
-    [_objective("Reference customers found", "manual", "at_least", 2)],
+    [
+        _objective(
+            "Scans passed on within a day", "manual", "at_least", 95, unit="percent"
+        )
+    ],
 )
-
-
-def _months_ago(today: datetime.date, months: int) -> datetime.date:
-    index = today.year * 12 + today.month - 1 - months
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 class Command(BaseCommand):
@@ -232,7 +297,7 @@ class Command(BaseCommand):
         created += self._seed_agreements(teams, users)
         created += seed_figures(teams, users)
         created += seed_friction(teams, users)
-        closed = self._close_past_months()
+        closed = self._close_past_months(users)
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} objects created).")
@@ -247,24 +312,32 @@ class Command(BaseCommand):
         for username, first, last, title, _membership in PERSONAS:
             self.stdout.write(f"  {username:<16} {first} {last}, {title}")
 
-    def _close_past_months(self) -> int:
+    def _close_past_months(self, users: dict) -> int:
         """Do what the monthly job would have done for the demo's past months:
-        finalise their scorecards, and email the latest ones. Idempotent: a
-        month already closed is left alone."""
-        from reports.notifications.jobs import months_close_due
-
-        return len(months_close_due())
+        finalise their scorecards, and email the latest ones; then date each
+        close when it would have run, and let the providers act on their
+        breaches as they would have. Idempotent: a month already closed is
+        left alone."""
+        reports = months_close_due()
+        for report in reports:
+            _date_close(report.month)
+        if reports:
+            _settle_breaches(users)
+        return len(reports)
 
     def _seed_agreements(self, teams: dict, users: dict) -> int:
-        """The demo chain, all active and signed by both parties; one proposal
-        waiting for a signature; one retired, superseded version."""
+        """The demo chain, in force since the first month of its figures and
+        signed by both parties the week before; "Lead delivery" revised six
+        months ago (its first version retired); three proposals waiting for
+        the other party's signature; one signed agreement that starts next
+        month. Every date is when it would have happened."""
         lead_of = {
             "marketing": users["marketing-lead"],
             "sales": users["sales-lead"],
             "customer-service": users["service-head"],
         }
-        today = timezone.localdate()
-        start = _months_ago(today, 12)
+        months = periods.recent_months(12)
+        start = months[0]
         created = 0
         for spec in CHAIN:
             title, provider, consumer = spec[:3]
@@ -275,49 +348,47 @@ class Command(BaseCommand):
             if title == "Lead delivery":
                 first = self._agreement(spec, teams, lead_of, start, LEAD_DELIVERY_V1)
                 self._sign_both(first, lead_of)
+                date_lifecycle(first, signed_before=start)
                 revision = agreement_revise(agreement=first, user=lead_of[provider])
                 revision = agreement_update(
                     agreement=revision,
                     user=lead_of[provider],
                     expected_edit_count=revision.edit_count,
-                    effective_from=_months_ago(today, 6),
+                    effective_from=months[6],
                     objectives=spec[7],
                 )
                 agreement_propose(agreement=revision, user=lead_of[provider])
                 self._sign_both(revision, lead_of)
-                self._date_supersession(first, revision)
+                date_lifecycle(revision, signed_before=months[6], supersedes=first)
                 created += 2
             else:
                 agreement = self._agreement(spec, teams, lead_of, start, spec[7])
                 self._sign_both(agreement, lead_of)
-                # In force since it took effect, a year of figures ago.
-                Agreement.objects.filter(pk=agreement.pk).update(
-                    activated_at=periods.month_start(start)
-                )
+                date_lifecycle(agreement, signed_before=start)
                 created += 1
 
-        title, provider, consumer = PROPOSED[:3]
-        if not Agreement.objects.filter(title=title).exists():
-            agreement = self._agreement(
-                PROPOSED, teams, lead_of, _months_ago(today, -1), PROPOSED[7]
-            )
+        next_month = periods.next_month(months[-1])
+        today = periods.today()
+        for days_ago, spec in zip((2, 4, 6), PROPOSALS, strict=True):
+            title, provider, _consumer = spec[:3]
+            if Agreement.objects.filter(title=title).exists():
+                continue
+            agreement = self._agreement(spec, teams, lead_of, next_month, spec[7])
             agreement_sign(
                 agreement=agreement, user=lead_of[provider], team=teams[provider]
             )
+            date_lifecycle(agreement, on=today - datetime.timedelta(days=days_ago))
+            created += 1
+
+        title = STARTS_NEXT_MONTH[0]
+        if not Agreement.objects.filter(title=title).exists():
+            agreement = self._agreement(
+                STARTS_NEXT_MONTH, teams, lead_of, next_month, STARTS_NEXT_MONTH[7]
+            )
+            self._sign_both(agreement, lead_of)
+            date_lifecycle(agreement, on=today - datetime.timedelta(days=3))
             created += 1
         return created
-
-    @staticmethod
-    def _date_supersession(first: Agreement, revision: Agreement) -> None:
-        """Version 2 took over when it came into force, six months ago, not
-        today when the demo was seeded: otherwise both versions would count
-        for the current month."""
-        switch = periods.month_start(revision.effective_from)
-        Agreement.objects.filter(pk=first.pk).update(
-            activated_at=periods.month_start(first.effective_from),
-            retired_at=switch - datetime.timedelta(seconds=1),
-        )
-        Agreement.objects.filter(pk=revision.pk).update(activated_at=switch)
 
     @staticmethod
     def _agreement(spec, teams, lead_of, effective_from, objectives) -> Agreement:
@@ -329,7 +400,7 @@ class Command(BaseCommand):
             title=title,
             summary=summary,
             effective_from=effective_from,
-            review_on=_months_ago(effective_from, -12),
+            review_on=periods.add_months(effective_from, 12),
             compensation_clause=clause,
             remedy=remedy,
             remedy_credit=credit,
@@ -341,3 +412,63 @@ class Command(BaseCommand):
     def _sign_both(agreement: Agreement, lead_of: dict) -> None:
         for team in (agreement.provider, agreement.consumer):
             agreement_sign(agreement=agreement, user=lead_of[team.slug], team=team)
+
+
+def _date_close(month: datetime.date) -> None:
+    """A month's stored scorecards and breaches, dated when the month-end job
+    would have written them (the day after the grace period, 08:00)."""
+    when = schedule.close_due_at(month)
+    cards = Scorecard.objects.filter(month=month)
+    ids = list(cards.values_list("pk", flat=True))
+    cards.update(finalised_at=when)
+    Scorecard.history.filter(id__in=ids).update(history_date=when)
+    ScorecardLine.history.filter(scorecard_id__in=ids).update(history_date=when)
+    Breach.objects.filter(month=month).update(opened_at=when)
+    Breach.history.filter(month=month).update(history_date=when)
+
+
+# What the providers wrote when they had delivered the remedy.
+RESOLUTIONS = {
+    Agreement.Remedy.MAKE_UP: "Made up in the following month, on top of its "
+    "target; the campaign mix was reviewed with the Sales lead.",
+    Agreement.Remedy.CREDIT: "Credit booked to Customer Service's onboarding budget.",
+    Agreement.Remedy.ESCALATE: "Escalated; the cause and the fix were reported "
+    "to the other team's head within the week.",
+}
+
+
+def _settle_breaches(users: dict) -> None:
+    """Older breaches resolved, the last two months' acknowledged, the latest
+    month's still open: a list a VP would recognise. Each step by the
+    provider's lead (or head), dated a few days after the breach opened."""
+    if Breach.objects.exclude(status=Breach.Status.OPEN).exists():
+        return
+    signer = {
+        "marketing": users["marketing-lead"],
+        "sales": users["sales-lead"],
+        "customer-service": users["service-head"],
+    }
+    breaches = Breach.objects.select_related("agreement__provider").order_by("month")
+    latest = breaches.last().month if breaches else None
+    for breach in breaches:
+        age = (latest.year - breach.month.year) * 12 + latest.month - breach.month.month
+        if age < 1:
+            continue  # the newest are still open
+        user = signer[breach.agreement.provider.slug]
+        acknowledged = breach.opened_at + datetime.timedelta(days=1, hours=2)
+        breach_acknowledge(breach=breach, user=user, note="Seen; we are on it.")
+        resolved = None
+        if age >= 3:
+            resolved = breach.opened_at + datetime.timedelta(days=12, hours=5)
+            breach_resolve(
+                breach=breach,
+                user=user,
+                note=RESOLUTIONS.get(breach.agreement.remedy, "Remedy delivered."),
+            )
+        Breach.objects.filter(pk=breach.pk).update(
+            acknowledged_at=acknowledged, resolved_at=resolved
+        )
+        steps = list(breach.history.order_by("history_date", "history_id"))
+        for record, when in zip(steps[1:], [acknowledged, resolved], strict=False):
+            if when is not None:
+                type(record).objects.filter(pk=record.pk).update(history_date=when)
