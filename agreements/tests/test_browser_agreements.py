@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from agreements import periods
 from agreements.models import Agreement
 from agreements.tests.builders import active
 from conftest import PASSWORD
@@ -47,7 +48,7 @@ def test_draft_propose_and_sign_until_active(
     page.get_by_label("Summary").fill(
         "Marketing hands Sales a steady flow of qualified leads."
     )
-    page.get_by_label("In force from").fill("2026-01-01")
+    page.get_by_label("In force from").fill(periods.current_month().isoformat())
     page.get_by_label("Compensation clause").fill(
         "A shortfall is made up the next month; two misses in a row go to the "
         "head of Marketing."
@@ -132,11 +133,17 @@ def test_a_bad_objective_is_shown_on_its_row(
     page.goto(f"{live_server.url}/agreements/new/")
     page.get_by_label("Title").fill("Leads")
     page.get_by_label("Consumer").select_option(label="Sales")
-    page.get_by_label("In force from").fill("2026-01-01")
+    page.get_by_label("In force from").fill(periods.current_month().isoformat())
     page.get_by_label("Compensation clause").fill("Make it up.")
     fill_objective(page, 0, name="Uptime", metric_source="manual", unit="percent")
     fill_objective(page, 0, target="120")
-    page.get_by_role("button", name="Save draft").click()
+    # Wait for the server's answer itself: on a loaded machine the page can
+    # take longer to come back than an expectation waits.
+    with page.expect_response(
+        lambda response: response.request.method == "POST", timeout=60_000
+    ):
+        page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_test_id("not-saved")).to_be_visible()
     expect(page.get_by_test_id("objective-row")).to_contain_text(
         "A percentage target cannot be over 100."
     )
