@@ -38,6 +38,10 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 FIRST_MONTH = FIRST_DAY
 LAST_MONTH = date(2100, 12, 1)
+# The same bounds as patterns, for the API schema: a month ``YYYY-MM`` and a
+# day ``YYYY-MM-DD`` in 2000 … 2100 (a day's own validity is its format's).
+MONTH_PATTERN = r"^(?:20\d\d|2100)-(?:0[1-9]|1[0-2])$"
+DAY_PATTERN = r"^(?:20\d\d|2100)-\d\d-\d\d$"
 # Monday to Friday: the days pace is counted in until working calendars come.
 BUSINESS_WEEKDAYS = frozenset(range(5))
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from agreements.validators import single_line
+
 
 class ApiTokenQuerySet(models.QuerySet):
     def active(self) -> ApiTokenQuerySet:
@@ -17,7 +19,9 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(
-        max_length=100, help_text="What the token is for, e.g. “weekly export script”."
+        max_length=100,
+        validators=[single_line],
+        help_text="What the token is for, e.g. “weekly export script”.",
     )
     prefix = models.CharField(
         max_length=16,

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from agreements.validators import multi_line
+
 
 class WorkerHeartbeat(models.Model):
     """One row per heartbeat task a Celery worker ran: proof the worker path works."""
@@ -150,7 +152,7 @@ class Breach(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, validators=[multi_line])
     history = HistoricalRecords()
 
     class Meta:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from ..models import Agreement, Objective, Team
 from ..rules import leads_team
-from .common import DateInput
+from .common import DateInput, FiniteDecimalField
 
 OBJECTIVES_PREFIX = "objectives"
 MAX_OBJECTIVES = 30
@@ -47,6 +47,7 @@ class AgreementForm(forms.ModelForm):
             "review_on": "Review on",
             "remedy": "Structured remedy",
         }
+        field_classes = {"remedy_credit": FiniteDecimalField}
         help_texts = {
             "title": "Short and specific, e.g. “Qualified leads for Sales”.",
             "summary": "What the promise is about, in a sentence or two.",
@@ -115,6 +116,11 @@ class ObjectiveForm(forms.ModelForm):
         }
         # The editor explains weight and warning level once, above the rows.
         help_texts = {"weight": "", "warning_threshold": ""}
+        field_classes = {
+            "target": FiniteDecimalField,
+            "weight": FiniteDecimalField,
+            "warning_threshold": FiniteDecimalField,
+        }
         widgets = {
             "target": forms.NumberInput(attrs={"step": "any"}),
             "weight": forms.NumberInput(attrs={"step": "any"}),

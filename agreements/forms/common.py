@@ -12,6 +12,26 @@ from django.core.exceptions import ValidationError
 from .. import periods
 
 
+class FiniteDecimalField(forms.DecimalField):
+    """A decimal that is a number: "NaN", "sNaN" and "Infinity" are refused
+    when read, before anything compares them (a signalling NaN raises on
+    comparison, which once made a blank editor row answer 500)."""
+
+    def to_python(self, value: Any):
+        value = super().to_python(value)
+        if value is not None and not value.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
+class BoundedDateField(forms.DateField):
+    """A date in 2000-01-01 … 2100-12-31, the dates the portal keeps."""
+
+    def to_python(self, value: Any):
+        value = super().to_python(value)
+        return periods.check_day(value) if value is not None else None
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -40,7 +60,7 @@ class MonthField(forms.Field):
         if value in self.empty_values:
             return None
         if isinstance(value, dt.date):
-            return periods.month_of(value)
+            return periods.check_month(value)
         return periods.parse_month(str(value))
 
 

@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 
 from .. import periods
 from ..models import Objective
-from .common import ClientTokenForm, DateInput, MonthField, ReasonForm
+from .common import (
+    BoundedDateField,
+    ClientTokenForm,
+    DateInput,
+    FiniteDecimalField,
+    MonthField,
+    ReasonForm,
+)
 
 LEAD_LOG_FIELDS = ("date", "leads_delivered", "qualified_leads", "source", "note")
 CLOSED_CUSTOMER_FIELDS = ("customer", "closed_on", "deal_value", "handover_notes")
@@ -33,7 +40,7 @@ def _count(label: str, **kwargs: Any) -> forms.IntegerField:
 
 
 class LeadLogEntryForm(forms.Form):
-    date = forms.DateField(
+    date = BoundedDateField(
         widget=DateInput(),
         help_text="The day the leads were delivered, in an open month.",
     )
@@ -68,12 +75,12 @@ class LeadLogCorrectForm(LeadLogEntryForm, ReasonForm):
 
 class ClosedCustomerForm(forms.Form):
     customer = forms.CharField(label="Customer name", max_length=200)
-    closed_on = forms.DateField(
+    closed_on = BoundedDateField(
         label="Closed on",
         widget=DateInput(),
         help_text="The day the deal closed, in an open month.",
     )
-    deal_value = forms.DecimalField(
+    deal_value = FiniteDecimalField(
         label="Deal value",
         required=False,
         min_value=0,
@@ -115,7 +122,7 @@ class ObjectiveChoiceField(forms.ModelChoiceField):
 
 
 class MeasurementValueForm(forms.Form):
-    value = forms.DecimalField(
+    value = FiniteDecimalField(
         max_digits=12,
         decimal_places=2,
         error_messages={"invalid": "Enter a number, like 99.5."},

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from .. import periods
+from ..validators import multi_line, positive, single_line
 from .teams import Team
 
 # Both parties signed: in force now, in the future, or in the past.
@@ -140,17 +140,23 @@ class Agreement(models.Model):
         related_name="agreements_consumed",
         help_text="The team the promise is made to.",
     )
-    title = models.CharField(max_length=150)
-    summary = models.TextField(blank=True)
-    effective_from = models.DateField()
+    title = models.CharField(max_length=150, validators=[single_line])
+    summary = models.TextField(blank=True, validators=[multi_line])
+    effective_from = models.DateField(validators=[periods.check_day])
     effective_to = models.DateField(
-        null=True, blank=True, help_text="Leave empty for an open-ended agreement."
+        null=True,
+        blank=True,
+        validators=[periods.check_day],
+        help_text="Leave empty for an open-ended agreement.",
     )
     review_on = models.DateField(
-        null=True, blank=True, help_text="When both teams should look at it again."
+        null=True,
+        blank=True,
+        validators=[periods.check_day],
+        help_text="When both teams should look at it again, on or after the start.",
     )
     compensation_clause = models.TextField(
-        help_text="What happens when an objective is missed."
+        validators=[multi_line], help_text="What happens when an objective is missed."
     )
     remedy = models.CharField(
         max_length=10, choices=Remedy.choices, default=Remedy.NONE
@@ -161,13 +167,14 @@ class Agreement(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01"))],
+        validators=[positive],
         help_text="Only for an internal credit remedy.",
     )
     remedy_credit_unit = models.CharField(
         "credit unit",
         max_length=30,
         blank=True,
+        validators=[single_line],
         help_text="What the credit is counted in, e.g. EUR or support hours.",
     )
     status = models.CharField(
@@ -222,6 +229,22 @@ class Agreement(models.Model):
                 name="agreement_status_valid",
             ),
             models.CheckConstraint(
+                condition=Q(effective_from__gte=periods.FIRST_DAY)
+                & Q(effective_from__lte=periods.LAST_DAY)
+                & (Q(effective_to__isnull=True) | Q(effective_to__lte=periods.LAST_DAY))
+                & (Q(review_on__isnull=True) | Q(review_on__lte=periods.LAST_DAY)),
+                name="agreement_dates_in_range",
+                violation_error_message="Dates lie between 1 January 2000 and "
+                "31 December 2100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_on__isnull=True)
+                | Q(review_on__gte=F("effective_from")),
+                name="agreement_review_after_start",
+                violation_error_message="The review date must not be before the "
+                "start date.",
+            ),
+            models.CheckConstraint(
                 condition=~Q(remedy="credit") | Q(remedy_credit__gt=0),
                 name="agreement_credit_has_amount",
                 violation_error_message="An internal credit remedy needs a credit "
@@ -262,6 +285,12 @@ class Agreement(models.Model):
             and self.effective_to < self.effective_from
         ):
             errors["effective_to"] = "The end date must not be before the start date."
+        if (
+            self.effective_from
+            and self.review_on
+            and self.review_on < self.effective_from
+        ):
+            errors["review_on"] = "The review date must not be before the start date."
         if self.remedy == self.Remedy.CREDIT and not self.remedy_credit:
             errors["remedy_credit"] = "Give the credit owed for each miss."
         if self.remedy != self.Remedy.CREDIT and self.remedy_credit:
@@ -388,7 +417,7 @@ class Objective(models.Model):
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="objectives"
     )
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[single_line])
     metric_source = models.CharField(max_length=20, choices=Source.choices)
     comparator = models.CharField(
         max_length=10, choices=Comparator.choices, default=Comparator.AT_LEAST

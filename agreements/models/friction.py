@@ -12,6 +12,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
+from .. import periods
+from ..validators import multi_line, single_line
 from .common import can_read_everything, history_records, member_team_ids, text_search
 from .pain_points import PainPoint
 from .teams import Team
@@ -135,15 +137,16 @@ class FrictionReport(models.Model):
         related_name="friction_reports_received",
         help_text="The head of the addressed team when the report was filed.",
     )
-    customer = models.CharField(max_length=200)
+    customer = models.CharField(max_length=200, validators=[single_line])
     category = models.CharField(max_length=12, choices=Category.choices)
     severity = models.CharField(
         max_length=10, choices=Severity.choices, default=Severity.MEDIUM
     )
-    description = models.TextField()
-    business_impact = models.TextField(blank=True, default="")
-    suggested_action = models.TextField(blank=True, default="")
+    description = models.TextField(validators=[multi_line])
+    business_impact = models.TextField(blank=True, default="", validators=[multi_line])
+    suggested_action = models.TextField(blank=True, default="", validators=[multi_line])
     tags = models.CharField(
+        validators=[single_line],
         max_length=TAGS_MAX_LENGTH,
         blank=True,
         default="",
@@ -152,7 +155,11 @@ class FrictionReport(models.Model):
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.NEW, db_index=True
     )
-    month = models.DateField(db_index=True, help_text="The month it is filed for.")
+    month = models.DateField(
+        db_index=True,
+        validators=[periods.check_month],
+        help_text="The month it is filed for.",
+    )
     pain_point = models.ForeignKey(
         PainPoint,
         on_delete=models.SET_NULL,
@@ -295,7 +302,7 @@ class FrictionComment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    body = models.TextField(blank=True, default="")
+    body = models.TextField(blank=True, default="", validators=[multi_line])
     new_status = models.CharField(
         max_length=12,
         choices=FrictionReport.Status.choices,

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from ..validators import multi_line, single_line
 from .common import can_read_everything, history_records, text_search
 
 
@@ -56,8 +57,8 @@ class PainPoint(models.Model):
         PRICING = "pricing", "Pricing"
         OTHER = "other", "Other"
 
-    title = models.CharField(max_length=150)
-    description = models.TextField(blank=True, default="")
+    title = models.CharField(max_length=150, validators=[single_line])
+    description = models.TextField(blank=True, default="", validators=[multi_line])
     category = models.CharField(
         max_length=12, choices=Category.choices, default=Category.OTHER
     )

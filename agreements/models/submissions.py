@@ -12,10 +12,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from .. import periods
+from ..validators import multi_line, single_line
 from .agreements import Objective
 from .common import (
     can_read_everything,
@@ -48,6 +50,19 @@ def _not_negative(label: str) -> MinValueValidator:
     return MinValueValidator(0, message=f"{label} cannot be negative.")
 
 
+# One entry is a day's leads, or a batch logged under one date: more than
+# this is a typing slip, not a day's work.
+LEADS_PER_ENTRY_MAX = 10_000
+
+
+def _at_most_per_entry(label: str) -> MaxValueValidator:
+    return MaxValueValidator(
+        LEADS_PER_ENTRY_MAX,
+        message=f"{label}: at most {LEADS_PER_ENTRY_MAX:,} in one entry; "
+        "log a larger batch as several entries.",
+    )
+
+
 class LeadLogEntry(models.Model):
     """Leads a team delivered on one day (or a batch it logs under one date)."""
 
@@ -57,18 +72,28 @@ class LeadLogEntry(models.Model):
         related_name="lead_log_entries",
         help_text="The team that delivers the leads.",
     )
-    date = models.DateField()
+    date = models.DateField(validators=[periods.check_day])
     month = models.DateField(editable=False, db_index=True)
-    leads_delivered = models.IntegerField(validators=[_not_negative("Leads")])
+    leads_delivered = models.IntegerField(
+        validators=[_not_negative("Leads"), _at_most_per_entry("Leads")],
+        help_text=f"At most {LEADS_PER_ENTRY_MAX:,} in one entry.",
+    )
     qualified_leads = models.IntegerField(
         default=0,
-        validators=[_not_negative("Qualified leads")],
+        validators=[
+            _not_negative("Qualified leads"),
+            _at_most_per_entry("Qualified leads"),
+        ],
         help_text="How many of the delivered leads were qualified.",
     )
     source = models.CharField(
-        "source or campaign", max_length=150, blank=True, default=""
+        "source or campaign",
+        max_length=150,
+        blank=True,
+        default="",
+        validators=[single_line],
     )
-    note = models.TextField(blank=True, default="")
+    note = models.TextField(blank=True, default="", validators=[multi_line])
     # Set by the form; posting the same form twice then finds the first row.
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -88,6 +113,16 @@ class LeadLogEntry(models.Model):
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["team", "month"])]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(leads_delivered__lte=LEADS_PER_ENTRY_MAX)
+                & Q(qualified_leads__lte=LEADS_PER_ENTRY_MAX),
+                name="lead_log_counts_at_most_per_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(date__gte=periods.FIRST_DAY)
+                & Q(date__lte=periods.LAST_DAY),
+                name="lead_log_date_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(leads_delivered__gte=0),
                 name="lead_log_delivered_not_negative",
@@ -155,8 +190,10 @@ class ClosedCustomer(models.Model):
         related_name="closed_customers",
         help_text="The team that closed the customer.",
     )
-    customer = models.CharField("customer name", max_length=200)
-    closed_on = models.DateField()
+    customer = models.CharField(
+        "customer name", max_length=200, validators=[single_line]
+    )
+    closed_on = models.DateField(validators=[periods.check_day])
     month = models.DateField(editable=False, db_index=True)
     deal_value = models.DecimalField(
         max_digits=14,
@@ -165,6 +202,7 @@ class ClosedCustomer(models.Model):
         validators=[_not_negative("The deal value")],
     )
     handover_notes = models.TextField(
+        validators=[multi_line],
         blank=True,
         default="",
         help_text="What the team taking over the customer needs to know.",
@@ -195,6 +233,11 @@ class ClosedCustomer(models.Model):
         ordering = ["-closed_on", "-pk"]
         indexes = [models.Index(fields=["team", "month"])]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__gte=periods.FIRST_DAY)
+                & Q(closed_on__lte=periods.LAST_DAY),
+                name="closed_customer_date_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(deal_value__gte=0),
                 name="closed_customer_value_not_negative",
@@ -275,9 +318,13 @@ class Measurement(models.Model):
     objective = models.ForeignKey(
         Objective, on_delete=models.PROTECT, related_name="measurements"
     )
-    month = models.DateField(db_index=True, help_text="The first day of the month.")
+    month = models.DateField(
+        db_index=True,
+        validators=[periods.check_month],
+        help_text="The first day of the month.",
+    )
     value = models.DecimalField(max_digits=12, decimal_places=2)
-    note = models.TextField(blank=True, default="")
+    note = models.TextField(blank=True, default="", validators=[multi_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -293,6 +340,11 @@ class Measurement(models.Model):
     class Meta:
         ordering = ["-month", "objective"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(month__gte=periods.FIRST_MONTH)
+                & Q(month__lte=periods.LAST_MONTH),
+                name="measurement_month_in_range",
+            ),
             models.UniqueConstraint(
                 fields=["objective", "month"],
                 name="one_measurement_per_objective_and_month",

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from ..validators import single_line
+
 
 class TeamQuerySet(models.QuerySet):
     def of_user(self, user) -> TeamQuerySet:
@@ -21,7 +23,7 @@ class Team(models.Model):
         CUSTOMER_SERVICE = "customer_service", "Customer service"
         OTHER = "other", "Other"
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[single_line])
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     history = HistoricalRecords()

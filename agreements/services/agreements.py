@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from .. import periods
 from ..models import Agreement, Objective, Signature, Team
 from ..rules import can, leads_team
 
@@ -43,6 +44,12 @@ AGREEMENT_FIELDS = (
     "remedy_credit",
     "remedy_credit_unit",
 )
+
+
+# How far back a proposal may date its start. Months that locked before both
+# parties sign are never scored (``Agreement.is_in_force``); this keeps a
+# careless date from reaching back years.
+MAX_BACKDATED_MONTHS = 12
 
 
 def _save(instance, *, user, reason: str, **kwargs) -> None:
@@ -282,6 +289,18 @@ def agreement_propose(*, agreement: Agreement, user) -> Agreement:
         )
     if not current.objectives.exists():
         raise ValidationError("Add at least one objective before proposing.")
+    earliest = periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
+    if periods.month_of(current.effective_from) < earliest:
+        raise ValidationError(
+            {
+                "effective_from": (
+                    f"An agreement cannot start more than {MAX_BACKDATED_MONTHS} "
+                    f"months before it is proposed: start it on "
+                    f"{earliest.day} {earliest:%B %Y} or later."
+                )
+            },
+            code="backdated",
+        )
     current.status = Agreement.Status.PROPOSED
     current.proposed_at = timezone.now()
     _save(current, user=user, reason="proposed for signature")

@@ -3,10 +3,15 @@ same history rows as the real thing."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import time_machine
+
+from agreements import periods
 from agreements.models import (
     Agreement,
     FrictionComment,
@@ -16,10 +21,35 @@ from agreements.models import (
 )
 from agreements.rules import leads_team
 from agreements.services.agreements import (
+    MAX_BACKDATED_MONTHS,
     agreement_create,
     agreement_propose,
     agreement_sign,
 )
+
+# The start the builders give an agreement unless told otherwise.
+START = date(2026, 1, 1)
+
+
+def default_start() -> date:
+    """``START``, or, on a day when a proposal could no longer reach back to
+    it, the earliest month a proposal may start in."""
+    earliest = periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
+    return max(START, earliest)
+
+
+@contextmanager
+def when_proposable(effective_from: date) -> Iterator[None]:
+    """Tests date their agreements from January 2026 on whatever day they run.
+    When a proposal made now could no longer start that far back, the
+    agreement is drafted, proposed and signed on its first day instead, as it
+    would have been then."""
+    earliest = periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
+    if periods.month_of(effective_from) >= earliest:
+        yield
+        return
+    with time_machine.travel(datetime.combine(effective_from, time(9), tzinfo=UTC)):
+        yield
 
 
 def objective_row(name: str = "Qualified leads", **overrides: Any) -> dict[str, Any]:
@@ -49,7 +79,7 @@ def draft(
         provider=provider,
         consumer=consumer,
         title=title,
-        effective_from=fields.pop("effective_from", date(2026, 1, 1)),
+        effective_from=fields.pop("effective_from", None) or default_start(),
         compensation_clause=fields.pop(
             "compensation_clause", "Make up the shortfall the next month."
         ),
@@ -59,20 +89,22 @@ def draft(
 
 
 def proposed(*, user, **kwargs: Any) -> Agreement:
-    return agreement_propose(agreement=draft(user=user, **kwargs), user=user)
+    with when_proposable(kwargs.get("effective_from") or default_start()):
+        return agreement_propose(agreement=draft(user=user, **kwargs), user=user)
 
 
 def active(*, user, other_signer, **kwargs: Any) -> Agreement:
     """Proposed by ``user`` and signed by both: ``user`` for the team they lead
     and ``other_signer`` for the other party."""
-    agreement = proposed(user=user, **kwargs)
-    for signer in (user, other_signer):
-        team = (
-            agreement.provider
-            if leads_team(signer, agreement.provider)
-            else agreement.consumer
-        )
-        agreement = agreement_sign(agreement=agreement, user=signer, team=team)
+    with when_proposable(kwargs.get("effective_from") or default_start()):
+        agreement = proposed(user=user, **kwargs)
+        for signer in (user, other_signer):
+            team = (
+                agreement.provider
+                if leads_team(signer, agreement.provider)
+                else agreement.consumer
+            )
+            agreement = agreement_sign(agreement=agreement, user=signer, team=team)
     assert agreement.status == Agreement.Status.ACTIVE
     return agreement
 

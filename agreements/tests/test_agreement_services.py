@@ -19,6 +19,7 @@ from agreements.services import (
     agreement_sign,
     agreement_update,
 )
+from agreements.tests.builders import default_start
 from agreements.tests.factories import AgreementFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +44,7 @@ QUALIFIED = {
 def draft(user, provider, consumer, objectives=(LEADS, QUALIFIED), **extra):
     fields = {
         "title": "Lead delivery",
-        "effective_from": datetime.date(2026, 1, 1),
+        "effective_from": default_start(),
         "compensation_clause": "Marketing makes up the shortfall next month.",
         **extra,
     }

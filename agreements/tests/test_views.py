@@ -11,7 +11,13 @@ from django.urls import reverse
 
 from agreements.models import Agreement, Objective, Signature, Team
 from agreements.services.agreements import agreement_revise, agreement_sign
-from agreements.tests.builders import active, draft, objective_row, proposed
+from agreements.tests.builders import (
+    active,
+    default_start,
+    draft,
+    objective_row,
+    proposed,
+)
 from agreements.tests.factories import TeamFactory, UserFactory
 from reports.chain import NEUTRAL, ChainLink, chain_svg, ordered_teams
 
@@ -52,7 +58,7 @@ def editor_data(
         "provider": str(provider.pk),
         "consumer": str(consumer.pk),
         "summary": "",
-        "effective_from": "2026-01-01",
+        "effective_from": default_start().isoformat(),
         "effective_to": "",
         "review_on": "",
         "compensation_clause": "Make up the shortfall next month.",
@@ -1127,13 +1133,14 @@ def test_detail_shows_parties_objectives_signatures_versions_and_history(
 
 def test_history_shows_changed_fields_old_and_new(client, marketing_lead, draft_ms):
     client.force_login(marketing_lead)
+    end = default_start().replace(month=12, day=31)
     client.post(
         url("edit", draft_ms.pk),
-        edit_data(draft_ms, title="New title", effective_to="2026-12-31"),
+        edit_data(draft_ms, title="New title", effective_to=end.isoformat()),
     )
     body = client.get(url("detail", draft_ms.pk)).content.decode()
     assert "Title</span>: <del>Leads for sales</del> → New title" in body
-    assert "In force until</span>: <del>—</del> → 31 Dec 2026" in body
+    assert f"In force until</span>: <del>—</del> → 31 Dec {end.year}" in body
     assert marketing_lead.get_full_name() in body
 
 
