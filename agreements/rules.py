@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import rules
 
-from .models import SIGNED, Agreement, Membership, Objective
+from .models import SIGNED, Agreement, FrictionReport, Membership, Objective
 
 
 def _leading_team_ids(user) -> set[int]:
@@ -258,6 +258,21 @@ def heads_addressed_team(user, report) -> bool:
 
 
 @rules.predicate
+def heads_every_addressed_team(user, pain_point) -> bool:
+    """Heads every team the pain point's reports were addressed to: merging
+    moves those reports, so it is their heads' call (a pain point without
+    reports moves none)."""
+    if pain_point is None or not user.is_authenticated:
+        return False
+    addressed = set(
+        FrictionReport.objects.filter(pain_point=pain_point)
+        .values_list("addressed_team_id", flat=True)
+        .distinct()
+    )
+    return addressed <= _head_team_ids(user)
+
+
+@rules.predicate
 def leads_a_party_of_breach(user, breach) -> bool:
     """A breach (``reports.Breach``) is acted on by a lead, manager or head of
     either party of its agreement."""
@@ -296,6 +311,8 @@ RULES = {
     "link_friction_report": heads_addressed_team,
     "view_knowledge_base": is_executive | is_in_some_team,
     "manage_pain_points": is_a_head,
+    # The object is the duplicate: its reports are the ones that move.
+    "merge_pain_points": is_executive | (is_a_head & heads_every_addressed_team),
     # Scorecards. A team's page: its members, its partners and executives.
     # The dashboard: executives, and heads for their own teams' agreements.
     "view_team_scorecards": is_executive | is_team_member | is_partner_of_team,

@@ -99,8 +99,16 @@ def pain_point_update(*, pain_point: PainPoint, user, **fields: Any) -> PainPoin
 def pain_point_merge(*, source: PainPoint, target: PainPoint, user) -> PainPoint:
     """Merge a duplicate pain point into another: its reports (and pain points
     merged into it before) move to ``target``; ``source`` stays, marked merged,
-    so old links still lead somewhere."""
-    _require_head(user, "merge")
+    so old links still lead somewhere. The reports that move are the ones
+    it is about: only an executive, or a head of every team they were
+    addressed to, may move them."""
+    require(
+        user,
+        "merge_pain_points",
+        source,
+        f"Only an executive, or the head of every team its reports were "
+        f"addressed to, can merge “{source}”.",
+    )
     if source.pk == target.pk:
         raise ValidationError(
             {"target": ValidationError("Choose another pain point to merge into.")}

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import FrictionComment, FrictionReport, PainPoint
+from agreements.tests.builders import friction_counts
 from agreements.tests.factories import (
     FrictionReportFactory,
     MembershipFactory,
@@ -653,10 +654,23 @@ def test_merging_needs_a_target(client, service_head, pain_points):
 
 
 def test_a_pain_point_cannot_be_merged_into_itself(client, service_head, pain_points):
-    invoices, _ = pain_points
+    _, exports = pain_points
     client.force_login(service_head)
-    response = client.post(kb("merge", invoices.pk), {"target": invoices.pk})
+    response = client.post(kb("merge", exports.pk), {"target": exports.pk})
     assert "target" in response.context["form"].errors
+
+
+def test_a_head_cannot_move_reports_addressed_to_another_team(
+    client, service_head, pain_points
+):
+    invoices, exports = pain_points  # invoices holds a report addressed to Sales
+    client.force_login(service_head)
+    before = friction_counts()
+    response = client.post(kb("merge", invoices.pk), {"target": exports.pk})
+    assert response.status_code == 403
+    assert friction_counts() == before
+    page = body(client.get(kb("detail", invoices.pk)))
+    assert kb("merge", invoices.pk) not in page  # no button for it either
 
 
 def test_heads_see_reports_waiting_for_a_pain_point(client, service_head, report):

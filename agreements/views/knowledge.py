@@ -108,6 +108,7 @@ def knowledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "hidden_reports": summary.reports - len(reports),
             "merged": list(pain_point.merged.order_by("title")),
             "may_manage": can(request.user, "manage_pain_points"),
+            "may_merge": can(request.user, "merge_pain_points", pain_point),
         },
     )
 
@@ -187,9 +188,10 @@ def knowledge_merge(request: HttpRequest, pk: int) -> HttpResponse:
     source = _pain_point(request, pk)
     require(
         request,
-        "manage_pain_points",
+        "merge_pain_points",
         source,
-        "Only the head of a team can merge pain points.",
+        "Only an executive, or the head of every team its reports were addressed "
+        "to, can merge this pain point.",
     )
     if source.is_merged:
         messages.info(request, f"“{source}” was merged already.")
