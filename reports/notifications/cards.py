@@ -96,6 +96,7 @@ class BreachView:
     objective: str
     remedy: str
     status: str
+    pk: int | None = None
 
 
 @dataclass
@@ -188,6 +189,7 @@ def _line_view(line, agreement: Agreement) -> LineView:
             objective=objective.name,
             remedy=breach.remedy,
             status=breach.get_status_display(),
+            pk=breach.pk,
         )
         if breach
         else None,

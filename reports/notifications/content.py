@@ -12,10 +12,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Membership, Objective
+from agreements.rules import is_executive
 from agreements.selectors import pain_point_summaries
 
 from ..models import Breach, Delivery
@@ -36,6 +38,7 @@ from .cards import (
 )
 from .figures import missing_figures, objectives_at_risk
 from .recipients import PREFERENCE_OF
+from .visibility import Shown, check_visible
 
 Kind = Delivery.Kind
 TOP_PAIN_POINTS = 5
@@ -57,7 +60,10 @@ def _scorecard(delivery: Delivery) -> dict | None:
         subject = f"Your scorecards for {label}"
         if breaches:
             subject += f": {len(breaches)} breach{'es' if len(breaches) != 1 else ''}"
-    return {"subject": subject, "cards": cards, "breaches": breaches}
+    shown = Shown(breaches={b.pk for b in breaches}).add_agreements(
+        c.agreement for c in cards
+    )
+    return {"subject": subject, "cards": cards, "breaches": breaches, "shown": shown}
 
 
 # --- The executive digest ---------------------------------------------------
@@ -79,14 +85,21 @@ class LateReporter:
     items: list[str]
 
 
-def digest(month: date, *, now: datetime | None = None) -> dict:
-    """The organisation's month: heat map, breaches, late reporters and the
-    most reported pain points, from the engine's cards (the stored ones once
-    finalised). A fixed number of queries, whatever the organisation's size."""
+def digest(
+    month: date,
+    *,
+    agreements: QuerySet[Agreement] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """The month of ``agreements`` (default: the organisation's): heat map,
+    breaches, late reporters and the most reported pain points, from the
+    engine's cards (the stored ones once finalised). A fixed number of
+    queries, whatever the organisation's size."""
+    scope = agreements if agreements is not None else Agreement.objects.all()
     window = periods.months_between(
         periods.add_months(month, 1 - HEAT_MAP_MONTHS), month
     )
-    engine = cards_for(window, agreements=Agreement.objects.all(), lines_for=[month])
+    engine = cards_for(window, agreements=scope, lines_for=[month])
     latest: dict = {}
     for (lineage, _m), card in sorted(engine.items(), key=lambda item: item[0][1]):
         latest[lineage] = card.agreement  # the latest version wins
@@ -101,22 +114,22 @@ def digest(month: date, *, now: datetime | None = None) -> dict:
     )
     month_cards = [card for (_l, m), card in engine.items() if m == month]
     counts = Counter(card.status for card in month_cards)
+    in_scope = Breach.objects.filter(agreement__in=scope)
     breaches = [
         BreachView(
             agreement=b.agreement,
             objective=b.line.objective.name,
             remedy=b.remedy,
             status=b.get_status_display(),
+            pk=b.pk,
         )
-        for b in Breach.objects.filter(month=month)
+        for b in in_scope.filter(month=month)
         .select_related("agreement__provider", "agreement__consumer", "line__objective")
         .order_by(
             "agreement__provider__name", "agreement__title", "line__objective__position"
         )
     ]
-    older_open = Breach.objects.filter(
-        month__lt=month, status=Breach.Status.OPEN
-    ).count()
+    older_open = in_scope.filter(month__lt=month, status=Breach.Status.OPEN).count()
 
     late: dict[str, list[str]] = defaultdict(list)
     for card in sorted(
@@ -151,6 +164,7 @@ def digest(month: date, *, now: datetime | None = None) -> dict:
         "late_reporters": [LateReporter(team, items) for team, items in late.items()],
         "pain_points": [
             {
+                "pk": s.pain_point.pk,
                 "title": s.pain_point.title,
                 "category": s.pain_point.get_category_display(),
                 "reports": s.trend[-1][1],
@@ -161,14 +175,33 @@ def digest(month: date, *, now: datetime | None = None) -> dict:
     }
 
 
+def digest_scope(user) -> tuple[QuerySet[Agreement], str]:
+    """What a digest covers for its reader: the organisation for an
+    executive, the agreements of the teams they head for a head."""
+    if is_executive(user):
+        return Agreement.objects.all(), "the organisation"
+    headed = Membership.objects.filter(user=user, role=Membership.Role.HEAD)
+    return (
+        Agreement.objects.involving_any(headed.values("team_id")),
+        "the teams you head",
+    )
+
+
 def _digest(delivery: Delivery) -> dict | None:
-    context = digest(delivery.month)
+    scope, scope_label = digest_scope(delivery.recipient)
+    context = digest(delivery.month, agreements=scope)
+    if not context["heat_map"]:
+        return None  # a head whose teams have no agreement in force
     label = periods.month_label(delivery.month)
     breaches = len(context["breaches"])
     subject = f"Service levels in {label}: {len(context['heat_map'])} agreements"
     if breaches:
         subject += f", {breaches} breach{'es' if breaches != 1 else ''}"
-    return {"subject": subject, **context}
+    shown = Shown(
+        breaches={b.pk for b in context["breaches"]},
+        pain_points={p["pk"] for p in context["pain_points"]},
+    ).add_agreements(row.agreement for row in context["heat_map"])
+    return {"subject": subject, "scope_label": scope_label, "shown": shown, **context}
 
 
 # --- Reminders, escalations and alerts --------------------------------------
@@ -196,6 +229,10 @@ def _missing_for(user, month: date, roles) -> list[MissingTeam]:
     ]
 
 
+def _shown_objectives(teams: list[MissingTeam]) -> Shown:
+    return Shown().add_agreements(o.agreement for t in teams for o in t.objectives)
+
+
 def _reminder(delivery: Delivery) -> dict | None:
     month = delivery.month
     teams = _missing_for(delivery.recipient, month, Membership.LEADING_ROLES)
@@ -207,6 +244,7 @@ def _reminder(delivery: Delivery) -> dict | None:
         f"{periods.month_label(month)} due by {periods.due_text(month)}",
         "teams": teams,
         "due_text": periods.due_text(month),
+        "shown": _shown_objectives(teams),
     }
 
 
@@ -220,6 +258,7 @@ def _escalation(delivery: Delivery) -> dict | None:
         f"missing at the deadline",
         "teams": teams,
         "due_text": periods.due_text(month),
+        "shown": _shown_objectives(teams),
     }
 
 
@@ -263,6 +302,7 @@ def _at_risk(delivery: Delivery) -> dict | None:
         "target": format_value(objective.target, unit),
         "days_left": days_left,
         "scorecard_url": links.scorecard(item.agreement.pk, month),
+        "shown": Shown().add_agreements([item.agreement]),
     }
 
 
@@ -282,6 +322,8 @@ def context_for(delivery: Delivery) -> dict | None:
     context = BUILDERS[delivery.kind](delivery)
     if context is None:
         return None
+    # The one check: nothing in it that its reader could not open on a page.
+    check_visible(delivery.recipient, context.pop("shown"))
     return {
         **context,
         "recipient": delivery.recipient,

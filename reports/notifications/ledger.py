@@ -8,6 +8,7 @@ it may take over. Every write is a conditional UPDATE on the row's state.
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 from collections.abc import Callable, Iterable
@@ -19,11 +20,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from ..models import Delivery
 from .content import context_for
 from .recipients import preferences_for, wants
 from .render import build_message, message_id
+from .visibility import NotVisible
 
 logger = logging.getLogger(__name__)
 Status = Delivery.Status
@@ -111,6 +114,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
     try:
         context = context_for(delivery)
         message = build_message(delivery, context) if context else None
+    except NotVisible as exc:
+        # Never sent: it would show what its reader may not open on a page.
+        mine.update(status=Status.FAILED, last_error=f"Withheld: {exc}")
+        return Outcome(Result.FAILED)
     except Exception as exc:
         # A rendering bug does not heal by retrying: fail it where an admin
         # sees it, and let the other deliveries go on.
@@ -177,9 +184,28 @@ def deliveries_enqueue(ids: Iterable[int], *, countdown: float = 0.0) -> int:
     queue = settings.SLA_TASK_QUEUE or None
     count = 0
     for pk in ids:
-        deliver.apply_async_on_commit(args=(pk,), queue=queue, countdown=countdown)
+        transaction.on_commit(
+            functools.partial(_send_task, deliver, pk, queue=queue, countdown=countdown)
+        )
         count += 1
     return count
+
+
+def _send_task(task, pk: int, *, queue: str | None, countdown: float) -> None:
+    """Hand one delivery to the broker. With the broker down the row stays
+    pending and nothing is lost: the reconcile task requeues rows nobody is
+    working on (``deliveries_requeue_stuck``)."""
+    try:
+        # One try: a broker that is down fails at once (within the connection
+        # timeout) instead of holding the job through retries.
+        task.apply_async(args=(pk,), queue=queue, countdown=countdown, retry=False)
+    except (BrokerError, OSError):
+        logger.warning(
+            "Could not queue delivery %s (broker unavailable); the reconcile "
+            "task will send it",
+            pk,
+            exc_info=True,
+        )
 
 
 def deliveries_send_now(

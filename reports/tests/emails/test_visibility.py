@@ -1,0 +1,137 @@
+"""No email shows its reader what they could not open on a page.
+
+Every email of the demo's latest closed month is built for every person
+(each kind: digest, scorecards, breach notice, reminder, escalation), and
+everything it shows is checked against the pages' own rules. The
+organisation digest goes to executives only; a head's digest covers the
+agreements of the teams they head."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from agreements import periods
+from agreements.models import Agreement, Membership
+from agreements.tests.factories import AgreementFactory, TeamFactory
+from conftest import make_member
+from reports.models import Delivery
+from reports.notifications.content import context_for, digest_scope
+from reports.notifications.ledger import Result, delivery_send
+from reports.notifications.visibility import NotVisible, Shown, check_visible
+
+pytestmark = pytest.mark.django_db
+Kind = Delivery.Kind
+
+# 10 December 2026: the demo's November is finalised and emailed.
+AFTER_NOVEMBER = dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.UTC)
+NOVEMBER = dt.date(2026, 11, 1)
+
+
+@pytest.fixture
+def demo_org():
+    with time_machine.travel(AFTER_NOVEMBER, tick=False):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        # A head whose team is party to no agreement, and an agreement
+        # between two other teams nobody in the demo belongs to.
+        legal = TeamFactory(name="Legal", slug="legal")
+        make_member("legal-head", legal, Membership.Role.HEAD)
+        AgreementFactory(
+            provider=TeamFactory(name="Finance"),
+            consumer=TeamFactory(name="IT"),
+            title="Month-end close support",
+            effective_from=dt.date(2026, 1, 1),
+        )
+        yield
+
+
+def _shown_in(delivery: Delivery) -> dict | None:
+    """The email's context, with what it shows kept for the test."""
+    from reports.notifications import content
+
+    shown: list[Shown] = []
+    real = content.check_visible
+
+    def keep(user, what):
+        shown.append(what)
+        real(user, what)
+
+    content.check_visible = keep
+    try:
+        context = context_for(delivery)
+    finally:
+        content.check_visible = real
+    return {"context": context, "shown": shown[0] if shown else None}
+
+
+def test_every_email_of_a_month_shows_only_what_its_reader_may_see(demo_org):
+    people = list(get_user_model().objects.filter(is_active=True))
+    built = 0
+    with time_machine.travel(AFTER_NOVEMBER, tick=False):
+        for user in people:
+            visible = set(
+                Agreement.objects.visible_to(user).values_list("pk", flat=True)
+            )
+            for kind in (Kind.DIGEST, Kind.SCORECARD, Kind.BREACH, Kind.ESCALATION):
+                delivery = Delivery(recipient=user, kind=kind, month=NOVEMBER)
+                result = _shown_in(delivery)  # raises NotVisible otherwise
+                if result["context"] is None:
+                    continue
+                built += 1
+                assert result["shown"].agreements <= visible, (user, kind)
+    assert built >= 8
+
+
+def test_the_organisation_digest_is_for_executives_and_a_head_sees_their_teams(
+    demo_org,
+):
+    User = get_user_model()
+    executive = User.objects.get(username="executive")
+    head = User.objects.get(username="service-head")
+    legal_head = User.objects.get(username="legal-head")
+    with time_machine.travel(AFTER_NOVEMBER, tick=False):
+        everything, _ = digest_scope(executive)
+        assert everything.filter(title="Month-end close support").exists()
+        theirs, label = digest_scope(head)
+        assert label == "the teams you head"
+        titles = set(theirs.signed().values_list("title", flat=True))
+        assert "Month-end close support" not in titles
+        assert "Lead delivery" not in titles  # Marketing → Sales
+        assert {"Customer handover", "Onboarding and uptime"} <= titles
+        org = _shown_in(Delivery(recipient=executive, kind=Kind.DIGEST, month=NOVEMBER))
+        own = _shown_in(Delivery(recipient=head, kind=Kind.DIGEST, month=NOVEMBER))
+        assert own["shown"].agreements < org["shown"].agreements
+        # A head of a team with no agreement gets no digest at all.
+        none = _shown_in(
+            Delivery(recipient=legal_head, kind=Kind.DIGEST, month=NOVEMBER)
+        )
+        assert none["context"] is None
+
+
+def test_an_email_that_would_show_too_much_is_withheld(demo_org):
+    User = get_user_model()
+    outsider_agreement = Agreement.objects.get(title="Month-end close support")
+    head = User.objects.get(username="service-head")
+    with pytest.raises(NotVisible):
+        check_visible(head, Shown(agreements={outsider_agreement.pk}))
+    # Through the ledger: the delivery fails, nothing is sent.
+    from reports.notifications import content
+
+    real = content.digest_scope
+    content.digest_scope = lambda user: (Agreement.objects.all(), "everything")
+    try:
+        with time_machine.travel(AFTER_NOVEMBER, tick=False):
+            delivery = Delivery.objects.create(
+                recipient=head, kind=Kind.DIGEST, month=periods.add_months(NOVEMBER, -3)
+            )
+            outcome = delivery_send(delivery_id=delivery.pk)
+    finally:
+        content.digest_scope = real
+    delivery.refresh_from_db()
+    assert outcome.result == Result.FAILED
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.last_error.startswith("Withheld:")
