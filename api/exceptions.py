@@ -1,4 +1,14 @@
-"""One error format for every API error.
+"""One error format for every API error, and one rule for 400 against 422.
+
+- **400**: the request does not match the schema: a missing or unknown
+  field, a wrong type or format, a value past a documented bound or outside
+  a documented list. The schema (``/api/schema/``) says what is valid.
+- **422**: the request matches the schema, but the portal cannot do it: a
+  team or objective that does not exist, a date outside 2000–2100, a month
+  that has locked, two fields that contradict each other. No schema can say
+  these; the message and ``fields`` say what to change.
+- **409**: the record's state moved on (see ``CONFLICT_CODES``).
+
 
 Every error response body is::
 
@@ -52,6 +62,69 @@ class UnprocessableRequest(exceptions.APIException):
     default_code = "unprocessable"
 
 
+class InvalidContent(exceptions.ValidationError):
+    """Well formed by the schema, refused by the portal's rules: 422, with the
+    fields at fault, in the same shape as a 400."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+# DRF's codes for what the schema itself describes (types, formats, required
+# fields, lengths, bounds, choices): a request failing only these is a 400.
+SCHEMA_CODES = frozenset(
+    {
+        "required",
+        "null",
+        "blank",
+        "invalid",
+        "incorrect_type",
+        "not_a_list",
+        "not_a_dict",
+        "empty",
+        "max_length",
+        "min_length",
+        "max_value",
+        "min_value",
+        "max_digits",
+        "max_decimal_places",
+        "max_whole_digits",
+        "max_string_length",
+        "invalid_choice",
+        "parse_error",
+        "date",
+        "datetime",
+        "make_aware",
+        "overflow",
+        # The portal's validators whose bounds the schema states as patterns
+        # (api.schema): text without control characters, days and months
+        # in 2000 … 2100.
+        "control_characters",
+        "null_characters_not_allowed",
+        "date_out_of_range",
+        "month_out_of_range",
+    }
+)
+
+
+def _codes(detail: Any) -> set[str]:
+    if isinstance(detail, Mapping):
+        return {c for value in detail.values() for c in _codes(value)}
+    if isinstance(detail, list):
+        return {c for value in detail for c in _codes(value)}
+    return {getattr(detail, "code", None) or "invalid"}
+
+
+def classify(exc: exceptions.ValidationError) -> exceptions.ValidationError:
+    """A serializer's refusal: 400 when every error is one the schema
+    describes, 422 when one is not (an id that does not exist, a rule of the
+    portal's)."""
+    if type(exc) is exceptions.ValidationError and not _codes(exc.detail) <= (
+        SCHEMA_CODES
+    ):
+        return InvalidContent(exc.detail)
+    return exc
+
+
 def conflict_from(exc: DjangoValidationError) -> Conflict:
     """A service's refusal that is about the record's state, as a 409."""
     code = _first_code(exc)
@@ -86,8 +159,8 @@ def _from_django_validation_error(
                 else field
             )
             detail[name] = list(errors)
-        return exceptions.ValidationError(detail)
-    return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+        return InvalidContent(detail)
+    return InvalidContent({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -133,7 +206,10 @@ def error_body(status_code: int, code: str, message: str) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, DjangoValidationError):
+        # The services' and models' rules: the schema cannot tell them.
         exc = _from_django_validation_error(exc)
+    elif isinstance(exc, exceptions.ValidationError):
+        exc = classify(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

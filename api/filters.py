@@ -3,8 +3,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, except that a filter given with no value
+    (``?status=``) is a 400: the schema offers no empty value, so a client
+    sending one has a bug worth hearing about."""
+
+    def get_filterset(self, request: Request, queryset: QuerySet, view: Any):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            empty = {
+                name: ["Give a value, or leave the parameter out."]
+                for name in filterset.filters
+                if name in request.query_params
+                and not any(v.strip() for v in request.query_params.getlist(name))
+            }
+            if empty:
+                raise exceptions.ValidationError(empty)
+        return filterset
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -23,9 +44,22 @@ class StableOrderingFilter(OrderingFilter):
         aliases: dict[str, str] = getattr(view, "ordering_fields", {})
         params = request.query_params.get(self.ordering_param)
         ordering: list[str] = []
-        if params:
-            terms = [t.strip() for t in params.split(",") if t.strip()]
-            for term in self.remove_invalid_fields(queryset, terms, view, request):
+        if params is not None:
+            terms = [t.strip() for t in params.split(",")]
+            unknown = [t for t in terms if t.lstrip("-") not in aliases]
+            if unknown or not terms:
+                # The schema lists the names: anything else is the client's
+                # mistake, said so, not a silent default order.
+                known = ", ".join(sorted(aliases)) or "nothing"
+                raise exceptions.ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown sort field {', '.join(map(repr, unknown))}: "
+                            f"sort by {known}, with a leading “-” to descend."
+                        ]
+                    }
+                )
+            for term in terms:
                 descending = term.startswith("-")
                 path = aliases[term.lstrip("-")]
                 ordering.append(f"-{path}" if descending else path)
@@ -50,6 +84,7 @@ class StableOrderingFilter(OrderingFilter):
                 ),
                 "schema": {
                     "type": "array",
+                    "minItems": 1,
                     "items": {
                         "type": "string",
                         "enum": [v for n in names for v in (n, f"-{n}")],

@@ -24,7 +24,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -39,13 +38,22 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 
+# Printable ASCII, no spaces: what ``_valid_key`` accepts, as the schema says.
+KEY_PATTERN = r"^[!-~]{1,255}$"
+
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=OpenApiTypes.STR,
+    type={
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": KEY_PATTERN,
+    },
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Any unique string up to 255 printable ASCII characters, e.g. a UUID. "
+        "Any unique string of 1 to 255 printable ASCII characters without "
+        "spaces, e.g. a UUID. "
         "Retrying with the same key and body returns the first response "
         "instead of writing again; the same key with another body is refused "
         "with 422. Kept for 24 hours."

@@ -62,3 +62,65 @@ def api_routes(prefix: str = "api/v1/") -> list[Route]:
         for method in _methods(entry.callback):
             routes.append(Route(name=name, method=method, pattern=route, kwargs=kwargs))
     return sorted(routes, key=lambda r: (r.name, r.method))
+
+
+# --- What the schema says of a request ----------------------------------------
+
+
+def _document() -> dict:
+    import json
+
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated))
+
+
+_DOCUMENT: dict | None = None
+
+
+def matches_schema(method: str, path: str, body, headers: dict[str, str]) -> bool:
+    """Whether a request is valid by the OpenAPI schema: its body (already
+    parsed, or ``None``) and its documented headers. The API answers 400
+    exactly when it is not, and 422 when the portal refuses a valid one."""
+    import re
+
+    import jsonschema
+
+    global _DOCUMENT
+    if _DOCUMENT is None:
+        _DOCUMENT = _document()
+    for template, operations in _DOCUMENT["paths"].items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in operations:
+            operation = operations[method.lower()]
+            break
+    else:
+        raise LookupError(f"{method} {path} is not in the schema")
+
+    def valid(schema: dict, value) -> bool:
+        root = {**schema, "components": _DOCUMENT.get("components", {})}
+        validator = jsonschema.Draft202012Validator(
+            root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        return validator.is_valid(value)
+
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "header":
+            continue
+        value = headers.get(parameter["name"])
+        if value is None:
+            if parameter.get("required"):
+                return False
+            continue
+        if not valid(parameter.get("schema", {}), value):
+            return False
+    content = operation.get("requestBody", {}).get("content", {})
+    if not content:
+        # An operation that documents no body takes none.
+        return body is None
+    schema = content.get("application/json", {}).get("schema", {})
+    if body is None:
+        return not operation["requestBody"].get("required", False)
+    return valid(schema, body)

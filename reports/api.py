@@ -4,10 +4,8 @@ other); breaches are acted on through the same services as its buttons."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
@@ -30,6 +28,16 @@ from agreements.api.serializers import (
 )
 from agreements.models import Agreement, Membership
 from agreements.rules import can, is_executive
+from api.fields import (
+    ID_SCHEMA,
+    MAX_ID,
+    MONTH_SCHEMA,
+    IdFilter,
+    ModelSerializer,
+    MonthInputField,
+    QuerySerializer,
+    TextField,
+)
 from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
@@ -45,7 +53,7 @@ NOTE_MAX_LENGTH = BreachNoteForm.base_fields["note"].max_length
 # --- Scorecards -------------------------------------------------------------
 
 
-class AgreementRefSerializer(serializers.ModelSerializer):
+class AgreementRefSerializer(ModelSerializer):
     class Meta:
         model = Agreement
         fields = ["id", "title", "version", "status"]
@@ -75,10 +83,10 @@ class StatusField(serializers.ChoiceField):
 
 class ObjectiveRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    metric_source = serializers.CharField()
-    unit = serializers.CharField()
-    comparator = serializers.CharField()
+    name = TextField()
+    metric_source = TextField()
+    unit = TextField()
+    comparator = TextField()
 
 
 class ScorecardLineSerializer(serializers.Serializer):
@@ -91,7 +99,7 @@ class ScorecardLineSerializer(serializers.Serializer):
         max_digits=None, decimal_places=1, allow_null=True, help_text="Per cent."
     )
     status = StatusField()
-    status_label = serializers.CharField(help_text="The status as pages show it.")
+    status_label = TextField(help_text="The status as pages show it.")
     reported_on_time = serializers.BooleanField()
     expected_so_far = serializers.DecimalField(
         max_digits=None,
@@ -124,8 +132,8 @@ class ScorecardCardSerializer(serializers.Serializer):
         "(computed); finalised: the stored scorecard.",
     )
     status = StatusField(help_text="The worst of the lines' statuses.")
-    status_label = serializers.CharField()
-    headline = serializers.CharField(help_text="“2 of 3 objectives met”.")
+    status_label = TextField()
+    headline = TextField(help_text="“2 of 3 objectives met”.")
     met_count = serializers.IntegerField()
     objective_count = serializers.IntegerField()
     score = serializers.DecimalField(
@@ -137,7 +145,7 @@ class ScorecardCardSerializer(serializers.Serializer):
         "reported counts as 0 %.",
     )
     reported_on_time = serializers.BooleanField()
-    due = serializers.CharField(help_text="When the month's figures are due.")
+    due = TextField(help_text="When the month's figures are due.")
     deadline = serializers.DateTimeField(
         help_text="The moment the month locks (the end of the due day)."
     )
@@ -148,7 +156,7 @@ class ScorecardCardSerializer(serializers.Serializer):
 
 class ScorecardSerializer(serializers.Serializer):
     agreement = AgreementRefSerializer(help_text="The agreement asked about.")
-    month = serializers.CharField(help_text="YYYY-MM.")
+    month = TextField(help_text="YYYY-MM.")
     not_begun = serializers.BooleanField(help_text="The month has not begun yet.")
     card = ScorecardCardSerializer(
         allow_null=True,
@@ -156,19 +164,11 @@ class ScorecardSerializer(serializers.Serializer):
     )
 
 
-class ScorecardQuerySerializer(serializers.Serializer):
-    agreement = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    month = serializers.RegexField(
-        r"^\d{4}-\d{2}$",
-        required=False,
-        help_text="YYYY-MM; the running month when left out.",
+class ScorecardQuerySerializer(QuerySerializer):
+    agreement = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    month = MonthInputField(
+        required=False, help_text="YYYY-MM; the running month when left out."
     )
-
-    def validate_month(self, value: str) -> datetime.date:
-        try:
-            return periods.parse_month(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
 
 
 class ScorecardView(GenericAPIView):
@@ -182,12 +182,11 @@ class ScorecardView(GenericAPIView):
         "one computed from the figures logged so far (judged on pace while the "
         "month runs). An agreement you may not see is a 404.",
         parameters=[
-            OpenApiParameter("agreement", int, required=True),
+            OpenApiParameter("agreement", ID_SCHEMA, required=True),
             OpenApiParameter(
                 "month",
-                str,
+                MONTH_SCHEMA,
                 required=False,
-                pattern=r"^\d{4}-\d{2}$",
                 description="YYYY-MM; the running month when left out.",
             ),
         ],
@@ -240,9 +239,9 @@ def _card(card: CardView | None) -> dict[str, Any] | None:
 # --- Breaches ---------------------------------------------------------------
 
 
-class BreachSerializer(serializers.ModelSerializer):
+class BreachSerializer(ModelSerializer):
     agreement = AgreementRefSerializer()
-    objective = serializers.CharField(
+    objective = TextField(
         source="line.objective.name", help_text="The objective missed."
     )
     acknowledged_by = PersonSerializer(allow_null=True)
@@ -268,20 +267,20 @@ class BreachSerializer(serializers.ModelSerializer):
 
 
 class BreachNoteInputSerializer(serializers.Serializer):
-    note = serializers.CharField(
+    note = TextField(
         required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH
     )
 
 
 class BreachResolveInputSerializer(serializers.Serializer):
-    note = serializers.CharField(
+    note = TextField(
         max_length=NOTE_MAX_LENGTH, help_text="How the remedy was delivered."
     )
 
 
 class BreachFilter(MonthRangeFilterSet):
     status = filters.ChoiceFilter(choices=Breach.Status.choices)
-    agreement = filters.NumberFilter(field_name="agreement_id", min_value=1)
+    agreement = IdFilter(field_name="agreement_id")
 
     class Meta:
         model = Breach
@@ -372,12 +371,12 @@ class DueLineSerializer(serializers.Serializer):
     lists it: the scorecard engine's line."""
 
     objective = serializers.IntegerField(source="objective.pk")
-    name = serializers.CharField(source="objective.name")
+    name = TextField(source="objective.name")
     agreement = serializers.IntegerField(source="agreement.pk")
     team = serializers.IntegerField(
         source="team.pk", help_text="The team that owes the figures."
     )
-    metric_source = serializers.CharField(source="objective.metric_source")
+    metric_source = TextField(source="objective.metric_source")
     target = serializers.DecimalField(
         source="line.target", max_digits=None, decimal_places=2
     )
@@ -392,7 +391,7 @@ class DueLineSerializer(serializers.Serializer):
         help_text="The target pro-rated to the business days gone.",
     )
     status = StatusField(source="line.status")
-    status_label = serializers.CharField(source="line.status_label")
+    status_label = TextField(source="line.status_label")
     may_submit = serializers.BooleanField(
         help_text="You lead the team: you may log these figures."
     )
@@ -400,16 +399,16 @@ class DueLineSerializer(serializers.Serializer):
 
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField()
+    username = TextField()
+    name = TextField()
     email = serializers.EmailField()
     is_executive = serializers.BooleanField(
         help_text="Reads every team, agreement and report."
     )
     can_draft_agreements = serializers.BooleanField()
     memberships = MembershipSerializer(many=True)
-    month = serializers.CharField(help_text="The running month, YYYY-MM.")
-    due_by = serializers.CharField(help_text="When this month's figures are due.")
+    month = TextField(help_text="The running month, YYYY-MM.")
+    due_by = TextField(help_text="When this month's figures are due.")
     due = DueLineSerializer(
         many=True, help_text="What your teams owe this month, as on the home page."
     )

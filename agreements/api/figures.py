@@ -16,6 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.exceptions import InvalidContent
+from api.fields import ModelSerializer
 from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
@@ -40,7 +42,7 @@ SUBMIT_MESSAGE = "Only a lead, manager or head of the team can change its figure
 # --- Shapes -----------------------------------------------------------------
 
 
-class LeadLogEntrySerializer(serializers.ModelSerializer):
+class LeadLogEntrySerializer(ModelSerializer):
     team = TeamSerializer()
     created_by = PersonSerializer()
 
@@ -58,7 +60,7 @@ class LeadLogEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LeadLogEntryInputSerializer(serializers.ModelSerializer):
+class LeadLogEntryInputSerializer(ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), help_text="The team that delivered the leads."
     )
@@ -78,14 +80,14 @@ class LeadLogEntryInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class LeadLogEntryUpdateInputSerializer(serializers.ModelSerializer):
+class LeadLogEntryUpdateInputSerializer(ModelSerializer):
     class Meta:
         model = LeadLogEntry
         fields = list(LEAD_LOG_FIELDS)
         extra_kwargs = {name: {"required": False} for name in LEAD_LOG_FIELDS}
 
 
-class ClosedCustomerSerializer(serializers.ModelSerializer):
+class ClosedCustomerSerializer(ModelSerializer):
     team = TeamSerializer()
     created_by = PersonSerializer()
     acknowledged_by = PersonSerializer(allow_null=True)
@@ -106,7 +108,7 @@ class ClosedCustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClosedCustomerInputSerializer(serializers.ModelSerializer):
+class ClosedCustomerInputSerializer(ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), help_text="The team that closed the customer."
     )
@@ -118,7 +120,7 @@ class ClosedCustomerInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class ClosedCustomerUpdateInputSerializer(serializers.ModelSerializer):
+class ClosedCustomerUpdateInputSerializer(ModelSerializer):
     class Meta:
         model = ClosedCustomer
         fields = list(CLOSED_CUSTOMER_FIELDS)
@@ -169,8 +171,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             return self.create_service(user=self.request.user, **data)
         except DjangoValidationError as exc:
             # A new row dated in a locked month is the request's fault (its
-            # date), not the state of a record: 400, not 409.
-            raise exceptions.ValidationError(_row_errors(exc)) from exc
+            # date), not the state of a record: 422, not 409.
+            raise InvalidContent(_row_errors(exc)) from exc
 
     def create(self, request: Request) -> Response:
         row = self._create(dict(self.validated(self.input_serializer)))
@@ -218,10 +220,12 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             for index, data in enumerate(rows):
                 try:
                     created.append(self._create(dict(data)))
-                except exceptions.ValidationError as exc:
+                except InvalidContent as exc:
                     errors[str(index)] = exc.detail
             if errors:
-                raise exceptions.ValidationError(errors)
+                # Every row matched the schema (the serializer said so above):
+                # what is refused is the portal's rules, a 422.
+                raise InvalidContent(errors)
         fresh = self.get_queryset().in_bulk([row.pk for row in created])
         return Response(
             self.get_serializer([fresh[row.pk] for row in created], many=True).data,
@@ -265,7 +269,7 @@ def _schema(
             description="A JSON list of rows, saved all or nothing in one "
             "transaction. Errors name the row by its index, e.g. "
             "`3.qualified_leads`.",
-            request=create(many=True),
+            request=create(many=True, min_length=1, max_length=MAX_BULK_ROWS),
             responses={201: output(many=True), **_CREATE_ERRORS},
         )
     }

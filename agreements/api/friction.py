@@ -14,6 +14,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.fields import (
+    IdFilter,
+    ModelSerializer,
+    MonthInputField,
+    TextField,
+    text_filter,
+)
 from api.idempotency import idempotent
 from api.schema import error_responses
 
@@ -29,14 +36,15 @@ from ..services import (
     friction_report_delete,
     friction_report_update,
 )
+from ..validators import multi_line, single_line
 from .figures import SubmissionViewSet, _schema
-from .filters import MonthRangeFilterSet, TeamChoiceFilter
+from .filters import MonthRangeFilterSet
 from .serializers import PersonSerializer, TeamSerializer
 
 # --- Shapes -----------------------------------------------------------------
 
 
-class PainPointRefSerializer(serializers.ModelSerializer):
+class PainPointRefSerializer(ModelSerializer):
     class Meta:
         model = PainPoint
         fields = ["id", "title"]
@@ -57,13 +65,13 @@ class FrictionActionsSerializer(serializers.Serializer):
     comment = serializers.BooleanField()
 
 
-class FrictionReportSerializer(serializers.ModelSerializer):
+class FrictionReportSerializer(ModelSerializer):
     reporting_team = TeamSerializer()
     addressed_team = TeamSerializer()
     addressed_to = PersonSerializer(
         allow_null=True, help_text="The addressed team's head when it was filed."
     )
-    tags = serializers.ListField(child=serializers.CharField(), source="tag_list")
+    tags = serializers.ListField(child=TextField(), source="tag_list")
     month = serializers.SerializerMethodField(help_text="YYYY-MM.")
     pain_point = PainPointRefSerializer(
         allow_null=True, help_text="The knowledge base entry it is filed under."
@@ -109,7 +117,7 @@ class FrictionReportSerializer(serializers.ModelSerializer):
         }
 
 
-class FrictionCommentSerializer(serializers.ModelSerializer):
+class FrictionCommentSerializer(ModelSerializer):
     author = PersonSerializer()
     new_status = serializers.SerializerMethodField(
         help_text="The status the report moved to, when the comment records a "
@@ -139,27 +147,16 @@ class FrictionReportDetailSerializer(FrictionReportSerializer):
         read_only_fields = fields
 
 
-class MonthInputField(serializers.RegexField):
-    """``YYYY-MM`` in, the month's first day out."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(r"^\d{4}-\d{2}$", **kwargs)
-
-    def run_validation(self, data: Any = serializers.empty) -> Any:
-        value = super().run_validation(data)
-        return periods.parse_month(value) if isinstance(value, str) else value
-
-
 def _tags_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        child=TextField(max_length=TAG_MAX_LENGTH, validators=[single_line]),
         required=False,
         max_length=20,
         help_text='e.g. ["invoices", "late payment"]; stored lower-case, as slugs.',
     )
 
 
-class FrictionReportInputSerializer(serializers.ModelSerializer):
+class FrictionReportInputSerializer(ModelSerializer):
     reporting_team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(),
         help_text="The team filing the report: one you lead, manage or head.",
@@ -199,7 +196,7 @@ class FrictionReportInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class FrictionReportUpdateInputSerializer(serializers.ModelSerializer):
+class FrictionReportUpdateInputSerializer(ModelSerializer):
     tags = _tags_field()
 
     class Meta:
@@ -214,7 +211,7 @@ class StatusInputSerializer(serializers.Serializer):
         help_text="new → acknowledged → in_progress → resolved or wont_fix; "
         "resolved and wont_fix are final.",
     )
-    note = serializers.CharField(
+    note = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -223,38 +220,36 @@ class StatusInputSerializer(serializers.Serializer):
 
 
 class CommentInputSerializer(serializers.Serializer):
-    body = serializers.CharField(error_messages={"blank": "Write a comment."})
+    body = TextField(
+        validators=[multi_line], error_messages={"blank": "Write a comment."}
+    )
 
 
 class FrictionReportFilter(MonthRangeFilterSet):
     category = filters.ChoiceFilter(choices=FrictionReport.Category.choices)
     status = filters.ChoiceFilter(choices=FrictionReport.Status.choices)
     severity = filters.ChoiceFilter(choices=FrictionReport.Severity.choices)
-    tag = filters.CharFilter(
-        method="filter_tag", max_length=TAG_MAX_LENGTH, help_text="Exactly this tag."
+    tag = text_filter(
+        TAG_MAX_LENGTH, method="filter_tag", help_text="Exactly this tag."
     )
-    team = TeamChoiceFilter(
-        queryset=Team.objects.all(),
-        method="filter_team",
-        help_text="Reports the team filed or received.",
+    team = IdFilter(
+        method="filter_team", help_text="Reports the team filed or received."
     )
-    reporting_team = filters.ModelChoiceFilter(queryset=Team.objects.all())
-    addressed_team = filters.ModelChoiceFilter(queryset=Team.objects.all())
-    pain_point = filters.NumberFilter(
-        field_name="pain_point_id",
-        min_value=1,
-        help_text="Reports filed under this pain point.",
+    reporting_team = IdFilter(field_name="reporting_team_id")
+    addressed_team = IdFilter(field_name="addressed_team_id")
+    pain_point = IdFilter(
+        field_name="pain_point_id", help_text="Reports filed under this pain point."
     )
-    q = filters.CharFilter(
+    q = text_filter(
+        200,
         method="filter_search",
-        max_length=200,
         help_text="Words in the customer, description, impact or suggested action.",
     )
 
     def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.tagged(value)
 
-    def filter_team(self, queryset: QuerySet, name: str, value: Team) -> QuerySet:
+    def filter_team(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset.filter(Q(reporting_team=value) | Q(addressed_team=value))
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

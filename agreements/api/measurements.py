@@ -3,17 +3,14 @@ once a month. The same services and rules as the measurements pages."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.db.models import QuerySet
-from django_filters import rest_framework as filters
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.fields import IdFilter, ModelSerializer, MonthInputField
 from api.idempotency import idempotent
 
-from .. import periods
 from ..models import Agreement, Measurement, Objective
 from ..services import measurement_create, measurement_delete, measurement_update
 from ..services.measurements import MEASUREMENT_FIELDS
@@ -22,7 +19,7 @@ from .filters import MonthRangeFilterSet
 from .serializers import PersonSerializer
 
 
-class ObjectiveBriefSerializer(serializers.ModelSerializer):
+class ObjectiveBriefSerializer(ModelSerializer):
     agreement = serializers.IntegerField(source="agreement_id")
 
     class Meta:
@@ -31,7 +28,7 @@ class ObjectiveBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
+class MeasurementSerializer(ModelSerializer):
     objective = ObjectiveBriefSerializer()
     created_by = PersonSerializer()
 
@@ -60,13 +57,11 @@ class VisibleObjectiveField(serializers.PrimaryKeyRelatedField):
         ).select_related("agreement__provider")
 
 
-class MeasurementInputSerializer(serializers.ModelSerializer):
+class MeasurementInputSerializer(ModelSerializer):
     objective = VisibleObjectiveField(
         help_text="A manual objective of an agreement your team provides."
     )
-    month = serializers.RegexField(
-        r"^\d{4}-\d{2}$", help_text="YYYY-MM: an open month."
-    )
+    month = MonthInputField(help_text="YYYY-MM: an open month.")
 
     class Meta:
         model = Measurement
@@ -74,11 +69,8 @@ class MeasurementInputSerializer(serializers.ModelSerializer):
         # One per objective and month: the service says which one exists.
         validators: list = []
 
-    def validate_month(self, value: str) -> datetime.date:
-        return periods.parse_month(value)
 
-
-class MeasurementUpdateInputSerializer(serializers.ModelSerializer):
+class MeasurementUpdateInputSerializer(ModelSerializer):
     class Meta:
         model = Measurement
         fields = list(MEASUREMENT_FIELDS)
@@ -86,7 +78,7 @@ class MeasurementUpdateInputSerializer(serializers.ModelSerializer):
 
 
 class MeasurementFilter(MonthRangeFilterSet):
-    objective = filters.NumberFilter(field_name="objective_id", min_value=1)
+    objective = IdFilter(field_name="objective_id")
 
 
 @_schema(

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.fields import ModelSerializer, TextField, text_filter
 from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
@@ -35,11 +36,11 @@ DETAIL_TREND_MONTHS = 12  # as on a pain point's page
 
 
 class TrendPointSerializer(serializers.Serializer):
-    month = serializers.CharField(help_text="YYYY-MM.")
+    month = TextField(help_text="YYYY-MM.")
     reports = serializers.IntegerField()
 
 
-class PainPointSerializer(serializers.ModelSerializer):
+class PainPointSerializer(ModelSerializer):
     merged_into = PainPointRefSerializer(
         allow_null=True,
         help_text="Set once it was merged into another pain point, which now "
@@ -121,13 +122,9 @@ class PainPointFilter(filters.FilterSet):
     """The knowledge base page's filters. They narrow the counts too, so the
     selector applies them together (``filter_queryset``), not one by one."""
 
-    q = filters.CharFilter(
-        max_length=200, help_text="Words in the pain point or in one of its reports."
-    )
+    q = text_filter(200, help_text="Words in the pain point or in one of its reports.")
     category = filters.ChoiceFilter(choices=PainPoint.Category.choices)
-    tag = filters.CharFilter(
-        max_length=TAG_MAX_LENGTH, help_text="Counts only reports with this tag."
-    )
+    tag = text_filter(TAG_MAX_LENGTH, help_text="Counts only reports with this tag.")
     severity = filters.ChoiceFilter(
         choices=FrictionReport.Severity.choices,
         help_text="Counts only reports of this severity.",
@@ -173,10 +170,11 @@ class PainPointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         "retrieve": "view_knowledge_base",
         "merge": "view_knowledge_base",
     }
-    object_rules = {"merge": "manage_pain_points"}
+    object_rules = {"merge": "merge_pain_points"}
     rule_messages = {
         "view_knowledge_base": KB_MESSAGE,
-        "manage_pain_points": "Only the head of a team can merge pain points.",
+        "merge_pain_points": "Only an executive, or the head of every team its "
+        "reports were addressed to, can merge a pain point.",
     }
     ordering_fields = {
         "reports": "report_count",

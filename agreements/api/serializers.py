@@ -8,6 +8,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import ModelSerializer, TextField
+
 from ..forms import MAX_OBJECTIVES, NOTE_MAX_LENGTH
 from ..models import Agreement, Membership, Objective, Signature, Team
 from ..rules import can, unsigned_teams_user_leads
@@ -21,7 +23,7 @@ def display_name(user) -> str:
     return user.get_full_name() or user.username
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "slug", "kind"]
@@ -30,21 +32,21 @@ class TeamSerializer(serializers.ModelSerializer):
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    username = serializers.CharField(read_only=True)
+    username = TextField(read_only=True)
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
         return display_name(user)
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(ModelSerializer):
     class Meta:
         model = Objective
         fields = ["id", *OBJECTIVE_FIELDS, "period", "position"]
         read_only_fields = fields
 
 
-class SignatureSerializer(serializers.ModelSerializer):
+class SignatureSerializer(ModelSerializer):
     team = TeamSerializer()
     signed_by = PersonSerializer()
 
@@ -67,7 +69,7 @@ class AgreementActionsSerializer(serializers.Serializer):
     sign_for = serializers.ListField(child=serializers.IntegerField())
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(ModelSerializer):
     provider = TeamSerializer()
     consumer = TeamSerializer()
     created_by = PersonSerializer()
@@ -122,7 +124,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         return actions
 
 
-class ObjectiveInputSerializer(serializers.ModelSerializer):
+class ObjectiveInputSerializer(ModelSerializer):
     id = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -137,7 +139,7 @@ class ObjectiveInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class AgreementInputSerializer(serializers.ModelSerializer):
+class AgreementInputSerializer(ModelSerializer):
     """A new draft: its terms and its objectives."""
 
     objectives = ObjectiveInputSerializer(
@@ -177,7 +179,7 @@ class SignInputSerializer(serializers.Serializer):
 
 
 class NoteInputSerializer(serializers.Serializer):
-    note = serializers.CharField(
+    note = TextField(
         required=False,
         allow_blank=True,
         max_length=NOTE_MAX_LENGTH,
@@ -186,7 +188,7 @@ class NoteInputSerializer(serializers.Serializer):
     )
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     team = TeamSerializer()
     is_leading = serializers.BooleanField(
         help_text="A lead, manager or head: may act for the team."

@@ -44,7 +44,7 @@ from agreements.tests.builders import (
 )
 from agreements.tests.factories import MembershipFactory, TeamFactory
 from api.models import IdempotencyKey
-from api.testing import api_routes
+from api.testing import api_routes, matches_schema
 from reports.models import Breach
 from reports.services import scorecards_finalise
 from reports.tests.conftest import JANUARY, leads_agreement
@@ -204,21 +204,25 @@ def test_pages_are_stable_when_rows_sort_equal(
     assert seen == sorted(seen)  # title ties broken by id, ascending
 
 
-def test_ordering_descending_and_unknown_fields_ignored(
+def test_ordering_descending_and_an_unknown_field_is_a_400(
     marketing_lead, marketing, sales, as_marketing
 ):
     for title in ("B", "A", "C"):
         draft(user=marketing_lead, provider=marketing, consumer=sales, title=title)
     response = as_marketing.get(LIST, {"ordering": "-title"})
     assert [a["title"] for a in response.json()["results"]] == ["C", "B", "A"]
+    # Not a field one may sort by, and never a way to probe other columns.
     response = as_marketing.get(LIST, {"ordering": "created_by__password"})
-    assert response.status_code == 200
-    assert len(response.json()["results"]) == 3
+    assert response.status_code == 400
+    assert "ordering" in error(response)["fields"]
+    assert "created_by__password" in error(response)["fields"]["ordering"][0]
 
 
-def test_page_size_is_capped(as_marketing):
+def test_page_size_beyond_the_cap_is_a_400(as_marketing):
     response = as_marketing.get(LIST, {"page_size": 100000})
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "page_size" in error(response)["fields"]
+    assert as_marketing.get(LIST, {"page_size": 100}).status_code == 200
 
 
 def test_a_page_past_the_end_is_a_404(as_marketing):
@@ -391,12 +395,12 @@ def test_propose_then_both_signatures_make_it_active(
     assert Signature.objects.filter(agreement=a_draft).count() == 2
 
 
-def test_signing_for_a_team_one_does_not_lead_is_400(
+def test_signing_for_a_team_one_does_not_lead_is_422(
     marketing_lead, marketing, sales, as_marketing
 ):
     agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
     response = post(as_marketing, detail(agreement, "sign"), {"team": sales.pk})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "you do not lead Sales" in error(response)["message"]
     assert not Signature.objects.exists()
 
@@ -762,7 +766,7 @@ def _bad_cases():
 
 
 @pytest.mark.parametrize(("route", "subject", "body", "expected"), list(_bad_cases()))
-def test_bad_input_is_a_clear_400_and_writes_nothing(
+def test_bad_input_is_a_clear_400_or_422_and_writes_nothing(
     route,
     subject,
     body,
@@ -857,7 +861,17 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(
         route.method, url, body, content_type="application/json", headers=headers
     )
 
-    assert response.status_code == 400, response.content
+    # 400 when the request breaks the schema, 422 when it keeps it but the
+    # portal's rules refuse it (an id that does not exist, a locked month).
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed, expected_status = None, 400
+    else:
+        expected_status = (
+            422 if matches_schema(route.method, url, parsed, headers) else 400
+        )
+    assert response.status_code == expected_status, response.content
     problem = error(response)
     assert problem["code"] in {"invalid", "parse_error"}
     fields = problem.get("fields", {})

@@ -187,7 +187,7 @@ def test_bulk_is_all_or_nothing_and_names_the_row_at_fault(as_marketing, marketi
     rows = [lead_row(marketing) for _ in range(3)]
     rows.append(lead_row(marketing, leads_delivered=2, qualified_leads=3))
     response = post(as_marketing, LEADS_BULK, rows)
-    assert response.status_code == 400
+    assert response.status_code == 422
     fields = response.json()["error"]["fields"]
     assert list(fields) == ["3.qualified_leads"]
     assert "cannot be more than the leads delivered" in fields["3.qualified_leads"][0]
@@ -303,9 +303,9 @@ def test_figure_lists_queries_do_not_grow_with_rows(
         assert api_client.get(url).json()["count"] == 7
 
 
-def test_logging_into_a_locked_month_is_a_400_naming_the_date(as_marketing, marketing):
+def test_logging_into_a_locked_month_is_a_422_naming_the_date(as_marketing, marketing):
     with time_machine.travel(dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC), tick=False):
         response = post(as_marketing, LEADS, lead_row(marketing, date="2026-02-10"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "is locked" in response.json()["error"]["fields"]["date"][0]
     assert not LeadLogEntry.objects.exists()

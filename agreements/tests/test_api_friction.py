@@ -392,7 +392,7 @@ def test_the_head_moves_a_report_through_its_workflow(
     # Final: a problem that returns is a new report.
     before = friction_counts()
     again = post(api_client, report_url(report, "status"), {"status": "in_progress"})
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert "which is final" in again.json()["error"]["fields"]["status"][0]
     assert friction_counts() == before
     # The reporting team reads what became of it.
@@ -542,8 +542,10 @@ def test_the_knowledge_base_is_for_members_of_a_team(
     assert api_client.get(PAIN_POINTS).json()["count"] == 2
 
 
-def test_a_head_merges_a_duplicate(api_client, pain_points, service_head):
+def test_a_head_merges_a_duplicate(api_client, pain_points, service_head, sales):
     invoices, exports = pain_points
+    # Only reports addressed to Customer Service, which service_head heads.
+    FrictionReport.objects.filter(addressed_team=sales).update(pain_point=None)
     api_client.force_login(service_head)
     response = post(
         api_client,
@@ -553,7 +555,7 @@ def test_a_head_merges_a_duplicate(api_client, pain_points, service_head):
     )
     assert response.status_code == 200, response.content
     merged = response.json()
-    assert (merged["id"], merged["reports"]) == (invoices.pk, 4)
+    assert (merged["id"], merged["reports"]) == (invoices.pk, 3)
     assert merged["merged"] == [{"id": exports.pk, "title": "Exports time out"}]
     assert len(merged["trend"]) == 12
     exports.refresh_from_db()
@@ -588,11 +590,32 @@ def test_a_lead_cannot_merge(api_client, pain_points, sales_lead):
     )
     assert response.status_code == 403
     assert response.json()["error"]["message"] == (
-        "Only the head of a team can merge pain points."
+        "Only an executive, or the head of every team its reports were addressed "
+        "to, can merge a pain point."
     )
     assert friction_counts() == before
     exports.refresh_from_db()
     assert exports.merged_into is None
+
+
+def test_a_head_cannot_merge_reports_addressed_to_another_team(
+    api_client, pain_points, service_head, executive
+):
+    """ "Late invoices" holds a report Marketing addressed to Sales: the head
+    of Customer Service may not move it; an executive may."""
+    invoices, exports = pain_points
+    before = friction_counts()
+    api_client.force_login(service_head)
+    response = post(
+        api_client, pain_point_url(invoices, "merge"), {"target": exports.pk}
+    )
+    assert response.status_code == 403
+    assert friction_counts() == before
+    api_client.force_login(executive)
+    response = post(
+        api_client, pain_point_url(invoices, "merge"), {"target": exports.pk}
+    )
+    assert response.status_code == 200
 
 
 def test_an_unknown_pain_point_is_a_404(api_client, sales_lead, service_head):

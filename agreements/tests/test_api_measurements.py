@@ -52,7 +52,7 @@ def test_entering_a_measurement_and_a_second_one_for_the_month(
     assert response.status_code == 201, response.content
     assert response.json()["objective"]["name"] == "Uptime"
     again = api_client.post(LIST, json.dumps(body), content_type="application/json")
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert "already has a measurement" in again.json()["error"]["fields"]["month"][0]
     assert Measurement.objects.count() == 1
 

@@ -26,10 +26,11 @@ def test_a_services_field_errors_become_fields():
     response = handle(
         ValidationError({"effective_to": "Too early.", "__all__": "Not like this."})
     )
-    assert response.status_code == 400
+    # A service's rule: the request matched the schema, so 422, not 400.
+    assert response.status_code == 422
     assert response.data == {
         "error": {
-            "status": 400,
+            "status": 422,
             "code": "invalid",
             "message": "Not like this.",
             "fields": {"effective_to": ["Too early."]},
