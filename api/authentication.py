@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
 from .models import ApiToken
@@ -27,6 +27,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None  # another scheme, or none: session authentication may apply
         if len(parts) != 2:
+            self._count_failure(request)
             raise AuthenticationFailed(
                 "Send the token as the header “Authorization: Bearer <token>”."
             )
@@ -41,12 +42,26 @@ class BearerTokenAuthentication(BaseAuthentication):
             .first()
         )
         if token is None or not token.user.is_active:
+            self._count_failure(request)
             raise AuthenticationFailed("This token is unknown or has been revoked.")
         now = timezone.now()
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at=None) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
         ).update(last_used_at=now)
         return token.user, token
+
+    @staticmethod
+    def _count_failure(request: Request) -> None:
+        """A failed authentication counts against the anonymous limit of its
+        address, and past it is answered 429: otherwise a wrong token, refused
+        with 401 before any throttle runs, could be guessed at any rate."""
+        from .throttling import AnonThrottle
+
+        throttle = AnonThrottle()
+        # The Django request: asking DRF's for its user here would start
+        # authentication again.
+        if not throttle.allow_request(request._request, None):
+            raise Throttled(wait=throttle.wait())
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,6 +86,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "slaportal.middleware.SecurityHeadersMiddleware",
+    "slaportal.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +99,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
+    "slaportal.lockout.LoginAddressThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "slaportal.urls"
@@ -110,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "slaportal.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -142,8 +148,18 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Writes from runserver threads and in-process tasks wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Two people writing at once in the demo must wait for each other, not see
+    # "database is locked": write-ahead logging lets readers go on during a
+    # write, and IMMEDIATE transactions take the write lock when they begin,
+    # so a writer waits (up to ``timeout`` seconds) instead of failing when
+    # it upgrades a read lock mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, result backend and cache -----------------------
@@ -157,8 +173,11 @@ if not DEBUG and REDIS_URL is None:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, but a Redis that is down is a cache miss, not a 500: the
+            # pages work on without it (slaportal/cache.py).
+            "BACKEND": "slaportal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -185,6 +204,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Countdowns and retry backoff stay well below this, or a message is redelivered.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With the broker down, sending a task gives up within a few seconds (the
+# delivery stays pending, and the reconcile task sends it later) instead of
+# holding the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 # Beat's timetable (CELERY_TIMEZONE, CELERY_BEAT_SCHEDULE) is at the end: it
 # reads the organisation's time zone and the product settings.
 
@@ -227,11 +256,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = None
 
-# Login throttling: 5 failures for one username from one address lock that
-# pair out for 15 minutes. Counted in the database, so every process agrees.
+# Login throttling (slaportal/lockout.py): 5 failures lock a username,
+# whatever addresses they came from, for 15 minutes, doubled for each further
+# lock-out that day; 20 failures from one address within 15 minutes block
+# log-ins from it. Counted in the database and the shared cache, so every
+# process agrees.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_COOLOFF_MINUTES = env.float("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = "slaportal.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_ADDRESS_WINDOW_MINUTES = env.float("LOGIN_ADDRESS_WINDOW_MINUTES", default=15)
+# axes warns when it does not count per address: here the per-address limit is
+# slaportal.lockout's, with a limit of its own (one axes limit would lock an
+# office behind one address after five mistakes of anyone in it).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -270,6 +310,30 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and style elements only from
+# the portal itself or with the response's nonce, nothing framed, no plugins.
+# Style *attributes* stay allowed: progress bars and the server-drawn SVG
+# charts size themselves with them, and an attribute cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# Features no page uses, switched off for every page (slaportal.middleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -298,7 +362,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.StrictFilterBackend",
         "api.filters.StableOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
@@ -329,6 +393,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.bound_bulk_bodies",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     # Request and response shapes differ (ids in, nested teams out).
     "COMPONENT_SPLIT_REQUEST": True,

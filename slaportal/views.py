@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
 from agreements import periods
@@ -13,6 +16,8 @@ from agreements.rules import is_executive
 from agreements.selectors import agreement_overview
 from reports.models import WorkerHeartbeat
 from reports.selectors import my_month
+
+from .middleware import database_unavailable
 
 
 @login_required
@@ -62,3 +67,13 @@ def health(request: HttpRequest) -> JsonResponse:
         beat = WorkerHeartbeat.objects.order_by("-beat_at").first()
         status["last_worker_heartbeat"] = beat.beat_at.isoformat() if beat else None
     return JsonResponse(status, status=code)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a database that stopped answering anywhere in the
+    request (a middleware's query included) is a 503 with Retry-After; any
+    other error the 500 page, which needs no database."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, OperationalError | InterfaceError):
+        return database_unavailable(request, exception)
+    return HttpResponseServerError(render_to_string("500.html"))

@@ -82,7 +82,7 @@ def test_urls_select_postgresql_redis_and_smtp():
         EMAIL_URL="smtp://127.0.0.1:2525",
     )
     assert s["engine"] == "django.db.backends.postgresql"
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "slaportal.cache.ResilientRedisCache"
     assert s["broker"] == "redis://127.0.0.1:6379/3"
     assert s["eager"] is False
     assert s["email"] == "django.core.mail.backends.smtp.EmailBackend"
