@@ -8,7 +8,9 @@ Services enforce them too, so no entry point can skip them.
 from __future__ import annotations
 
 import rules
+from django.core.exceptions import PermissionDenied
 
+from .access import is_executive
 from .models import SIGNED, Agreement, FrictionReport, Membership, Objective
 
 
@@ -34,14 +36,6 @@ def _member_team_ids(user) -> set[int]:
         )
         user._sla_member_team_ids = cached
     return cached
-
-
-@rules.predicate
-def is_executive(user) -> bool:
-    """Org-wide read access: superusers and holders of the executive permission."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or user.has_perm("agreements.view_everything")
 
 
 @rules.predicate
@@ -279,6 +273,12 @@ def leads_a_party_of_breach(user, breach) -> bool:
     return breach is not None and leads_a_party(user, breach.agreement)
 
 
+@rules.predicate
+def owns_token(user, token) -> bool:
+    """An API token (``api.ApiToken``) is revoked by its owner alone."""
+    return token is not None and user.is_authenticated and token.user_id == user.pk
+
+
 # Rules, not Django permissions: a superuser's has_perm() is always True, and
 # an administrator must not sign or edit agreements for teams they are not in.
 RULES = {
@@ -298,7 +298,8 @@ RULES = {
     # closed customers), the objective (measurements) or the submission.
     "submit_figures": leads_responsible_team,
     "view_submission": can_view_submission,
-    "view_team_submissions": is_executive | is_team_member | is_partner_of_team,
+    # A team's figures and scorecards: its members, its partners, executives.
+    "view_team": is_executive | is_team_member | is_partner_of_team,
     "correct_submission": heads_responsible_team | is_superuser,
     "acknowledge_closed_customer": consumes_customers_from,
     # Friction reports. The object is the reporting team for filing, the
@@ -313,11 +314,12 @@ RULES = {
     "manage_pain_points": is_a_head,
     # The object is the duplicate: its reports are the ones that move.
     "merge_pain_points": is_executive | (is_a_head & heads_every_addressed_team),
-    # Scorecards. A team's page: its members, its partners and executives.
-    # The dashboard: executives, and heads for their own teams' agreements.
-    "view_team_scorecards": is_executive | is_team_member | is_partner_of_team,
+    # Scorecards. The dashboard: executives, and heads for their own teams'
+    # agreements (a team's page is view_team).
     "view_dashboard": is_executive | is_a_head,
     "act_on_breach": leads_a_party_of_breach,
+    # Personal API tokens.
+    "revoke_api_token": owns_token,
 }
 for _name, _predicate in RULES.items():
     rules.add_rule(f"agreements.{_name}", _predicate)
@@ -326,3 +328,10 @@ for _name, _predicate in RULES.items():
 def can(user, action: str, obj=None) -> bool:
     """``can(user, "sign_agreement", agreement)``: one entry point for every check."""
     return rules.test_rule(f"agreements.{action}", user, obj)
+
+
+def require(user, action: str, obj, message: str) -> None:
+    """``can``, for services: raise ``PermissionDenied(message)`` unless the
+    user may. Services decide permissions through this alone."""
+    if not can(user, action, obj):
+        raise PermissionDenied(message)

@@ -6,9 +6,11 @@ import hashlib
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+
+from agreements.rules import require
 
 from .models import ApiToken
 
@@ -50,8 +52,7 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
 
 def api_token_revoke(*, token: ApiToken, user) -> ApiToken:
     """Revoke one of the person's own tokens; revoking twice changes nothing."""
-    if token.user_id != user.pk:
-        raise PermissionDenied("You can only revoke your own tokens.")
+    require(user, "revoke_api_token", token, "You can only revoke your own tokens.")
     ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(
         revoked_at=timezone.now()
     )

@@ -6,13 +6,14 @@ import datetime
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from agreements import periods
-from agreements.rules import leads_team
+from agreements.history import save_with_history
+from agreements.rules import require
 
 from .history import history_snapshot
 from .models import Breach, Scorecard, ScorecardLine, WorkerHeartbeat
@@ -237,13 +238,12 @@ def _breach_guard(breach: Breach, user) -> Breach:
         .select_related("agreement__provider", "agreement__consumer")
         .get(pk=breach.pk)
     )
-    agreement = current.agreement
-    if not (
-        leads_team(user, agreement.provider) or leads_team(user, agreement.consumer)
-    ):
-        raise PermissionDenied(
-            "Only a lead, manager or head of a party team can act on this breach."
-        )
+    require(
+        user,
+        "act_on_breach",
+        current,
+        "Only a lead, manager or head of a party team can act on this breach.",
+    )
     return current
 
 
@@ -260,10 +260,8 @@ def breach_acknowledge(*, breach: Breach, user, note: str = "") -> Breach:
     note = note.strip()
     if note:
         current.note = (current.note + "\n" if current.note else "") + note
-    current._history_user = user
-    current._change_reason = "acknowledged"
     current.full_clean()
-    current.save()
+    save_with_history(current, user=user, reason="acknowledged")
     return current
 
 
@@ -279,8 +277,6 @@ def breach_resolve(*, breach: Breach, user, note: str) -> Breach:
     current.resolved_by = user
     current.resolved_at = timezone.now()
     current.note = (current.note + "\n" if current.note else "") + note
-    current._history_user = user
-    current._change_reason = "resolved"
     current.full_clean()
-    current.save()
+    save_with_history(current, user=user, reason="resolved")
     return current

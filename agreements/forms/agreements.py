@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ..models import Agreement, Objective, Team
-from ..rules import leads_team
+from ..rules import can
 from .common import DateInput, FiniteDecimalField
 
 OBJECTIVES_PREFIX = "objectives"
@@ -80,7 +80,11 @@ class AgreementForm(forms.ModelForm):
         if (
             provider
             and consumer
-            and not (leads_team(self.user, provider) or leads_team(self.user, consumer))
+            and not can(
+                self.user,
+                "act_on_agreement",
+                Agreement(provider=provider, consumer=consumer),
+            )
         ):
             raise ValidationError(
                 "You can only draft an agreement for a team you lead, manage or "

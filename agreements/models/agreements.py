@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
 from .. import periods
+from ..access import is_executive
+from ..history import history_records
 from ..validators import multi_line, positive, single_line
 from .teams import Team
 
@@ -61,8 +62,6 @@ class AgreementQuerySet(models.QuerySet):
     def visible_to(self, user) -> AgreementQuerySet:
         """Agreements the user may read: their teams' agreements, or all for
         executives. Everything else is a 404 for them."""
-        from agreements.rules import is_executive
-
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if is_executive(user):
@@ -204,7 +203,7 @@ class Agreement(models.Model):
     proposed_at = models.DateTimeField(null=True, blank=True, editable=False)
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = history_records(excluded_fields=["updated_at"])
 
     objects = AgreementQuerySet.as_manager()
 
@@ -442,7 +441,7 @@ class Objective(models.Model):
         max_length=10, choices=Period.choices, default=Period.MONTHLY
     )
     position = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["agreement", "position", "pk"]
@@ -569,7 +568,7 @@ class Signature(models.Model):
     )
     role = models.CharField(max_length=10, help_text="The signer's role at signing.")
     signed_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["signed_at"]

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from django.db import connections, models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
+from ..access import is_executive
+from ..history import history_records  # noqa: F401  (the models import it here)
 from .agreements import Agreement
 from .teams import Team
 
 # History reasons of corrections to locked months start with this.
 CORRECTION_PREFIX = "correction"
-
-
-def history_records(**kwargs) -> HistoricalRecords:
-    """History for submissions: the change reason is free text, because a
-    correction's reason and its old → new values rarely fit 100 characters."""
-    return HistoricalRecords(
-        history_change_reason_field=models.TextField(null=True), **kwargs
-    )
 
 
 def member_team_ids(user) -> models.QuerySet:
@@ -45,8 +38,6 @@ def visible_team_ids_q(user, field: str) -> Q:
 def can_read_everything(user) -> bool | None:
     """True for executives, False for anonymous or inactive users, None when
     the answer depends on the user's teams."""
-    from agreements.rules import is_executive
-
     if not user.is_authenticated or not user.is_active:
         return False
     if is_executive(user):

@@ -35,11 +35,9 @@ class PainPointQuerySet(models.QuerySet):
         if not text:
             return self
         own = text_search(PainPoint.objects.all(), text, ["title", "description"])
-        from .friction import FrictionReport
-
-        via_reports = FrictionReport.objects.search(text).filter(
-            pain_point__isnull=False
-        )
+        # The reports' model, by the relation: friction.py imports this module.
+        reports = self.model._meta.get_field("reports").related_model
+        via_reports = reports.objects.search(text).filter(pain_point__isnull=False)
         return self.filter(
             Q(pk__in=own.values("pk")) | Q(pk__in=via_reports.values("pain_point"))
         )

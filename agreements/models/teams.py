@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
+from ..history import history_records
 from ..validators import single_line
 
 
@@ -26,7 +26,7 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True, validators=[single_line])
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    history = HistoricalRecords()
+    history = history_records()
 
     objects = TeamQuerySet.as_manager()
 
@@ -69,7 +69,7 @@ class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_on = models.DateField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = history_records()
 
     objects = MembershipQuerySet.as_manager()
 

@@ -1,5 +1,6 @@
-"""Helpers shared by the submission and friction services: history, periods,
-corrections and repeated form posts."""
+"""Helpers shared by the submission and friction services: periods,
+corrections and repeated form posts (history and permissions are
+``agreements.history`` and ``agreements.rules``, re-exported here)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
 from .. import periods
+from ..history import save_with_history
 from ..models import Team
 from ..models.common import CORRECTION_PREFIX
-from ..rules import can
-
-
-def save_with_history(instance: models.Model, *, user, reason: str, **kwargs) -> None:
-    """Save and record ``user`` and ``reason`` on the history row. The new
-    models keep the whole reason (a text column), so nothing is cut off."""
-    instance._history_user = user
-    instance._change_reason = reason
-    instance.save(**kwargs)
-
-
-def delete_with_history(instance: models.Model, *, user, reason: str) -> None:
-    instance._history_user = user
-    instance._change_reason = reason
-    instance.delete()
-
-
-def require(user, rule: str, obj, message: str) -> None:
-    if not can(user, rule, obj):
-        raise PermissionDenied(message)
+from ..rules import require
 
 
 def day_label(day: date) -> str:

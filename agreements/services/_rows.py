@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..history import delete_with_history, save_with_history
 from ..models import Team
+from ..rules import require
 from ._common import (
     check_correction,
     closed_month_error,
     correction_reason,
     day_errors,
-    delete_with_history,
     describe_changes,
     edit_reason,
     future_errors,
-    require,
     save_once,
-    save_with_history,
     snapshot,
     validate,
 )

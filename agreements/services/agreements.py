@@ -13,14 +13,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from .. import periods
+from ..history import delete_with_history, save_with_history
 from ..models import Agreement, Objective, Signature, Team
-from ..rules import can, leads_team
+from ..rules import can, require
 
 OBJECTIVE_FIELDS = (
     "name",
@@ -50,13 +51,6 @@ AGREEMENT_FIELDS = (
 # parties sign are never scored (``Agreement.is_in_force``); this keeps a
 # careless date from reaching back years.
 MAX_BACKDATED_MONTHS = 12
-
-
-def _save(instance, *, user, reason: str, **kwargs) -> None:
-    """Save and record ``user`` and ``reason`` on the history row."""
-    instance._history_user = user
-    instance._change_reason = reason[:100]
-    instance.save(**kwargs)
 
 
 def _locked(agreement: Agreement) -> Agreement:
@@ -158,8 +152,7 @@ def _write_objectives(
     before = {o.name.lower(): _objective_terms(o) for o in agreement.objectives.all()}
     keep = {o.pk for o in objectives if o.pk}
     for old in agreement.objectives.exclude(pk__in=keep):
-        old._history_user = user
-        old.delete()
+        delete_with_history(old, user=user, reason="removed with the agreement")
     # The unique name index is checked row by row, so existing rows are saved
     # before new ones: renaming "A" to "B" and adding a new "A" in one edit
     # then works. Only a swap of names between existing rows still collides.
@@ -167,7 +160,9 @@ def _write_objectives(
         with transaction.atomic():
             for objective in sorted(objectives, key=lambda o: o.pk is None):
                 objective.agreement = agreement
-                _save(objective, user=user, reason="edited with the agreement")
+                save_with_history(
+                    objective, user=user, reason="edited with the agreement"
+                )
     except IntegrityError as exc:
         raise ValidationError(
             "Two objectives would swap names in one save. Rename one of them to "
@@ -178,11 +173,14 @@ def _write_objectives(
 
 
 def _check_parties_led(user, provider: Team | None, consumer: Team | None) -> None:
-    if not (leads_team(user, provider) or leads_team(user, consumer)):
-        raise PermissionDenied(
-            "Only a lead, manager or head of the provider or the consumer can "
-            "draft this agreement."
-        )
+    # An agreement not yet made: the rule reads only its two parties.
+    require(
+        user,
+        "act_on_agreement",
+        Agreement(provider=provider, consumer=consumer),
+        "Only a lead, manager or head of the provider or the consumer can "
+        "draft this agreement.",
+    )
 
 
 @transaction.atomic
@@ -220,7 +218,7 @@ def agreement_create(
     )
     agreement.full_clean()
     built = _build_objectives(agreement, objectives)
-    _save(agreement, user=user, reason="drafted")
+    save_with_history(agreement, user=user, reason="drafted")
     _write_objectives(agreement, built, user=user)
     return agreement
 
@@ -244,10 +242,12 @@ def agreement_update(
     if unknown:
         raise TypeError(f"unknown agreement fields: {', '.join(sorted(unknown))}")
     current = _locked(agreement)
-    if not can(user, "view_agreement", current) or not (
-        leads_team(user, current.provider) or leads_team(user, current.consumer)
-    ):
-        raise PermissionDenied("Only a lead of a party team can edit this agreement.")
+    require(
+        user,
+        "act_on_agreement",
+        current,
+        "Only a lead of a party team can edit this agreement.",
+    )
     if current.status != Agreement.Status.DRAFT:
         raise ValidationError(
             f"This agreement is {current.get_status_display().lower()}: only a "
@@ -272,7 +272,7 @@ def agreement_update(
     current.edit_count = expected_edit_count + 1
     changed = _write_objectives(current, built, user=user)
     reason = "edited" + (": " + "; ".join(changed) if changed else "")
-    _save(current, user=user, reason=reason)
+    save_with_history(current, user=user, reason=reason)
     return current
 
 
@@ -280,8 +280,9 @@ def agreement_update(
 def agreement_propose(*, agreement: Agreement, user) -> Agreement:
     """Send a draft to both parties for signature."""
     current = _locked(agreement)
-    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
-        raise PermissionDenied("Only a lead of a party team can propose it.")
+    require(
+        user, "act_on_agreement", current, "Only a lead of a party team can propose it."
+    )
     if current.status != Agreement.Status.DRAFT:
         raise ValidationError(
             f"Only a draft can be proposed; this one is "
@@ -303,7 +304,7 @@ def agreement_propose(*, agreement: Agreement, user) -> Agreement:
         )
     current.status = Agreement.Status.PROPOSED
     current.proposed_at = timezone.now()
-    _save(current, user=user, reason="proposed for signature")
+    save_with_history(current, user=user, reason="proposed for signature")
     return current
 
 
@@ -312,8 +313,12 @@ def agreement_sign(*, agreement: Agreement, user, team: Team) -> Agreement:
     """Sign for one party. When both parties have signed, the agreement becomes
     active and replaces the version it supersedes."""
     current = _locked(agreement)
-    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
-        raise PermissionDenied("Only a lead, manager or head of a party team can sign.")
+    require(
+        user,
+        "act_on_agreement",
+        current,
+        "Only a lead, manager or head of a party team can sign.",
+    )
     if current.status != Agreement.Status.PROPOSED:
         raise ValidationError(
             f"Only a proposed agreement can be signed; this one is "
@@ -321,7 +326,7 @@ def agreement_sign(*, agreement: Agreement, user, team: Team) -> Agreement:
         )
     if team.pk not in (current.provider_id, current.consumer_id):
         raise ValidationError(f"{team} is not a party to this agreement.")
-    if not leads_team(user, team):
+    if not can(user, "act_for_team", team):
         raise ValidationError(
             f"You can sign only for a team you lead, manage or head; you do not "
             f"lead {team}."
@@ -339,14 +344,14 @@ def agreement_sign(*, agreement: Agreement, user, team: Team) -> Agreement:
     )
     try:
         with transaction.atomic():
-            _save(signature, user=user, reason=f"signed for {team}")
+            save_with_history(signature, user=user, reason=f"signed for {team}")
     except IntegrityError as exc:  # a concurrent signature for the same team
         raise ValidationError(f"{team} has already signed.") from exc
 
     if current.signatures.count() == 2:
         _activate(current, user=user)
     else:
-        _save(current, user=user, reason=f"signed for {team}")
+        save_with_history(current, user=user, reason=f"signed for {team}")
     return current
 
 
@@ -357,10 +362,12 @@ def _activate(agreement: Agreement, *, user) -> None:
         # Retire first: one active version per lineage is a database constraint.
         previous.status = Agreement.Status.RETIRED
         previous.retired_at = now
-        _save(previous, user=user, reason=f"superseded by version {agreement.version}")
+        save_with_history(
+            previous, user=user, reason=f"superseded by version {agreement.version}"
+        )
     agreement.status = Agreement.Status.ACTIVE
     agreement.activated_at = now
-    _save(agreement, user=user, reason="signed by both parties: active")
+    save_with_history(agreement, user=user, reason="signed by both parties: active")
 
 
 @transaction.atomic
@@ -369,19 +376,22 @@ def agreement_request_changes(
 ) -> Agreement:
     """Send a proposed agreement back to draft; its signatures are cleared."""
     current = _locked(agreement)
-    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
-        raise PermissionDenied("Only a lead of a party team can request changes.")
+    require(
+        user,
+        "act_on_agreement",
+        current,
+        "Only a lead of a party team can request changes.",
+    )
     if current.status != Agreement.Status.PROPOSED:
         raise ValidationError("Changes can be requested only on a proposed agreement.")
     for signature in current.signatures.all():
-        signature._history_user = user
-        signature.delete()
+        delete_with_history(signature, user=user, reason="changes requested")
     current.status = Agreement.Status.DRAFT
     current.proposed_at = None
     # Editors opened before this point must reload: the draft moved on.
     current.edit_count += 1
     note = note.strip()
-    _save(
+    save_with_history(
         current, user=user, reason="changes requested" + (f": {note}" if note else "")
     )
     return current
@@ -395,8 +405,9 @@ def agreement_revise(*, agreement: Agreement, user) -> Agreement:
     parties; it is never edited in place.
     """
     current = _locked(agreement)
-    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
-        raise PermissionDenied("Only a lead of a party team can revise it.")
+    require(
+        user, "act_on_agreement", current, "Only a lead of a party team can revise it."
+    )
     if current.status != Agreement.Status.ACTIVE:
         raise ValidationError("Only an active agreement can be revised.")
     pending = Agreement.objects.filter(supersedes=current).first()
@@ -416,14 +427,18 @@ def agreement_revise(*, agreement: Agreement, user) -> Agreement:
         created_by=user,
     )
     revision.full_clean()
-    _save(revision, user=user, reason=f"revision of version {current.version}")
+    save_with_history(
+        revision, user=user, reason=f"revision of version {current.version}"
+    )
     for objective in current.objectives.all():
         copy = Objective(
             agreement=revision,
             position=objective.position,
             **{name: getattr(objective, name) for name in OBJECTIVE_FIELDS},
         )
-        _save(copy, user=user, reason=f"copied from version {current.version}")
+        save_with_history(
+            copy, user=user, reason=f"copied from version {current.version}"
+        )
     return revision
 
 
@@ -431,12 +446,15 @@ def agreement_revise(*, agreement: Agreement, user) -> Agreement:
 def agreement_retire(*, agreement: Agreement, user, note: str = "") -> Agreement:
     """End an active agreement. Its history and scorecards are kept."""
     current = _locked(agreement)
-    if not (leads_team(user, current.provider) or leads_team(user, current.consumer)):
-        raise PermissionDenied("Only a lead of a party team can retire it.")
+    require(
+        user, "act_on_agreement", current, "Only a lead of a party team can retire it."
+    )
     if current.status != Agreement.Status.ACTIVE:
         raise ValidationError("Only an active agreement can be retired.")
     current.status = Agreement.Status.RETIRED
     current.retired_at = timezone.now()
     note = note.strip()
-    _save(current, user=user, reason="retired" + (f": {note}" if note else ""))
+    save_with_history(
+        current, user=user, reason="retired" + (f": {note}" if note else "")
+    )
     return current

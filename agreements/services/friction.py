@@ -20,20 +20,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import periods
+from ..history import delete_with_history, save_with_history
 from ..models import FrictionComment, FrictionReport, Membership, Team
-from ..rules import signed_partner_ids
+from ..rules import require, signed_partner_ids
 from ._common import (
     check_correction,
     check_fields,
     correction_reason,
-    delete_with_history,
     describe_changes,
     edit_reason,
     existing_by_token,
     month_errors,
-    require,
     save_once,
-    save_with_history,
     snapshot,
     validate,
 )

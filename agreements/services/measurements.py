@@ -15,18 +15,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from .. import periods
+from ..history import delete_with_history, save_with_history
 from ..models import Measurement, Objective
+from ..rules import require
 from ._common import (
     check_correction,
     check_fields,
     closed_month_error,
     correction_reason,
-    delete_with_history,
     describe_changes,
     edit_reason,
     month_errors,
-    require,
-    save_with_history,
     snapshot,
     validate,
 )

@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_update_with_history
 
+from ..history import save_with_history
 from ..models import FrictionReport, PainPoint
+from ..rules import require
 from ._common import (
     check_fields,
     describe_changes,
     edit_reason,
-    require,
-    save_with_history,
     snapshot,
     validate,
 )

@@ -23,13 +23,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ..history import save_with_history
 from ..models import ClosedCustomer, LeadLogEntry, Team
+from ..rules import require
 from ._common import (
     check_fields,
     existing_by_token,
-    require,
     save_once,
-    save_with_history,
     validate,
 )
 from ._rows import (

@@ -476,6 +476,15 @@ def test_retiring_an_active_agreement(active, marketing_lead, outsider):
     )
 
 
+def test_a_long_retire_note_is_kept_whole_in_the_history(active, marketing_lead):
+    note = "Replaced by the shared-inbox process agreed at the offsite. " * 6
+    agreement_retire(agreement=active, user=marketing_lead, note=note)
+    record = Agreement.history.filter(id=active.pk).first()
+    assert record.history_change_reason == f"retired: {note.strip()}"
+    assert len(record.history_change_reason) > 300
+    assert record.history_user == marketing_lead
+
+
 def test_visible_to_party_members_and_executives_only(
     active, marketing_lead, sales_manager, service_head, executive, outsider
 ):

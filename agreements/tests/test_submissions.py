@@ -76,7 +76,7 @@ def test_a_lead_cannot_log_for_another_team(marketing, sales_lead, outsider):
 
 
 def test_an_executive_reads_but_cannot_log(marketing, executive):
-    assert can(executive, "view_team_submissions", marketing)
+    assert can(executive, "view_team", marketing)
     with pytest.raises(PermissionDenied):
         _log(marketing, executive)
 
@@ -605,7 +605,7 @@ def test_a_draft_agreement_does_not_open_a_teams_figures(
     AgreementFactory(provider=marketing, consumer=service, status="draft")
     LeadLogEntryFactory(team=marketing)
     assert not LeadLogEntry.objects.visible_to(service_head).exists()
-    assert not can(service_head, "view_team_submissions", marketing)
+    assert not can(service_head, "view_team", marketing)
 
 
 def test_anonymous_users_see_no_submissions():

@@ -93,7 +93,7 @@ def visible_team(request: HttpRequest, slug: str) -> Team:
     """A team whose figures the person may read; 404 for any other, so that
     the page does not tell outsiders which teams exist."""
     team = get_object_or_404(Team, slug=slug)
-    if not can(request.user, "view_team_submissions", team):
+    if not can(request.user, "view_team", team):
         raise Http404("No such team.")
     return team
 

@@ -19,7 +19,7 @@ from ._common import visible_agreements
 def team(request: HttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(Team, slug=slug)
     # A 404, not a 403: a team one has nothing to do with is not shown to exist.
-    if not can(request.user, "view_team_scorecards", team):
+    if not can(request.user, "view_team", team):
         raise Http404("No team found.")
     overview = team_overview(team, agreements=visible_agreements(request))
     return render(
