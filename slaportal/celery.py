@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "slaportal.settings")
 app = Celery("slaportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Feature packages with tasks of their own, inside an app.
+app.autodiscover_tasks(["reports.notifications"])

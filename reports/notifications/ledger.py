@@ -26,6 +26,7 @@ from ..models import Delivery
 from .content import context_for
 from .recipients import preferences_for, wants
 from .render import build_message, message_id
+from .tasks import deliver
 from .visibility import NotVisible
 
 logger = logging.getLogger(__name__)
@@ -179,8 +180,6 @@ def deliveries_enqueue(ids: Iterable[int], *, countdown: float = 0.0) -> int:
     """One task per delivery, sent once the current transaction commits, so
     that no worker looks for a row that is not there yet; and one per
     recipient, so that a bad address never holds up the others."""
-    from ..tasks import deliver  # the tasks module imports the services
-
     queue = settings.SLA_TASK_QUEUE or None
     count = 0
     for pk in ids:

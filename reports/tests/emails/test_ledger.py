@@ -19,7 +19,7 @@ from reports.notifications.ledger import (
 )
 from reports.notifications.preferences import preferences_update
 from reports.notifications.render import message_id
-from reports.tasks import deliver
+from reports.notifications.tasks import deliver
 
 from .backends import FlakyBackend
 from .conftest import AFTER_CLOSE, JANUARY
@@ -220,7 +220,7 @@ def test_in_process_a_failed_attempt_waits_for_the_next_run(
 
 
 def test_the_send_tasks_are_acked_late_and_requeued_if_the_worker_dies():
-    from reports import tasks
+    from reports.notifications import tasks
 
     for task in (
         tasks.deliver,

@@ -35,7 +35,7 @@ from agreements.tests.factories import (
 )
 from reports.models import Delivery, MonthlyRun
 from reports.notifications import jobs, schedule
-from reports.tasks import reconcile
+from reports.notifications.tasks import reconcile
 
 from .smtp_sink import SmtpSink
 

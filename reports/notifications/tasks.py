@@ -1,0 +1,59 @@
+"""The notifications' Celery tasks: thin wrappers that take ids and call a
+service. They import the services inside their bodies, and the services
+import this module at the top, so the two never import each other in a
+cycle.
+
+The tasks are idempotent (the delivery ledger's conditional updates), so
+they are acknowledged late and requeued when their worker dies: a message is
+never lost with a SIGKILLed child, and a second run does nothing. They keep
+the names they were registered under before they moved here, so messages
+queued by an earlier release still find them.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+# The ledger bounds the attempts (SLA_EMAIL_MAX_ATTEMPTS), not Celery. A
+# delivery another worker holds is looked at again when its lease ends. Run
+# in-process (the demo) nothing would wait for a countdown: the row stays
+# pending for the next run instead.
+@shared_task(name="reports.tasks.deliver", bind=True, max_retries=None, **IDEMPOTENT)
+def deliver(self, delivery_id: int) -> str:
+    from .ledger import Result, delivery_send
+
+    outcome = delivery_send(delivery_id=delivery_id)
+    if outcome.result in (Result.RETRY, Result.IN_FLIGHT) and not self.request.is_eager:
+        raise self.retry(countdown=outcome.countdown)
+    return outcome.result.value
+
+
+@shared_task(name="reports.tasks.month_close_due", **IDEMPOTENT)
+def month_close_due() -> int:
+    from .jobs import months_close_due
+
+    return len(months_close_due())
+
+
+@shared_task(name="reports.tasks.reminders_due", **IDEMPOTENT)
+def reminders_due() -> int:
+    from .jobs import reminders_due
+
+    return len(reminders_due())
+
+
+@shared_task(name="reports.tasks.at_risk_alerts_due", **IDEMPOTENT)
+def at_risk_alerts_due() -> int:
+    from .jobs import at_risk_alerts_due
+
+    return len(at_risk_alerts_due())
+
+
+@shared_task(name="reports.tasks.reconcile", **IDEMPOTENT)
+def reconcile() -> int:
+    from .jobs import reconcile
+
+    return len(reconcile().months_closed)
