@@ -45,6 +45,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python .ci/import_cycles.py
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

@@ -15,6 +15,9 @@ from .idempotency import IDEMPOTENCY_KEY_PARAMETER
 # Characters a single-line text refuses, and those a multi-line one refuses
 # (the same less tab, line feed and carriage return): agreements.validators.
 _SINGLE_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+# The most rows one ``.../bulk/`` request may carry.
+MAX_BULK_ROWS = 500
+
 # DRF's and Django's text fields refuse NUL whatever else they take.
 NUL = r"\x00"
 _MULTI_LINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
@@ -179,8 +182,6 @@ def bound_bulk_bodies(result: dict, generator, request, public) -> dict:
     """A drf-spectacular post-processing hook: every ``.../bulk/`` body is a
     list of 1 to ``MAX_BULK_ROWS`` rows, as the server enforces (the list
     serializer's bounds do not reach the schema by themselves)."""
-    from agreements.api.figures import MAX_BULK_ROWS
-
     for path, operations in result.get("paths", {}).items():
         if not path.endswith("/bulk/"):
             continue

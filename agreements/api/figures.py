@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from api.exceptions import InvalidContent
 from api.fields import ModelSerializer
 from api.idempotency import idempotent
-from api.schema import error_responses
+from api.schema import MAX_BULK_ROWS, error_responses
 from api.views import ApiViewSet
 
 from ..models import ClosedCustomer, LeadLogEntry, Team
@@ -36,7 +36,6 @@ from ..services.submissions import CLOSED_CUSTOMER_FIELDS, LEAD_LOG_FIELDS
 from .filters import SubmissionFilter
 from .serializers import PersonSerializer, TeamSerializer
 
-MAX_BULK_ROWS = 500
 SUBMIT_MESSAGE = "Only a lead, manager or head of the team can change its figures."
 
 # --- Shapes -----------------------------------------------------------------
