@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import overload
 
 from agreements.models import Terms
 
@@ -153,6 +154,10 @@ class Outcome:
     projected: Decimal | None = None  # running or closing month
 
 
+@overload
+def quantize(value: Decimal, places: str = ...) -> Decimal: ...
+@overload
+def quantize(value: None, places: str = ...) -> None: ...
 def quantize(value: Decimal | None, places: str = "0.1") -> Decimal | None:
     if value is None:
         return None

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_update_with_history
 
 from agreements import periods
 from agreements.history import save_with_history
+from agreements.models import Agreement
 from agreements.rules import require
 
 from .history import history_snapshot
@@ -147,7 +148,7 @@ def scorecards_finalise(
     }
     new_lines, changed_lines = [], []
     touched_cards: set[int] = {sc.pk for sc in changed_cards}
-    agreement_of: dict[int, object] = {}  # scorecard id -> agreement
+    agreement_of: dict[int, Agreement] = {}  # scorecard id -> agreement
     for card in cards:
         scorecard_id = card_ids[card.agreement.pk]
         agreement_of[scorecard_id] = card.agreement

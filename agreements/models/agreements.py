@@ -205,6 +205,9 @@ class Agreement(models.Model):
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = history_records(excluded_fields=["updated_at"])
 
+    # Set by a Prefetch(..., to_attr="objective_list") where a read needs
+    # every version's objectives in one query (the engine).
+    objective_list: list[Objective]
     objects = AgreementQuerySet.as_manager()
 
     class Meta:

@@ -64,8 +64,9 @@ def _shown(model: type[models.Model], name: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
     model_field = model._meta.get_field(name)
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
+    flat = getattr(model_field, "flatchoices", None)
+    if getattr(model_field, "choices", None) and flat:
+        return str(dict(flat).get(value, value))
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     if isinstance(value, dt.date):
@@ -93,14 +94,14 @@ def submission_history(
         if f.name not in _HIDDEN and (not f.is_relation or f.name in names)
     ]
     records = list(
-        obj.history.select_related("history_user").order_by(
-            "history_date", "history_id"
-        )
+        obj.history.select_related(  # type: ignore[attr-defined]
+            "history_user"
+        ).order_by("history_date", "history_id")
     )
     entries = []
     previous = None
     for record in records:
-        changes = []
+        changes: list[Any] = []
         if previous is not None and record.history_type == "~":
             for model_field in tracked:
                 old = getattr(previous, model_field.attname)

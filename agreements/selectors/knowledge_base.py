@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import Lower
@@ -13,6 +14,7 @@ from django.db.models.functions import Lower
 from .. import periods
 from ..models import FrictionReport, PainPoint, Team
 from ..models.friction import split_tags, tag_q
+from ..models.pain_points import PainPointQuerySet
 
 
 def _report_q(
@@ -49,7 +51,7 @@ class PainPointSummary:
 
 
 def pain_points_counted(
-    pain_points: QuerySet[PainPoint] | None = None,
+    pain_points: PainPointQuerySet | None = None,
     *,
     search: str = "",
     category: str = "",
@@ -64,7 +66,9 @@ def pain_points_counted(
     ``severity``, ``status`` and ``customer`` filter the reports counted, and
     keep only pain points with at least one such report. One query."""
     filters = {"tag": tag, "severity": severity, "status": status, "customer": customer}
-    base = PainPoint.objects.current() if pain_points is None else pain_points
+    base: PainPointQuerySet = (
+        PainPoint.objects.current() if pain_points is None else pain_points
+    )
     if category:
         base = base.filter(category=category)
     if search.strip():
@@ -141,7 +145,17 @@ def pain_point_summaries(
     Two queries however many pain points and reports there are.
     """
     filters = {"tag": tag, "severity": severity, "status": status, "customer": customer}
-    listed = list(pain_points_counted(search=search, category=category, **filters))
+    # Annotated rows: report_count, customer_count, team_count, last_reported.
+    listed: list[Any] = list(
+        pain_points_counted(
+            search=search,
+            category=category,
+            tag=tag,
+            severity=severity,
+            status=status,
+            customer=customer,
+        )
+    )
     trends = pain_point_trends(
         [p.pk for p in listed], months=months, now=now, **filters
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -145,7 +145,7 @@ def describe_changes(
         new = getattr(instance, name)
         if old == new:
             continue
-        label = instance._meta.get_field(name).verbose_name
+        label = getattr(instance._meta.get_field(name), "verbose_name", name)
         if name in long_fields:
             changes.append(f"{label} changed")
         else:
@@ -208,13 +208,16 @@ def check_correction(
     return clean_reason(reason)
 
 
+_Row = TypeVar("_Row", bound=models.Model)
+
+
 def save_once(
-    instance: models.Model,
+    instance: _Row,
     *,
     lookup: Mapping[str, Any],
     user,
     reason: str,
-) -> models.Model:
+) -> _Row:
     """Insert ``instance`` unless a row matching ``lookup`` (its team and
     client token) exists; then return that row. Two identical posts racing
     each other are settled by the unique constraint: the loser's insert is
@@ -227,7 +230,7 @@ def save_once(
         with transaction.atomic():
             save_with_history(instance, user=user, reason=reason)
     except IntegrityError:
-        existing = model.objects.filter(**lookup).first()
+        existing = model._default_manager.filter(**lookup).first()
         if existing is None:
             raise
         return existing
@@ -238,4 +241,4 @@ def existing_by_token(model: type[models.Model], lookup: Mapping[str, Any]):
     """The row an earlier post of the same form created, if any."""
     if lookup.get("client_token") is None:
         return None
-    return model.objects.filter(**lookup).first()
+    return model._default_manager.filter(**lookup).first()

@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Objective
+from agreements.models.agreements import AgreementQuerySet
 
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status, expected_text, quantize
@@ -279,7 +280,7 @@ def _attach_agreements(
 def cards_for(
     months: Iterable[datetime.date],
     *,
-    agreements: QuerySet[Agreement],
+    agreements: AgreementQuerySet,
     now: datetime.datetime | None = None,
     lines_for: Iterable[datetime.date] | None = None,
     finalised: set[datetime.date] | None = None,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from agreements import periods
@@ -27,6 +27,7 @@ from agreements.models import (
     Objective,
     Terms,
 )
+from agreements.models.agreements import AgreementQuerySet
 
 from ..scoring import (
     Outcome,
@@ -99,7 +100,7 @@ class ScorecardResult:
 
 
 def versions_in_force(
-    months: Iterable[datetime.date], agreements: QuerySet[Agreement] | None = None
+    months: Iterable[datetime.date], agreements: AgreementQuerySet | None = None
 ) -> dict[datetime.date, list[Agreement]]:
     """For each month, the one version of each agreement that counts.
 
@@ -317,7 +318,7 @@ def score_versions(
 def scorecards_for_months(
     months: Iterable[datetime.date],
     *,
-    agreements: QuerySet[Agreement] | None = None,
+    agreements: AgreementQuerySet | None = None,
     now: datetime.datetime | None = None,
 ) -> dict[datetime.date, list[ScorecardResult]]:
     """Compute scorecards for every agreement version in force in ``months``:

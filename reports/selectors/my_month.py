@@ -201,15 +201,17 @@ def my_month(
             ).values_list("agreement__provider", flat=True)
         )
         if senders:
-            waiting = (
+            unacknowledged = (
                 ClosedCustomer.objects.filter(
                     team__in=senders, acknowledged_at__isnull=True
                 )
                 .select_related("team")
                 .order_by("closed_on", "pk")
             )
-            first = list(waiting[: WAITING_LIMIT + 1])
-            total = len(first) if len(first) <= WAITING_LIMIT else waiting.count()
+            first = list(unacknowledged[: WAITING_LIMIT + 1])
+            total = (
+                len(first) if len(first) <= WAITING_LIMIT else unacknowledged.count()
+            )
             handovers = Waiting(first[:WAITING_LIMIT], total)
 
     return MyMonth(

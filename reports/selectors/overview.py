@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Membership, Team, in_force_q
+from agreements.models.agreements import AgreementQuerySet
 from agreements.rules import is_executive
 
 from ..models import Breach, Scorecard, ScorecardLine
@@ -49,7 +50,7 @@ STATUS_FILTER_LABELS = {
 
 
 def report_cards(
-    agreements: QuerySet[Agreement], *, now: datetime.datetime | None = None
+    agreements: AgreementQuerySet, *, now: datetime.datetime | None = None
 ) -> dict[uuid.UUID, CardView]:
     """Each lineage's card for the month being reported on
     (``periods.reporting_month``): the month closing during its grace period
@@ -97,7 +98,7 @@ class TeamOverview:
 def team_overview(
     team: Team,
     *,
-    agreements: QuerySet[Agreement],
+    agreements: AgreementQuerySet,
     now: datetime.datetime | None = None,
 ) -> TeamOverview:
     """The active agreements of ``agreements`` that ``team`` provides or
@@ -122,7 +123,8 @@ def team_overview(
         )
     )
     per_lineage = Counter(b.agreement.lineage for b in breaches)
-    provides, consumes = [], []
+    provides: list[TeamRow] = []
+    consumes: list[TeamRow] = []
     for agreement in active:
         provided = agreement.provider_id == team.pk
         row = TeamRow(
@@ -146,7 +148,7 @@ def team_overview(
 # --- Dashboard ------------------------------------------------------------
 
 
-def dashboard_scope(user) -> QuerySet[Agreement]:
+def dashboard_scope(user) -> AgreementQuerySet:
     """Executives see every agreement; a head sees the agreements of the
     teams they head. Subqueries, no query of its own."""
     if is_executive(user):
@@ -157,7 +159,7 @@ def dashboard_scope(user) -> QuerySet[Agreement]:
     return Agreement.objects.filter(Q(provider__in=headed) | Q(consumer__in=headed))
 
 
-def dashboard_teams(agreements: QuerySet[Agreement]) -> QuerySet[Team]:
+def dashboard_teams(agreements: AgreementQuerySet) -> QuerySet[Team]:
     """The teams the dashboard can be filtered by: parties of ``agreements``."""
     return Team.objects.filter(
         Q(pk__in=agreements.values("provider"))
@@ -265,8 +267,8 @@ class Dashboard:
 
 
 def heat_map_agreements(
-    agreements: QuerySet[Agreement], months: list[datetime.date]
-) -> QuerySet[Agreement]:
+    agreements: AgreementQuerySet, months: list[datetime.date]
+) -> AgreementQuerySet:
     """The rows of the heat map: for each agreement in force in some month of
     ``months``, its latest version in force then, in the order shown
     (provider, consumer, title). A queryset: the page reads one slice."""
@@ -283,7 +285,7 @@ def heat_map_agreements(
     )
 
 
-def of_agreements(queryset: QuerySet, agreements: QuerySet[Agreement]) -> QuerySet:
+def of_agreements(queryset: QuerySet, agreements: AgreementQuerySet) -> QuerySet:
     """``queryset`` narrowed to rows of ``agreements``; left whole when
     ``agreements`` is every agreement (an executive's view), which spares the
     database a semi-join over the whole table on every read."""
@@ -293,7 +295,7 @@ def of_agreements(queryset: QuerySet, agreements: QuerySet[Agreement]) -> QueryS
 
 
 def _late_from_store(
-    agreements: QuerySet[Agreement], month: datetime.date
+    agreements: AgreementQuerySet, month: datetime.date
 ) -> tuple[Counter[str], list[LateReporter]]:
     """The month's statuses and late reporters, from its stored scorecards:
     two queries, however many agreements there are."""
@@ -424,7 +426,7 @@ def _breach_rows(breaches: list[Breach], *, now: datetime.datetime) -> list[Brea
 
 def dashboard(
     *,
-    agreements: QuerySet[Agreement],
+    agreements: AgreementQuerySet,
     months: list[datetime.date],
     now: datetime.datetime | None = None,
     page: int | str | None = 1,

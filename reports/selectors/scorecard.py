@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Min, QuerySet
+from django.db.models import Min
 from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Objective
+from agreements.models.agreements import AgreementQuerySet
 
 from ..charts import TrendPoint
 from .cards import CardView, cards_for
@@ -55,7 +56,7 @@ def agreement_scorecard(
     agreement: Agreement,
     *,
     month: datetime.date,
-    versions: QuerySet[Agreement],
+    versions: AgreementQuerySet,
     now: datetime.datetime | None = None,
 ) -> AgreementScorecard:
     """``versions``: the agreements the reader may see; only the ones sharing
@@ -112,7 +113,7 @@ def _trends(
         for m in window:
             month_card = by_month[m]
             line = month_card.line(objective_line.key) if month_card else None
-            if line is None:
+            if month_card is None or line is None:
                 points.append(TrendPoint(month=m))
                 continue
             points.append(
