@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -66,7 +67,7 @@ class IdempotencyKeyReused(UnprocessableRequest):
 
 
 def _valid_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY_LENGTH or not all(" " < c < "\x7f" for c in key):
+    if not re.fullmatch(KEY_PATTERN, key or ""):
         raise exceptions.ValidationError(
             {
                 HEADER: [

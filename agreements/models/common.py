@@ -7,7 +7,6 @@ from django.db import connections, models
 from django.db.models import Q
 
 from ..access import is_executive
-from ..history import history_records  # noqa: F401  (the models import it here)
 from .agreements import Agreement
 from .teams import Team
 

@@ -13,8 +13,9 @@ from django.db.models.functions import Lower
 from django.utils.text import slugify
 
 from .. import periods
+from ..history import history_records
 from ..validators import multi_line, single_line
-from .common import can_read_everything, history_records, member_team_ids, text_search
+from .common import can_read_everything, member_team_ids, text_search
 from .pain_points import PainPoint
 from .teams import Team
 

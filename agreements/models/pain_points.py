@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from ..history import history_records
 from ..validators import multi_line, single_line
-from .common import can_read_everything, history_records, text_search
+from .common import can_read_everything, text_search
 
 
 class PainPointQuerySet(models.QuerySet):

@@ -17,11 +17,11 @@ from django.db import models
 from django.db.models import F, Q
 
 from .. import periods
+from ..history import history_records
 from ..validators import multi_line, single_line
 from .agreements import Objective
 from .common import (
     can_read_everything,
-    history_records,
     member_team_ids,
     visible_team_ids_q,
 )

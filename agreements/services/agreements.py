@@ -53,6 +53,11 @@ AGREEMENT_FIELDS = (
 MAX_BACKDATED_MONTHS = 12
 
 
+def earliest_start() -> date:
+    """The earliest month an agreement proposed now may start in."""
+    return periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
+
+
 def _locked(agreement: Agreement) -> Agreement:
     """Re-read the agreement under a row lock, so that two requests that act on
     it at once run one after the other and the second sees the first's result."""
@@ -290,7 +295,7 @@ def agreement_propose(*, agreement: Agreement, user) -> Agreement:
         )
     if not current.objectives.exists():
         raise ValidationError("Add at least one objective before proposing.")
-    earliest = periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
+    earliest = earliest_start()
     if periods.month_of(current.effective_from) < earliest:
         raise ValidationError(
             {

@@ -21,10 +21,10 @@ from agreements.models import (
 )
 from agreements.rules import leads_team
 from agreements.services.agreements import (
-    MAX_BACKDATED_MONTHS,
     agreement_create,
     agreement_propose,
     agreement_sign,
+    earliest_start,
 )
 
 # The start the builders give an agreement unless told otherwise.
@@ -34,8 +34,7 @@ START = date(2026, 1, 1)
 def default_start() -> date:
     """``START``, or, on a day when a proposal could no longer reach back to
     it, the earliest month a proposal may start in."""
-    earliest = periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
-    return max(START, earliest)
+    return max(START, earliest_start())
 
 
 @contextmanager
@@ -44,8 +43,7 @@ def when_proposable(effective_from: date) -> Iterator[None]:
     When a proposal made now could no longer start that far back, the
     agreement is drafted, proposed and signed on its first day instead, as it
     would have been then."""
-    earliest = periods.add_months(periods.current_month(), -MAX_BACKDATED_MONTHS)
-    if periods.month_of(effective_from) >= earliest:
+    if periods.month_of(effective_from) >= earliest_start():
         yield
         return
     with time_machine.travel(datetime.combine(effective_from, time(9), tzinfo=UTC)):
