@@ -113,9 +113,10 @@ def service(db) -> Team:
     )
 
 
-def make_member(username: str, team: Team, role: str):
-    """A user with one membership: the persona fixtures are built from it."""
-    user = UserFactory(username=username)
+def make_member(username: str, team: Team, role: str, **fields):
+    """A user with one membership: the persona fixtures are built from it.
+    ``fields`` go to the user (e.g. ``first_name``)."""
+    user = UserFactory(username=username, **fields)
     MembershipFactory(user=user, team=team, role=role)
     return user
 
@@ -126,13 +127,41 @@ def marketing_lead(marketing):
 
 
 @pytest.fixture
+def marketing_head(marketing):
+    # A fixed first name (as the email tests had it): emails greet people by it.
+    return make_member(
+        "marketing-head", marketing, Membership.Role.HEAD, first_name="Hana"
+    )
+
+
+@pytest.fixture
+def marketing_member(marketing):
+    return make_member("marketing-member", marketing, Membership.Role.MEMBER)
+
+
+@pytest.fixture
 def sales_lead(sales):
     return make_member("sales-lead", sales, Membership.Role.LEAD)
 
 
 @pytest.fixture
+def sales_head(sales):
+    return make_member("sales-head", sales, Membership.Role.HEAD)
+
+
+@pytest.fixture
 def sales_manager(sales):
     return make_member("sales-manager", sales, Membership.Role.MANAGER)
+
+
+@pytest.fixture
+def sales_member(sales):
+    return make_member("sales-member", sales, Membership.Role.MEMBER)
+
+
+@pytest.fixture
+def service_lead(service):
+    return make_member("service-lead", service, Membership.Role.LEAD)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Fixtures for the submission, friction and import tests: the marketing →
-sales → service chain of agreements, more personas, and a frozen clock."""
+"""Fixtures for the agreements app's tests: the marketing → sales → service
+chain of agreements, a frozen clock, agreements in each state, and the rows
+the figures pages work on. The personas are in the root conftest.py."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from agreements.models import Agreement, Membership, Objective
+from agreements.models import Agreement, Objective
+from agreements.tests.builders import active, draft, proposed
 from agreements.tests.factories import (
     AgreementFactory,
+    ClosedCustomerFactory,
+    LeadLogEntryFactory,
+    MeasurementFactory,
     ObjectiveFactory,
 )
-from conftest import make_member
 
 # Mid-March 2026 in UTC (the default TIME_ZONE): March is open, February is
 # locked (its grace period ended on 3 March), April is in the future.
@@ -23,6 +27,7 @@ NOW = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
 THIS_MONTH = dt.date(2026, 3, 1)
 LOCKED_MONTH = dt.date(2026, 2, 1)
 NEXT_MONTH = dt.date(2026, 4, 1)
+IN_LOCKED_MONTH = dt.date(2026, 2, 20)
 
 
 def local(*args: int) -> dt.datetime:
@@ -37,31 +42,6 @@ def local(*args: int) -> dt.datetime:
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def marketing_head(marketing):
-    return make_member("marketing-head", marketing, Membership.Role.HEAD)
-
-
-@pytest.fixture
-def marketing_member(marketing):
-    return make_member("marketing-member", marketing, Membership.Role.MEMBER)
-
-
-@pytest.fixture
-def sales_head(sales):
-    return make_member("sales-head", sales, Membership.Role.HEAD)
-
-
-@pytest.fixture
-def sales_member(sales):
-    return make_member("sales-member", sales, Membership.Role.MEMBER)
-
-
-@pytest.fixture
-def service_lead(service):
-    return make_member("service-lead", service, Membership.Role.LEAD)
 
 
 @dataclass
@@ -142,3 +122,64 @@ def chain(marketing, sales, service) -> Chain:
             target=Decimal("3"),
         ),
     )
+
+
+# --- Agreements between Marketing and Sales, in each state ----------------
+
+
+@pytest.fixture
+def draft_ms(marketing_lead, marketing, sales):
+    """A draft from Marketing to Sales with one objective."""
+    return draft(user=marketing_lead, provider=marketing, consumer=sales)
+
+
+@pytest.fixture
+def proposed_ms(marketing_lead, marketing, sales):
+    return proposed(user=marketing_lead, provider=marketing, consumer=sales)
+
+
+@pytest.fixture
+def active_ms(marketing_lead, sales_lead, marketing, sales):
+    return active(
+        user=marketing_lead, other_signer=sales_lead, provider=marketing, consumer=sales
+    )
+
+
+@pytest.fixture
+def as_marketing(api_client, marketing_lead):
+    api_client.force_login(marketing_lead)
+    return api_client
+
+
+# --- Rows the figures pages work on (with ``frozen`` and ``chain``) --------
+
+
+@pytest.fixture
+def entry(marketing, marketing_lead):
+    return LeadLogEntryFactory(
+        team=marketing, date=dt.date(2026, 3, 10), created_by=marketing_lead
+    )
+
+
+# test_figures_locked_months.py has a locked entry of its own.
+@pytest.fixture
+def locked_entry(marketing, marketing_lead):
+    return LeadLogEntryFactory(
+        team=marketing,
+        date=IN_LOCKED_MONTH,
+        leads_delivered=40,
+        qualified_leads=10,
+        created_by=marketing_lead,
+    )
+
+
+@pytest.fixture
+def customer(sales, sales_lead):
+    return ClosedCustomerFactory(
+        team=sales, customer="Acme GmbH", closed_on=dt.date(2026, 3, 10)
+    )
+
+
+@pytest.fixture
+def measurement(chain, service_head):
+    return MeasurementFactory(objective=chain.uptime, month=THIS_MONTH)

@@ -42,12 +42,6 @@ def lead_row(team, **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def as_marketing(api_client, marketing_lead):
-    api_client.force_login(marketing_lead)
-    return api_client
-
-
-@pytest.fixture
 def partners(marketing, sales, marketing_lead, sales_lead):
     """Marketing → Sales, signed: each sees the other's figures."""
     return active(

@@ -135,7 +135,7 @@ MATRIX: dict[tuple[str, str], Cell] = {
     ("api:v1:team-list", "GET"): Cell(EVERYONE),
     # Every team is readable: the pages offer every team in their forms.
     ("api:v1:team-detail", "GET"): Cell(EVERYONE, subject="team"),
-    # Everyone may list; what they see is tested in test_api_agreements.
+    # Everyone may list; what they see is tested in test_agreement_api_reading.
     ("api:v1:agreement-list", "GET"): Cell(EVERYONE),
     # Leading some team allows drafting; the service then requires leading
     # a party. The head of Customer Service leads a team, but not a party.

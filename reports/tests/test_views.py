@@ -15,8 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from agreements.models import Agreement, Membership
-from agreements.tests.factories import MembershipFactory, UserFactory
+from agreements.models import Agreement
 from reports.charts import STATUS_COLOURS, TrendPoint, scale, trend_chart
 from reports.models import Breach, Scorecard
 from reports.services import breach_acknowledge, scorecards_finalise
@@ -428,13 +427,6 @@ PAGES = [
     "dashboard",
     "dashboard_csv",
 ]
-
-
-@pytest.fixture
-def sales_member(sales):
-    user = UserFactory(username="sales-member")
-    MembershipFactory(user=user, team=sales, role=Membership.Role.MEMBER)
-    return user
 
 
 def page_address(page: str, agreement: Agreement, breach: Breach) -> str:

@@ -2,7 +2,7 @@
 
 January 2026: Marketing → Sales "Lead delivery" (leads met, qualified leads
 missed: a breach), Sales → Customer Service "Customer handover" (met).
-People: the root personas, a head of Marketing and a plain Sales member.
+People: the personas of the root conftest.py.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from agreements.models import Agreement, Membership, Objective
+from agreements.models import Agreement, Objective
 from agreements.tests.factories import (
     AgreementFactory,
     ClosedCustomerFactory,
-    MembershipFactory,
     ObjectiveFactory,
-    UserFactory,
 )
 from reports.tests.conftest import leads_agreement, log_leads
 
@@ -64,20 +62,6 @@ def eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
-
-
-@pytest.fixture
-def marketing_head(marketing):
-    user = UserFactory(username="marketing-head", first_name="Hana")
-    MembershipFactory(user=user, team=marketing, role=Membership.Role.HEAD)
-    return user
-
-
-@pytest.fixture
-def sales_member(sales):
-    user = UserFactory(username="sales-member")
-    MembershipFactory(user=user, team=sales, role=Membership.Role.MEMBER)
-    return user
 
 
 @pytest.fixture
