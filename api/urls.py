@@ -14,11 +14,11 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
-from agreements.api.figures import ClosedCustomerViewSet, LeadLogEntryViewSet
-from agreements.api.friction import FrictionReportViewSet
-from agreements.api.measurements import MeasurementViewSet
-from agreements.api.pain_points import PainPointViewSet
 from agreements.api.views import AgreementViewSet, TeamViewSet
+from agreements.figures.api import ClosedCustomerViewSet, LeadLogEntryViewSet
+from agreements.figures.measurement_api import MeasurementViewSet
+from agreements.friction.api import FrictionReportViewSet
+from agreements.friction.knowledge_api import PainPointViewSet
 from reports.api import BreachViewSet, MeView, ScorecardView
 
 from .views import not_found

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from agreements.friction import urls as friction_urls
 from api import pages as api_pages
 
 from . import views
@@ -12,9 +13,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("agreements/", include("agreements.urls")),
-    path("figures/", include("agreements.figures_urls")),
-    path("friction/", include("agreements.friction_urls")),
-    path("knowledge/", include("agreements.knowledge_urls")),
+    path("figures/", include("agreements.figures.urls")),
+    path("friction/", include(friction_urls.reports)),
+    path("knowledge/", include(friction_urls.knowledge_base)),
     path("reports/", include("reports.urls")),
     path("api/", include("api.urls")),
     path("accounts/api-tokens/", api_pages.token_list, name="api_tokens"),

@@ -14,7 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from .. import periods, services
+from .. import periods
+from ..figures.measurements import measurement_correct
+from ..figures.services import lead_log_entry_correct
 from ..models import (
     ClosedCustomer,
     LeadLogEntry,
@@ -378,7 +380,7 @@ def seed_measurements(teams: dict, users: dict) -> int:
 
     uptime = objectives.get("Portal uptime")
     if uptime is not None:
-        late = services.measurement_correct(
+        late = measurement_correct(
             user=users["service-head"],
             reason=LATE_REASON,
             objective=uptime,
@@ -405,7 +407,7 @@ def correct_lead_log(team: Team, users: dict) -> int:
     if entry is None or entry.leads_delivered <= DUPLICATES:
         return 0
     delivered = entry.leads_delivered - DUPLICATES
-    services.lead_log_entry_correct(
+    lead_log_entry_correct(
         user=users["admin"],
         reason=CORRECTION_REASON,
         entry=entry,

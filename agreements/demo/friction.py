@@ -9,7 +9,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from .. import periods, services
+from .. import periods
+from ..friction.knowledge import pain_point_merge
 from ..models import ClosedCustomer, FrictionComment, FrictionReport, PainPoint
 from .common import at, create_dated, month_days, rng, save_dated, stamp
 
@@ -426,7 +427,7 @@ def seed_friction(teams: dict, users: dict) -> int:
 
     # Found to be the same problem: the duplicate is merged, as a head would.
     if "export-slow" in pain_points and "export" in pain_points:
-        services.pain_point_merge(
+        pain_point_merge(
             source=pain_points["export-slow"], target=pain_points["export"], user=head
         )
     return len(reports)

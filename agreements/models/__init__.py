@@ -1,7 +1,7 @@
+from ..figures.models import ClosedCustomer, LeadLogEntry, Measurement
+from ..friction.knowledge_models import PainPoint
+from ..friction.models import FrictionComment, FrictionReport
 from .agreements import SIGNED, Agreement, Objective, Signature, Terms, in_force_q
-from .friction import FrictionComment, FrictionReport
-from .pain_points import PainPoint
-from .submissions import ClosedCustomer, LeadLogEntry, Measurement
 from .teams import Membership, Team
 
 __all__ = [

@@ -9,41 +9,6 @@ from .agreements import (
     agreement_sign,
     agreement_update,
 )
-from .friction import (
-    friction_comment_add,
-    friction_default_addressee,
-    friction_partner_teams,
-    friction_report_change_status,
-    friction_report_correct,
-    friction_report_create,
-    friction_report_delete,
-    friction_report_update,
-)
-from .measurements import (
-    measurement_correct,
-    measurement_create,
-    measurement_delete,
-    measurement_update,
-)
-from .pain_points import (
-    friction_report_link,
-    pain_point_create,
-    pain_point_merge,
-    pain_point_update,
-)
-from .submissions import (
-    closed_customer_acknowledge,
-    closed_customer_correct,
-    closed_customer_create,
-    closed_customer_delete,
-    closed_customer_prepare,
-    closed_customer_update,
-    lead_log_entry_correct,
-    lead_log_entry_create,
-    lead_log_entry_delete,
-    lead_log_entry_prepare,
-    lead_log_entry_update,
-)
 
 __all__ = [
     "agreement_create",
@@ -53,31 +18,4 @@ __all__ = [
     "agreement_revise",
     "agreement_sign",
     "agreement_update",
-    "closed_customer_acknowledge",
-    "closed_customer_correct",
-    "closed_customer_create",
-    "closed_customer_delete",
-    "closed_customer_prepare",
-    "closed_customer_update",
-    "friction_comment_add",
-    "friction_default_addressee",
-    "friction_partner_teams",
-    "friction_report_change_status",
-    "friction_report_correct",
-    "friction_report_create",
-    "friction_report_delete",
-    "friction_report_link",
-    "friction_report_update",
-    "lead_log_entry_correct",
-    "lead_log_entry_create",
-    "lead_log_entry_delete",
-    "lead_log_entry_prepare",
-    "lead_log_entry_update",
-    "measurement_correct",
-    "measurement_create",
-    "measurement_delete",
-    "measurement_update",
-    "pain_point_create",
-    "pain_point_merge",
-    "pain_point_update",
 ]

@@ -11,16 +11,14 @@ import pytest
 from django.urls import reverse
 
 from agreements import periods
-from agreements.models import Agreement, Objective, PainPoint
-from agreements.services import (
-    closed_customer_create,
+from agreements.figures.measurements import measurement_create
+from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.friction.knowledge import pain_point_create, pain_point_merge
+from agreements.friction.services import (
     friction_report_change_status,
     friction_report_create,
-    lead_log_entry_create,
-    measurement_create,
-    pain_point_create,
-    pain_point_merge,
 )
+from agreements.models import Agreement, Objective, PainPoint
 from agreements.tests.agreement_api import database_state, error, new_agreement
 from agreements.tests.builders import active, draft, objective_row, proposed
 from api.testing import api_routes, matches_schema

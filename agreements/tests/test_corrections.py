@@ -8,9 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from agreements import services
+from agreements.conftest import LOCKED_MONTH, THIS_MONTH
+from agreements.figures.measurements import measurement_correct
+from agreements.figures.services import (
+    closed_customer_correct,
+    lead_log_entry_correct,
+    lead_log_entry_create,
+    lead_log_entry_update,
+)
+from agreements.friction.services import friction_report_correct
 from agreements.selectors import corrections_for_agreement
-from agreements.tests.conftest import LOCKED_MONTH, THIS_MONTH
 from agreements.tests.factories import (
     ClosedCustomerFactory,
     FrictionReportFactory,
@@ -30,14 +37,14 @@ def test_corrections_of_an_agreement_say_who_when_why_and_old_to_new(
     entry = LeadLogEntryFactory(
         team=marketing, date=dt.date(2026, 2, 10), leads_delivered=40
     )
-    open_entry = services.lead_log_entry_create(
+    open_entry = lead_log_entry_create(
         team=marketing, user=marketing_lead, date=THIS_MONTH, leads_delivered=5
     )
-    services.lead_log_entry_update(entry=open_entry, user=marketing_lead, note="x")
-    services.lead_log_entry_correct(
+    lead_log_entry_update(entry=open_entry, user=marketing_lead, note="x")
+    lead_log_entry_correct(
         entry=entry, user=marketing_head, reason="counted twice", leads_delivered=30
     )
-    late = services.lead_log_entry_correct(
+    late = lead_log_entry_correct(
         team=marketing,
         user=marketing_head,
         reason="fair leads",
@@ -46,7 +53,7 @@ def test_corrections_of_an_agreement_say_who_when_why_and_old_to_new(
     )
     # A correction of another agreement's figures is not listed.
     other = ClosedCustomerFactory(team=sales, closed_on=dt.date(2026, 2, 3))
-    services.closed_customer_correct(
+    closed_customer_correct(
         closed_customer=other, user=sales_head, reason="typo", customer="Initech"
     )
 
@@ -73,17 +80,17 @@ def test_corrections_cover_measurements_customers_and_reports(
     measurement = MeasurementFactory(
         objective=chain.uptime, month=LOCKED_MONTH, value=Decimal("97")
     )
-    services.measurement_correct(
+    measurement_correct(
         measurement=measurement, user=service_head, reason="recomputed", value=98
     )
     customer = ClosedCustomerFactory(team=sales, closed_on=dt.date(2026, 2, 3))
-    services.closed_customer_correct(
+    closed_customer_correct(
         closed_customer=customer, user=sales_head, reason="duplicate", delete=True
     )
     report = FrictionReportFactory(
         reporting_team=sales, addressed_team=service, month=LOCKED_MONTH
     )
-    services.friction_report_correct(
+    friction_report_correct(
         report=report, user=sales_head, reason="typo", customer="Initech"
     )
 
@@ -107,7 +114,7 @@ def test_corrections_take_a_fixed_number_of_queries(
     def correct(count):
         for n in range(count):
             entry = LeadLogEntryFactory(team=marketing, date=dt.date(2026, 2, 10))
-            services.lead_log_entry_correct(
+            lead_log_entry_correct(
                 entry=entry, user=marketing_head, reason=f"r{n}", leads_delivered=n + 20
             )
 

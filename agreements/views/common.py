@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from ..forms.submissions import DeleteWithReasonForm
+from ..figures.forms import DeleteWithReasonForm
 from ..models import Team
 from ..rules import can
 

@@ -20,6 +20,10 @@ import pytest
 from django.urls import reverse
 
 from agreements import periods
+from agreements.figures.measurements import measurement_create
+from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.friction.knowledge import pain_point_create
+from agreements.friction.services import friction_report_create
 from agreements.models import (
     Agreement,
     ClosedCustomer,
@@ -30,13 +34,6 @@ from agreements.models import (
     PainPoint,
     Signature,
     Team,
-)
-from agreements.services import (
-    closed_customer_create,
-    friction_report_create,
-    lead_log_entry_create,
-    measurement_create,
-    pain_point_create,
 )
 from agreements.tests.builders import (
     active,

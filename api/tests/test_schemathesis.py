@@ -36,13 +36,10 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from schemathesis.config import SchemathesisConfig
 
 from agreements import periods
+from agreements.figures.measurements import measurement_create
+from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.friction.services import friction_report_create
 from agreements.models import Agreement, FrictionReport, Membership
-from agreements.services import (
-    closed_customer_create,
-    friction_report_create,
-    lead_log_entry_create,
-    measurement_create,
-)
 from agreements.tests.builders import active, draft, objective_row, proposed
 from agreements.tests.factories import PainPointFactory
 from api.services import api_token_create

@@ -16,9 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from agreements import periods
+from agreements.friction.selectors import pain_point_summaries
 from agreements.models import Agreement, Membership, Objective
 from agreements.rules import is_executive
-from agreements.selectors import pain_point_summaries
 
 from ..models import Breach, Delivery
 from ..scoring import Status, expected_text

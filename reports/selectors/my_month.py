@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from agreements import periods
-from agreements.figure_links import fix_url
+from agreements.figures.links import fix_url
 from agreements.models import (
     SIGNED,
     Agreement,

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from agreements import periods
+from agreements.figures.services import lead_log_entry_correct
 from agreements.models import Agreement, Objective
-from agreements.services import lead_log_entry_correct
 from agreements.tests.factories import AgreementFactory, ObjectiveFactory
 from reports.models import Breach, Scorecard, ScorecardLine
 from reports.selectors import scorecard_for, scorecards_for_months

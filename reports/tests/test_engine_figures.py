@@ -12,9 +12,9 @@ import time_machine
 from django.utils import timezone
 
 from agreements import standing
+from agreements.conftest import NOW, THIS_MONTH
+from agreements.conftest import chain as chain  # a fixture, used by name
 from agreements.models import Agreement
-from agreements.tests.conftest import NOW, THIS_MONTH
-from agreements.tests.conftest import chain as chain  # a fixture, used by name
 from agreements.tests.factories import (
     AgreementFactory,
     ClosedCustomerFactory,

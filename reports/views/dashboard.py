@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from agreements import periods
-from agreements.figure_links import fix_url
+from agreements.figures.links import fix_url
 from agreements.models import Objective, Team
 from agreements.rules import can, is_executive
 from agreements.views.common import query_without_page

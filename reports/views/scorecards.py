@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 
 from agreements import periods
-from agreements.figure_links import fix_url
+from agreements.figures.links import fix_url
 from agreements.rules import can
 
 from ..exports import (

@@ -1,0 +1,46 @@
+"""Import a team's lead log entries or closed customers from a CSV file.
+
+The file
+--------
+- UTF-8 text (a byte-order mark, as Excel writes with “CSV UTF-8”, is fine),
+  values separated by commas, or by semicolons as spreadsheets in many
+  European locales write them. Quote values that contain the separator.
+- The first row names the columns, in any order, in any letter case. Required
+  columns must be present; optional ones may be left out; other columns are
+  refused (usually a typo).
+- At most ``MAX_ROWS`` data rows (and ``MAX_BYTES`` bytes): split larger files.
+- Dates are written ``YYYY-MM-DD``; numbers without thousands separators, with
+  a dot for decimals. Every row must fall in an open month (see
+  ``agreements.periods``) and pass the same checks as the forms.
+- Row numbers in errors count the header as row 1, as a spreadsheet does.
+
+``COLUMNS`` documents each column (a page lists them), ``template_csv(kind)``
+gives a file to start from. ``parse_csv`` checks everything and writes nothing;
+``import_commit`` writes all rows in one transaction, or none. Importing the
+same file twice does not add its rows twice.
+"""
+
+from .columns import COLUMNS, MAX_BYTES, MAX_ROWS, Column, ImportKind, template_csv
+from .csv_import import (
+    ImportPreview,
+    ImportResult,
+    PreparedRow,
+    RowError,
+    import_commit,
+    parse_csv,
+)
+
+__all__ = [
+    "COLUMNS",
+    "MAX_BYTES",
+    "MAX_ROWS",
+    "Column",
+    "ImportKind",
+    "ImportPreview",
+    "ImportResult",
+    "PreparedRow",
+    "RowError",
+    "import_commit",
+    "parse_csv",
+    "template_csv",
+]

@@ -1,0 +1,359 @@
+"""Reading, checking and committing a CSV file (see the package's docstring)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from simple_history.utils import bulk_create_with_history
+
+from ...models import ClosedCustomer, LeadLogEntry, Team
+from ...rules import can
+from ...services._common import day_errors
+from ..services import closed_customer_prepare, lead_log_entry_prepare
+from .columns import (
+    COLUMNS,
+    DEFAULTS,
+    MAX_BYTES,
+    MAX_ROWS,
+    Column,
+    ImportKind,
+    import_kind,
+)
+
+# Row tokens are derived from the team and the file's content, so the same
+# file imported twice maps onto the same rows (see ``client_token``).
+_TOKEN_NAMESPACE = uuid.UUID("7d1f0f0e-55a4-4c55-9a8e-2f3b6c1e9a10")
+_MODELS = {
+    ImportKind.LEAD_LOG: LeadLogEntry,
+    ImportKind.CLOSED_CUSTOMERS: ClosedCustomer,
+}
+_PREPARE = {
+    ImportKind.LEAD_LOG: lead_log_entry_prepare,
+    ImportKind.CLOSED_CUSTOMERS: closed_customer_prepare,
+}
+_DATE_FIELD = {ImportKind.LEAD_LOG: "date", ImportKind.CLOSED_CUSTOMERS: "closed_on"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem in the file: ``row`` is the spreadsheet row number (the
+    header is 1), ``None`` for the whole file; ``column`` is ``None`` when no
+    single column is at fault."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+
+@dataclass
+class PreparedRow:
+    row: int
+    values: dict[str, str]
+    instance: models.Model | None = None
+
+
+@dataclass
+class ImportPreview:
+    """The outcome of ``parse_csv``: rows ready to import, or errors."""
+
+    kind: str
+    team: Team
+    rows: list[PreparedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    already_imported: int = 0
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return COLUMNS[self.kind]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[models.Model]
+    already_imported: int
+
+
+def _decode(file_bytes: bytes) -> tuple[str | None, RowError | None]:
+    if len(file_bytes) > MAX_BYTES:
+        return None, RowError(
+            None,
+            None,
+            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it "
+            "into smaller files.",
+        )
+    try:
+        text = file_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = file_bytes[: exc.start].count(b"\n") + 1
+        return None, RowError(
+            row,
+            None,
+            f"The file is not UTF-8 text: row {row} holds a character that cannot "
+            "be read. Save the file as “CSV UTF-8” and upload it again.",
+        )
+    if not text.strip():
+        return None, RowError(None, None, "The file is empty.")
+    if "\x00" in text:
+        return None, RowError(
+            None, None, "This is not a CSV file: save the sheet as “CSV UTF-8”."
+        )
+    return text, None
+
+
+def _separator(text: str) -> str:
+    header = text.splitlines()[0] if text else ""
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _header_errors(header: list[str], columns: tuple[Column, ...]) -> list[RowError]:
+    known = {c.name for c in columns}
+    names = ", ".join(c.name for c in columns)
+    errors = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            errors.append(RowError(1, name, f"The column “{name}” appears twice."))
+        elif name not in known:
+            errors.append(
+                RowError(
+                    1,
+                    name or None,
+                    f"Unknown column “{name}”: the columns are {names}."
+                    if name
+                    else f"A column has no name: the columns are {names}.",
+                )
+            )
+        seen.add(name)
+    for column in columns:
+        if column.required and column.name not in seen:
+            errors.append(
+                RowError(1, column.name, f"The column “{column.name}” is missing.")
+            )
+    return errors
+
+
+def _convert(column: Column, raw: str):
+    """The cell's value, or raise ValueError with a message for a person."""
+    if column.kind == "date":
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(
+                f"“{raw}” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-02."
+            ) from None
+    if column.kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"“{raw}” is not a whole number.") from None
+    if column.kind == "decimal":
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise ValueError(
+                f"“{raw}” is not a number: use digits and a dot for decimals, "
+                "without thousands separators (e.g. 12000.50)."
+            )
+        return value
+    return raw
+
+
+def _row_fields(row: int, values: dict[str, str], columns, errors) -> dict | None:
+    fields: dict = {}
+    ok = True
+    for column in columns:
+        raw = values.get(column.name, "")
+        if raw == "":
+            if column.required:
+                errors.append(RowError(row, column.name, "This value is required."))
+                ok = False
+            elif column.name in DEFAULTS:
+                fields[column.name] = DEFAULTS[column.name]
+            else:
+                fields[column.name] = ""
+            continue
+        try:
+            fields[column.name] = _convert(column, raw)
+        except ValueError as exc:
+            errors.append(RowError(row, column.name, str(exc)))
+            ok = False
+    return fields if ok else None
+
+
+def _batch(kind: str, team: Team, file_bytes: bytes) -> uuid.UUID:
+    digest = hashlib.sha256(file_bytes).hexdigest()
+    return uuid.uuid5(_TOKEN_NAMESPACE, f"{kind}:{team.pk}:{digest}")
+
+
+def parse_csv(
+    kind: str,
+    file_bytes: bytes,
+    team: Team,
+    user,
+    *,
+    now: dt.datetime | None = None,
+) -> ImportPreview:
+    """Read and check a file without writing anything.
+
+    Raises ``PermissionDenied`` if ``user`` may not submit ``team``'s figures;
+    every problem in the file is an entry in ``preview.errors``.
+    """
+    kind = import_kind(kind)
+    if not can(user, "submit_figures", team):
+        raise PermissionDenied(
+            f"Only a lead, manager or head of {team} can import its figures."
+        )
+    preview = ImportPreview(kind=kind, team=team)
+    columns = COLUMNS[kind]
+    text, error = _decode(file_bytes)
+    if error is not None:
+        preview.errors.append(error)
+        return preview
+
+    try:
+        records = list(csv.reader(io.StringIO(text), delimiter=_separator(text)))
+    except csv.Error as exc:
+        preview.errors.append(RowError(None, None, f"The file cannot be read: {exc}."))
+        return preview
+    header = [name.strip().lower().replace(" ", "_") for name in records[0]]
+    preview.errors = _header_errors(header, columns)
+    if preview.errors:
+        return preview
+    data = [
+        (number, cells)
+        for number, cells in enumerate(records[1:], start=2)
+        if any(cell.strip() for cell in cells)
+    ]
+    if not data:
+        preview.errors.append(RowError(None, None, "The file has no rows to import."))
+        return preview
+    if len(data) > MAX_ROWS:
+        preview.errors.append(
+            RowError(
+                None,
+                None,
+                f"The file has {len(data):,} rows; import at most {MAX_ROWS:,} at a "
+                "time (split the file).",
+            )
+        )
+        return preview
+
+    batch = _batch(kind, team, file_bytes)
+    prepare = _PREPARE[kind]
+    for number, cells in data:
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            preview.errors.append(
+                RowError(
+                    number,
+                    None,
+                    f"This row has {len(cells)} values but the header names "
+                    f"{len(header)} columns: quote values that contain "
+                    f"“{_separator(text)}”.",
+                )
+            )
+            continue
+        values = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
+        fields = _row_fields(number, values, columns, preview.errors)
+        if fields is None:
+            continue
+        try:
+            instance = prepare(
+                team=team,
+                user=user,
+                client_token=uuid.uuid5(batch, str(number)),
+                now=now,
+                # Row checks are in Python; the database's constraints still
+                # guard the insert. Checking them here would cost queries per row.
+                validate_constraints=False,
+                **fields,
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                column = None if name == NON_FIELD_ERRORS else name
+                preview.errors.extend(RowError(number, column, m) for m in messages)
+            continue
+        preview.rows.append(PreparedRow(number, values, instance))
+
+    tokens = [r.instance.client_token for r in preview.rows]
+    preview.already_imported = (
+        _MODELS[kind].objects.filter(team=team, client_token__in=tokens).count()
+    )
+    return preview
+
+
+@transaction.atomic
+def import_commit(preview: ImportPreview, user) -> ImportResult:
+    """Write every row of a checked file in one transaction, or none.
+
+    Rows already imported from the same file are skipped, so confirming the
+    same preview twice imports once. The months are checked again: one may
+    have locked since the preview.
+    """
+    if preview.errors or not preview.rows:
+        raise ValidationError(
+            "The file has errors (or no rows): fix them and upload it again. "
+            "Nothing was imported.",
+            code="invalid_file",
+        )
+    team = preview.team
+    if not can(user, "submit_figures", team):
+        raise PermissionDenied(
+            f"Only a lead, manager or head of {team} can import its figures."
+        )
+    date_field = _DATE_FIELD[preview.kind]
+    late = []
+    for row in preview.rows:
+        errors = day_errors(
+            getattr(row.instance, date_field), field=date_field, team=team
+        )
+        late.extend(f"Row {row.row}: {m.message}" for m in errors.get(date_field, []))
+    if late:
+        raise ValidationError(late, code="locked")
+
+    model = _MODELS[preview.kind]
+    tokens = {row.instance.client_token for row in preview.rows}
+    existing = set(
+        model.objects.filter(team=team, client_token__in=tokens).values_list(
+            "client_token", flat=True
+        )
+    )
+    new = [
+        row.instance
+        for row in preview.rows
+        if row.instance.client_token not in existing
+    ]
+    for instance in new:
+        instance.created_by = user
+    if not new:
+        return ImportResult(created=[], already_imported=len(existing))
+    try:
+        with transaction.atomic():
+            created = bulk_create_with_history(
+                new,
+                model,
+                batch_size=500,
+                default_user=user,
+                default_change_reason=f"imported from CSV ({len(new)} rows)",
+            )
+    except IntegrityError:
+        # The same file confirmed twice at once: the other request won.
+        if model.objects.filter(team=team, client_token__in=tokens).count() == len(
+            tokens
+        ):
+            return ImportResult(created=[], already_imported=len(tokens))
+        raise
+    return ImportResult(created=list(created), already_imported=len(existing))

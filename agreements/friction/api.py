@@ -1,0 +1,377 @@
+"""Friction reports through /api/v1/: filed, changed and withdrawn by the
+reporting team's leads, moved along and commented on by the addressed team's
+heads. The same services and rules as the friction pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.fields import (
+    IdFilter,
+    ModelSerializer,
+    MonthInputField,
+    TextField,
+    text_filter,
+)
+from api.idempotency import idempotent
+from api.schema import error_responses
+
+from .. import periods
+from ..api.filters import MonthRangeFilterSet
+from ..api.serializers import PersonSerializer, TeamSerializer
+from ..figures.api import SubmissionViewSet, _schema
+from ..models import FrictionComment, FrictionReport, PainPoint, Team
+from ..rules import can
+from ..validators import multi_line, single_line
+from .forms import FRICTION_FIELDS
+from .models import TAG_MAX_LENGTH
+from .services import (
+    friction_comment_add,
+    friction_report_change_status,
+    friction_report_create,
+    friction_report_delete,
+    friction_report_update,
+)
+
+# --- Shapes -----------------------------------------------------------------
+
+
+class PainPointRefSerializer(ModelSerializer):
+    class Meta:
+        model = PainPoint
+        fields = ["id", "title"]
+        read_only_fields = fields
+
+
+class FrictionActionsSerializer(serializers.Serializer):
+    """What the person may do with the report now, as its page offers it."""
+
+    change = serializers.BooleanField(
+        help_text="Change or withdraw it: a lead of the reporting team, while it "
+        "is new and its month open."
+    )
+    status = serializers.ListField(
+        child=serializers.ChoiceField(choices=FrictionReport.Status.choices),
+        help_text="The statuses you may move it to now (a head of the addressed team).",
+    )
+    comment = serializers.BooleanField()
+
+
+class FrictionReportSerializer(ModelSerializer):
+    reporting_team = TeamSerializer()
+    addressed_team = TeamSerializer()
+    addressed_to = PersonSerializer(
+        allow_null=True, help_text="The addressed team's head when it was filed."
+    )
+    tags = serializers.ListField(child=TextField(), source="tag_list")
+    month = serializers.SerializerMethodField(help_text="YYYY-MM.")
+    pain_point = PainPointRefSerializer(
+        allow_null=True, help_text="The knowledge base entry it is filed under."
+    )
+    created_by = PersonSerializer()
+    actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FrictionReport
+        fields = [
+            "id",
+            "reporting_team",
+            "addressed_team",
+            "addressed_to",
+            *FRICTION_FIELDS,
+            "month",
+            "status",
+            "pain_point",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "acknowledged_at",
+            "closed_at",
+            "actions",
+        ]
+        read_only_fields = fields
+
+    def get_month(self, report: FrictionReport) -> str:
+        return periods.format_month(report.month)
+
+    @extend_schema_field(FrictionActionsSerializer)
+    def get_actions(self, report: FrictionReport) -> dict[str, Any]:
+        # The rules read the memberships cached on the user: no query per row.
+        user = self.context["request"].user
+        return {
+            "change": can(user, "change_friction_report", report)
+            and report.status == FrictionReport.Status.NEW
+            and periods.is_open(report.month),
+            "status": list(report.allowed_transitions())
+            if can(user, "change_friction_status", report)
+            else [],
+            "comment": can(user, "comment_friction_report", report),
+        }
+
+
+class FrictionCommentSerializer(ModelSerializer):
+    author = PersonSerializer()
+    new_status = serializers.SerializerMethodField(
+        help_text="The status the report moved to, when the comment records a "
+        "move; null for a plain comment."
+    )
+
+    class Meta:
+        model = FrictionComment
+        fields = ["id", "author", "body", "new_status", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=FrictionReport.Status.choices, allow_null=True)
+    )
+    def get_new_status(self, comment: FrictionComment) -> str | None:
+        return comment.new_status or None
+
+
+class FrictionReportDetailSerializer(FrictionReportSerializer):
+    comments = FrictionCommentSerializer(
+        many=True,
+        help_text="Comments and status changes of the addressed team, oldest first.",
+    )
+
+    class Meta(FrictionReportSerializer.Meta):
+        fields = [*FrictionReportSerializer.Meta.fields, "comments"]
+        read_only_fields = fields
+
+
+def _tags_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=TextField(max_length=TAG_MAX_LENGTH, validators=[single_line]),
+        required=False,
+        max_length=20,
+        help_text='e.g. ["invoices", "late payment"]; stored lower-case, as slugs.',
+    )
+
+
+class FrictionReportInputSerializer(ModelSerializer):
+    reporting_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        help_text="The team filing the report: one you lead, manage or head.",
+    )
+    addressed_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A team with a signed agreement with the reporting team; its "
+        "head receives the report. Left out: the one customer service team the "
+        "reporting team has an agreement with.",
+    )
+    month = MonthInputField(
+        required=False, help_text="YYYY-MM: an open month; the running one if left out."
+    )
+    tags = _tags_field()
+    client_token = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional: a UUID of your choosing. Sending the same token "
+        "for the team again returns the first report and files nothing.",
+    )
+
+    class Meta:
+        model = FrictionReport
+        fields = [
+            "reporting_team",
+            "addressed_team",
+            "month",
+            *FRICTION_FIELDS,
+            "client_token",
+        ]
+        # (reporting_team, client_token) is unique: the service answers a
+        # repeat with the first report instead of refusing it.
+        validators: list = []
+
+
+class FrictionReportUpdateInputSerializer(ModelSerializer):
+    tags = _tags_field()
+
+    class Meta:
+        model = FrictionReport
+        fields = list(FRICTION_FIELDS)
+        extra_kwargs = {name: {"required": False} for name in FRICTION_FIELDS}
+
+
+class StatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=FrictionReport.Status.choices,
+        help_text="new → acknowledged → in_progress → resolved or wont_fix; "
+        "resolved and wont_fix are final.",
+    )
+    note = TextField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For the reporting team, kept as a comment. Required for wont_fix.",
+    )
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = TextField(
+        validators=[multi_line], error_messages={"blank": "Write a comment."}
+    )
+
+
+class FrictionReportFilter(MonthRangeFilterSet):
+    category = filters.ChoiceFilter(choices=FrictionReport.Category.choices)
+    status = filters.ChoiceFilter(choices=FrictionReport.Status.choices)
+    severity = filters.ChoiceFilter(choices=FrictionReport.Severity.choices)
+    tag = text_filter(
+        TAG_MAX_LENGTH, method="filter_tag", help_text="Exactly this tag."
+    )
+    team = IdFilter(
+        method="filter_team", help_text="Reports the team filed or received."
+    )
+    reporting_team = IdFilter(field_name="reporting_team_id")
+    addressed_team = IdFilter(field_name="addressed_team_id")
+    pain_point = IdFilter(
+        field_name="pain_point_id", help_text="Reports filed under this pain point."
+    )
+    q = text_filter(
+        200,
+        method="filter_search",
+        help_text="Words in the customer, description, impact or suggested action.",
+    )
+
+    def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.tagged(value)
+
+    def filter_team(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(Q(reporting_team=value) | Q(addressed_team=value))
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.search(value)
+
+
+# --- Views ------------------------------------------------------------------
+
+_ACTION_ERRORS = error_responses(400, 403, 404, 409, 422)
+
+
+@_schema(
+    "friction report",
+    "friction reports",
+    FrictionReportSerializer,
+    FrictionReportInputSerializer,
+    FrictionReportUpdateInputSerializer,
+    bulk=False,
+    detail=FrictionReportDetailSerializer,
+    create_summary="File a friction report",
+    create_description="You must lead, manage or head the reporting team, which "
+    "must have a signed agreement with the addressed team; the month must be open.",
+)
+class FrictionReportViewSet(SubmissionViewSet):
+    """Reports your teams filed or received (all of them for an executive);
+    another report is a 404. The reporting team's leads change or withdraw a
+    report while it is new and its month open; the addressed team's heads
+    move it along and comment."""
+
+    model = FrictionReport
+    serializer_class = FrictionReportSerializer
+    filterset_class = FrictionReportFilter
+    instance_arg = "report"
+    input_serializer = FrictionReportInputSerializer
+    update_serializer = FrictionReportUpdateInputSerializer
+    create_service = staticmethod(friction_report_create)
+    update_service = staticmethod(friction_report_update)
+    delete_service = staticmethod(friction_report_delete)
+    related = (
+        "reporting_team",
+        "addressed_team",
+        "addressed_to",
+        "pain_point",
+        "created_by",
+    )
+    permission_rules = {"list": None, "create": None}
+    object_rules = {
+        "retrieve": "view_friction_report",
+        "partial_update": "change_friction_report",
+        "destroy": "change_friction_report",
+        "change_status": "change_friction_status",
+        "comments": "comment_friction_report",
+    }
+    rule_messages = {
+        "change_friction_report": "Only a lead, manager or head of the reporting "
+        "team can change or withdraw a report.",
+        "change_friction_status": "Only a head of the addressed team can change "
+        "a report's status.",
+        "comment_friction_report": "Only a head of the addressed team can "
+        "comment on a report.",
+    }
+    ordering_fields = {
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "month": "month",
+        "customer": "customer",
+        "status": "status",
+    }
+    ordering = ["-created_at", "-pk"]
+
+    def get_queryset(self) -> QuerySet[FrictionReport]:
+        reports = super().get_queryset()
+        if self.action == "list":
+            return reports
+        return reports.prefetch_related(
+            Prefetch("comments", FrictionComment.objects.select_related("author"))
+        )
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        if self.action == "list":
+            return FrictionReportSerializer
+        return FrictionReportDetailSerializer
+
+    @idempotent
+    def create(self, request: Request) -> Response:
+        return super().create(request)
+
+    @extend_schema(
+        summary="Move a friction report along its workflow",
+        description="A head of the addressed team. The note is kept as a comment "
+        "the reporting team reads; posting the status it already has changes "
+        "nothing.",
+        request=StatusInputSerializer,
+        responses={200: FrictionReportDetailSerializer, **_ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="status", url_name="status")
+    @idempotent
+    def change_status(self, request: Request, pk: str) -> Response:
+        report = self.get_object()
+        data = self.validated(StatusInputSerializer)
+        updated = self.call_service(
+            lambda: friction_report_change_status(
+                report=report, user=request.user, **data
+            )
+        )
+        return self._represent(updated)
+
+    @extend_schema(
+        summary="Comment on a friction report",
+        description="A head of the addressed team; the reporting team reads it. "
+        "The report's comments are part of the report (GET .../{id}/).",
+        request=CommentInputSerializer,
+        responses={201: FrictionCommentSerializer, **_ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def comments(self, request: Request, pk: str) -> Response:
+        report = self.get_object()
+        body = self.validated(CommentInputSerializer)["body"]
+        comment = self.call_service(
+            lambda: friction_comment_add(report=report, user=request.user, body=body)
+        )
+        return Response(
+            FrictionCommentSerializer(comment).data, status=status.HTTP_201_CREATED
+        )

@@ -1,0 +1,391 @@
+"""Every write to friction reports, their comments and the pain points of the
+knowledge base goes through these functions.
+
+A lead, manager or head of a team that is party to a signed agreement files a
+report for an open month; it is addressed to a partner team (by default its
+customer service team) and to that team's head. While it is new and its month
+open, the reporting team may change or delete it. The addressed team's heads
+move it through ``new → acknowledged → in progress → resolved | won't fix``
+and comment; heads curate the pain points reports are grouped into.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import periods
+from ..history import delete_with_history, save_with_history
+from ..models import FrictionComment, FrictionReport, Membership, Team
+from ..rules import require, signed_partner_ids
+from ..services._common import (
+    check_correction,
+    check_fields,
+    correction_reason,
+    describe_changes,
+    edit_reason,
+    existing_by_token,
+    month_errors,
+    save_once,
+    snapshot,
+    validate,
+)
+
+FRICTION_FIELDS = (
+    "customer",
+    "category",
+    "severity",
+    "description",
+    "business_impact",
+    "suggested_action",
+    "tags",
+    "addressed_team",
+    "month",
+)
+LONG_FIELDS = ("description", "business_impact", "suggested_action")
+SERVICE_SET = (
+    "reporting_team",
+    "addressed_team",
+    "addressed_to",
+    "created_by",
+    "client_token",
+)
+
+
+# --- Addressing -----------------------------------------------------------
+
+
+def friction_partner_teams(reporting_team: Team):
+    """Teams a report can be addressed to: those with a signed agreement with
+    the reporting team."""
+    return Team.objects.filter(pk__in=signed_partner_ids({reporting_team.pk}))
+
+
+def friction_default_addressee(reporting_team: Team) -> Team | None:
+    """The customer service team the reporting team has an agreement with,
+    when there is exactly one (a form preselects it)."""
+    service_teams = friction_partner_teams(reporting_team).filter(
+        kind=Team.Kind.CUSTOMER_SERVICE
+    )
+    candidates = list(service_teams[:2])
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _addressee_errors(report: FrictionReport, requested: Team | None):
+    """Resolve the addressed team onto ``report``; return errors keyed
+    ``addressed_team`` when that is not possible."""
+    team = report.reporting_team
+    if requested is None:
+        requested = friction_default_addressee(team)
+        if requested is None:
+            return {
+                "addressed_team": [
+                    ValidationError(
+                        f"Choose the team to address: {team} has no agreement with "
+                        "exactly one customer service team.",
+                        code="required",
+                    )
+                ]
+            }
+    elif not friction_partner_teams(team).filter(pk=requested.pk).exists():
+        return {
+            "addressed_team": [
+                ValidationError(
+                    f"{team} has no signed agreement with {requested}: address the "
+                    "report to a team you have an agreement with.",
+                    code="not_a_partner",
+                )
+            ]
+        }
+    report.addressed_team = requested
+    # The head who receives it. With no head (yet), the report still reaches
+    # the team, and whoever becomes its head can act on it.
+    head = (
+        Membership.objects.filter(team=requested, role=Membership.Role.HEAD)
+        .select_related("user")
+        .order_by("joined_on", "pk")
+        .first()
+    )
+    report.addressed_to = head.user if head else None
+    return {}
+
+
+def _month_check(report: FrictionReport, *, open_month: bool):
+    def check():
+        if not isinstance(report.month, dt.date):
+            return {}
+        report.month = periods.month_of(report.month)
+        if open_month:
+            return month_errors(report.month, field="month", team=report.reporting_team)
+        if periods.is_future(report.month):
+            return month_errors(report.month, field="month", team=None)
+        return {}
+
+    return check
+
+
+# --- Reports --------------------------------------------------------------
+
+
+@transaction.atomic
+def friction_report_create(
+    *,
+    reporting_team: Team,
+    user,
+    customer: str,
+    category: str,
+    description: str,
+    severity: str = FrictionReport.Severity.MEDIUM,
+    business_impact: str = "",
+    suggested_action: str = "",
+    tags: str | list[str] = "",
+    addressed_team: Team | None = None,
+    month: dt.date | None = None,
+    client_token: uuid.UUID | None = None,
+) -> FrictionReport:
+    """File a friction report for an open month (the current one by default)."""
+    require(
+        user,
+        "act_for_team",
+        reporting_team,
+        f"Only a lead, manager or head of {reporting_team} can file its friction "
+        "reports.",
+    )
+    lookup = {"reporting_team": reporting_team, "client_token": client_token}
+    existing = existing_by_token(FrictionReport, lookup)
+    if existing is not None:
+        return existing
+    report = FrictionReport(
+        reporting_team=reporting_team,
+        customer=customer,
+        category=category,
+        severity=severity,
+        description=description,
+        business_impact=business_impact,
+        suggested_action=suggested_action,
+        tags=tags if isinstance(tags, str) else ",".join(tags),
+        month=periods.current_month() if month is None else month,
+        client_token=client_token,
+        created_by=user,
+    )
+    addressee = _addressee_errors(report, addressed_team)
+    validate(
+        report,
+        checks=[lambda: addressee, _month_check(report, open_month=True)],
+        exclude=SERVICE_SET,
+    )
+    return save_once(report, lookup=lookup, user=user, reason="filed")
+
+
+def locked_report(report: FrictionReport) -> FrictionReport:
+    return (
+        FrictionReport.objects.select_for_update()
+        .select_related("reporting_team", "addressed_team")
+        .get(pk=report.pk)
+    )
+
+
+def _check_still_new(current: FrictionReport) -> None:
+    if current.status == FrictionReport.Status.NEW:
+        return
+    if current.status == FrictionReport.Status.ACKNOWLEDGED:
+        state = f"{current.addressed_team} has already acknowledged this report"
+    else:
+        state = (
+            f"This report is {_status_label(current.status)} at "
+            f"{current.addressed_team}"
+        )
+    raise ValidationError(
+        f"{state}: it can no longer be changed or deleted.", code="not_new"
+    )
+
+
+def _apply(current: FrictionReport, fields: dict[str, Any], *, open_month: bool):
+    """Set fields and validate; returns the changes described for history."""
+    before = snapshot(current, FRICTION_FIELDS)
+    requested = fields.pop("addressed_team", current.addressed_team)
+    for name, value in fields.items():
+        if name == "tags" and not isinstance(value, str):
+            value = ",".join(value)
+        setattr(current, name, value)
+    addressee = (
+        _addressee_errors(current, requested)
+        if requested != before["addressed_team"]
+        else {}
+    )
+    validate(
+        current,
+        checks=[lambda: addressee, _month_check(current, open_month=open_month)],
+        exclude=SERVICE_SET,
+    )
+    return describe_changes(current, before, long_fields=LONG_FIELDS)
+
+
+@transaction.atomic
+def friction_report_update(
+    *, report: FrictionReport, user, **fields: Any
+) -> FrictionReport:
+    """Change a report that is still new, in an open month."""
+    check_fields(fields, FRICTION_FIELDS, "friction report")
+    current = locked_report(report)
+    require(
+        user,
+        "change_friction_report",
+        current,
+        f"Only a lead, manager or head of {current.reporting_team} can change it.",
+    )
+    _check_still_new(current)
+    closed = month_errors(
+        current.month, field=NON_FIELD_ERRORS, team=current.reporting_team
+    )
+    if closed:
+        raise ValidationError(closed)
+    changes = _apply(current, dict(fields), open_month=True)
+    if changes:
+        save_with_history(current, user=user, reason=edit_reason("edited", changes))
+    return current
+
+
+def _delete_report(current: FrictionReport, *, user, reason: str) -> None:
+    for comment in current.comments.all():
+        delete_with_history(comment, user=user, reason=reason)
+    delete_with_history(current, user=user, reason=reason)
+
+
+@transaction.atomic
+def friction_report_delete(*, report: FrictionReport, user) -> None:
+    """Withdraw a report that is still new, in an open month."""
+    current = locked_report(report)
+    require(
+        user,
+        "change_friction_report",
+        current,
+        f"Only a lead, manager or head of {current.reporting_team} can delete it.",
+    )
+    _check_still_new(current)
+    closed = month_errors(
+        current.month, field=NON_FIELD_ERRORS, team=current.reporting_team
+    )
+    if closed:
+        raise ValidationError(closed)
+    _delete_report(current, user=user, reason="deleted")
+
+
+@transaction.atomic
+def friction_report_correct(
+    *,
+    report: FrictionReport,
+    user,
+    reason: str,
+    delete: bool = False,
+    **fields: Any,
+) -> FrictionReport | None:
+    """Correct a report of a locked month, whatever its status: heads of the
+    reporting team and administrators, with a reason."""
+    check_fields(fields, FRICTION_FIELDS, "friction report")
+    current = locked_report(report)
+    reason = check_correction(
+        current.month,
+        user=user,
+        obj=current,
+        team=current.reporting_team,
+        reason=reason,
+    )
+    if delete:
+        _delete_report(current, user=user, reason=correction_reason(reason, "deleted"))
+        return None
+    changes = _apply(current, dict(fields), open_month=False)
+    if changes:
+        save_with_history(
+            current, user=user, reason=correction_reason(reason, "; ".join(changes))
+        )
+    return current
+
+
+def _status_label(status: str) -> str:
+    return f"“{FrictionReport.Status(status).label.lower()}”"
+
+
+@transaction.atomic
+def friction_report_change_status(
+    *, report: FrictionReport, user, status: str, note: str = ""
+) -> FrictionReport:
+    """Move a report along its workflow; the note is kept as a comment the
+    reporting team reads. Posting the status it already has writes nothing."""
+    current = locked_report(report)
+    require(
+        user,
+        "change_friction_status",
+        current,
+        f"Only a head of {current.addressed_team} can change this report's status.",
+    )
+    if status not in FrictionReport.Status.values:
+        raise ValidationError(
+            {"status": ValidationError("Choose a valid status.", code="invalid")}
+        )
+    if status == current.status:
+        return current
+    if not current.can_move_to(status):
+        allowed = current.allowed_transitions()
+        if not allowed:
+            message = (
+                f"This report is {_status_label(current.status)}, which is final: "
+                "if the problem returns, it is a new report."
+            )
+        else:
+            message = (
+                f"A report that is {_status_label(current.status)} can move to "
+                f"{' or '.join(_status_label(s) for s in allowed)}, not to "
+                f"{_status_label(status)}."
+            )
+        raise ValidationError({"status": ValidationError(message, code="transition")})
+    note = (note or "").strip()
+    if status == FrictionReport.Status.WONT_FIX and not note:
+        raise ValidationError(
+            {
+                "note": ValidationError(
+                    "Say why it will not be fixed: the reporting team reads this.",
+                    code="required",
+                )
+            }
+        )
+    old = current.status
+    now = timezone.now()
+    current.status = status
+    if status == FrictionReport.Status.ACKNOWLEDGED:
+        current.acknowledged_at = now
+    if status in FrictionReport.CLOSED_STATUSES:
+        current.closed_at = now
+    validate(current, exclude=SERVICE_SET)
+    reason = f"status {_status_label(old)} → {_status_label(status)}"
+    save_with_history(current, user=user, reason=reason + (f": {note}" if note else ""))
+    comment = FrictionComment(report=current, author=user, body=note, new_status=status)
+    validate(comment, exclude=("report", "author"))
+    save_with_history(comment, user=user, reason=reason)
+    return current
+
+
+@transaction.atomic
+def friction_comment_add(*, report: FrictionReport, user, body: str) -> FrictionComment:
+    """A head of the addressed team comments; the reporting team reads it."""
+    current = locked_report(report)
+    require(
+        user,
+        "comment_friction_report",
+        current,
+        f"Only a head of {current.addressed_team} can comment on this report.",
+    )
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(
+            {"body": ValidationError("Write a comment.", code="required")}
+        )
+    comment = FrictionComment(report=current, author=user, body=body)
+    validate(comment, exclude=("report", "author"))
+    save_with_history(comment, user=user, reason="commented")
+    return comment

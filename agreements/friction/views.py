@@ -1,0 +1,415 @@
+"""The friction report pages: the list, the form, and a report's page with its
+timeline, where the addressed team's heads move it along, comment and file it
+under a pain point, and the reporting team sees what became of it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from .. import periods
+from ..models import FrictionReport, Team
+from ..rules import can, signed_partner_ids
+from ..selectors import friction_timeline
+from ..views.common import (
+    add_service_errors,
+    correction_forms,
+    paginate,
+    query_without_page,
+    require,
+)
+from .forms import (
+    CommentForm,
+    FrictionFilterForm,
+    FrictionReportCorrectForm,
+    FrictionReportFieldsForm,
+    FrictionReportForm,
+    LinkForm,
+    StatusForm,
+)
+from .knowledge import friction_report_link, pain_point_create
+from .selectors import friction_report_list
+from .services import (
+    friction_comment_add,
+    friction_default_addressee,
+    friction_report_change_status,
+    friction_report_correct,
+    friction_report_create,
+    friction_report_delete,
+    friction_report_update,
+)
+
+
+def _report(request: HttpRequest, pk: int) -> FrictionReport:
+    return get_object_or_404(
+        FrictionReport.objects.visible_to(request.user).select_related(
+            "reporting_team",
+            "addressed_team",
+            "addressed_to",
+            "created_by",
+            "pain_point",
+        ),
+        pk=pk,
+    )
+
+
+def _filing_teams(user):
+    """Teams the person may file friction reports for."""
+    led = Team.objects.of_user(user).order_by("name")
+    return [team for team in led if can(user, "file_friction_report", team)]
+
+
+@login_required
+def friction_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = FrictionFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    reports = friction_report_list(
+        user=user,
+        search=filters.get("q", ""),
+        category=filters.get("category", ""),
+        tag=filters.get("tag", ""),
+        severity=filters.get("severity", ""),
+        status=filters.get("status", ""),
+    )
+    mine = Team.objects.of_user(user).values("pk")
+    box = filters.get("box", "")
+    if box == "filed":
+        reports = reports.filter(reporting_team__in=mine)
+    elif box == "received":
+        reports = reports.filter(addressed_team__in=mine)
+    return render(
+        request,
+        "friction/list.html",
+        {
+            "form": form,
+            "page": paginate(request, reports),
+            "filtered": any(filters.values()),
+            "filter_query": query_without_page(request),
+            "may_file": bool(_filing_teams(user)),
+        },
+    )
+
+
+@login_required
+def friction_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    teams = _filing_teams(user)
+    if not teams:
+        raise PermissionDenied(
+            "Only a lead, manager or head of a team with a signed agreement can "
+            "file friction reports."
+        )
+    reporting = Team.objects.filter(pk__in=[t.pk for t in teams]).order_by("name")
+    addressable = Team.objects.filter(
+        pk__in=signed_partner_ids({t.pk for t in teams})
+    ).order_by("name")
+    chosen = next(
+        (t for t in teams if str(t.pk) == request.GET.get("team", "")), teams[0]
+    )
+    addressee = friction_default_addressee(chosen)
+    initial = {
+        "reporting_team": chosen,
+        "addressed_team": request.GET.get("addressed") or addressee,
+        "month": request.GET.get("month")
+        or periods.format_month(periods.current_month()),
+    }
+    form = FrictionReportForm(
+        request.POST or None,
+        initial=initial,
+        reporting_teams=reporting,
+        addressed_teams=addressable,
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            report = friction_report_create(
+                reporting_team=form.cleaned_data["reporting_team"],
+                user=user,
+                client_token=form.cleaned_data["client_token"],
+                **form.values(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            head = report.addressed_to
+            to = f"{head.get_full_name() or head.username}, " if head else ""
+            messages.success(
+                request,
+                f"Report filed and sent to {to}head of {report.addressed_team}. "
+                "Its status shows here as it moves on.",
+            )
+            return redirect("friction:detail", pk=report.pk)
+    return render(
+        request,
+        "friction/form.html",
+        {
+            "form": form,
+            "title": "File a friction report",
+            "submit_label": "File the report",
+            "not_saved": form.is_bound and bool(form.errors),
+        },
+    )
+
+
+@login_required
+def friction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    user = request.user
+    may = {
+        "status": can(user, "change_friction_status", report),
+        "comment": can(user, "comment_friction_report", report),
+        "link": can(user, "link_friction_report", report),
+        "change": can(user, "change_friction_report", report)
+        and report.status == FrictionReport.Status.NEW
+        and periods.is_open(report.month),
+        "correct": can(user, "correct_submission", report)
+        and periods.is_locked(report.month),
+    }
+    return render(
+        request,
+        "friction/detail.html",
+        {
+            "report": report,
+            "timeline": friction_timeline(report),
+            "may": may,
+            "status_form": StatusForm(report=report) if may["status"] else None,
+            "comment_form": CommentForm() if may["comment"] else None,
+            "link_form": LinkForm(
+                initial={
+                    "pain_point": report.pain_point_id,
+                    "new_category": report.category,
+                }
+            )
+            if may["link"]
+            else None,
+            "steps": _steps(report),
+        },
+    )
+
+
+def _steps(report: FrictionReport) -> list[dict]:
+    """The workflow as a row of steps, the report's place in it marked."""
+    S = FrictionReport.Status
+    closed = report.status if report.is_closed else S.RESOLVED
+    order = [S.NEW, S.ACKNOWLEDGED, S.IN_PROGRESS, closed]
+    labels = dict(S.choices)
+    reached = order.index(report.status) if report.status in order else 0
+    return [
+        {"label": labels[s], "done": i <= reached, "current": i == reached}
+        for i, s in enumerate(order)
+    ]
+
+
+@login_required
+def friction_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    require(
+        request,
+        "change_friction_report",
+        report,
+        f"Only a lead, manager or head of {report.reporting_team} can change it.",
+    )
+    names = list(FrictionReportFieldsForm.base_fields)
+    form = FrictionReportFieldsForm(
+        request.POST or None,
+        initial={name: getattr(report, name) for name in names},
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            friction_report_update(report=report, user=request.user, **form.values())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Report saved.")
+            return redirect("friction:detail", pk=report.pk)
+    return render(
+        request,
+        "friction/form.html",
+        {
+            "form": form,
+            "report": report,
+            "title": "Edit friction report",
+            "submit_label": "Save changes",
+            "not_saved": form.is_bound and bool(form.errors),
+        },
+    )
+
+
+@login_required
+def friction_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    require(
+        request,
+        "change_friction_report",
+        report,
+        f"Only a lead, manager or head of {report.reporting_team} can delete it.",
+    )
+    if request.method == "POST":
+        try:
+            friction_report_delete(report=report, user=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect("friction:detail", pk=report.pk)
+        messages.success(request, f"Report about {report.customer} withdrawn.")
+        return redirect("friction:list")
+    return render(request, "friction/confirm_delete.html", {"report": report})
+
+
+@login_required
+@require_POST
+def friction_status(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    require(
+        request,
+        "change_friction_status",
+        report,
+        f"Only a head of {report.addressed_team} can change this report's status.",
+    )
+    form = StatusForm(request.POST, report=report)
+    if not form.is_valid():
+        messages.error(request, "Choose the report's new status.")
+        return redirect("friction:detail", pk=report.pk)
+    try:
+        report = friction_report_change_status(
+            report=report,
+            user=request.user,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            f"Status set to “{report.get_status_display()}”. "
+            f"{report.reporting_team} sees it on the report.",
+        )
+    return redirect("friction:detail", pk=report.pk)
+
+
+@login_required
+@require_POST
+def friction_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    require(
+        request,
+        "comment_friction_report",
+        report,
+        f"Only a head of {report.addressed_team} can comment on this report.",
+    )
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            friction_comment_add(
+                report=report, user=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Comment added.")
+    else:
+        messages.error(request, "Write a comment.")
+    return redirect("friction:detail", pk=report.pk)
+
+
+@login_required
+@require_POST
+def friction_link(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    require(
+        request,
+        "link_friction_report",
+        report,
+        f"Only a head of {report.addressed_team} can file this report under a "
+        "pain point.",
+    )
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("friction:detail", pk=report.pk)
+    title = form.cleaned_data["new_title"]
+    try:
+        # A new pain point and the link to it are one step for the person:
+        # both or neither.
+        with transaction.atomic():
+            pain_point = form.cleaned_data["pain_point"]
+            if title:
+                pain_point = pain_point_create(
+                    user=request.user,
+                    title=title,
+                    category=form.cleaned_data["new_category"] or report.category,
+                    description=report.description,
+                )
+            report = friction_report_link(
+                report=report, pain_point=pain_point, user=request.user
+            )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if report.pain_point:
+            messages.success(
+                request, f"Filed under the pain point “{report.pain_point}”."
+            )
+        else:
+            messages.success(request, "No longer filed under a pain point.")
+    return redirect("friction:detail", pk=report.pk)
+
+
+@login_required
+def friction_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change or delete a report of a locked month, with a reason."""
+    report = _report(request, pk)
+    require(
+        request,
+        "correct_submission",
+        report,
+        f"Only a head of {report.reporting_team} or an administrator can correct "
+        "a locked month.",
+    )
+    if not periods.is_locked(report.month):
+        messages.info(
+            request,
+            f"{periods.month_label(report.month)} is still open: no correction is "
+            "needed.",
+        )
+        return redirect("friction:detail", pk=report.pk)
+    names = list(FrictionReportFieldsForm.base_fields)
+    forms = correction_forms(
+        request,
+        FrictionReportCorrectForm,
+        initial={name: getattr(report, name) for name in names},
+    )
+    if forms.apply(
+        lambda **change: friction_report_correct(
+            report=report, user=request.user, **change
+        )
+    ):
+        messages.success(request, "Corrected. The reason is kept in its history.")
+        if forms.deleting:
+            return redirect("friction:list")
+        return redirect("friction:detail", pk=report.pk)
+    return render(
+        request,
+        "figures/correct.html",
+        {
+            "kind": {"plural": "friction reports", "slug": "friction"},
+            "row": report,
+            "title": f"Friction report about {report.customer}",
+            "form": forms.form,
+            "delete_form": forms.delete_form,
+            "month_label": periods.month_label(report.month),
+            "cancel_url": reverse("friction:detail", args=[report.pk]),
+        },
+    )
