@@ -15,8 +15,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from .. import periods
+from ..figures.kinds import LEADS
 from ..figures.measurements import measurement_correct
-from ..figures.services import lead_log_entry_correct
+from ..figures.services import figure_correct
 from ..models import (
     ClosedCustomer,
     LeadLogEntry,
@@ -407,10 +408,11 @@ def correct_lead_log(team: Team, users: dict) -> int:
     if entry is None or entry.leads_delivered <= DUPLICATES:
         return 0
     delivered = entry.leads_delivered - DUPLICATES
-    lead_log_entry_correct(
+    figure_correct(
+        LEADS,
         user=users["admin"],
         reason=CORRECTION_REASON,
-        entry=entry,
+        row=entry,
         leads_delivered=delivered,
         qualified_leads=min(entry.qualified_leads, round(delivered * 0.6)),
         source="Trade fair",

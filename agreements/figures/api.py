@@ -1,329 +1,132 @@
-"""Lead log entries and closed customers: the figures a team logs each month.
+"""Every kind of figure in the registry (lead log entries, closed customers):
+the rows a team logs each month, their shapes built from the kind.
 Each write calls the same service as the figures pages (``submit_figures`` to
 log, change and delete; ``acknowledge_closed_customer`` for a handover)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.exceptions import InvalidContent
 from api.fields import ModelSerializer
 from api.idempotency import idempotent
-from api.schema import MAX_BULK_ROWS, error_responses
-from api.views import ApiViewSet
+from api.schema import error_responses
 
-from ..api.filters import SubmissionFilter
 from ..api.serializers import PersonSerializer, TeamSerializer
-from ..models import ClosedCustomer, LeadLogEntry, Team
+from ..api.submissions import SubmissionViewSet, submission_schema
+from ..models import Team
+from .kinds import CUSTOMERS, LEADS, FigureKind
 from .services import (
-    CLOSED_CUSTOMER_FIELDS,
-    LEAD_LOG_FIELDS,
     closed_customer_acknowledge,
-    closed_customer_create,
-    closed_customer_delete,
-    closed_customer_update,
-    lead_log_entry_create,
-    lead_log_entry_delete,
-    lead_log_entry_update,
+    figure_create,
+    figure_delete,
+    figure_update,
 )
-
-SUBMIT_MESSAGE = "Only a lead, manager or head of the team can change its figures."
 
 # --- Shapes -----------------------------------------------------------------
 
-
-class LeadLogEntrySerializer(ModelSerializer):
-    team = TeamSerializer()
-    created_by = PersonSerializer()
-
-    class Meta:
-        model = LeadLogEntry
-        fields = [
-            "id",
-            "team",
-            *LEAD_LOG_FIELDS,
-            "month",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+CLIENT_TOKEN = serializers.UUIDField(
+    required=False,
+    allow_null=True,
+    default=None,
+    help_text="Optional: a UUID of your choosing. Sending the same token "
+    "for the team again returns the first row and logs nothing.",
+)
 
 
-class LeadLogEntryInputSerializer(ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), help_text="The team that delivered the leads."
+def _serializer(name: str, model: type, fields: list[str], **attrs: Any) -> type:
+    meta = {"model": model, "fields": fields, **attrs.pop("meta", {})}
+    return type(name, (ModelSerializer,), {**attrs, "Meta": type("Meta", (), meta)})
+
+
+def serializers_for(kind: FigureKind) -> tuple[type, type, type]:
+    """A kind's row as read, as sent to create one, and as sent to change one,
+    built from its registry entry."""
+    name = kind.model.__name__
+    handover = ["acknowledged_by", "acknowledged_at"] if kind.acknowledged else []
+    shown = [
+        "id",
+        "team",
+        *kind.fields,
+        "month",
+        *handover,
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    output = _serializer(
+        f"{name}Serializer",
+        kind.model,
+        shown,
+        team=TeamSerializer(),
+        created_by=PersonSerializer(),
+        **({"acknowledged_by": PersonSerializer(allow_null=True)} if handover else {}),
+        meta={"read_only_fields": shown},
     )
-    client_token = serializers.UUIDField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Optional: a UUID of your choosing. Sending the same token "
-        "for the team again returns the first entry and logs nothing.",
-    )
-
-    class Meta:
-        model = LeadLogEntry
-        fields = ["team", *LEAD_LOG_FIELDS, "client_token"]
+    create = _serializer(
+        f"{name}InputSerializer",
+        kind.model,
+        ["team", *kind.fields, "client_token"],
+        team=serializers.PrimaryKeyRelatedField(
+            queryset=Team.objects.all(), help_text=kind.team_help
+        ),
+        client_token=copy.deepcopy(CLIENT_TOKEN),
         # (team, client_token) is unique: the service answers a repeat with
         # the first row instead of refusing it.
-        validators: list = []
-
-
-class LeadLogEntryUpdateInputSerializer(ModelSerializer):
-    class Meta:
-        model = LeadLogEntry
-        fields = list(LEAD_LOG_FIELDS)
-        extra_kwargs = {name: {"required": False} for name in LEAD_LOG_FIELDS}
-
-
-class ClosedCustomerSerializer(ModelSerializer):
-    team = TeamSerializer()
-    created_by = PersonSerializer()
-    acknowledged_by = PersonSerializer(allow_null=True)
-
-    class Meta:
-        model = ClosedCustomer
-        fields = [
-            "id",
-            "team",
-            *CLOSED_CUSTOMER_FIELDS,
-            "month",
-            "acknowledged_by",
-            "acknowledged_at",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class ClosedCustomerInputSerializer(ModelSerializer):
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), help_text="The team that closed the customer."
+        meta={"validators": []},
     )
-    client_token = LeadLogEntryInputSerializer._declared_fields["client_token"]
+    update = _serializer(
+        f"{name}UpdateInputSerializer",
+        kind.model,
+        list(kind.fields),
+        meta={"extra_kwargs": {field: {"required": False} for field in kind.fields}},
+    )
+    return output, create, update
 
-    class Meta:
-        model = ClosedCustomer
-        fields = ["team", *CLOSED_CUSTOMER_FIELDS, "client_token"]
-        validators: list = []
 
-
-class ClosedCustomerUpdateInputSerializer(ModelSerializer):
-    class Meta:
-        model = ClosedCustomer
-        fields = list(CLOSED_CUSTOMER_FIELDS)
-        extra_kwargs = {name: {"required": False} for name in CLOSED_CUSTOMER_FIELDS}
+(
+    LeadLogEntrySerializer,
+    LeadLogEntryInputSerializer,
+    LeadLogEntryUpdateInputSerializer,
+) = serializers_for(LEADS)
+(
+    ClosedCustomerSerializer,
+    ClosedCustomerInputSerializer,
+    ClosedCustomerUpdateInputSerializer,
+) = serializers_for(CUSTOMERS)
 
 
 # --- Views ------------------------------------------------------------------
 
 
-class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """A team's monthly figures. Lists hold the rows of your teams and of the
-    teams yours have signed agreements with (all of them for an executive);
-    another row is a 404. Changing or deleting a row of a locked month is 409:
-    a head corrects it on the figures pages."""
+# The rows of one kind of figure (``kind``), through its services. (No
+# docstring: the API's description is the base class's.)
+class FigureViewSet(SubmissionViewSet):
+    kind: FigureKind
+    instance_arg = "row"
+    update_service = staticmethod(figure_update)
+    delete_service = staticmethod(figure_delete)
 
-    model: type
-    instance_arg: str
-    input_serializer: type[serializers.Serializer]
-    update_serializer: type[serializers.Serializer]
-    create_service: Callable[..., Any]
-    update_service: Callable[..., Any]
-    delete_service: Callable[..., Any]
-    date_field: str
-    related: tuple[str, ...] = ("team", "created_by")
-
-    filterset_class = SubmissionFilter
-    # Anyone may try: whether they lead the team in the body is the service's
-    # call, answered 403 like the page's.
-    permission_rules = {"list": None, "create": None, "bulk": None}
-    object_rules = {
-        "retrieve": "view_submission",
-        "partial_update": "submit_figures",
-        "destroy": "submit_figures",
-    }
-    rule_messages = {"submit_figures": SUBMIT_MESSAGE}
-
-    def get_queryset(self) -> QuerySet:
-        return self.model.objects.visible_to(self.request.user).select_related(
-            *self.related
-        )
-
-    def _represent(self, row: Any, *, code: int = 200) -> Response:
-        fresh = self.get_queryset().get(pk=row.pk)
-        return Response(self.get_serializer(fresh).data, status=code)
-
-    def _create(self, data: dict[str, Any]) -> Any:
-        try:
-            return self.create_service(user=self.request.user, **data)
-        except DjangoValidationError as exc:
-            # A new row dated in a locked month is the request's fault (its
-            # date), not the state of a record: 422, not 409.
-            raise InvalidContent(_row_errors(exc)) from exc
-
-    def create(self, request: Request) -> Response:
-        row = self._create(dict(self.validated(self.input_serializer)))
-        return self._represent(row, code=status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        row = self.get_object()
-        data = self.validated(self.update_serializer)
-        updated = self.call_service(
-            lambda: self.update_service(
-                **{self.instance_arg: row}, user=request.user, **data
-            )
-        )
-        return self._represent(updated)
-
-    def destroy(self, request: Request, pk: str) -> Response:
-        row = self.get_object()
-        if int(request.META.get("CONTENT_LENGTH") or 0) and request.data:
-            # A reason sent along would be silently lost: corrections, which
-            # keep one, are made on the figures pages.
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["A deletion takes no body."]}
-            )
-        self.call_service(
-            lambda: self.delete_service(**{self.instance_arg: row}, user=request.user),
-            takes_input=False,
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def bulk(self, request: Request) -> Response:
-        if not isinstance(request.data, list):
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["Send a JSON list of rows."]}
-            )
-        if not 1 <= len(request.data) <= MAX_BULK_ROWS:
-            raise exceptions.ValidationError(
-                {"non_field_errors": [f"Send 1 to {MAX_BULK_ROWS} rows."]}
-            )
-        rows = self.validated(self.input_serializer, many=True)
-        errors: dict[str, Any] = {}
-        # All or nothing: a refusal of any row (or of the right to log for
-        # its team) rolls back the rows saved before it.
-        with transaction.atomic():
-            created = []
-            for index, data in enumerate(rows):
-                try:
-                    created.append(self._create(dict(data)))
-                except InvalidContent as exc:
-                    errors[str(index)] = exc.detail
-            if errors:
-                # Every row matched the schema (the serializer said so above):
-                # what is refused is the portal's rules, a 422.
-                raise InvalidContent(errors)
-        fresh = self.get_queryset().in_bulk([row.pk for row in created])
-        return Response(
-            self.get_serializer([fresh[row.pk] for row in created], many=True).data,
-            status=status.HTTP_201_CREATED,
-        )
-
-
-def _row_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            "non_field_errors" if field == "__all__" else field: list(messages)
-            for field, messages in exc.message_dict.items()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.model = cls.kind.model
+        cls.related = cls.kind.related
+        cls.ordering_fields = {
+            **{name: name for name in cls.kind.ordering_fields[:1]},
+            "team": "team__name",
+            **{name: name for name in cls.kind.ordering_fields[1:]},
+            "created_at": "created_at",
         }
-    return {"non_field_errors": list(exc.messages)}
+        cls.ordering = [f"-{cls.kind.date_field}", "-pk"]
 
-
-_LIST_ERRORS = error_responses(400, 404)
-_WRITE_ERRORS = error_responses(400, 403, 404, 409)
-_CREATE_ERRORS = error_responses(400, 403, 422)
-
-
-def _schema(
-    singular: str,
-    plural: str,
-    output: type,
-    create: type,
-    update: type,
-    *,
-    bulk: bool = True,
-    detail: type | None = None,
-    create_summary: str | None = None,
-    create_description: str = "You must lead, manage or head the team; its date "
-    "must be in an open month.",
-) -> Callable[[type], type]:
-    """The schema of a ``SubmissionViewSet``: ``output`` is a row in a list,
-    ``detail`` (``output`` by default) a row read or written alone."""
-    detail = detail or output
-    bulk_schema = {
-        "bulk": extend_schema(
-            summary=f"Log several {plural} at once",
-            description="A JSON list of rows, saved all or nothing in one "
-            "transaction. Errors name the row by its index, e.g. "
-            "`3.qualified_leads`.",
-            request=create(many=True, min_length=1, max_length=MAX_BULK_ROWS),
-            responses={201: output(many=True), **_CREATE_ERRORS},
-        )
-    }
-    return extend_schema_view(
-        **(bulk_schema if bulk else {}),
-        list=extend_schema(
-            summary=f"List the {plural} you may see",
-            responses={200: output(many=True), **_LIST_ERRORS},
-        ),
-        retrieve=extend_schema(
-            summary=f"Read a {singular}", responses={200: detail, **_LIST_ERRORS}
-        ),
-        create=extend_schema(
-            summary=create_summary or f"Log a {singular}",
-            description=create_description,
-            request=create,
-            responses={201: detail, **_CREATE_ERRORS},
-        ),
-        partial_update=extend_schema(
-            summary=f"Change a {singular} of an open month",
-            request=update,
-            responses={200: detail, **_WRITE_ERRORS},
-        ),
-        destroy=extend_schema(
-            summary=f"Delete a {singular} of an open month",
-            responses={204: None, **_WRITE_ERRORS},
-        ),
-    )
-
-
-@_schema(
-    "lead log entry",
-    "lead log entries",
-    LeadLogEntrySerializer,
-    LeadLogEntryInputSerializer,
-    LeadLogEntryUpdateInputSerializer,
-)
-class LeadLogEntryViewSet(SubmissionViewSet):
-    model = LeadLogEntry
-    serializer_class = LeadLogEntrySerializer
-    instance_arg = "entry"
-    input_serializer = LeadLogEntryInputSerializer
-    update_serializer = LeadLogEntryUpdateInputSerializer
-    create_service = staticmethod(lead_log_entry_create)
-    update_service = staticmethod(lead_log_entry_update)
-    delete_service = staticmethod(lead_log_entry_delete)
-    ordering_fields = {
-        "date": "date",
-        "team": "team__name",
-        "leads_delivered": "leads_delivered",
-        "qualified_leads": "qualified_leads",
-        "created_at": "created_at",
-    }
-    ordering = ["-date", "-pk"]
+    def create_service(self, **data: Any) -> Any:
+        return figure_create(self.kind, **data)
 
     @idempotent
     def create(self, request: Request) -> Response:
@@ -335,23 +138,32 @@ class LeadLogEntryViewSet(SubmissionViewSet):
         return super().bulk(request)
 
 
-@_schema(
+@submission_schema(
+    "lead log entry",
+    "lead log entries",
+    LeadLogEntrySerializer,
+    LeadLogEntryInputSerializer,
+    LeadLogEntryUpdateInputSerializer,
+)
+class LeadLogEntryViewSet(FigureViewSet):
+    kind = LEADS
+    serializer_class = LeadLogEntrySerializer
+    input_serializer = LeadLogEntryInputSerializer
+    update_serializer = LeadLogEntryUpdateInputSerializer
+
+
+@submission_schema(
     "closed customer",
     "closed customers",
     ClosedCustomerSerializer,
     ClosedCustomerInputSerializer,
     ClosedCustomerUpdateInputSerializer,
 )
-class ClosedCustomerViewSet(SubmissionViewSet):
-    model = ClosedCustomer
+class ClosedCustomerViewSet(FigureViewSet):
+    kind = CUSTOMERS
     serializer_class = ClosedCustomerSerializer
-    instance_arg = "closed_customer"
     input_serializer = ClosedCustomerInputSerializer
     update_serializer = ClosedCustomerUpdateInputSerializer
-    create_service = staticmethod(closed_customer_create)
-    update_service = staticmethod(closed_customer_update)
-    delete_service = staticmethod(closed_customer_delete)
-    related = ("team", "created_by", "acknowledged_by")
     object_rules = {
         **SubmissionViewSet.object_rules,
         "acknowledge": "acknowledge_closed_customer",
@@ -361,23 +173,6 @@ class ClosedCustomerViewSet(SubmissionViewSet):
         "acknowledge_closed_customer": "Only a lead, manager or head of a team "
         "that receives customers from this team can acknowledge the handover.",
     }
-    ordering_fields = {
-        "closed_on": "closed_on",
-        "team": "team__name",
-        "customer": "customer",
-        "deal_value": "deal_value",
-        "created_at": "created_at",
-    }
-    ordering = ["-closed_on", "-pk"]
-
-    @idempotent
-    def create(self, request: Request) -> Response:
-        return super().create(request)
-
-    @action(detail=False, methods=["post"])
-    @idempotent
-    def bulk(self, request: Request) -> Response:
-        return super().bulk(request)
 
     @extend_schema(
         summary="Acknowledge the handover of a closed customer",

@@ -5,10 +5,12 @@ views show their refusals on these forms."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
 
 from .. import periods
 from ..forms.common import (
@@ -20,10 +22,33 @@ from ..forms.common import (
     ReasonForm,
 )
 from ..models import Objective
+from .kinds import FigureKind
 
-LEAD_LOG_FIELDS = ("date", "leads_delivered", "qualified_leads", "source", "note")
-CLOSED_CUSTOMER_FIELDS = ("customer", "closed_on", "deal_value", "handover_notes")
 MEASUREMENT_FIELDS = ("value", "note")
+
+
+class FigureForm(forms.Form):
+    """The fields a person enters for one row of a figure kind (the kind names
+    its form in ``kinds.py``); ``values()`` hands them to the service."""
+
+    def values(self) -> dict[str, Any]:
+        extra = {*ClientTokenForm.base_fields, *ReasonForm.base_fields}
+        return {
+            name: self.cleaned_data[name]
+            for name in self.base_fields
+            if name not in extra
+        }
+
+
+@cache
+def figure_forms(kind: FigureKind) -> tuple[type[FigureForm], type, type]:
+    """The kind's forms to edit a row, to create one (with the client token
+    that makes a second post harmless) and to correct a locked month (with a
+    reason)."""
+    edit: type[FigureForm] = import_string(kind.form)
+    create = type(f"{edit.__name__}Create", (edit, ClientTokenForm), {})
+    correct = type(f"{edit.__name__}Correct", (edit, ReasonForm), {})
+    return edit, create, correct
 
 
 def _count(label: str, **kwargs: Any) -> forms.IntegerField:
@@ -39,7 +64,7 @@ def _count(label: str, **kwargs: Any) -> forms.IntegerField:
     )
 
 
-class LeadLogEntryForm(forms.Form):
+class LeadLogEntryForm(FigureForm):
     date = BoundedDateField(
         widget=DateInput(),
         help_text="The day the leads were delivered, in an open month.",
@@ -61,19 +86,8 @@ class LeadLogEntryForm(forms.Form):
     def clean_qualified_leads(self) -> int:
         return self.cleaned_data["qualified_leads"] or 0
 
-    def values(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in LEAD_LOG_FIELDS}
 
-
-class LeadLogCreateForm(LeadLogEntryForm, ClientTokenForm):
-    pass
-
-
-class LeadLogCorrectForm(LeadLogEntryForm, ReasonForm):
-    pass
-
-
-class ClosedCustomerForm(forms.Form):
+class ClosedCustomerForm(FigureForm):
     customer = forms.CharField(label="Customer name", max_length=200)
     closed_on = BoundedDateField(
         label="Closed on",
@@ -103,17 +117,6 @@ class ClosedCustomerForm(forms.Form):
     def clean_deal_value(self):
         value = self.cleaned_data["deal_value"]
         return 0 if value is None else value
-
-    def values(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in CLOSED_CUSTOMER_FIELDS}
-
-
-class ClosedCustomerCreateForm(ClosedCustomerForm, ClientTokenForm):
-    pass
-
-
-class ClosedCustomerCorrectForm(ClosedCustomerForm, ReasonForm):
-    pass
 
 
 class ObjectiveChoiceField(forms.ModelChoiceField):
@@ -207,7 +210,9 @@ class FiguresFilterForm(forms.Form):
         return periods.parse_month(self.cleaned_data["month"])
 
 
-class ClosedCustomerFilterForm(FiguresFilterForm):
+class HandoverFilterForm(FiguresFilterForm):
+    """The list of a kind whose rows the receiving team acknowledges."""
+
     pending = forms.BooleanField(
         required=False, label="Only handovers not yet acknowledged"
     )

@@ -1,0 +1,222 @@
+"""The registry of figure kinds: what a team logs, row by row, each month.
+
+A ``FigureKind`` says everything the pages, the API, the services and the CSV
+import need to know about one kind: its model, the fields a person enters,
+the list's columns and totals, the import's columns and the metric sources it
+feeds. Adding a kind of figure is one entry here, one model (a ``TeamFigure``)
+and one migration; the forms, views, serializers and import are built from
+the entry.
+
+Measurements are not in this registry: they belong to an objective, not a
+team, and have their own pages (``measurement_views``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Aggregate, Count, Sum
+from django.urls import reverse
+
+from ..models.agreements import Objective
+from .models import ClosedCustomer, LeadLogEntry, TeamFigure
+
+S = Objective.Source
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a CSV import."""
+
+    name: str
+    required: bool
+    kind: str  # "date", "integer", "decimal" or "text"
+    help: str
+    example: str
+
+
+@dataclass(frozen=True, eq=False)
+class FigureKind:
+    slug: str  # in URLs: /figures/<team>/<slug>/
+    model: type[TeamFigure]
+    singular: str
+    plural: str
+    # What a person enters, in form order; the model's date field is one.
+    fields: tuple[str, ...]
+    # Fields whose edits history notes as "changed" rather than old → new.
+    long_fields: tuple[str, ...]
+    # The metric sources the kind's rows count towards.
+    sources: frozenset[str]
+    tab_label: str
+    form: str  # the dotted path of its ``FigureForm``
+    new_title: str  # the create page's heading and the list's button
+    logged_reason: str  # the history reason of a new row
+    verb: str  # "log its leads", for refusals
+    team_help: str  # the API's word on the team field
+    # Label and value of each field on a row's page.
+    labels: tuple[tuple[str, str], ...]
+    describe: Callable[[Any], str]
+    totals: Mapping[str, Aggregate]
+    import_slug: str
+    import_label: str
+    import_columns: tuple[Column, ...]
+    import_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Who acknowledges a row (the closed customer's handover), if anyone.
+    acknowledged: bool = False
+    ordering_fields: tuple[str, ...] = ()
+
+    @property
+    def date_field(self) -> str:
+        return self.model.date_field
+
+    @property
+    def related(self) -> tuple[str, ...]:
+        """What a row's page and the API select along with it."""
+        return (
+            "team",
+            "created_by",
+            *(("acknowledged_by",) if self.acknowledged else ()),
+        )
+
+    @property
+    def list_template(self) -> str:
+        return f"figures/{self.slug}.html"
+
+    def url(self, view: str, *args: Any) -> str:
+        return reverse(f"figures:{self.slug}_{view}", args=args)
+
+    def fields_of(self, row: Any) -> list[tuple[str, Any]]:
+        """What a row's page shows, label and value."""
+        return [(label, getattr(row, name)) for name, label in self.labels]
+
+    def initial(self, row: Any) -> dict[str, Any]:
+        return {name: getattr(row, name) for name in self.fields}
+
+
+LEADS = FigureKind(
+    slug="leads",
+    model=LeadLogEntry,
+    singular="lead log entry",
+    plural="lead log",
+    fields=("date", "leads_delivered", "qualified_leads", "source", "note"),
+    long_fields=("note",),
+    sources=frozenset({S.LEADS_DELIVERED, S.QUALIFIED_LEADS}),
+    tab_label="Lead log",
+    form="agreements.figures.forms.LeadLogEntryForm",
+    new_title="Log leads",
+    logged_reason="logged",
+    verb="log its leads",
+    team_help="The team that delivered the leads.",
+    labels=(
+        ("date", "Date"),
+        ("leads_delivered", "Leads delivered"),
+        ("qualified_leads", "Qualified leads"),
+        ("source", "Source or campaign"),
+        ("note", "Note"),
+    ),
+    describe=lambda row: (
+        f"{row.leads_delivered} leads ({row.qualified_leads} qualified) on "
+        f"{row.date:%-d %b %Y}"
+    ),
+    totals={
+        "count": Count("pk"),
+        "delivered": Sum("leads_delivered"),
+        "qualified": Sum("qualified_leads"),
+    },
+    import_slug="lead_log",
+    import_label="Lead log entries",
+    import_columns=(
+        Column(
+            "date",
+            True,
+            "date",
+            "The day the leads were delivered, YYYY-MM-DD, in an open month.",
+            "2026-03-02",
+        ),
+        Column(
+            "leads_delivered",
+            True,
+            "integer",
+            "Leads delivered that day: a whole number, 0 or more.",
+            "40",
+        ),
+        Column(
+            "qualified_leads",
+            False,
+            "integer",
+            "How many of them were qualified: a whole number, at most "
+            "leads_delivered. Empty means 0.",
+            "12",
+        ),
+        Column("source", False, "text", "The source or campaign.", "Spring webinar"),
+        Column("note", False, "text", "Anything worth knowing.", ""),
+    ),
+    import_defaults={"qualified_leads": 0},
+    ordering_fields=("date", "leads_delivered", "qualified_leads"),
+)
+
+CUSTOMERS = FigureKind(
+    slug="customers",
+    model=ClosedCustomer,
+    singular="closed customer",
+    plural="closed customers",
+    fields=("customer", "closed_on", "deal_value", "handover_notes"),
+    long_fields=("handover_notes",),
+    sources=frozenset({S.CUSTOMERS_CLOSED}),
+    tab_label="Closed customers",
+    form="agreements.figures.forms.ClosedCustomerForm",
+    new_title="Record a closed customer",
+    logged_reason="recorded",
+    verb="record its closed customers",
+    team_help="The team that closed the customer.",
+    labels=(
+        ("customer", "Customer"),
+        ("closed_on", "Closed on"),
+        ("deal_value", "Deal value"),
+        ("handover_notes", "Handover notes"),
+    ),
+    describe=lambda row: f"{row.customer}, closed on {row.closed_on:%-d %b %Y}",
+    totals={"count": Count("pk"), "value": Sum("deal_value")},
+    import_slug="closed_customers",
+    import_label="Closed customers",
+    import_columns=(
+        Column("customer", True, "text", "The customer's name.", "Acme GmbH"),
+        Column(
+            "closed_on",
+            True,
+            "date",
+            "The day the deal closed, YYYY-MM-DD, in an open month.",
+            "2026-03-02",
+        ),
+        Column(
+            "deal_value",
+            False,
+            "decimal",
+            "The deal's value: digits with a dot for decimals, 0 or more. "
+            "Empty means 0.",
+            "12000.50",
+        ),
+        Column(
+            "handover_notes",
+            False,
+            "text",
+            "What the team taking over the customer needs to know.",
+            "Wants a kick-off call in the first week.",
+        ),
+    ),
+    import_defaults={"deal_value": Decimal("0")},
+    acknowledged=True,
+    ordering_fields=("closed_on", "customer", "deal_value"),
+)
+
+KINDS: dict[str, FigureKind] = {kind.slug: kind for kind in (LEADS, CUSTOMERS)}
+BY_MODEL: dict[type, FigureKind] = {kind.model: kind for kind in KINDS.values()}
+BY_IMPORT: dict[str, FigureKind] = {kind.import_slug: kind for kind in KINDS.values()}
+
+
+def kind_of(row: Any) -> FigureKind:
+    """The kind of a row."""
+    return BY_MODEL[type(row)]

@@ -13,8 +13,8 @@ from api.idempotency import idempotent
 
 from ..api.filters import MonthRangeFilterSet
 from ..api.serializers import PersonSerializer
+from ..api.submissions import SubmissionViewSet, submission_schema
 from ..models import Agreement, Measurement, Objective
-from .api import SubmissionViewSet, _schema
 from .measurements import (
     MEASUREMENT_FIELDS,
     measurement_create,
@@ -85,7 +85,7 @@ class MeasurementFilter(MonthRangeFilterSet):
     objective = IdFilter(field_name="objective_id")
 
 
-@_schema(
+@submission_schema(
     "measurement",
     "measurements",
     MeasurementSerializer,

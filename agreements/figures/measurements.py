@@ -25,11 +25,11 @@ from ..services._common import (
     correction_reason,
     describe_changes,
     edit_reason,
+    locked_row,
     month_errors,
     snapshot,
     validate,
 )
-from .rows import locked_row
 
 MEASUREMENT_FIELDS = ("value", "note")
 

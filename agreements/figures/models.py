@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -59,8 +60,45 @@ def _at_most_per_entry(label: str) -> MaxValueValidator:
     )
 
 
-class LeadLogEntry(models.Model):
+class TeamFigure(models.Model):
+    """What every figure a team logs has: its team (declared by each kind, with
+    its own related name), a date (``date_field``) and the month it falls in,
+    who logged it, the form's client token, and its history."""
+
+    date_field: ClassVar[str]
+
+    month = models.DateField(editable=False, db_index=True)
+    # Set by the form; posting the same form twice then finds the first row.
+    client_token = models.UUIDField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = history_records(excluded_fields=["updated_at"], inherit=True)
+
+    objects = TeamSubmissionQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        day = getattr(self, self.date_field)
+        if isinstance(day, date):
+            self.month = periods.month_of(day)
+
+    @property
+    def responsible_team(self) -> Team:
+        return self.team  # type: ignore[attr-defined]
+
+
+class LeadLogEntry(TeamFigure):
     """Leads a team delivered on one day (or a batch it logs under one date)."""
+
+    date_field = "date"
 
     team = models.ForeignKey(
         Team,
@@ -69,7 +107,6 @@ class LeadLogEntry(models.Model):
         help_text="The team that delivers the leads.",
     )
     date = models.DateField(validators=[periods.check_day])
-    month = models.DateField(editable=False, db_index=True)
     leads_delivered = models.IntegerField(
         validators=[_not_negative("Leads"), _at_most_per_entry("Leads")],
         help_text=f"At most {LEADS_PER_ENTRY_MAX:,} in one entry.",
@@ -90,19 +127,6 @@ class LeadLogEntry(models.Model):
         validators=[single_line],
     )
     note = models.TextField(blank=True, default="", validators=[multi_line])
-    # Set by the form; posting the same form twice then finds the first row.
-    client_token = models.UUIDField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    history = history_records(excluded_fields=["updated_at"])
-
-    objects = TeamSubmissionQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "lead log entries"
@@ -149,10 +173,7 @@ class LeadLogEntry(models.Model):
         return f"{self.team}: {self.leads_delivered} leads on {self.date:%d %b %Y}"
 
     def clean(self) -> None:
-        from agreements.periods import month_of
-
-        if isinstance(self.date, date):
-            self.month = month_of(self.date)
+        super().clean()
         if (
             isinstance(self.leads_delivered, int)
             and isinstance(self.qualified_leads, int)
@@ -172,13 +193,11 @@ class LeadLogEntry(models.Model):
                 }
             )
 
-    @property
-    def responsible_team(self) -> Team:
-        return self.team
 
-
-class ClosedCustomer(models.Model):
+class ClosedCustomer(TeamFigure):
     """A customer a sales team closed, handed over to the team that serves it."""
+
+    date_field = "closed_on"
 
     team = models.ForeignKey(
         Team,
@@ -190,7 +209,6 @@ class ClosedCustomer(models.Model):
         "customer name", max_length=200, validators=[single_line]
     )
     closed_on = models.DateField(validators=[periods.check_day])
-    month = models.DateField(editable=False, db_index=True)
     deal_value = models.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -212,18 +230,6 @@ class ClosedCustomer(models.Model):
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
-    client_token = models.UUIDField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    history = history_records(excluded_fields=["updated_at"])
-
-    objects = TeamSubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-closed_on", "-pk"]
@@ -258,18 +264,11 @@ class ClosedCustomer(models.Model):
         return f"{self.customer} (closed by {self.team} on {self.closed_on:%d %b %Y})"
 
     def clean(self) -> None:
-        from agreements.periods import month_of
-
+        super().clean()
         if isinstance(self.customer, str) and self.customer:
             self.customer = self.customer.strip()
             if not self.customer:
                 raise ValidationError({"customer": "Name the customer."})
-        if isinstance(self.closed_on, date):
-            self.month = month_of(self.closed_on)
-
-    @property
-    def responsible_team(self) -> Team:
-        return self.team
 
     @property
     def is_acknowledged(self) -> bool:

@@ -1,10 +1,11 @@
-"""Every write to lead logs and closed customers goes through these functions
-(measurements: ``measurements.py``, same rules).
+"""Every write to a team's figures (each kind in ``kinds.KINDS``: lead log
+entries, closed customers) goes through these functions; measurements have
+their own (``measurements.py``, same rules).
 
 While a month is open (it has begun and its grace period has not ended) the
 team's leads, managers and heads create, update and delete its figures. After
-the month locks only ``*_correct`` changes them: a head of the responsible
-team or an administrator, with a reason, kept in history as
+the month locks only ``figure_correct`` changes them: a head of the
+responsible team or an administrator, with a reason, kept in history as
 ``"correction: <reason> (<old → new>)"``.
 
 Failures a person can fix raise ``ValidationError`` keyed by the field at
@@ -17,311 +18,232 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from ..history import save_with_history
-from ..models import ClosedCustomer, LeadLogEntry, Team
+from ..history import delete_with_history, save_with_history
+from ..models import ClosedCustomer, Team
 from ..rules import require
-from ..services._common import check_fields, existing_by_token, save_once, validate
-from .rows import (
-    SERVICE_SET,
-    add_late_row,
-    correct_row,
-    dated_check,
-    delete_row,
+from ..services._common import (
+    check_correction,
+    check_fields,
+    closed_month_error,
+    correction_reason,
+    day_errors,
+    describe_changes,
+    edit_reason,
+    existing_by_token,
+    future_errors,
     locked_row,
-    update_row,
+    save_once,
+    snapshot,
+    validate,
 )
+from .kinds import FigureKind, kind_of
+from .models import TeamFigure
 
-LEAD_LOG_FIELDS = ("date", "leads_delivered", "qualified_leads", "source", "note")
-CLOSED_CUSTOMER_FIELDS = ("customer", "closed_on", "deal_value", "handover_notes")
+# Set by the service from trusted objects: validating them again would cost a
+# query per foreign key, which a 5,000-row import feels.
+SERVICE_SET = ("team", "created_by", "month", "client_token")
 
 
-# --- Lead log -------------------------------------------------------------
-
-
-def lead_log_entry_prepare(
+def _validate(
+    row: TeamFigure,
     *,
     team: Team,
-    user,
+    now: dt.datetime | None,
+    open_only: bool,
+    validate_constraints: bool = True,
+) -> None:
+    """The model's checks, and its date: in an open month (``open_only``) or
+    at least not in the future."""
+
+    def dated() -> dict[str, Any]:
+        value = getattr(row, row.date_field)
+        if not isinstance(value, dt.date):
+            return {}
+        if open_only:
+            return day_errors(value, field=row.date_field, team=team, now=now)
+        return future_errors(value, field=row.date_field, now=now)
+
+    validate(
+        row,
+        checks=[dated],
+        exclude=SERVICE_SET,
+        validate_constraints=validate_constraints,
+    )
+
+
+def _locked(row: Any) -> Any:
+    return locked_row(type(row), row.pk)
+
+
+def _apply(
+    row: Any, kind: FigureKind, fields: dict[str, Any], *, open_only: bool
+) -> list[str]:
+    """Set ``fields`` on ``row``, check it, and say what changed."""
+    before = snapshot(row, kind.fields)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _validate(row, team=row.team, now=None, open_only=open_only)
+    return describe_changes(row, before, long_fields=kind.long_fields)
+
+
+def figure_prepare(
+    kind: FigureKind,
+    *,
+    team: Team,
+    user: User,
     client_token: uuid.UUID | None = None,
     now: dt.datetime | None = None,
     open_month: bool = True,
     validate_constraints: bool = True,
     **fields: Any,
-) -> LeadLogEntry:
-    """Build and validate a new entry without saving it or checking rights.
+) -> TeamFigure:
+    """Build and validate a new row without saving it or checking rights.
 
     ``open_month=False`` allows a locked month (for corrections); a future
     date is refused either way. The CSV import previews rows with this.
     """
-    check_fields(fields, LEAD_LOG_FIELDS, "lead log")
-    entry = LeadLogEntry(
-        team=team, created_by=user, client_token=client_token, **fields
-    )
-    validate(
-        entry,
-        checks=[dated_check(entry, "date", team=team, now=now, open_only=open_month)],
-        exclude=SERVICE_SET,
+    check_fields(fields, kind.fields, kind.singular)
+    # The kind's own model: the team is declared there, with its related name.
+    model: Any = kind.model
+    row = model(team=team, created_by=user, client_token=client_token, **fields)
+    _validate(
+        row,
+        team=team,
+        now=now,
+        open_only=open_month,
         validate_constraints=validate_constraints,
     )
-    return entry
+    return row
 
 
 @transaction.atomic
-def lead_log_entry_create(
+def figure_create(
+    kind: FigureKind,
     *,
     team: Team,
-    user,
-    date: dt.date,
-    leads_delivered: int,
-    qualified_leads: int = 0,
-    source: str = "",
-    note: str = "",
+    user: User,
     client_token: uuid.UUID | None = None,
-) -> LeadLogEntry:
-    """Log leads the team delivered, dated inside an open month."""
+    **fields: Any,
+) -> TeamFigure:
+    """Log a row of the team's figures, dated inside an open month."""
     require(
         user,
         "submit_figures",
         team,
-        f"Only a lead, manager or head of {team} can log its leads.",
+        f"Only a lead, manager or head of {team} can {kind.verb}.",
     )
     lookup = {"team": team, "client_token": client_token}
-    existing = existing_by_token(LeadLogEntry, lookup)
+    existing = existing_by_token(kind.model, lookup)
     if existing is not None:
         return existing
-    entry = lead_log_entry_prepare(
-        team=team,
-        user=user,
-        client_token=client_token,
-        date=date,
-        leads_delivered=leads_delivered,
-        qualified_leads=qualified_leads,
-        source=source,
-        note=note,
+    row = figure_prepare(
+        kind, team=team, user=user, client_token=client_token, **fields
     )
-    return save_once(entry, lookup=lookup, user=user, reason="logged")
+    return save_once(row, lookup=lookup, user=user, reason=kind.logged_reason)
 
 
 @transaction.atomic
-def lead_log_entry_update(*, entry: LeadLogEntry, user, **fields: Any) -> LeadLogEntry:
-    """Change an entry of an open month (its date may move to another open one)."""
-    check_fields(fields, LEAD_LOG_FIELDS, "lead log")
-    current = locked_row(LeadLogEntry, entry.pk)
+def figure_update(*, row: TeamFigure, user: User, **fields: Any) -> TeamFigure:
+    """Change a row of an open month (its date may move to another open one);
+    write nothing when nothing changed."""
+    kind = kind_of(row)
+    check_fields(fields, kind.fields, kind.singular)
+    current = _locked(row)
     require(
         user,
         "submit_figures",
         current,
-        f"Only a lead, manager or head of {current.team} can change its lead log.",
+        f"Only a lead, manager or head of {current.team} can change its {kind.plural}.",
     )
-    return update_row(
-        current,
-        user=user,
-        fields=fields,
-        names=LEAD_LOG_FIELDS,
-        date_field="date",
-        long_fields=("note",),
-    )
+    error = closed_month_error(current.month, team=current.team)
+    if error is not None:
+        raise error
+    changes = _apply(current, kind, fields, open_only=True)
+    if changes:
+        save_with_history(current, user=user, reason=edit_reason("edited", changes))
+    return current
 
 
 @transaction.atomic
-def lead_log_entry_delete(*, entry: LeadLogEntry, user) -> None:
-    current = locked_row(LeadLogEntry, entry.pk)
-    delete_row(
+def figure_delete(*, row: TeamFigure, user: User) -> None:
+    current = _locked(row)
+    require(
+        user,
+        "submit_figures",
         current,
-        user=user,
-        message=f"Only a lead, manager or head of {current.team} can delete it.",
+        f"Only a lead, manager or head of {current.team} can delete it.",
     )
+    error = closed_month_error(current.month, team=current.team)
+    if error is not None:
+        raise error
+    delete_with_history(current, user=user, reason="deleted")
 
 
 @transaction.atomic
-def lead_log_entry_correct(
+def figure_correct(
+    kind: FigureKind,
     *,
-    user,
+    user: User,
     reason: str,
-    entry: LeadLogEntry | None = None,
+    row: TeamFigure | None = None,
     team: Team | None = None,
     delete: bool = False,
     **fields: Any,
-) -> LeadLogEntry | None:
-    """Correct a locked month: change ``entry``'s fields, ``delete=True`` to
-    remove it, or, with ``team`` instead of ``entry``, add a missing entry.
+) -> TeamFigure | None:
+    """Correct a locked month: change ``row``'s fields, ``delete=True`` to
+    remove it, or, with ``team`` instead of ``row``, add a missing row.
 
     Only a head of the team or an administrator may, and only with a reason.
-    Returns the entry (``None`` after a deletion).
+    Returns the row (``None`` after a deletion).
     """
-    check_fields(fields, LEAD_LOG_FIELDS, "lead log")
-    if entry is not None:
-        current = locked_row(LeadLogEntry, entry.pk)
-        return correct_row(
-            current,
-            user=user,
-            reason=reason,
-            delete=delete,
-            fields=fields,
-            names=LEAD_LOG_FIELDS,
-            date_field="date",
-            long=("note",),
+    check_fields(fields, kind.fields, kind.singular)
+    if row is not None:
+        current = _locked(row)
+        reason = check_correction(
+            current.month, user=user, obj=current, team=current.team, reason=reason
         )
+        if delete:
+            delete_with_history(
+                current, user=user, reason=correction_reason(reason, "deleted")
+            )
+            return None
+        changes = _apply(current, kind, fields, open_only=False)
+        if changes:
+            save_with_history(
+                current, user=user, reason=correction_reason(reason, "; ".join(changes))
+            )
+        return current
     if team is None:
-        raise TypeError("lead_log_entry_correct needs an entry or a team")
+        raise TypeError("figure_correct needs a row or a team")
     require(
         user,
         "correct_submission",
         team,
         f"Only a head of {team} or an administrator can correct a locked month.",
     )
-    new = lead_log_entry_prepare(team=team, user=user, open_month=False, **fields)
-    return add_late_row(new, user=user, reason=reason, month=new.month, lookup={})
-
-
-# --- Closed customers -----------------------------------------------------
-
-
-def closed_customer_prepare(
-    *,
-    team: Team,
-    user,
-    client_token: uuid.UUID | None = None,
-    now: dt.datetime | None = None,
-    open_month: bool = True,
-    validate_constraints: bool = True,
-    **fields: Any,
-) -> ClosedCustomer:
-    """Build and validate a new closed customer without saving it or checking
-    rights (see ``lead_log_entry_prepare``)."""
-    check_fields(fields, CLOSED_CUSTOMER_FIELDS, "closed customer")
-    customer = ClosedCustomer(
-        team=team, created_by=user, client_token=client_token, **fields
+    new = figure_prepare(kind, team=team, user=user, open_month=False, **fields)
+    reason = check_correction(new.month, user=user, obj=team, team=team, reason=reason)
+    return save_once(
+        new, lookup={}, user=user, reason=correction_reason(reason, "added late")
     )
-    validate(
-        customer,
-        checks=[
-            dated_check(customer, "closed_on", team=team, now=now, open_only=open_month)
-        ],
-        exclude=SERVICE_SET,
-        validate_constraints=validate_constraints,
-    )
-    return customer
-
-
-@transaction.atomic
-def closed_customer_create(
-    *,
-    team: Team,
-    user,
-    customer: str,
-    closed_on: dt.date,
-    deal_value: Decimal | int | str = Decimal("0"),
-    handover_notes: str = "",
-    client_token: uuid.UUID | None = None,
-) -> ClosedCustomer:
-    """Record a customer the team closed, with notes for the team taking over."""
-    require(
-        user,
-        "submit_figures",
-        team,
-        f"Only a lead, manager or head of {team} can record its closed customers.",
-    )
-    lookup = {"team": team, "client_token": client_token}
-    existing = existing_by_token(ClosedCustomer, lookup)
-    if existing is not None:
-        return existing
-    record = closed_customer_prepare(
-        team=team,
-        user=user,
-        client_token=client_token,
-        customer=customer,
-        closed_on=closed_on,
-        deal_value=deal_value,
-        handover_notes=handover_notes,
-    )
-    return save_once(record, lookup=lookup, user=user, reason="recorded")
-
-
-@transaction.atomic
-def closed_customer_update(
-    *, closed_customer: ClosedCustomer, user, **fields: Any
-) -> ClosedCustomer:
-    check_fields(fields, CLOSED_CUSTOMER_FIELDS, "closed customer")
-    current = locked_row(ClosedCustomer, closed_customer.pk)
-    require(
-        user,
-        "submit_figures",
-        current,
-        f"Only a lead, manager or head of {current.team} can change it.",
-    )
-    return update_row(
-        current,
-        user=user,
-        fields=fields,
-        names=CLOSED_CUSTOMER_FIELDS,
-        date_field="closed_on",
-        long_fields=("handover_notes",),
-    )
-
-
-@transaction.atomic
-def closed_customer_delete(*, closed_customer: ClosedCustomer, user) -> None:
-    current = locked_row(ClosedCustomer, closed_customer.pk)
-    delete_row(
-        current,
-        user=user,
-        message=f"Only a lead, manager or head of {current.team} can delete it.",
-    )
-
-
-@transaction.atomic
-def closed_customer_correct(
-    *,
-    user,
-    reason: str,
-    closed_customer: ClosedCustomer | None = None,
-    team: Team | None = None,
-    delete: bool = False,
-    **fields: Any,
-) -> ClosedCustomer | None:
-    """Correct a locked month (see ``lead_log_entry_correct``)."""
-    check_fields(fields, CLOSED_CUSTOMER_FIELDS, "closed customer")
-    if closed_customer is not None:
-        current = locked_row(ClosedCustomer, closed_customer.pk)
-        return correct_row(
-            current,
-            user=user,
-            reason=reason,
-            delete=delete,
-            fields=fields,
-            names=CLOSED_CUSTOMER_FIELDS,
-            date_field="closed_on",
-            long=("handover_notes",),
-        )
-    if team is None:
-        raise TypeError("closed_customer_correct needs a closed customer or a team")
-    require(
-        user,
-        "correct_submission",
-        team,
-        f"Only a head of {team} or an administrator can correct a locked month.",
-    )
-    new = closed_customer_prepare(team=team, user=user, open_month=False, **fields)
-    return add_late_row(new, user=user, reason=reason, month=new.month, lookup={})
 
 
 @transaction.atomic
 def closed_customer_acknowledge(
-    *, closed_customer: ClosedCustomer, user
+    *, closed_customer: ClosedCustomer, user: User
 ) -> ClosedCustomer:
     """The team taking over the customer confirms it received the handover.
 
     Allowed whatever the month's state: it changes no figure. Acknowledging
     twice keeps the first acknowledgement and writes nothing.
     """
-    current = locked_row(ClosedCustomer, closed_customer.pk)
+    current = _locked(closed_customer)
     require(
         user,
         "acknowledge_closed_customer",

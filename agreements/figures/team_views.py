@@ -12,13 +12,13 @@ from django.urls import reverse
 from ..models import SIGNED, Objective, Team
 from ..rules import can, is_executive, signed_partner_ids
 from ..views.common import visible_team
+from .kinds import KINDS
 
-S = Objective.Source
-# Tab, the metric sources it feeds, its label.
+# Tab, the metric sources it feeds, its label: each kind of figure, then the
+# measurements of manual objectives.
 TABS = (
-    ("leads", {S.LEADS_DELIVERED, S.QUALIFIED_LEADS}, "Lead log"),
-    ("customers", {S.CUSTOMERS_CLOSED}, "Closed customers"),
-    ("measurements", {S.MANUAL}, "Measurements"),
+    *((kind.slug, kind.sources, kind.tab_label) for kind in KINDS.values()),
+    ("measurements", frozenset({Objective.Source.MANUAL}), "Measurements"),
 )
 
 

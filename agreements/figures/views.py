@@ -2,30 +2,26 @@
 team, create, edit and delete while the month is open, corrections after it
 locks, and the handover acknowledgement.
 
-The two kinds share their pages; ``KINDS`` says what differs (model, forms,
-services). Every view fetches through ``visible_to`` (404 for what the person
-may not see), checks the rule (403 for what they may see but not do), calls
-one service and redirects, or shows the service's refusal on the form.
+Every kind in the registry (``kinds.KINDS``) has these pages; its entry says
+what differs (model, form, columns, totals). Every view fetches through
+``visible_to`` (404 for what the person may not see), checks the rule (403 for
+what they may see but not do), calls one service and redirects, or shows the
+service's refusal on the form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Model, Sum
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import periods
-from ..models import ClosedCustomer, LeadLogEntry, Team
+from ..models import Team
 from ..rules import can
 from ..selectors import submission_history
 from ..views.common import (
@@ -37,128 +33,26 @@ from ..views.common import (
     safe_next,
     visible_team,
 )
-from .forms import (
-    ClosedCustomerCorrectForm,
-    ClosedCustomerCreateForm,
-    ClosedCustomerFilterForm,
-    ClosedCustomerForm,
-    FiguresFilterForm,
-    LeadLogCorrectForm,
-    LeadLogCreateForm,
-    LeadLogEntryForm,
-)
+from .forms import FiguresFilterForm, HandoverFilterForm, figure_forms
+from .kinds import CUSTOMERS, KINDS, FigureKind
 from .services import (
     closed_customer_acknowledge,
-    closed_customer_correct,
-    closed_customer_create,
-    closed_customer_delete,
-    closed_customer_update,
-    lead_log_entry_correct,
-    lead_log_entry_create,
-    lead_log_entry_delete,
-    lead_log_entry_update,
+    figure_correct,
+    figure_create,
+    figure_delete,
+    figure_update,
 )
 from .team_views import figures_tabs
 
 
-@dataclass(frozen=True)
-class Kind:
-    slug: str  # in URLs: "leads" or "customers"
-    model: type[Model]
-    singular: str
-    plural: str
-    date_field: str
-    instance_arg: str  # the keyword the services take the row as
-    create_form: type[Form]
-    edit_form: type[Form]
-    correct_form: type[Form]
-    create: Callable[..., Model]
-    update: Callable[..., Model]
-    delete: Callable[..., None]
-    correct: Callable[..., Model | None]
-    list_template: str
-
-    def url(self, view: str, *args: Any) -> str:
-        return reverse(f"figures:{self.slug}_{view}", args=args)
-
-    def describe(self, row: Model) -> str:
-        if isinstance(row, LeadLogEntry):
-            return (
-                f"{row.leads_delivered} leads ({row.qualified_leads} qualified) on "
-                f"{row.date:%-d %b %Y}"
-            )
-        return f"{row.customer}, closed on {row.closed_on:%-d %b %Y}"
-
-    def fields(self, row: Model) -> list[tuple[str, Any]]:
-        """What the detail page shows, label and value."""
-        if isinstance(row, LeadLogEntry):
-            return [
-                ("Date", row.date),
-                ("Leads delivered", row.leads_delivered),
-                ("Qualified leads", row.qualified_leads),
-                ("Source or campaign", row.source),
-                ("Note", row.note),
-            ]
-        return [
-            ("Customer", row.customer),
-            ("Closed on", row.closed_on),
-            ("Deal value", row.deal_value),
-            ("Handover notes", row.handover_notes),
-        ]
-
-    def initial(self, row: Model) -> dict[str, Any]:
-        names = self.edit_form.base_fields
-        return {name: getattr(row, name) for name in names}
-
-
-KINDS = {
-    "leads": Kind(
-        slug="leads",
-        model=LeadLogEntry,
-        singular="lead log entry",
-        plural="lead log",
-        date_field="date",
-        instance_arg="entry",
-        create_form=LeadLogCreateForm,
-        edit_form=LeadLogEntryForm,
-        correct_form=LeadLogCorrectForm,
-        create=lead_log_entry_create,
-        update=lead_log_entry_update,
-        delete=lead_log_entry_delete,
-        correct=lead_log_entry_correct,
-        list_template="figures/leads.html",
-    ),
-    "customers": Kind(
-        slug="customers",
-        model=ClosedCustomer,
-        singular="closed customer",
-        plural="closed customers",
-        date_field="closed_on",
-        instance_arg="closed_customer",
-        create_form=ClosedCustomerCreateForm,
-        edit_form=ClosedCustomerForm,
-        correct_form=ClosedCustomerCorrectForm,
-        create=closed_customer_create,
-        update=closed_customer_update,
-        delete=closed_customer_delete,
-        correct=closed_customer_correct,
-        list_template="figures/customers.html",
-    ),
-}
-
-
-def _list_url(kind: Kind, team: Team, month=None) -> str:
+def _list_url(kind: FigureKind, team: Team, month=None) -> str:
     url = kind.url("list", team.slug)
     return f"{url}?month={periods.format_month(month)}" if month else url
 
 
-def _row(request: HttpRequest, kind: Kind, pk: int) -> Model:
+def _row(request: HttpRequest, kind: FigureKind, pk: int) -> Any:
     return get_object_or_404(
-        kind.model.objects.visible_to(request.user).select_related(
-            "team",
-            "created_by",
-            *(["acknowledged_by"] if kind.slug == "customers" else []),
-        ),
+        kind.model.objects.visible_to(request.user).select_related(*kind.related),
         pk=pk,
     )
 
@@ -180,29 +74,20 @@ def figures_list(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     kind_ = KINDS[kind]
     team = visible_team(request, slug)
     user = request.user
-    filter_class = (
-        ClosedCustomerFilterForm if kind == "customers" else FiguresFilterForm
+    form = (HandoverFilterForm if kind_.acknowledged else FiguresFilterForm)(
+        request.GET
     )
-    form = filter_class(request.GET)
     month = form.chosen_month()
-    rows = kind_.model.objects.filter(team=team).select_related("created_by")
+    rows = kind_.model.objects.filter(team=team).select_related(*kind_.related[1:])
     if month is not None:
         rows = rows.for_month(month)
-    if kind == "customers":
-        rows = rows.select_related("acknowledged_by")
-        if form.is_valid() and form.cleaned_data["pending"]:
-            rows = rows.filter(acknowledged_at__isnull=True)
-        totals = rows.aggregate(count=Count("pk"), value=Sum("deal_value"))
-    else:
-        totals = rows.aggregate(
-            count=Count("pk"),
-            delivered=Sum("leads_delivered"),
-            qualified=Sum("qualified_leads"),
-        )
+    if kind_.acknowledged and form.is_valid() and form.cleaned_data["pending"]:
+        rows = rows.filter(acknowledged_at__isnull=True)
+    totals = rows.aggregate(**kind_.totals)
     page = paginate(request, rows)
     # The same answer for every row of the page: the rows share one team.
     may_acknowledge = (
-        kind == "customers"
+        kind_.acknowledged
         and bool(page.object_list)
         and can(user, "acknowledge_closed_customer", page.object_list[0])
     )
@@ -240,10 +125,11 @@ def figures_new(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         f"Only a lead, manager or head of {team} can log its figures.",
     )
     initial = {kind_.date_field: request.GET.get("date") or periods.today()}
-    form = kind_.create_form(request.POST or None, initial=initial)
+    form = figure_forms(kind_)[1](request.POST or None, initial=initial)
     if form.is_bound and form.is_valid():
         try:
-            row = kind_.create(
+            row = figure_create(
+                kind_,
                 team=team,
                 user=request.user,
                 client_token=form.cleaned_data["client_token"],
@@ -260,7 +146,7 @@ def figures_new(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             "form": form,
             "team": team,
             "kind": kind_,
-            "title": "Log leads" if kind == "leads" else "Record a closed customer",
+            "title": kind_.new_title,
             "submit_label": "Save",
             "cancel_url": _list_url(kind_, team),
         },
@@ -279,10 +165,11 @@ def figures_late(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         f"Only a head of {team} or an administrator can correct a locked month.",
     )
     initial = {kind_.date_field: request.GET.get("date")}
-    form = kind_.correct_form(request.POST or None, initial=initial)
+    form = figure_forms(kind_)[2](request.POST or None, initial=initial)
     if form.is_bound and form.is_valid():
         try:
-            row = kind_.correct(
+            row = figure_correct(
+                kind_,
                 user=request.user,
                 reason=form.cleaned_data["reason"],
                 team=team,
@@ -326,11 +213,11 @@ def figures_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "row": row,
             "team": row.team,
             "title": kind_.describe(row),
-            "fields": kind_.fields(row),
+            "fields": kind_.fields_of(row),
             "history": submission_history(row),
             "may_submit": can(user, "submit_figures", row),
             "may_correct": can(user, "correct_submission", row),
-            "may_acknowledge": kind == "customers"
+            "may_acknowledge": kind_.acknowledged
             and not row.is_acknowledged
             and can(user, "acknowledge_closed_customer", row),
             "month_open": periods.is_open(row.month),
@@ -343,7 +230,7 @@ def figures_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     )
 
 
-def _locked_redirect(request: HttpRequest, kind: Kind, row: Model) -> HttpResponse:
+def _locked_redirect(request: HttpRequest, kind: FigureKind, row: Any) -> HttpResponse:
     """A locked row is changed through a correction, by those who may."""
     label = periods.month_label(row.month)
     if can(request.user, "correct_submission", row):
@@ -371,12 +258,10 @@ def figures_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     )
     if periods.is_locked(row.month):
         return _locked_redirect(request, kind_, row)
-    form = kind_.edit_form(request.POST or None, initial=kind_.initial(row))
+    form = figure_forms(kind_)[0](request.POST or None, initial=kind_.initial(row))
     if form.is_bound and form.is_valid():
         try:
-            row = kind_.update(
-                **{kind_.instance_arg: row}, user=request.user, **form.values()
-            )
+            row = figure_update(row=row, user=request.user, **form.values())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -410,7 +295,7 @@ def figures_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         return _locked_redirect(request, kind_, row)
     if request.method == "POST":
         try:
-            kind_.delete(**{kind_.instance_arg: row}, user=request.user)
+            figure_delete(row=row, user=request.user)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -448,11 +333,11 @@ def figures_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "directly, no correction is needed.",
         )
         return redirect(kind_.url("edit", row.pk))
-    forms = correction_forms(request, kind_.correct_form, initial=kind_.initial(row))
+    forms = correction_forms(
+        request, figure_forms(kind_)[2], initial=kind_.initial(row)
+    )
     if forms.apply(
-        lambda **change: kind_.correct(
-            **{kind_.instance_arg: row}, user=request.user, **change
-        )
+        lambda **change: figure_correct(kind_, row=row, user=request.user, **change)
     ):
         if forms.deleting:
             messages.success(
@@ -480,7 +365,7 @@ def figures_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def customer_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    row = _row(request, KINDS["customers"], pk)
+    row = _row(request, CUSTOMERS, pk)
     require(
         request,
         "acknowledge_closed_customer",
@@ -490,6 +375,4 @@ def customer_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     )
     closed_customer_acknowledge(closed_customer=row, user=request.user)
     messages.success(request, f"Handover of {row.customer} acknowledged.")
-    return redirect(
-        safe_next(request, _list_url(KINDS["customers"], row.team, row.month))
-    )
+    return redirect(safe_next(request, _list_url(CUSTOMERS, row.team, row.month)))

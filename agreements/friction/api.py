@@ -27,7 +27,7 @@ from api.schema import error_responses
 from .. import periods
 from ..api.filters import MonthRangeFilterSet
 from ..api.serializers import PersonSerializer, TeamSerializer
-from ..figures.api import SubmissionViewSet, _schema
+from ..api.submissions import SubmissionViewSet, submission_schema
 from ..models import FrictionComment, FrictionReport, PainPoint, Team
 from ..rules import can
 from ..validators import multi_line, single_line
@@ -261,7 +261,7 @@ class FrictionReportFilter(MonthRangeFilterSet):
 _ACTION_ERRORS = error_responses(400, 403, 404, 409, 422)
 
 
-@_schema(
+@submission_schema(
     "friction report",
     "friction reports",
     FrictionReportSerializer,

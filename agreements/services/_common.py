@@ -242,3 +242,8 @@ def existing_by_token(model: type[models.Model], lookup: Mapping[str, Any]):
     if lookup.get("client_token") is None:
         return None
     return model._default_manager.filter(**lookup).first()
+
+
+def locked_row(model: type[_Row], pk: int) -> _Row:
+    """The row as it is now, locked until the transaction ends."""
+    return model.objects.select_for_update().get(pk=pk)  # type: ignore[attr-defined]

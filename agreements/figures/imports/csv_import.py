@@ -14,32 +14,23 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
 
-from ...models import ClosedCustomer, LeadLogEntry, Team
+from ...models import Team
 from ...rules import can
 from ...services._common import day_errors
-from ..services import closed_customer_prepare, lead_log_entry_prepare
+from ..kinds import BY_IMPORT
+from ..services import figure_prepare
 from .columns import (
     COLUMNS,
     DEFAULTS,
     MAX_BYTES,
     MAX_ROWS,
     Column,
-    ImportKind,
     import_kind,
 )
 
 # Row tokens are derived from the team and the file's content, so the same
 # file imported twice maps onto the same rows (see ``client_token``).
 _TOKEN_NAMESPACE = uuid.UUID("7d1f0f0e-55a4-4c55-9a8e-2f3b6c1e9a10")
-_MODELS = {
-    ImportKind.LEAD_LOG: LeadLogEntry,
-    ImportKind.CLOSED_CUSTOMERS: ClosedCustomer,
-}
-_PREPARE = {
-    ImportKind.LEAD_LOG: lead_log_entry_prepare,
-    ImportKind.CLOSED_CUSTOMERS: closed_customer_prepare,
-}
-_DATE_FIELD = {ImportKind.LEAD_LOG: "date", ImportKind.CLOSED_CUSTOMERS: "closed_on"}
 
 
 @dataclass(frozen=True)
@@ -253,7 +244,7 @@ def parse_csv(
         return preview
 
     batch = _batch(kind, team, file_bytes)
-    prepare = _PREPARE[kind]
+    figure_kind = BY_IMPORT[kind]
     for number, cells in data:
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             preview.errors.append(
@@ -271,7 +262,8 @@ def parse_csv(
         if fields is None:
             continue
         try:
-            instance = prepare(
+            instance = figure_prepare(
+                figure_kind,
                 team=team,
                 user=user,
                 client_token=uuid.uuid5(batch, str(number)),
@@ -290,7 +282,7 @@ def parse_csv(
 
     tokens = [r.instance.client_token for r in preview.rows]
     preview.already_imported = (
-        _MODELS[kind].objects.filter(team=team, client_token__in=tokens).count()
+        BY_IMPORT[kind].model.objects.filter(team=team, client_token__in=tokens).count()
     )
     return preview
 
@@ -314,7 +306,7 @@ def import_commit(preview: ImportPreview, user) -> ImportResult:
         raise PermissionDenied(
             f"Only a lead, manager or head of {team} can import its figures."
         )
-    date_field = _DATE_FIELD[preview.kind]
+    date_field = BY_IMPORT[preview.kind].date_field
     late = []
     for row in preview.rows:
         errors = day_errors(
@@ -324,7 +316,7 @@ def import_commit(preview: ImportPreview, user) -> ImportResult:
     if late:
         raise ValidationError(late, code="locked")
 
-    model = _MODELS[preview.kind]
+    model = BY_IMPORT[preview.kind].model
     tokens = {row.instance.client_token for row in preview.rows}
     existing = set(
         model.objects.filter(team=team, client_token__in=tokens).values_list(

@@ -17,11 +17,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from ...models import Team
 from ...views.common import require, visible_team
+from ..kinds import BY_IMPORT
 from ..team_views import figures_tabs
 from . import (
     COLUMNS,
@@ -39,7 +39,6 @@ from .forms import UploadForm
 SESSION_KEY = "csv_import"
 SHOWN_ROWS = 100
 SHOWN_ERRORS = 200
-TAB_OF = {ImportKind.LEAD_LOG: "leads", ImportKind.CLOSED_CUSTOMERS: "customers"}
 
 
 def _kind(kind: str) -> ImportKind:
@@ -80,7 +79,7 @@ def _page(
             "team": team,
             "kind": kind,
             "kind_label": kind.label,
-            "tabs": figures_tabs(team, active=TAB_OF[kind]),
+            "tabs": figures_tabs(team, active=BY_IMPORT[kind].slug),
             "columns": COLUMNS[kind],
             "form": form,
             "preview": preview,
@@ -92,7 +91,7 @@ def _page(
             "filename": filename,
             "max_rows": MAX_ROWS,
             "max_mb": MAX_BYTES // (1024 * 1024),
-            "list_url": reverse(f"figures:{TAB_OF[kind]}_list", args=[team.slug]),
+            "list_url": BY_IMPORT[kind].url("list", team.slug),
         },
         status=status,
     )
@@ -206,4 +205,4 @@ def _confirm(request: HttpRequest, team: Team, kind: ImportKind) -> HttpResponse
             "from this file before and left as they were."
         )
     messages.success(request, text)
-    return redirect("figures:" + TAB_OF[kind] + "_list", slug=team.slug)
+    return redirect(BY_IMPORT[kind].url("list", team.slug))
