@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +29,7 @@ def token_digest(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Make a token for ``user``. Returns the stored row and the token itself,
     which is not stored and must be shown to the person now."""
     name = name.strip()
@@ -50,7 +51,7 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def api_token_revoke(*, token: ApiToken, user) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     """Revoke one of the person's own tokens; revoking twice changes nothing."""
     require(user, "revoke_api_token", token, "You can only revoke your own tokens.")
     ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(

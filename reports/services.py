@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -249,7 +250,7 @@ def _breach_guard(breach: Breach, user) -> Breach:
 
 
 @transaction.atomic
-def breach_acknowledge(*, breach: Breach, user, note: str = "") -> Breach:
+def breach_acknowledge(*, breach: Breach, user: User, note: str = "") -> Breach:
     current = _breach_guard(breach, user)
     if current.status != Breach.Status.OPEN:
         raise ValidationError(
@@ -267,7 +268,7 @@ def breach_acknowledge(*, breach: Breach, user, note: str = "") -> Breach:
 
 
 @transaction.atomic
-def breach_resolve(*, breach: Breach, user, note: str) -> Breach:
+def breach_resolve(*, breach: Breach, user: User, note: str) -> Breach:
     current = _breach_guard(breach, user)
     if current.status == Breach.Status.RESOLVED:
         raise ValidationError("This breach is already resolved.")

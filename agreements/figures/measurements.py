@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -153,7 +154,7 @@ def _require_manual_objective_right(user, objective: Objective, verb: str) -> No
 def measurement_create(
     *,
     objective: Objective,
-    user,
+    user: User,
     month: dt.date,
     value: Decimal | int | str,
     note: str = "",
@@ -168,7 +169,9 @@ def measurement_create(
 
 
 @transaction.atomic
-def measurement_update(*, measurement: Measurement, user, **fields: Any) -> Measurement:
+def measurement_update(
+    *, measurement: Measurement, user: User, **fields: Any
+) -> Measurement:
     """Change the value or note of an open month's measurement."""
     check_fields(fields, MEASUREMENT_FIELDS, "measurement")
     current = locked_row(Measurement, measurement.pk)
@@ -187,7 +190,7 @@ def measurement_update(*, measurement: Measurement, user, **fields: Any) -> Meas
 
 
 @transaction.atomic
-def measurement_delete(*, measurement: Measurement, user) -> None:
+def measurement_delete(*, measurement: Measurement, user: User) -> None:
     current = locked_row(Measurement, measurement.pk)
     _require_manual_objective_right(user, current.objective, "delete")
     error = closed_month_error(current.month, team=current.objective.agreement.provider)
@@ -199,7 +202,7 @@ def measurement_delete(*, measurement: Measurement, user) -> None:
 @transaction.atomic
 def measurement_correct(
     *,
-    user,
+    user: User,
     reason: str,
     measurement: Measurement | None = None,
     objective: Objective | None = None,

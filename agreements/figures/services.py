@@ -81,6 +81,21 @@ def _locked(row: Any) -> Any:
     return locked_row(type(row), row.pk)
 
 
+def _open_row(row: Any, *, user: User, verb: str) -> Any:
+    """The row, locked, if the user may change it and its month is open."""
+    current = _locked(row)
+    require(
+        user,
+        "submit_figures",
+        current,
+        f"Only a lead, manager or head of {current.team} can {verb}.",
+    )
+    error = closed_month_error(current.month, team=current.team)
+    if error is not None:
+        raise error
+    return current
+
+
 def _apply(
     row: Any, kind: FigureKind, fields: dict[str, Any], *, open_only: bool
 ) -> list[str]:
@@ -154,16 +169,7 @@ def figure_update(*, row: TeamFigure, user: User, **fields: Any) -> TeamFigure:
     write nothing when nothing changed."""
     kind = kind_of(row)
     check_fields(fields, kind.fields, kind.singular)
-    current = _locked(row)
-    require(
-        user,
-        "submit_figures",
-        current,
-        f"Only a lead, manager or head of {current.team} can change its {kind.plural}.",
-    )
-    error = closed_month_error(current.month, team=current.team)
-    if error is not None:
-        raise error
+    current = _open_row(row, user=user, verb=f"change its {kind.plural}")
     changes = _apply(current, kind, fields, open_only=True)
     if changes:
         save_with_history(current, user=user, reason=edit_reason("edited", changes))
@@ -172,16 +178,7 @@ def figure_update(*, row: TeamFigure, user: User, **fields: Any) -> TeamFigure:
 
 @transaction.atomic
 def figure_delete(*, row: TeamFigure, user: User) -> None:
-    current = _locked(row)
-    require(
-        user,
-        "submit_figures",
-        current,
-        f"Only a lead, manager or head of {current.team} can delete it.",
-    )
-    error = closed_month_error(current.month, team=current.team)
-    if error is not None:
-        raise error
+    current = _open_row(row, user=user, verb="delete it")
     delete_with_history(current, user=user, reason="deleted")
 
 

@@ -246,18 +246,29 @@ def _locked_redirect(request: HttpRequest, kind: FigureKind, row: Any) -> HttpRe
     return redirect(kind.url("detail", row.pk))
 
 
-@login_required
-def figures_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    kind_ = KINDS[kind]
-    row = _row(request, kind_, pk)
+def _open_row(
+    request: HttpRequest, kind: FigureKind, pk: int, verb: str
+) -> tuple[Any, HttpResponse | None]:
+    """The row the person may change, and the redirect to take instead when
+    its month is locked."""
+    row = _row(request, kind, pk)
     require(
         request,
         "submit_figures",
         row,
-        f"Only a lead, manager or head of {row.team} can change its figures.",
+        f"Only a lead, manager or head of {row.team} can {verb} its figures.",
     )
     if periods.is_locked(row.month):
-        return _locked_redirect(request, kind_, row)
+        return row, _locked_redirect(request, kind, row)
+    return row, None
+
+
+@login_required
+def figures_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    kind_ = KINDS[kind]
+    row, locked = _open_row(request, kind_, pk, "change")
+    if locked is not None:
+        return locked
     form = figure_forms(kind_)[0](request.POST or None, initial=kind_.initial(row))
     if form.is_bound and form.is_valid():
         try:
@@ -284,15 +295,9 @@ def figures_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 def figures_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     kind_ = KINDS[kind]
-    row = _row(request, kind_, pk)
-    require(
-        request,
-        "submit_figures",
-        row,
-        f"Only a lead, manager or head of {row.team} can delete its figures.",
-    )
-    if periods.is_locked(row.month):
-        return _locked_redirect(request, kind_, row)
+    row, locked = _open_row(request, kind_, pk, "delete")
+    if locked is not None:
+        return locked
     if request.method == "POST":
         try:
             figure_delete(row=row, user=request.user)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_update_with_history
@@ -59,7 +60,7 @@ def _title_taken(title: str, *, exclude_pk: int | None = None):
 
 @transaction.atomic
 def pain_point_create(
-    *, user, title: str, category: str, description: str = ""
+    *, user: User, title: str, category: str, description: str = ""
 ) -> PainPoint:
     _require_head(user, "add to")
     pain_point = PainPoint(
@@ -76,7 +77,7 @@ def pain_point_create(
 
 
 @transaction.atomic
-def pain_point_update(*, pain_point: PainPoint, user, **fields: Any) -> PainPoint:
+def pain_point_update(*, pain_point: PainPoint, user: User, **fields: Any) -> PainPoint:
     check_fields(fields, PAIN_POINT_FIELDS, "pain point")
     _require_head(user, "edit")
     current = PainPoint.objects.select_for_update().get(pk=pain_point.pk)
@@ -96,7 +97,7 @@ def pain_point_update(*, pain_point: PainPoint, user, **fields: Any) -> PainPoin
 
 
 @transaction.atomic
-def pain_point_merge(*, source: PainPoint, target: PainPoint, user) -> PainPoint:
+def pain_point_merge(*, source: PainPoint, target: PainPoint, user: User) -> PainPoint:
     """Merge a duplicate pain point into another: its reports (and pain points
     merged into it before) move to ``target``; ``source`` stays, marked merged,
     so old links still lead somewhere. The reports that move are the ones
@@ -166,7 +167,7 @@ def pain_point_merge(*, source: PainPoint, target: PainPoint, user) -> PainPoint
 
 @transaction.atomic
 def friction_report_link(
-    *, report: FrictionReport, pain_point: PainPoint | None, user
+    *, report: FrictionReport, pain_point: PainPoint | None, user: User
 ) -> FrictionReport:
     """Group a report under a pain point (``None`` unlinks it)."""
     current = locked_report(report)

@@ -15,6 +15,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -136,7 +137,7 @@ def _month_check(report: FrictionReport, *, open_month: bool):
 def friction_report_create(
     *,
     reporting_team: Team,
-    user,
+    user: User,
     customer: str,
     category: str,
     description: str,
@@ -228,7 +229,7 @@ def _apply(current: FrictionReport, fields: dict[str, Any], *, open_month: bool)
 
 @transaction.atomic
 def friction_report_update(
-    *, report: FrictionReport, user, **fields: Any
+    *, report: FrictionReport, user: User, **fields: Any
 ) -> FrictionReport:
     """Change a report that is still new, in an open month."""
     check_fields(fields, FRICTION_FIELDS, "friction report")
@@ -258,7 +259,7 @@ def _delete_report(current: FrictionReport, *, user, reason: str) -> None:
 
 
 @transaction.atomic
-def friction_report_delete(*, report: FrictionReport, user) -> None:
+def friction_report_delete(*, report: FrictionReport, user: User) -> None:
     """Withdraw a report that is still new, in an open month."""
     current = locked_report(report)
     require(
@@ -280,7 +281,7 @@ def friction_report_delete(*, report: FrictionReport, user) -> None:
 def friction_report_correct(
     *,
     report: FrictionReport,
-    user,
+    user: User,
     reason: str,
     delete: bool = False,
     **fields: Any,
@@ -313,7 +314,7 @@ def _status_label(status: str) -> str:
 
 @transaction.atomic
 def friction_report_change_status(
-    *, report: FrictionReport, user, status: str, note: str = ""
+    *, report: FrictionReport, user: User, status: str, note: str = ""
 ) -> FrictionReport:
     """Move a report along its workflow; the note is kept as a comment the
     reporting team reads. Posting the status it already has writes nothing."""
@@ -371,7 +372,9 @@ def friction_report_change_status(
 
 
 @transaction.atomic
-def friction_comment_add(*, report: FrictionReport, user, body: str) -> FrictionComment:
+def friction_comment_add(
+    *, report: FrictionReport, user: User, body: str
+) -> FrictionComment:
     """A head of the addressed team comments; the reporting team reads it."""
     current = locked_report(report)
     require(

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
@@ -181,7 +182,7 @@ def clean_reason(reason: str | None) -> str:
 def check_correction(
     month: date,
     *,
-    user,
+    user: User,
     obj,
     team: Team,
     reason: str | None,
@@ -215,7 +216,7 @@ def save_once(
     instance: _Row,
     *,
     lookup: Mapping[str, Any],
-    user,
+    user: User,
     reason: str,
 ) -> _Row:
     """Insert ``instance`` unless a row matching ``lookup`` (its team and

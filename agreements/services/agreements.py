@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -191,7 +192,7 @@ def _check_parties_led(user, provider: Team | None, consumer: Team | None) -> No
 @transaction.atomic
 def agreement_create(
     *,
-    user,
+    user: User,
     provider: Team,
     consumer: Team,
     title: str,
@@ -232,7 +233,7 @@ def agreement_create(
 def agreement_update(
     *,
     agreement: Agreement,
-    user,
+    user: User,
     expected_edit_count: int,
     objectives: Iterable[Mapping[str, Any]],
     **fields: Any,
@@ -282,7 +283,7 @@ def agreement_update(
 
 
 @transaction.atomic
-def agreement_propose(*, agreement: Agreement, user) -> Agreement:
+def agreement_propose(*, agreement: Agreement, user: User) -> Agreement:
     """Send a draft to both parties for signature."""
     current = _locked(agreement)
     require(
@@ -314,7 +315,7 @@ def agreement_propose(*, agreement: Agreement, user) -> Agreement:
 
 
 @transaction.atomic
-def agreement_sign(*, agreement: Agreement, user, team: Team) -> Agreement:
+def agreement_sign(*, agreement: Agreement, user: User, team: Team) -> Agreement:
     """Sign for one party. When both parties have signed, the agreement becomes
     active and replaces the version it supersedes."""
     current = _locked(agreement)
@@ -377,7 +378,7 @@ def _activate(agreement: Agreement, *, user) -> None:
 
 @transaction.atomic
 def agreement_request_changes(
-    *, agreement: Agreement, user, note: str = ""
+    *, agreement: Agreement, user: User, note: str = ""
 ) -> Agreement:
     """Send a proposed agreement back to draft; its signatures are cleared."""
     current = _locked(agreement)
@@ -403,7 +404,7 @@ def agreement_request_changes(
 
 
 @transaction.atomic
-def agreement_revise(*, agreement: Agreement, user) -> Agreement:
+def agreement_revise(*, agreement: Agreement, user: User) -> Agreement:
     """Start a new draft version of an active agreement, with its objectives.
 
     The active version stays in force until the new one is signed by both
@@ -448,7 +449,7 @@ def agreement_revise(*, agreement: Agreement, user) -> Agreement:
 
 
 @transaction.atomic
-def agreement_retire(*, agreement: Agreement, user, note: str = "") -> Agreement:
+def agreement_retire(*, agreement: Agreement, user: User, note: str = "") -> Agreement:
     """End an active agreement. Its history and scorecards are kept."""
     current = _locked(agreement)
     require(

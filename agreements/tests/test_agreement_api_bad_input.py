@@ -11,8 +11,9 @@ import pytest
 from django.urls import reverse
 
 from agreements import periods
+from agreements.figures import kinds
 from agreements.figures.measurements import measurement_create
-from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.figures.services import figure_create
 from agreements.friction.knowledge import pain_point_create, pain_point_merge
 from agreements.friction.services import (
     friction_report_change_status,
@@ -356,11 +357,19 @@ def test_bad_input_is_a_clear_400_or_422_and_writes_nothing(
         "active": lambda: active(
             user=marketing_lead, other_signer=sales_lead, **parties
         ),
-        "lead_log": lambda: lead_log_entry_create(
-            team=marketing, user=marketing_lead, date=today, leads_delivered=10
+        "lead_log": lambda: figure_create(
+            kinds.LEADS,
+            team=marketing,
+            user=marketing_lead,
+            date=today,
+            leads_delivered=10,
         ),
-        "closed_customer": lambda: closed_customer_create(
-            team=marketing, user=marketing_lead, customer="Acme", closed_on=today
+        "closed_customer": lambda: figure_create(
+            kinds.CUSTOMERS,
+            team=marketing,
+            user=marketing_lead,
+            customer="Acme",
+            closed_on=today,
         ),
         "breach": lambda: _breach(marketing, sales),
         "manual_objective": lambda: _uptime(marketing_lead, sales_lead, parties),

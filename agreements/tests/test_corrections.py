@@ -9,13 +9,9 @@ from decimal import Decimal
 import pytest
 
 from agreements.conftest import LOCKED_MONTH, THIS_MONTH
+from agreements.figures import kinds
 from agreements.figures.measurements import measurement_correct
-from agreements.figures.services import (
-    closed_customer_correct,
-    lead_log_entry_correct,
-    lead_log_entry_create,
-    lead_log_entry_update,
-)
+from agreements.figures.services import figure_correct, figure_create, figure_update
 from agreements.friction.services import friction_report_correct
 from agreements.selectors import corrections_for_agreement
 from agreements.tests.factories import (
@@ -37,14 +33,23 @@ def test_corrections_of_an_agreement_say_who_when_why_and_old_to_new(
     entry = LeadLogEntryFactory(
         team=marketing, date=dt.date(2026, 2, 10), leads_delivered=40
     )
-    open_entry = lead_log_entry_create(
-        team=marketing, user=marketing_lead, date=THIS_MONTH, leads_delivered=5
+    open_entry = figure_create(
+        kinds.LEADS,
+        team=marketing,
+        user=marketing_lead,
+        date=THIS_MONTH,
+        leads_delivered=5,
     )
-    lead_log_entry_update(entry=open_entry, user=marketing_lead, note="x")
-    lead_log_entry_correct(
-        entry=entry, user=marketing_head, reason="counted twice", leads_delivered=30
+    figure_update(row=open_entry, user=marketing_lead, note="x")
+    figure_correct(
+        kinds.LEADS,
+        row=entry,
+        user=marketing_head,
+        reason="counted twice",
+        leads_delivered=30,
     )
-    late = lead_log_entry_correct(
+    late = figure_correct(
+        kinds.LEADS,
         team=marketing,
         user=marketing_head,
         reason="fair leads",
@@ -53,8 +58,8 @@ def test_corrections_of_an_agreement_say_who_when_why_and_old_to_new(
     )
     # A correction of another agreement's figures is not listed.
     other = ClosedCustomerFactory(team=sales, closed_on=dt.date(2026, 2, 3))
-    closed_customer_correct(
-        closed_customer=other, user=sales_head, reason="typo", customer="Initech"
+    figure_correct(
+        kinds.CUSTOMERS, row=other, user=sales_head, reason="typo", customer="Initech"
     )
 
     found = corrections_for_agreement(chain.leads)
@@ -84,8 +89,8 @@ def test_corrections_cover_measurements_customers_and_reports(
         measurement=measurement, user=service_head, reason="recomputed", value=98
     )
     customer = ClosedCustomerFactory(team=sales, closed_on=dt.date(2026, 2, 3))
-    closed_customer_correct(
-        closed_customer=customer, user=sales_head, reason="duplicate", delete=True
+    figure_correct(
+        kinds.CUSTOMERS, row=customer, user=sales_head, reason="duplicate", delete=True
     )
     report = FrictionReportFactory(
         reporting_team=sales, addressed_team=service, month=LOCKED_MONTH
@@ -114,8 +119,12 @@ def test_corrections_take_a_fixed_number_of_queries(
     def correct(count):
         for n in range(count):
             entry = LeadLogEntryFactory(team=marketing, date=dt.date(2026, 2, 10))
-            lead_log_entry_correct(
-                entry=entry, user=marketing_head, reason=f"r{n}", leads_delivered=n + 20
+            figure_correct(
+                kinds.LEADS,
+                row=entry,
+                user=marketing_head,
+                reason=f"r{n}",
+                leads_delivered=n + 20,
             )
 
     correct(2)

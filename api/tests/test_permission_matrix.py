@@ -20,8 +20,9 @@ import pytest
 from django.urls import reverse
 
 from agreements import periods
+from agreements.figures import kinds
 from agreements.figures.measurements import measurement_create
-from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.figures.services import figure_create
 from agreements.friction.knowledge import pain_point_create
 from agreements.friction.services import friction_report_create
 from agreements.models import (
@@ -325,7 +326,8 @@ def _subject(kind: str | None, world: dict[str, Any]) -> Any:
         return active(user=lead, other_signer=world["sales_lead"], **parties)
     if kind == "lead_log":
         active(user=lead, other_signer=world["sales_lead"], **parties)
-        return lead_log_entry_create(
+        return figure_create(
+            kinds.LEADS,
             team=world["marketing"],
             user=lead,
             date=periods.today(),
@@ -339,7 +341,8 @@ def _subject(kind: str | None, world: dict[str, Any]) -> Any:
             consumer=world["service"],
             objectives=[objective_row("Customers", metric_source="customers_closed")],
         )
-        return closed_customer_create(
+        return figure_create(
+            kinds.CUSTOMERS,
             team=world["sales"],
             user=world["sales_lead"],
             customer="Acme",

@@ -36,8 +36,9 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from schemathesis.config import SchemathesisConfig
 
 from agreements import periods
+from agreements.figures import kinds
 from agreements.figures.measurements import measurement_create
-from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.figures.services import figure_create
 from agreements.friction.services import friction_report_create
 from agreements.models import Agreement, FrictionReport, Membership
 from agreements.tests.builders import active, draft, objective_row, proposed
@@ -159,11 +160,15 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
     ]
     today = periods.today()
     entries = [
-        lead_log_entry_create(
-            team=marketing, user=marketing_lead, date=today, leads_delivered=5
+        figure_create(
+            kinds.LEADS,
+            team=marketing,
+            user=marketing_lead,
+            date=today,
+            leads_delivered=5,
         ),
-        lead_log_entry_create(
-            team=sales, user=sales_lead, date=today, leads_delivered=5
+        figure_create(
+            kinds.LEADS, team=sales, user=sales_lead, date=today, leads_delivered=5
         ),
     ]
     uptime = active(
@@ -182,7 +187,9 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
     scorecards_finalise(month=JANUARY)
     breaches = list(Breach.objects.filter(agreement=breach_agreement))
     customers = [
-        closed_customer_create(team=team, user=user, customer="Acme", closed_on=today)
+        figure_create(
+            kinds.CUSTOMERS, team=team, user=user, customer="Acme", closed_on=today
+        )
         for team, user in ((marketing, marketing_lead), (sales, sales_lead))
     ]
     # Friction between Marketing and Sales, both ways; the head of Sales

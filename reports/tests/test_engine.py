@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from agreements import periods
-from agreements.figures.services import lead_log_entry_correct
+from agreements.figures import kinds
+from agreements.figures.services import figure_correct
 from agreements.models import Agreement, Objective
 from agreements.tests.factories import AgreementFactory, ObjectiveFactory
 from reports.models import Breach, Scorecard, ScorecardLine
@@ -229,10 +230,11 @@ def test_a_late_correction_recomputes_and_keeps_history(
     entry = log_leads(marketing, dt.date(2026, 1, 6), 220, 90)
     with clock(AFTER_JANUARY_LOCKED):
         scorecards_finalise(month=JANUARY)
-        lead_log_entry_correct(
+        figure_correct(
+            kinds.LEADS,
             user=marketing_lead,
             reason="CRM export missed the webinar leads",
-            entry=entry,
+            row=entry,
             qualified_leads=130,
         )
         report = scorecards_finalise(month=JANUARY, reason="correction")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from agreements.figures.services import lead_log_entry_create
+from agreements.figures.kinds import LEADS
+from agreements.figures.services import figure_create
 from agreements.models import ClosedCustomer, LeadLogEntry
 
 TODAY = dt.date(2026, 3, 15)
@@ -24,4 +25,4 @@ def _written():
 def _log(team, user, **overrides):
     fields = {"date": TODAY, "leads_delivered": 40, "qualified_leads": 12}
     fields.update(overrides)
-    return lead_log_entry_create(team=team, user=user, **fields)
+    return figure_create(LEADS, team=team, user=user, **fields)

@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements import periods
-from agreements.figures.services import closed_customer_create, lead_log_entry_create
+from agreements.figures import kinds
+from agreements.figures.services import figure_create
 from agreements.models import ClosedCustomer, LeadLogEntry
 from agreements.tests.builders import active, objective_row
 
@@ -88,8 +89,12 @@ def test_logging_for_a_team_one_does_not_lead_is_403(api_client, sales_lead, mar
 def test_the_list_holds_what_the_person_may_see(
     partners, marketing, sales, service, marketing_lead, api_client, request
 ):
-    lead_log_entry_create(
-        team=marketing, user=marketing_lead, date=periods.today(), leads_delivered=3
+    figure_create(
+        kinds.LEADS,
+        team=marketing,
+        user=marketing_lead,
+        date=periods.today(),
+        leads_delivered=3,
     )
     for persona, count in [
         ("sales_manager", 1),
@@ -107,8 +112,12 @@ def test_the_list_filters_by_team_and_month_range(
     with time_machine.travel(dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC), tick=False):
         # 2 March: February is still in its grace period.
         for day in (dt.date(2026, 2, 10), dt.date(2026, 3, 1)):
-            lead_log_entry_create(
-                team=marketing, user=marketing_lead, date=day, leads_delivered=1
+            figure_create(
+                kinds.LEADS,
+                team=marketing,
+                user=marketing_lead,
+                date=day,
+                leads_delivered=1,
             )
 
         def dates(**params: Any) -> list[str]:
@@ -131,7 +140,8 @@ def test_changing_an_entry_of_a_locked_month_is_409(
     as_marketing, marketing, marketing_lead
 ):
     with time_machine.travel(dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC), tick=False):
-        entry = lead_log_entry_create(
+        entry = figure_create(
+            kinds.LEADS,
             team=marketing,
             user=marketing_lead,
             date=dt.date(2026, 2, 10),
@@ -152,8 +162,12 @@ def test_changing_an_entry_of_a_locked_month_is_409(
 def test_edit_and_delete_go_through_the_services(
     as_marketing, marketing, marketing_lead
 ):
-    entry = lead_log_entry_create(
-        team=marketing, user=marketing_lead, date=periods.today(), leads_delivered=5
+    entry = figure_create(
+        kinds.LEADS,
+        team=marketing,
+        user=marketing_lead,
+        date=periods.today(),
+        leads_delivered=5,
     )
     url = reverse("api:v1:lead-log-entry-detail", args=[entry.pk])
     response = as_marketing.patch(
@@ -224,8 +238,12 @@ def handover(sales, service, sales_lead, service_head):
 def test_the_receiving_team_acknowledges_a_handover_once(
     handover, api_client, sales, sales_lead, service_head
 ):
-    customer = closed_customer_create(
-        team=sales, user=sales_lead, customer="Acme", closed_on=periods.today()
+    customer = figure_create(
+        kinds.CUSTOMERS,
+        team=sales,
+        user=sales_lead,
+        customer="Acme",
+        closed_on=periods.today(),
     )
     url = reverse("api:v1:closed-customer-acknowledge", args=[customer.pk])
     api_client.force_login(service_head)
@@ -280,11 +298,19 @@ def test_figure_lists_queries_do_not_grow_with_rows(
     django_assert_num_queries,
 ):
     def add_one() -> None:
-        lead_log_entry_create(
-            team=marketing, user=marketing_lead, date=periods.today(), leads_delivered=1
+        figure_create(
+            kinds.LEADS,
+            team=marketing,
+            user=marketing_lead,
+            date=periods.today(),
+            leads_delivered=1,
         )
-        closed_customer_create(
-            team=sales, user=sales_lead, customer="Acme", closed_on=periods.today()
+        figure_create(
+            kinds.CUSTOMERS,
+            team=sales,
+            user=sales_lead,
+            customer="Acme",
+            closed_on=periods.today(),
         )
 
     api_client.force_login(sales_lead)

@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from agreements.conftest import THIS_MONTH
+from agreements.figures.kinds import CUSTOMERS
 from agreements.figures.services import (
     closed_customer_acknowledge,
-    closed_customer_correct,
-    closed_customer_create,
-    closed_customer_delete,
-    closed_customer_update,
+    figure_correct,
+    figure_create,
+    figure_delete,
+    figure_update,
 )
 from agreements.figures.tests.figure_services import TODAY, _written
 from agreements.models import ClosedCustomer, Membership
@@ -38,7 +39,7 @@ def _close(team, user, **overrides):
         "handover_notes": "Needs SSO on day one.",
     }
     fields.update(overrides)
-    return closed_customer_create(team=team, user=user, **fields)
+    return figure_create(CUSTOMERS, team=team, user=user, **fields)
 
 
 def test_sales_records_a_closed_customer(sales, sales_manager):
@@ -87,24 +88,23 @@ def test_a_repeated_closed_customer_post_records_once(sales, sales_lead):
 
 def test_closed_customer_edit_delete_and_correction(sales, sales_lead, sales_head):
     customer = _close(sales, sales_lead)
-    closed_customer_update(
-        closed_customer=customer, user=sales_lead, deal_value=Decimal("26000")
-    )
+    figure_update(row=customer, user=sales_lead, deal_value=Decimal("26000"))
     assert customer.history.first().history_change_reason == (
         "edited: deal value 25000 → 26000"
     )
     old = ClosedCustomerFactory(team=sales, closed_on=dt.date(2026, 2, 3))
     with pytest.raises(ValidationError):
-        closed_customer_update(closed_customer=old, user=sales_lead, customer="X")
-    closed_customer_correct(
-        closed_customer=old,
+        figure_update(row=old, user=sales_lead, customer="X")
+    figure_correct(
+        CUSTOMERS,
+        row=old,
         user=sales_head,
         reason="wrong customer",
         customer="Initech",
     )
     old.refresh_from_db()
     assert old.customer == "Initech"
-    closed_customer_delete(closed_customer=customer, user=sales_lead)
+    figure_delete(row=customer, user=sales_lead)
     assert list(ClosedCustomer.objects.all()) == [old]
 
 

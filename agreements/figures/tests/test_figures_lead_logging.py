@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from agreements.conftest import THIS_MONTH, local
-from agreements.figures.services import lead_log_entry_delete, lead_log_entry_update
+from agreements.figures.services import figure_delete, figure_update
 from agreements.figures.tests.figure_services import TODAY, _log, _written
 from agreements.models import ClosedCustomer, LeadLogEntry
 from agreements.rules import can
@@ -211,9 +211,7 @@ def test_entries_without_client_token_are_all_kept(marketing, marketing_lead):
 
 def test_editing_an_entry_records_old_and_new_values(marketing, marketing_lead):
     entry = _log(marketing, marketing_lead)
-    lead_log_entry_update(
-        entry=entry, user=marketing_lead, leads_delivered=45, note="recounted"
-    )
+    figure_update(row=entry, user=marketing_lead, leads_delivered=45, note="recounted")
     entry.refresh_from_db()
     assert entry.leads_delivered == 45
     latest = entry.history.first()
@@ -225,14 +223,14 @@ def test_editing_an_entry_records_old_and_new_values(marketing, marketing_lead):
 
 def test_an_edit_that_changes_nothing_writes_nothing(marketing, marketing_lead):
     entry = _log(marketing, marketing_lead)
-    lead_log_entry_update(entry=entry, user=marketing_lead, leads_delivered=40)
+    figure_update(row=entry, user=marketing_lead, leads_delivered=40)
     assert entry.history.count() == 1
 
 
 def test_an_edit_is_validated_like_a_new_entry(marketing, marketing_lead):
     entry = _log(marketing, marketing_lead)
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_update(entry=entry, user=marketing_lead, qualified_leads=41)
+        figure_update(row=entry, user=marketing_lead, qualified_leads=41)
     assert "qualified_leads" in caught.value.message_dict
     entry.refresh_from_db()
     assert entry.qualified_leads == 12
@@ -242,9 +240,7 @@ def test_an_edit_is_validated_like_a_new_entry(marketing, marketing_lead):
 def test_an_entry_cannot_be_moved_into_a_locked_month(marketing, marketing_lead):
     entry = _log(marketing, marketing_lead)
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_update(
-            entry=entry, user=marketing_lead, date=dt.date(2026, 2, 20)
-        )
+        figure_update(row=entry, user=marketing_lead, date=dt.date(2026, 2, 20))
     assert caught.value.error_dict["date"][0].code == "locked"
     entry.refresh_from_db()
     assert entry.date == TODAY
@@ -255,15 +251,15 @@ def test_another_teams_lead_cannot_edit_or_delete(
 ):
     entry = _log(marketing, marketing_lead)
     with pytest.raises(PermissionDenied):
-        lead_log_entry_update(entry=entry, user=sales_lead, note="x")
+        figure_update(row=entry, user=sales_lead, note="x")
     with pytest.raises(PermissionDenied):
-        lead_log_entry_delete(entry=entry, user=sales_lead)
+        figure_delete(row=entry, user=sales_lead)
     assert entry.history.count() == 1
 
 
 def test_deleting_an_entry_keeps_who_deleted_it(marketing, marketing_lead):
     entry = _log(marketing, marketing_lead)
-    lead_log_entry_delete(entry=entry, user=marketing_lead)
+    figure_delete(row=entry, user=marketing_lead)
     assert not LeadLogEntry.objects.exists()
     gone = LeadLogEntry.history.first()
     assert gone.history_type == "-"
@@ -276,10 +272,10 @@ def test_entries_of_a_locked_month_cannot_be_edited_or_deleted(
     entry = LeadLogEntryFactory(team=marketing, date=dt.date(2026, 2, 10))
     before = _written()
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_update(entry=entry, user=marketing_lead, note="late")
+        figure_update(row=entry, user=marketing_lead, note="late")
     assert "February 2026 is locked" in caught.value.messages[0]
     with pytest.raises(ValidationError):
-        lead_log_entry_delete(entry=entry, user=marketing_lead)
+        figure_delete(row=entry, user=marketing_lead)
     assert _written() == before
 
 

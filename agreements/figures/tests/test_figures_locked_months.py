@@ -11,7 +11,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from agreements.conftest import LOCKED_MONTH, THIS_MONTH
-from agreements.figures.services import lead_log_entry_correct, lead_log_entry_update
+from agreements.figures.kinds import LEADS
+from agreements.figures.services import figure_correct, figure_update
 from agreements.figures.tests.figure_services import TODAY, _log, _written
 from agreements.models import LeadLogEntry
 from agreements.tests.factories import LeadLogEntryFactory
@@ -32,8 +33,9 @@ def locked_entry(marketing):
 def test_a_head_corrects_a_locked_month_with_a_reason(
     marketing_head, marketing_lead, locked_entry
 ):
-    lead_log_entry_correct(
-        entry=locked_entry,
+    figure_correct(
+        LEADS,
+        row=locked_entry,
         user=marketing_head,
         reason="webinar leads were counted twice",
         leads_delivered=30,
@@ -55,8 +57,8 @@ def test_a_head_corrects_a_locked_month_with_a_reason(
 def test_an_administrator_may_correct_without_being_in_the_team(
     admin_user, locked_entry
 ):
-    lead_log_entry_correct(
-        entry=locked_entry, user=admin_user, reason="typo", qualified_leads=10
+    figure_correct(
+        LEADS, row=locked_entry, user=admin_user, reason="typo", qualified_leads=10
     )
     locked_entry.refresh_from_db()
     assert locked_entry.qualified_leads == 10
@@ -66,8 +68,12 @@ def test_an_administrator_may_correct_without_being_in_the_team(
 def test_a_correction_needs_a_reason(marketing_head, locked_entry, reason):
     before = _written()
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_correct(
-            entry=locked_entry, user=marketing_head, reason=reason, leads_delivered=1
+        figure_correct(
+            LEADS,
+            row=locked_entry,
+            user=marketing_head,
+            reason=reason,
+            leads_delivered=1,
         )
     assert "Say why" in caught.value.message_dict["reason"][0]
     assert _written() == before
@@ -77,8 +83,8 @@ def test_a_lead_cannot_correct_a_locked_month(marketing_lead, executive, locked_
     before = _written()
     for user in (marketing_lead, executive):
         with pytest.raises(PermissionDenied):
-            lead_log_entry_correct(
-                entry=locked_entry, user=user, reason="typo", leads_delivered=1
+            figure_correct(
+                LEADS, row=locked_entry, user=user, reason="typo", leads_delivered=1
             )
     assert _written() == before
 
@@ -86,8 +92,8 @@ def test_a_lead_cannot_correct_a_locked_month(marketing_lead, executive, locked_
 def test_an_open_month_is_edited_not_corrected(marketing, marketing_head):
     entry = _log(marketing, marketing_head)
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_correct(
-            entry=entry, user=marketing_head, reason="typo", leads_delivered=1
+        figure_correct(
+            LEADS, row=entry, user=marketing_head, reason="typo", leads_delivered=1
         )
     assert caught.value.code == "not_locked"
     assert (
@@ -98,13 +104,14 @@ def test_an_open_month_is_edited_not_corrected(marketing, marketing_head):
 
 def test_a_correction_is_validated_like_an_entry(marketing_head, locked_entry):
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_correct(
-            entry=locked_entry, user=marketing_head, reason="x", qualified_leads=99
+        figure_correct(
+            LEADS, row=locked_entry, user=marketing_head, reason="x", qualified_leads=99
         )
     assert "qualified_leads" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_correct(
-            entry=locked_entry,
+        figure_correct(
+            LEADS,
+            row=locked_entry,
             user=marketing_head,
             reason="x",
             date=dt.date(2026, 4, 1),
@@ -116,8 +123,12 @@ def test_a_correction_is_validated_like_an_entry(marketing_head, locked_entry):
 
 
 def test_a_correction_may_delete_an_entry(marketing_head, locked_entry):
-    lead_log_entry_correct(
-        entry=locked_entry, user=marketing_head, reason="duplicate row", delete=True
+    figure_correct(
+        LEADS,
+        row=locked_entry,
+        user=marketing_head,
+        reason="duplicate row",
+        delete=True,
     )
     assert not LeadLogEntry.objects.exists()
     gone = LeadLogEntry.history.first()
@@ -126,7 +137,8 @@ def test_a_correction_may_delete_an_entry(marketing_head, locked_entry):
 
 
 def test_a_correction_may_add_a_missing_entry(marketing, marketing_head):
-    entry = lead_log_entry_correct(
+    entry = figure_correct(
+        LEADS,
         team=marketing,
         user=marketing_head,
         reason="trade fair leads arrived late",
@@ -144,7 +156,8 @@ def test_a_missing_entry_for_an_open_month_is_logged_normally(
     marketing, marketing_head
 ):
     with pytest.raises(ValidationError) as caught:
-        lead_log_entry_correct(
+        figure_correct(
+            LEADS,
             team=marketing,
             user=marketing_head,
             reason="late",
@@ -185,9 +198,9 @@ def test_in_berlin_march_locks_at_local_midnight_after_its_grace(
     entry = _log(marketing, marketing_lead, date=dt.date(2026, 3, 31))
     frozen.move_to(dt.datetime(2026, 4, 4, 0, 0, 0, tzinfo=berlin))
     with pytest.raises(ValidationError):
-        lead_log_entry_update(entry=entry, user=marketing_lead, note="x")
-    lead_log_entry_correct(
-        entry=entry, user=marketing_head, reason="late count", leads_delivered=41
+        figure_update(row=entry, user=marketing_lead, note="x")
+    figure_correct(
+        LEADS, row=entry, user=marketing_head, reason="late count", leads_delivered=41
     )
     entry.refresh_from_db()
     assert entry.leads_delivered == 41
