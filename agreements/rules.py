@@ -7,9 +7,12 @@ Services enforce them too, so no entry point can skip them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import rules
 from django.core.exceptions import PermissionDenied
 
+from . import periods
 from .access import is_executive
 from .models import SIGNED, Agreement, FrictionReport, Membership, Objective
 
@@ -279,10 +282,36 @@ def owns_token(user, token) -> bool:
     return token is not None and user.is_authenticated and token.user_id == user.pk
 
 
+# --- State conditions: what the object's state allows, whoever asks ---------
+
+
+@rules.predicate
+def report_is_new(user, report) -> bool:
+    """A friction report nobody has acknowledged yet: its reporter may still
+    change it."""
+    return report is not None and report.status == FrictionReport.Status.NEW
+
+
+@rules.predicate
+def in_open_month(user, obj) -> bool:
+    """A row whose month still takes figures (see ``periods``)."""
+    return obj is not None and periods.is_open(obj.month)
+
+
+@rules.predicate
+def in_locked_month(user, obj) -> bool:
+    """A row whose month is locked: changed only by a correction."""
+    return obj is not None and periods.is_locked(obj.month)
+
+
 # Rules, not Django permissions: a superuser's has_perm() is always True, and
 # an administrator must not sign or edit agreements for teams they are not in.
 RULES = {
     "act_for_team": leads_team,
+    # Sees every team, agreement and figure of the organisation.
+    "view_organisation": is_executive,
+    # The figures and friction pages: for members of a team, and executives.
+    "view_team_figures": is_in_some_team | is_executive,
     "view_agreement": is_executive | is_party_member,
     "add_agreement": can_draft_agreements,
     # May use the action endpoints at all; whether the agreement's state allows
@@ -301,12 +330,15 @@ RULES = {
     # A team's figures and scorecards: its members, its partners, executives.
     "view_team": is_executive | is_team_member | is_partner_of_team,
     "correct_submission": heads_responsible_team | is_superuser,
+    # What the buttons offer: the right, and a state that allows it.
+    "correct_locked_row": (heads_responsible_team | is_superuser) & in_locked_month,
     "acknowledge_closed_customer": consumes_customers_from,
     # Friction reports. The object is the reporting team for filing, the
     # report otherwise.
     "file_friction_report": leads_team & is_party_to_a_signed_agreement,
     "view_friction_report": is_executive | in_reporting_team | in_addressed_team,
     "change_friction_report": leads_reporting_team,
+    "edit_friction_report": leads_reporting_team & report_is_new & in_open_month,
     "change_friction_status": heads_addressed_team,
     "comment_friction_report": heads_addressed_team,
     "link_friction_report": heads_addressed_team,
@@ -335,3 +367,37 @@ def require(user, action: str, obj, message: str) -> None:
     user may. Services decide permissions through this alone."""
     if not can(user, action, obj):
         raise PermissionDenied(message)
+
+
+# --- What a person may do now: the pages' buttons and the API's ``actions`` ---
+
+AGREEMENT_ACTIONS = ("change", "propose", "sign", "request_changes", "revise", "retire")
+
+
+def agreement_actions(user, agreement: Agreement) -> dict[str, Any]:
+    """Each action on the agreement the user may take now, and the party
+    teams they may still sign for. Reads the prefetched signatures and the
+    memberships cached on the user: no query per agreement in a list."""
+    actions: dict[str, Any] = {
+        name: can(user, f"{name}_agreement", agreement) for name in AGREEMENT_ACTIONS
+    }
+    actions["sign_for"] = (
+        unsigned_teams_user_leads(user, agreement) if actions["sign"] else []
+    )
+    return actions
+
+
+def friction_report_actions(user, report: FrictionReport) -> dict[str, Any]:
+    """What the user may do with the report now: change it (its reporter,
+    while it is new and its month open), move its status (the statuses it
+    may move to), comment, file it under a pain point, correct it (a locked
+    month)."""
+    return {
+        "change": can(user, "edit_friction_report", report),
+        "status": list(report.allowed_transitions())
+        if can(user, "change_friction_status", report)
+        else [],
+        "comment": can(user, "comment_friction_report", report),
+        "link": can(user, "link_friction_report", report),
+        "correct": can(user, "correct_locked_row", report),
+    }

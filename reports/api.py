@@ -27,7 +27,7 @@ from agreements.api.serializers import (
     display_name,
 )
 from agreements.models import Agreement, Membership
-from agreements.rules import can, is_executive
+from agreements.rules import can
 from api.fields import (
     ID_SCHEMA,
     MAX_ID,
@@ -437,7 +437,7 @@ class MeView(GenericAPIView):
             "username": user.username,
             "name": display_name(user),
             "email": user.email,
-            "is_executive": is_executive(user),
+            "is_executive": can(user, "view_organisation"),
             "can_draft_agreements": can(user, "add_agreement"),
             "memberships": memberships,
             "month": periods.format_month(month.month),

@@ -38,12 +38,9 @@ def navigation(request) -> dict:
             "active": view in ("reports:teams", "reports:team"),
         },
     ]
-    from agreements.rules import is_executive, is_in_some_team
-
     # Figures and friction belong to teams: for their members, and for
     # executives who read every team's. The knowledge base follows its rule.
-    in_a_team = is_in_some_team(user)
-    if in_a_team or is_executive(user):
+    if can(user, "view_team_figures"):
         items += [
             {
                 "label": "Figures",

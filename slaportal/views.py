@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from agreements import periods
 from agreements.models import Membership
-from agreements.rules import is_executive
+from agreements.rules import can
 from agreements.selectors import agreement_overview
 from reports.models import WorkerHeartbeat
 from reports.selectors import my_month
@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {
             "memberships": memberships,
-            "is_executive": is_executive(request.user),
+            "is_executive": can(request.user, "view_organisation"),
             "agreements": agreement_overview(request.user),
             "my_month": month,
             # Days left in the month, today included.

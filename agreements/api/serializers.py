@@ -12,13 +12,11 @@ from api.fields import ModelSerializer, TextField
 
 from ..forms import MAX_OBJECTIVES, NOTE_MAX_LENGTH
 from ..models import Agreement, Membership, Objective, Signature, Team
-from ..rules import can, unsigned_teams_user_leads
+from ..rules import agreement_actions
 from ..services.agreements import AGREEMENT_FIELDS, OBJECTIVE_FIELDS
 
+
 # The buttons of the detail page, as the API names them.
-AGREEMENT_ACTIONS = ("change", "propose", "sign", "request_changes", "revise", "retire")
-
-
 def display_name(user) -> str:
     return user.get_full_name() or user.username
 
@@ -111,17 +109,7 @@ class AgreementSerializer(ModelSerializer):
 
     @extend_schema_field(AgreementActionsSerializer)
     def get_actions(self, agreement: Agreement) -> dict[str, Any]:
-        # The rules read the prefetched signatures and the memberships cached
-        # on the user: no query per agreement in a list.
-        user = self.context["request"].user
-        actions: dict[str, Any] = {
-            name: can(user, f"{name}_agreement", agreement)
-            for name in AGREEMENT_ACTIONS
-        }
-        actions["sign_for"] = (
-            unsigned_teams_user_leads(user, agreement) if actions["sign"] else []
-        )
-        return actions
+        return agreement_actions(self.context["request"].user, agreement)
 
 
 class ObjectiveInputSerializer(ModelSerializer):

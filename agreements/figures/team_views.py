@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from ..models import SIGNED, Objective, Team
-from ..rules import can, is_executive, signed_partner_ids
+from ..rules import can, signed_partner_ids
 from ..views.common import visible_team
 from .kinds import KINDS
 
@@ -67,9 +67,9 @@ def figures_index(request: HttpRequest) -> HttpResponse:
     goes straight to it."""
     user = request.user
     mine = list(Team.objects.of_user(user).order_by("name"))
-    if len(mine) == 1 and not is_executive(user):
+    if len(mine) == 1 and not can(user, "view_organisation"):
         return redirect("figures:team", slug=mine[0].slug)
-    if is_executive(user):
+    if can(user, "view_organisation"):
         others = list(Team.objects.exclude(pk__in=[t.pk for t in mine]))
     else:
         partners = signed_partner_ids({t.pk for t in mine})

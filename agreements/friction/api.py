@@ -29,7 +29,7 @@ from ..api.filters import MonthRangeFilterSet
 from ..api.serializers import PersonSerializer, TeamSerializer
 from ..api.submissions import SubmissionViewSet, submission_schema
 from ..models import FrictionComment, FrictionReport, PainPoint, Team
-from ..rules import can
+from ..rules import friction_report_actions
 from ..validators import multi_line, single_line
 from .forms import FRICTION_FIELDS
 from .models import TAG_MAX_LENGTH
@@ -105,16 +105,8 @@ class FrictionReportSerializer(ModelSerializer):
     @extend_schema_field(FrictionActionsSerializer)
     def get_actions(self, report: FrictionReport) -> dict[str, Any]:
         # The rules read the memberships cached on the user: no query per row.
-        user = self.context["request"].user
-        return {
-            "change": can(user, "change_friction_report", report)
-            and report.status == FrictionReport.Status.NEW
-            and periods.is_open(report.month),
-            "status": list(report.allowed_transitions())
-            if can(user, "change_friction_status", report)
-            else [],
-            "comment": can(user, "comment_friction_report", report),
-        }
+        actions = friction_report_actions(self.context["request"].user, report)
+        return {name: actions[name] for name in ("change", "status", "comment")}
 
 
 class FrictionCommentSerializer(ModelSerializer):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from .. import periods
 from ..models import FrictionReport, Team
-from ..rules import can, signed_partner_ids
+from ..rules import can, friction_report_actions, signed_partner_ids
 from ..selectors import friction_timeline
 from ..views.common import (
     add_service_errors,
@@ -161,16 +161,7 @@ def friction_new(request: HttpRequest) -> HttpResponse:
 def friction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
     user = request.user
-    may = {
-        "status": can(user, "change_friction_status", report),
-        "comment": can(user, "comment_friction_report", report),
-        "link": can(user, "link_friction_report", report),
-        "change": can(user, "change_friction_report", report)
-        and report.status == FrictionReport.Status.NEW
-        and periods.is_open(report.month),
-        "correct": can(user, "correct_submission", report)
-        and periods.is_locked(report.month),
-    }
+    may = friction_report_actions(user, report)
     return render(
         request,
         "friction/detail.html",

@@ -19,7 +19,7 @@ from ..models import (
     Measurement,
     Signature,
 )
-from ..rules import can, unsigned_teams_user_leads
+from ..rules import agreement_actions, can, unsigned_teams_user_leads
 from ..selectors import (
     Correction,
     agreement_history,
@@ -98,7 +98,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             (agreement.consumer, "Consumer"),
         )
     ]
-    sign_for = set(unsigned_teams_user_leads(user, agreement))
+    may = agreement_actions(user, agreement)
     objectives = list(agreement.objectives.all())
     total_weight = sum(o.weight for o in objectives)
     versions = list(
@@ -120,18 +120,10 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "newest": versions[0] if versions else None,
             "history": agreement_history(agreement),
-            "sign_teams": [p["team"] for p in parties if p["team"].pk in sign_for],
-            "may": {
-                action: can(user, f"{action}_agreement", agreement)
-                for action in (
-                    "change",
-                    "propose",
-                    "sign",
-                    "request_changes",
-                    "revise",
-                    "retire",
-                )
-            },
+            "sign_teams": [
+                p["team"] for p in parties if p["team"].pk in may["sign_for"]
+            ],
+            "may": may,
             "note_form": NoteForm(),
             "corrections": _corrections(agreement),
         },

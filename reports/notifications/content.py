@@ -18,7 +18,7 @@ from django.utils import timezone
 from agreements import periods
 from agreements.friction.selectors import pain_point_summaries
 from agreements.models import Agreement, Membership, Objective
-from agreements.rules import is_executive
+from agreements.rules import can
 
 from ..models import Breach, Delivery
 from ..scoring import Status, expected_text
@@ -178,7 +178,7 @@ def digest(
 def digest_scope(user) -> tuple[QuerySet[Agreement], str]:
     """What a digest covers for its reader: the organisation for an
     executive, the agreements of the teams they head for a head."""
-    if is_executive(user):
+    if can(user, "view_organisation"):
         return Agreement.objects.all(), "the organisation"
     headed = Membership.objects.filter(user=user, role=Membership.Role.HEAD)
     return (

@@ -20,7 +20,7 @@ from django.utils import timezone
 from agreements import periods
 from agreements.models import Agreement, Membership, Team, in_force_q
 from agreements.models.agreements import AgreementQuerySet
-from agreements.rules import is_executive
+from agreements.rules import can
 
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status
@@ -151,7 +151,7 @@ def team_overview(
 def dashboard_scope(user) -> AgreementQuerySet:
     """Executives see every agreement; a head sees the agreements of the
     teams they head. Subqueries, no query of its own."""
-    if is_executive(user):
+    if can(user, "view_organisation"):
         return Agreement.objects.all()
     headed = Team.objects.filter(
         memberships__user=user, memberships__role=Membership.Role.HEAD

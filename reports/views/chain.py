@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agreements import periods
 from agreements.models import Agreement, Team
-from agreements.rules import is_executive
+from agreements.rules import can
 
 from ..chain import NEUTRAL, ChainLink, chain_svg, ordered_teams
 from ..scoring import Status
@@ -52,7 +52,11 @@ def chain(request: HttpRequest) -> HttpResponse:
     teams = {a.provider for a in agreements} | {a.consumer for a in agreements}
     # Executives see every team, gaps included; others see their own teams
     # even before those have an active agreement.
-    extra = Team.objects.all() if is_executive(user) else Team.objects.of_user(user)
+    extra = (
+        Team.objects.all()
+        if can(user, "view_organisation")
+        else Team.objects.of_user(user)
+    )
     teams |= set(extra)
     # The table under the diagram follows the diagram's left-to-right order.
     position = {team.pk: i for i, team in enumerate(ordered_teams(teams))}

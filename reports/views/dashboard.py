@@ -10,7 +10,7 @@ from django.shortcuts import render
 from agreements import periods
 from agreements.figures.links import fix_url
 from agreements.models import Objective, Team
-from agreements.rules import can, is_executive
+from agreements.rules import can
 from agreements.views.common import query_without_page
 
 from ..exports import DASHBOARD_HEADER, csv_response, dashboard_rows
@@ -72,7 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "board": board,
             "form": form,
             "team": team,
-            "everyone": is_executive(request.user),
+            "everyone": can(request.user, "view_organisation"),
             "filter_query": query_without_page(request),
             "may_act": {
                 row.breach.pk

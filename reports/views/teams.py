@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from agreements.models import Agreement, Team
-from agreements.rules import can, is_executive
+from agreements.rules import can
 
 from ..selectors import team_overview
 from ._common import visible_agreements
@@ -33,7 +33,7 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
                 ("Consumes", overview.consumes, "From", "consumes"),
             ],
             "my_teams": Team.objects.of_user(request.user).exclude(pk=team.pk),
-            "everyone": is_executive(request.user),
+            "everyone": can(request.user, "view_organisation"),
         },
     )
 
@@ -43,7 +43,11 @@ def team_list(request: HttpRequest) -> HttpResponse:
     """The reader's teams, or every team for an executive, each with how many
     active agreements it provides and consumes."""
     user = request.user
-    teams = Team.objects.all() if is_executive(user) else Team.objects.of_user(user)
+    teams = (
+        Team.objects.all()
+        if can(user, "view_organisation")
+        else Team.objects.of_user(user)
+    )
     teams = teams.annotate(
         provides=Count(
             "agreements_provided",
@@ -59,5 +63,5 @@ def team_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/teams.html",
-        {"teams": teams, "everyone": is_executive(user)},
+        {"teams": teams, "everyone": can(user, "view_organisation")},
     )

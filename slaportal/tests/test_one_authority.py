@@ -96,3 +96,39 @@ def test_every_service_takes_the_user_typed_and_by_keyword():
             ):
                 loose.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert loose == []
+
+
+# What any module may take from rules.py: the questions, and helpers that
+# read data or list actions rather than decide a permission themselves.
+ASKING = {
+    "can",
+    "require",
+    "signed_partner_ids",
+    "unsigned_teams_user_leads",
+    "agreement_actions",
+    "friction_report_actions",
+}
+
+
+def test_no_module_decides_a_role_outside_the_rules():
+    """Views, API, selectors, emails: they ask ``can``; only rules.py and
+    the models' visibility filters read roles (through access.py)."""
+    deciding = {}
+    for package in ("agreements", "reports", "api", "slaportal"):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            if {"tests", "migrations"} & set(relative.parts):
+                continue
+            if relative.parts[:2] == ("agreements", "rules.py"):
+                continue
+            names = set()
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    if module.endswith("rules"):
+                        names |= {a.name for a in node.names} - ASKING
+                    elif module.endswith("access") and relative.parts[1] != "models":
+                        names |= {a.name for a in node.names}
+            if names:
+                deciding[str(relative)] = sorted(names)
+    assert deciding == {}
