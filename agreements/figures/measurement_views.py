@@ -5,11 +5,12 @@ after it locks."""
 
 from __future__ import annotations
 
-from django.contrib import messages
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from .. import periods, standing
@@ -17,8 +18,6 @@ from ..models import SIGNED, Measurement, Objective, Team
 from ..rules import can
 from ..selectors import submission_history
 from ..views.common import (
-    add_service_errors,
-    correction_forms,
     error_params,
     paginate,
     query_without_page,
@@ -33,7 +32,19 @@ from .forms import (
     MeasurementLateForm,
     MeasurementValueForm,
 )
+from .row_pages import (
+    LATE_PAGE,
+    RowPages,
+    correct_page,
+    delete_page,
+    form_page,
+    open_row,
+    require_correction,
+    row_url,
+)
 from .team_views import figures_tabs
+
+PAGES = RowPages(slug="measurements", singular="measurement", plural="measurements")
 
 
 def _manual_objectives(team: Team):
@@ -85,14 +96,9 @@ def _duplicate(request: HttpRequest, exc: ValidationError) -> Measurement | None
     )
 
 
-def _form_page(request: HttpRequest, context: dict) -> HttpResponse:
-    form = context["form"]
-    context.setdefault(
-        "not_saved",
-        form.is_bound and any(name != "__all__" for name in form.errors),
-    )
-    context.setdefault("kind", {"plural": "measurements", "slug": "measurements"})
-    return render(request, "figures/form.html", context)
+def _page(team: Team, **context: Any) -> dict[str, Any]:
+    """What a page adding a measurement shows besides its form."""
+    return {"team": team, "kind": PAGES, "cancel_url": _list_url(team), **context}
 
 
 @login_required
@@ -129,7 +135,7 @@ def measurements_list(request: HttpRequest, slug: str) -> HttpResponse:
         "figures/measurements.html",
         {
             "team": team,
-            "kind": {"plural": "measurements", "slug": "measurements"},
+            "kind": PAGES,
             "tabs": figures_tabs(team, active="measurements"),
             "form": form,
             "month": month,
@@ -160,31 +166,21 @@ def measurement_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = MeasurementForm(
         request.POST or None, initial=initial, objectives=_manual_objectives(team)
     )
-    duplicate = None
-    if form.is_bound and form.is_valid():
-        try:
-            measurement = measurement_services.measurement_create(
-                objective=form.cleaned_data["objective"],
-                user=request.user,
-                month=form.cleaned_data["month"],
-                **form.values(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            duplicate = _duplicate(request, exc)
-        else:
-            messages.success(request, f"Saved: {_describe(measurement)}.")
-            return redirect(_list_url(team, measurement.month))
-    return _form_page(
+    return form_page(
         request,
-        {
-            "form": form,
-            "team": team,
-            "title": "Enter a measurement",
-            "submit_label": "Save",
-            "cancel_url": _list_url(team),
-            "duplicate": duplicate,
-        },
+        form,
+        save=lambda: measurement_services.measurement_create(
+            objective=form.cleaned_data["objective"],
+            user=request.user,
+            month=form.cleaned_data["month"],
+            **form.values(),
+        ),
+        saved=lambda measurement: (
+            f"Saved: {_describe(measurement)}.",
+            _list_url(team, measurement.month),
+        ),
+        refused=lambda exc: {"duplicate": _duplicate(request, exc)},
+        context=_page(team, title="Enter a measurement", submit_label="Save"),
     )
 
 
@@ -192,12 +188,7 @@ def measurement_new(request: HttpRequest, slug: str) -> HttpResponse:
 def measurement_late(request: HttpRequest, slug: str) -> HttpResponse:
     """Add the measurement a locked month is missing, with a reason."""
     team = visible_team(request, slug)
-    require(
-        request,
-        "correct_submission",
-        team,
-        f"Only a head of {team} or an administrator can correct a locked month.",
-    )
+    require_correction(request, team)
     initial = {
         "objective": request.GET.get("objective"),
         "month": request.GET.get("month")
@@ -206,36 +197,22 @@ def measurement_late(request: HttpRequest, slug: str) -> HttpResponse:
     form = MeasurementLateForm(
         request.POST or None, initial=initial, objectives=_manual_objectives(team)
     )
-    duplicate = None
-    if form.is_bound and form.is_valid():
-        try:
-            measurement = measurement_services.measurement_correct(
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                objective=form.cleaned_data["objective"],
-                month=form.cleaned_data["month"],
-                **form.values(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            duplicate = _duplicate(request, exc)
-        else:
-            messages.success(
-                request, f"Added to a locked month: {_describe(measurement)}."
-            )
-            return redirect("figures:measurements_detail", pk=measurement.pk)
-    return _form_page(
+    return form_page(
         request,
-        {
-            "form": form,
-            "team": team,
-            "title": "Add a late measurement",
-            "intro": "The month is locked: adding to it is a correction. Say why; "
-            "the reason is kept in its history.",
-            "submit_label": "Add with this reason",
-            "cancel_url": _list_url(team),
-            "duplicate": duplicate,
-        },
+        form,
+        save=lambda: measurement_services.measurement_correct(
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            objective=form.cleaned_data["objective"],
+            month=form.cleaned_data["month"],
+            **form.values(),
+        ),
+        saved=lambda measurement: (
+            f"Added to a locked month: {_describe(measurement)}.",
+            row_url(PAGES.slug, "detail", measurement.pk),
+        ),
+        refused=lambda exc: {"duplicate": _duplicate(request, exc)},
+        context=_page(team, title="Add a late measurement", **LATE_PAGE),
     )
 
 
@@ -249,7 +226,7 @@ def measurement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "figures/detail.html",
         {
-            "kind": {"plural": "measurements", "slug": "measurements"},
+            "kind": PAGES,
             "row": measurement,
             "team": team,
             "title": _describe(measurement),
@@ -274,57 +251,37 @@ def measurement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _locked_redirect(request: HttpRequest, measurement: Measurement) -> HttpResponse:
-    label = periods.month_label(measurement.month)
-    if can(request.user, "correct_submission", measurement):
-        messages.info(
-            request, f"{label} is locked: change it with a correction and a reason."
-        )
-        return redirect("figures:measurements_correct", pk=measurement.pk)
-    messages.warning(
-        request,
-        f"{label} is locked: only a head of {measurement.responsible_team} or an "
-        "administrator can still correct it.",
-    )
-    return redirect("figures:measurements_detail", pk=measurement.pk)
-
-
 @login_required
 def measurement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     measurement = _measurement(request, pk)
     team = measurement.responsible_team
-    require(
-        request,
-        "submit_figures",
-        measurement,
-        f"Only a lead, manager or head of {team} can change its measurements.",
+    locked = open_row(
+        request, measurement, slug=PAGES.slug, change="change its measurements"
     )
-    if periods.is_locked(measurement.month):
-        return _locked_redirect(request, measurement)
+    if locked is not None:
+        return locked
     form = MeasurementValueForm(
         request.POST or None,
         initial={"value": measurement.value.normalize(), "note": measurement.note},
     )
-    if form.is_bound and form.is_valid():
-        try:
-            measurement = measurement_services.measurement_update(
-                measurement=measurement, user=request.user, **form.values()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Saved: {_describe(measurement)}.")
-            return redirect(_list_url(team, measurement.month))
-    return _form_page(
+    return form_page(
         request,
-        {
-            "form": form,
+        form,
+        save=lambda: measurement_services.measurement_update(
+            measurement=measurement, user=request.user, **form.values()
+        ),
+        saved=lambda changed: (
+            f"Saved: {_describe(changed)}.",
+            _list_url(team, changed.month),
+        ),
+        context={
             "team": team,
+            "kind": PAGES,
             "row": measurement,
             "title": f"Edit {measurement.objective.name} for "
             f"{periods.month_label(measurement.month)}",
             "submit_label": "Save changes",
-            "cancel_url": reverse("figures:measurements_detail", args=[pk]),
+            "cancel_url": row_url(PAGES.slug, "detail", pk),
         },
     )
 
@@ -332,84 +289,36 @@ def measurement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def measurement_delete(request: HttpRequest, pk: int) -> HttpResponse:
     measurement = _measurement(request, pk)
-    team = measurement.responsible_team
-    require(
-        request,
-        "submit_figures",
-        measurement,
-        f"Only a lead, manager or head of {team} can delete its measurements.",
+    locked = open_row(
+        request, measurement, slug=PAGES.slug, change="delete its measurements"
     )
-    if periods.is_locked(measurement.month):
-        return _locked_redirect(request, measurement)
-    if request.method == "POST":
-        try:
-            measurement_services.measurement_delete(
-                measurement=measurement, user=request.user
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect("figures:measurements_detail", pk=pk)
-        messages.success(request, f"Deleted: {_describe(measurement)}.")
-        return redirect(_list_url(team, measurement.month))
-    return render(
+    if locked is not None:
+        return locked
+    return delete_page(
         request,
-        "figures/confirm_delete.html",
-        {
-            "kind": {"plural": "measurements", "slug": "measurements"},
-            "row": measurement,
-            "team": team,
-            "title": _describe(measurement),
-            "cancel_url": reverse("figures:measurements_detail", args=[pk]),
-        },
+        measurement,
+        kind=PAGES,
+        title=_describe(measurement),
+        delete=lambda: measurement_services.measurement_delete(
+            measurement=measurement, user=request.user
+        ),
+        done_url=_list_url(measurement.responsible_team, measurement.month),
     )
 
 
 @login_required
 def measurement_correct(request: HttpRequest, pk: int) -> HttpResponse:
     measurement = _measurement(request, pk)
-    team = measurement.responsible_team
-    require(
+    return correct_page(
         request,
-        "correct_submission",
         measurement,
-        f"Only a head of {team} or an administrator can correct a locked month.",
-    )
-    if not periods.is_locked(measurement.month):
-        messages.info(
-            request,
-            f"{periods.month_label(measurement.month)} is still open: change the "
-            "value directly, no correction is needed.",
-        )
-        return redirect("figures:measurements_edit", pk=pk)
-    forms = correction_forms(
-        request,
-        MeasurementCorrectForm,
+        kind=PAGES,
+        title=_describe(measurement),
+        what="the value",
+        form_class=MeasurementCorrectForm,
         initial={"value": measurement.value.normalize(), "note": measurement.note},
-    )
-    if forms.apply(
-        lambda **change: measurement_services.measurement_correct(
+        correct=lambda **change: measurement_services.measurement_correct(
             measurement=measurement, user=request.user, **change
-        )
-    ):
-        if forms.deleting:
-            messages.success(
-                request, f"Deleted from a locked month: {_describe(measurement)}."
-            )
-            return redirect(_list_url(team, measurement.month))
-        messages.success(request, "Corrected. The reason is kept in its history.")
-        return redirect("figures:measurements_detail", pk=pk)
-    return render(
-        request,
-        "figures/correct.html",
-        {
-            "kind": {"plural": "measurements", "slug": "measurements"},
-            "row": measurement,
-            "team": team,
-            "title": _describe(measurement),
-            "form": forms.form,
-            "delete_form": forms.delete_form,
-            "month_label": periods.month_label(measurement.month),
-            "cancel_url": reverse("figures:measurements_detail", args=[pk]),
-        },
+        ),
+        done_url=_list_url(measurement.responsible_team, measurement.month),
     )

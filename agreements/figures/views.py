@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -25,8 +24,6 @@ from ..models import Team
 from ..rules import can
 from ..selectors import submission_history
 from ..views.common import (
-    add_service_errors,
-    correction_forms,
     paginate,
     query_without_page,
     require,
@@ -35,6 +32,14 @@ from ..views.common import (
 )
 from .forms import FiguresFilterForm, HandoverFilterForm, figure_forms
 from .kinds import CUSTOMERS, KINDS, FigureKind
+from .row_pages import (
+    LATE_PAGE,
+    correct_page,
+    delete_page,
+    form_page,
+    open_row,
+    require_correction,
+)
 from .services import (
     closed_customer_acknowledge,
     figure_correct,
@@ -55,15 +60,6 @@ def _row(request: HttpRequest, kind: FigureKind, pk: int) -> Any:
         kind.model.objects.visible_to(request.user).select_related(*kind.related),
         pk=pk,
     )
-
-
-def _form_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    form = context["form"]
-    context.setdefault(
-        "not_saved",
-        form.is_bound and any(name != "__all__" for name in form.errors),
-    )
-    return render(request, "figures/form.html", context)
 
 
 # --- Lists ------------------------------------------------------------------
@@ -126,24 +122,21 @@ def figures_new(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     )
     initial = {kind_.date_field: request.GET.get("date") or periods.today()}
     form = figure_forms(kind_)[1](request.POST or None, initial=initial)
-    if form.is_bound and form.is_valid():
-        try:
-            row = figure_create(
-                kind_,
-                team=team,
-                user=request.user,
-                client_token=form.cleaned_data["client_token"],
-                **form.values(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Saved: {kind_.describe(row)}.")
-            return redirect(_list_url(kind_, team, row.month))
-    return _form_page(
+    return form_page(
         request,
-        {
-            "form": form,
+        form,
+        save=lambda: figure_create(
+            kind_,
+            team=team,
+            user=request.user,
+            client_token=form.cleaned_data["client_token"],
+            **form.values(),
+        ),
+        saved=lambda row: (
+            f"Saved: {kind_.describe(row)}.",
+            _list_url(kind_, team, row.month),
+        ),
+        context={
             "team": team,
             "kind": kind_,
             "title": kind_.new_title,
@@ -158,40 +151,28 @@ def figures_late(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     """Add a row a locked month is missing: a correction, with a reason."""
     kind_ = KINDS[kind]
     team = visible_team(request, slug)
-    require(
-        request,
-        "correct_submission",
-        team,
-        f"Only a head of {team} or an administrator can correct a locked month.",
-    )
+    require_correction(request, team)
     initial = {kind_.date_field: request.GET.get("date")}
     form = figure_forms(kind_)[2](request.POST or None, initial=initial)
-    if form.is_bound and form.is_valid():
-        try:
-            row = figure_correct(
-                kind_,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                team=team,
-                **form.values(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"Added to a locked month: {kind_.describe(row)}."
-            )
-            return redirect(kind_.url("detail", row.pk))
-    return _form_page(
+    return form_page(
         request,
-        {
-            "form": form,
+        form,
+        save=lambda: figure_correct(
+            kind_,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            team=team,
+            **form.values(),
+        ),
+        saved=lambda row: (
+            f"Added to a locked month: {kind_.describe(row)}.",
+            kind_.url("detail", row.pk),
+        ),
+        context={
             "team": team,
             "kind": kind_,
             "title": f"Add a late {kind_.singular}",
-            "intro": "The month is locked: adding to it is a correction. Say why; "
-            "the reason is kept in its history.",
-            "submit_label": "Add with this reason",
+            **LATE_PAGE,
             "cancel_url": _list_url(kind_, team),
         },
     )
@@ -230,58 +211,23 @@ def figures_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     )
 
 
-def _locked_redirect(request: HttpRequest, kind: FigureKind, row: Any) -> HttpResponse:
-    """A locked row is changed through a correction, by those who may."""
-    label = periods.month_label(row.month)
-    if can(request.user, "correct_submission", row):
-        messages.info(
-            request, f"{label} is locked: change it with a correction and a reason."
-        )
-        return redirect(kind.url("correct", row.pk))
-    messages.warning(
-        request,
-        f"{label} is locked: only a head of {row.team} or an administrator can "
-        "still correct it.",
-    )
-    return redirect(kind.url("detail", row.pk))
-
-
-def _open_row(
-    request: HttpRequest, kind: FigureKind, pk: int, verb: str
-) -> tuple[Any, HttpResponse | None]:
-    """The row the person may change, and the redirect to take instead when
-    its month is locked."""
-    row = _row(request, kind, pk)
-    require(
-        request,
-        "submit_figures",
-        row,
-        f"Only a lead, manager or head of {row.team} can {verb} its figures.",
-    )
-    if periods.is_locked(row.month):
-        return row, _locked_redirect(request, kind, row)
-    return row, None
-
-
 @login_required
 def figures_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     kind_ = KINDS[kind]
-    row, locked = _open_row(request, kind_, pk, "change")
+    row = _row(request, kind_, pk)
+    locked = open_row(request, row, slug=kind_.slug, change="change its figures")
     if locked is not None:
         return locked
     form = figure_forms(kind_)[0](request.POST or None, initial=kind_.initial(row))
-    if form.is_bound and form.is_valid():
-        try:
-            row = figure_update(row=row, user=request.user, **form.values())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Saved: {kind_.describe(row)}.")
-            return redirect(_list_url(kind_, row.team, row.month))
-    return _form_page(
+    return form_page(
         request,
-        {
-            "form": form,
+        form,
+        save=lambda: figure_update(row=row, user=request.user, **form.values()),
+        saved=lambda changed: (
+            f"Saved: {kind_.describe(changed)}.",
+            _list_url(kind_, changed.team, changed.month),
+        ),
+        context={
             "team": row.team,
             "kind": kind_,
             "row": row,
@@ -295,28 +241,17 @@ def figures_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 def figures_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     kind_ = KINDS[kind]
-    row, locked = _open_row(request, kind_, pk, "delete")
+    row = _row(request, kind_, pk)
+    locked = open_row(request, row, slug=kind_.slug, change="delete its figures")
     if locked is not None:
         return locked
-    if request.method == "POST":
-        try:
-            figure_delete(row=row, user=request.user)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect(kind_.url("detail", row.pk))
-        messages.success(request, f"Deleted: {kind_.describe(row)}.")
-        return redirect(_list_url(kind_, row.team, row.month))
-    return render(
+    return delete_page(
         request,
-        "figures/confirm_delete.html",
-        {
-            "kind": kind_,
-            "row": row,
-            "team": row.team,
-            "title": kind_.describe(row),
-            "cancel_url": kind_.url("detail", row.pk),
-        },
+        row,
+        kind=kind_,
+        title=kind_.describe(row),
+        delete=lambda: figure_delete(row=row, user=request.user),
+        done_url=_list_url(kind_, row.team, row.month),
     )
 
 
@@ -325,45 +260,18 @@ def figures_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Change or delete a row of a locked month, with a reason."""
     kind_ = KINDS[kind]
     row = _row(request, kind_, pk)
-    require(
+    return correct_page(
         request,
-        "correct_submission",
         row,
-        f"Only a head of {row.team} or an administrator can correct a locked month.",
-    )
-    if not periods.is_locked(row.month):
-        messages.info(
-            request,
-            f"{periods.month_label(row.month)} is still open: change the figures "
-            "directly, no correction is needed.",
-        )
-        return redirect(kind_.url("edit", row.pk))
-    forms = correction_forms(
-        request, figure_forms(kind_)[2], initial=kind_.initial(row)
-    )
-    if forms.apply(
-        lambda **change: figure_correct(kind_, row=row, user=request.user, **change)
-    ):
-        if forms.deleting:
-            messages.success(
-                request, f"Deleted from a locked month: {kind_.describe(row)}."
-            )
-            return redirect(_list_url(kind_, row.team, row.month))
-        messages.success(request, "Corrected. The reason is kept in its history.")
-        return redirect(kind_.url("detail", row.pk))
-    return render(
-        request,
-        "figures/correct.html",
-        {
-            "kind": kind_,
-            "row": row,
-            "team": row.team,
-            "title": kind_.describe(row),
-            "form": forms.form,
-            "delete_form": forms.delete_form,
-            "month_label": periods.month_label(row.month),
-            "cancel_url": kind_.url("detail", row.pk),
-        },
+        kind=kind_,
+        title=kind_.describe(row),
+        what="the figures",
+        form_class=figure_forms(kind_)[2],
+        initial=kind_.initial(row),
+        correct=lambda **change: figure_correct(
+            kind_, row=row, user=request.user, **change
+        ),
+        done_url=_list_url(kind_, row.team, row.month),
     )
 
 
