@@ -40,12 +40,22 @@ class FigureForm(forms.Form):
         }
 
 
+def _form_from_model(kind: FigureKind) -> type[FigureForm]:
+    """A form of the kind's fields, as its model defines them."""
+    fields = forms.fields_for_model(
+        kind.model, fields=kind.fields, widgets={kind.date_field: DateInput()}
+    )
+    return type(f"{kind.model.__name__}Form", (FigureForm,), dict(fields))
+
+
 @cache
 def figure_forms(kind: FigureKind) -> tuple[type[FigureForm], type, type]:
     """The kind's forms to edit a row, to create one (with the client token
     that makes a second post harmless) and to correct a locked month (with a
     reason)."""
-    edit: type[FigureForm] = import_string(kind.form)
+    edit: type[FigureForm] = (
+        import_string(kind.form) if kind.form else _form_from_model(kind)
+    )
     create = type(f"{edit.__name__}Create", (edit, ClientTokenForm), {})
     correct = type(f"{edit.__name__}Correct", (edit, ReasonForm), {})
     return edit, create, correct

@@ -48,10 +48,14 @@ class FigureKind:
     fields: tuple[str, ...]
     # Fields whose edits history notes as "changed" rather than old → new.
     long_fields: tuple[str, ...]
-    # The metric sources the kind's rows count towards.
-    sources: frozenset[str]
+    # The metric sources the kind's rows feed, and how a month of a team's
+    # rows adds up to each (the scorecard engine groups by month and team).
+    metrics: Mapping[str, Aggregate]
     tab_label: str
-    form: str  # the dotted path of its ``FigureForm``
+    intro: str  # what the list page says the rows are
+    # The dotted path of its ``FigureForm``; without one, a form is built
+    # from the model's fields.
+    form: str | None
     new_title: str  # the create page's heading and the list's button
     logged_reason: str  # the history reason of a new row
     verb: str  # "log its leads", for refusals
@@ -69,6 +73,10 @@ class FigureKind:
     ordering_fields: tuple[str, ...] = ()
 
     @property
+    def sources(self) -> frozenset[str]:
+        return frozenset(self.metrics)
+
+    @property
     def date_field(self) -> str:
         return self.model.date_field
 
@@ -82,8 +90,9 @@ class FigureKind:
         )
 
     @property
-    def list_template(self) -> str:
-        return f"figures/{self.slug}.html"
+    def list_templates(self) -> list[str]:
+        """Its own list page if it has one, else the list of its fields."""
+        return [f"figures/{self.slug}.html", "figures/rows.html"]
 
     def url(self, view: str, *args: Any) -> str:
         return reverse(f"figures:{self.slug}_{view}", args=args)
@@ -103,8 +112,13 @@ LEADS = FigureKind(
     plural="lead log",
     fields=("date", "leads_delivered", "qualified_leads", "source", "note"),
     long_fields=("note",),
-    sources=frozenset({S.LEADS_DELIVERED, S.QUALIFIED_LEADS}),
+    metrics={
+        S.LEADS_DELIVERED: Sum("leads_delivered"),
+        S.QUALIFIED_LEADS: Sum("qualified_leads"),
+    },
     tab_label="Lead log",
+    intro="Leads the team delivered, logged by day or by batch. They count "
+    "towards the month they are dated in.",
     form="agreements.figures.forms.LeadLogEntryForm",
     new_title="Log leads",
     logged_reason="logged",
@@ -165,8 +179,10 @@ CUSTOMERS = FigureKind(
     plural="closed customers",
     fields=("customer", "closed_on", "deal_value", "handover_notes"),
     long_fields=("handover_notes",),
-    sources=frozenset({S.CUSTOMERS_CLOSED}),
+    metrics={S.CUSTOMERS_CLOSED: Count("pk")},
     tab_label="Closed customers",
+    intro="Customers the team closed, each handed over with notes; the team "
+    "taking over acknowledges each handover.",
     form="agreements.figures.forms.ClosedCustomerForm",
     new_title="Record a closed customer",
     logged_reason="recorded",
@@ -215,6 +231,11 @@ CUSTOMERS = FigureKind(
 KINDS: dict[str, FigureKind] = {kind.slug: kind for kind in (LEADS, CUSTOMERS)}
 BY_MODEL: dict[type, FigureKind] = {kind.model: kind for kind in KINDS.values()}
 BY_IMPORT: dict[str, FigureKind] = {kind.import_slug: kind for kind in KINDS.values()}
+# The kind whose rows feed each metric source (measurements and friction
+# reports feed the others).
+BY_SOURCE: dict[str, FigureKind] = {
+    source: kind for kind in KINDS.values() for source in kind.metrics
+}
 
 
 def kind_of(row: Any) -> FigureKind:

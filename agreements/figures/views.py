@@ -89,7 +89,7 @@ def figures_list(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     )
     return render(
         request,
-        kind_.list_template,
+        kind_.list_templates,
         {
             "team": team,
             "kind": kind_,

@@ -10,11 +10,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from ..figures.kinds import KINDS
 from ..models import (
     Agreement,
-    ClosedCustomer,
     FrictionReport,
-    LeadLogEntry,
     Measurement,
     Objective,
 )
@@ -122,16 +121,12 @@ def corrections_for_agreement(agreement: Agreement) -> list[Correction]:
     sources = {source for _, source in objectives}
     S = Objective.Source
     found: list[Correction] = []
-    if sources & {S.LEADS_DELIVERED, S.QUALIFIED_LEADS}:
-        found += _corrections(
-            LeadLogEntry,
-            LeadLogEntry.history.filter(team_id=agreement.provider_id),
-        )
-    if S.CUSTOMERS_CLOSED in sources:
-        found += _corrections(
-            ClosedCustomer,
-            ClosedCustomer.history.filter(team_id=agreement.provider_id),
-        )
+    for kind in KINDS.values():
+        if sources & kind.sources:
+            model: Any = kind.model  # its history is set up by the model
+            found += _corrections(
+                model, model.history.filter(team_id=agreement.provider_id)
+            )
     if S.FRICTION_REPORTS in sources:
         found += _corrections(
             FrictionReport,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.html import format_html, format_html_join
@@ -175,3 +176,9 @@ def sparkline(
             bars,
         ),
     )
+
+
+@register.filter
+def figure_cells(row, kind) -> list[tuple[str, Any]]:
+    """A row's label and value for each field its kind lists."""
+    return kind.fields_of(row)

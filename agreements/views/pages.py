@@ -10,12 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from ..figures.kinds import KINDS
 from ..forms import AgreementFilterForm, NoteForm
 from ..models import (
     Agreement,
-    ClosedCustomer,
     FrictionReport,
-    LeadLogEntry,
     Measurement,
     Signature,
 )
@@ -132,8 +131,10 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # Where each kind of corrected row is shown, by its model's verbose name.
 CORRECTED = {
-    "lead log entry": (LeadLogEntry, "figures:leads_detail"),
-    "closed customer": (ClosedCustomer, "figures:customers_detail"),
+    **{
+        str(kind.model._meta.verbose_name): (kind.model, f"figures:{kind.slug}_detail")
+        for kind in KINDS.values()
+    },
     "measurement": (Measurement, "figures:measurements_detail"),
     "friction report": (FrictionReport, "friction:detail"),
 }

@@ -13,16 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from agreements import periods
+from agreements.figures.kinds import BY_SOURCE, KINDS, FigureKind
 from agreements.models import (
     Agreement,
-    ClosedCustomer,
     FrictionReport,
-    LeadLogEntry,
     Measurement,
     Objective,
     Terms,
@@ -159,6 +159,29 @@ class Figure:
     entries: int = 0  # how many rows
 
 
+def _metric(source: str) -> str:
+    """The name a source's total goes by in a grouped query (a name of its
+    own: a source may share its name with a field of the rows)."""
+    return f"total_{source}"
+
+
+def _kind_totals(
+    kind: FigureKind, months: list[datetime.date], teams: set[int]
+) -> dict[tuple[datetime.date, int], dict[str, Any]]:
+    """Each metric source's total of a kind's rows per (month, team)."""
+    model: Any = kind.model  # a TeamFigure: its team is declared by the kind
+    return {
+        (row["month"], row["team_id"]): row
+        for row in model.objects.filter(month__in=months, team_id__in=teams)
+        .values("month", "team_id")
+        .annotate(
+            **{_metric(source): total for source, total in kind.metrics.items()},
+            n=Count("pk"),
+            first_at=Min("created_at"),
+        )
+    }
+
+
 def collect_actuals(
     objectives_by_month: dict[datetime.date, list[tuple[Agreement, Objective]]],
 ) -> dict[tuple[datetime.date, int], Figure]:
@@ -177,29 +200,13 @@ def collect_actuals(
             if objective.metric_source == Source.MANUAL:
                 manual.add(objective.pk)
 
-    leads = {}
-    if sources & {Source.LEADS_DELIVERED, Source.QUALIFIED_LEADS}:
-        leads = {
-            (row["month"], row["team_id"]): row
-            for row in LeadLogEntry.objects.filter(month__in=months, team_id__in=teams)
-            .values("month", "team_id")
-            .annotate(
-                delivered=Sum("leads_delivered"),
-                qualified=Sum("qualified_leads"),
-                n=Count("pk"),
-                first_at=Min("created_at"),
-            )
-        }
-    customers = {}
-    if Source.CUSTOMERS_CLOSED in sources:
-        customers = {
-            (row["month"], row["team_id"]): row
-            for row in ClosedCustomer.objects.filter(
-                month__in=months, team_id__in=teams
-            )
-            .values("month", "team_id")
-            .annotate(n=Count("pk"), first_at=Min("created_at"))
-        }
+    # One grouped query per kind of figure the objectives use: each source's
+    # sum (or count) per month and team, as the registry of kinds says.
+    by_kind = {
+        kind: _kind_totals(kind, months, teams)
+        for kind in KINDS.values()
+        if sources & kind.sources
+    }
     friction = {}
     if Source.FRICTION_REPORTS in sources:
         friction = {
@@ -224,24 +231,18 @@ def collect_actuals(
         for agreement, objective in pairs:
             source = objective.metric_source
             key = (month, agreement.provider_id)
-            if source in (Source.LEADS_DELIVERED, Source.QUALIFIED_LEADS):
-                row = leads.get(key)
-                column = (
-                    "delivered" if source == Source.LEADS_DELIVERED else "qualified"
-                )
+            if source in BY_SOURCE:
+                row = by_kind[BY_SOURCE[source]].get(key)
+                total = row[_metric(source)] if row else None
                 figure = (
-                    Figure(Decimal(row[column] or 0), row["first_at"], row["n"])
+                    Figure(Decimal(total or 0), row["first_at"], row["n"])
                     if row
                     else Figure(Decimal(0))
                 )
-            elif source in (Source.CUSTOMERS_CLOSED, Source.FRICTION_REPORTS):
-                row = (
-                    customers.get(key)
-                    if source == Source.CUSTOMERS_CLOSED
-                    # Reports count for the agreement whose consumer gets them.
-                    else friction.get(
-                        (month, agreement.provider_id, agreement.consumer_id)
-                    )
+            elif source == Source.FRICTION_REPORTS:
+                # Reports count for the agreement whose consumer gets them.
+                row = friction.get(
+                    (month, agreement.provider_id, agreement.consumer_id)
                 )
                 figure = (
                     Figure(Decimal(row["n"]), row["first_at"], row["n"])
