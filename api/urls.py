@@ -1,6 +1,7 @@
-"""The API's routes. A new resource is one ``router.register`` line, plus its
-rows in the permission matrix (``api/tests/test_permission_matrix.py``), which
-fails until they are there."""
+"""The API's routes (each kind of figure in the registry has its own). A new
+resource is one ``router.register`` line, plus its rows in the permission
+matrix (``api/tests/test_permission_matrix.py``), which fails until they are
+there."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from agreements.api.views import AgreementViewSet, TeamViewSet
-from agreements.figures.api import ClosedCustomerViewSet, LeadLogEntryViewSet
+from agreements.figures.api import figure_routes
 from agreements.figures.measurement_api import MeasurementViewSet
 from agreements.friction.api import FrictionReportViewSet
 from agreements.friction.knowledge_api import PainPointViewSet
@@ -28,8 +29,8 @@ app_name = "api"
 router = SimpleRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register("agreements", AgreementViewSet, basename="agreement")
-router.register("lead-log-entries", LeadLogEntryViewSet, basename="lead-log-entry")
-router.register("closed-customers", ClosedCustomerViewSet, basename="closed-customer")
+for prefix, viewset, basename in figure_routes():
+    router.register(prefix, viewset, basename=basename)
 router.register("measurements", MeasurementViewSet, basename="measurement")
 router.register("friction-reports", FrictionReportViewSet, basename="friction-report")
 router.register("pain-points", PainPointViewSet, basename="pain-point")

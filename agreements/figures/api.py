@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.utils.text import slugify
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,7 +22,7 @@ from api.schema import error_responses
 from ..api.serializers import PersonSerializer, TeamSerializer
 from ..api.submissions import SubmissionViewSet, submission_schema
 from ..models import Team
-from .kinds import CUSTOMERS, LEADS, FigureKind
+from .kinds import KINDS, FigureKind
 from .services import (
     closed_customer_acknowledge,
     figure_create,
@@ -90,18 +91,6 @@ def serializers_for(kind: FigureKind) -> tuple[type, type, type]:
     return output, create, update
 
 
-(
-    LeadLogEntrySerializer,
-    LeadLogEntryInputSerializer,
-    LeadLogEntryUpdateInputSerializer,
-) = serializers_for(LEADS)
-(
-    ClosedCustomerSerializer,
-    ClosedCustomerInputSerializer,
-    ClosedCustomerUpdateInputSerializer,
-) = serializers_for(CUSTOMERS)
-
-
 # --- Views ------------------------------------------------------------------
 
 
@@ -115,6 +104,8 @@ class FigureViewSet(SubmissionViewSet):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if not hasattr(cls, "kind"):
+            return  # a base of the kinds' views, such as HandoverViewSet
         cls.model = cls.kind.model
         cls.related = cls.kind.related
         cls.ordering_fields = {
@@ -138,32 +129,7 @@ class FigureViewSet(SubmissionViewSet):
         return super().bulk(request)
 
 
-@submission_schema(
-    "lead log entry",
-    "lead log entries",
-    LeadLogEntrySerializer,
-    LeadLogEntryInputSerializer,
-    LeadLogEntryUpdateInputSerializer,
-)
-class LeadLogEntryViewSet(FigureViewSet):
-    kind = LEADS
-    serializer_class = LeadLogEntrySerializer
-    input_serializer = LeadLogEntryInputSerializer
-    update_serializer = LeadLogEntryUpdateInputSerializer
-
-
-@submission_schema(
-    "closed customer",
-    "closed customers",
-    ClosedCustomerSerializer,
-    ClosedCustomerInputSerializer,
-    ClosedCustomerUpdateInputSerializer,
-)
-class ClosedCustomerViewSet(FigureViewSet):
-    kind = CUSTOMERS
-    serializer_class = ClosedCustomerSerializer
-    input_serializer = ClosedCustomerInputSerializer
-    update_serializer = ClosedCustomerUpdateInputSerializer
+class HandoverViewSet(FigureViewSet):
     object_rules = {
         **SubmissionViewSet.object_rules,
         "acknowledge": "acknowledge_closed_customer",
@@ -174,15 +140,6 @@ class ClosedCustomerViewSet(FigureViewSet):
         "that receives customers from this team can acknowledge the handover.",
     }
 
-    @extend_schema(
-        summary="Acknowledge the handover of a closed customer",
-        description="Acknowledging twice keeps the first acknowledgement.",
-        request=None,
-        responses={
-            200: ClosedCustomerSerializer,
-            **error_responses(400, 403, 404, 409, 422),
-        },
-    )
     @action(detail=True, methods=["post"])
     @idempotent
     def acknowledge(self, request: Request, pk: str) -> Response:
@@ -192,3 +149,47 @@ class ClosedCustomerViewSet(FigureViewSet):
             takes_input=False,
         )
         return self._represent(updated)
+
+
+def viewset_for(kind: FigureKind) -> type[FigureViewSet]:
+    """The API of a kind: its rows listed, read, logged (one or in bulk),
+    changed and deleted, with its schema; a kind whose rows are acknowledged
+    also takes the acknowledgement."""
+    output, create, update = serializers_for(kind)
+    meta = kind.model._meta
+    viewset: type[FigureViewSet] = type(
+        f"{kind.model.__name__}ViewSet",
+        (HandoverViewSet if kind.acknowledged else FigureViewSet,),
+        {
+            "__module__": __name__,
+            "kind": kind,
+            "serializer_class": output,
+            "input_serializer": create,
+            "update_serializer": update,
+        },
+    )
+    if kind.acknowledged:
+        viewset = extend_schema_view(
+            acknowledge=extend_schema(
+                summary=f"Acknowledge the handover of a {meta.verbose_name}",
+                description="Acknowledging twice keeps the first acknowledgement.",
+                request=None,
+                responses={200: output, **error_responses(400, 403, 404, 409, 422)},
+            )
+        )(viewset)
+    return submission_schema(
+        str(meta.verbose_name), str(meta.verbose_name_plural), output, create, update
+    )(viewset)
+
+
+def figure_routes() -> list[tuple[str, type[FigureViewSet], str]]:
+    """``(prefix, viewset, basename)`` of each kind, for the API's router:
+    ``lead-log-entries``, ``lead-log-entry``."""
+    return [
+        (
+            slugify(kind.model._meta.verbose_name_plural),
+            viewset_for(kind),
+            slugify(kind.model._meta.verbose_name),
+        )
+        for kind in KINDS.values()
+    ]

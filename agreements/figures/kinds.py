@@ -1,11 +1,13 @@
 """The registry of figure kinds: what a team logs, row by row, each month.
 
-A ``FigureKind`` says everything the pages, the API, the services and the CSV
-import need to know about one kind: its model, the fields a person enters,
-the list's columns and totals, the import's columns and the metric sources it
-feeds. Adding a kind of figure is one entry here, one model (a ``TeamFigure``)
-and one migration; the forms, views, serializers and import are built from
-the entry.
+A ``FigureKind`` says everything the pages, the API, the services, the CSV
+import and the scorecard engine need to know about one kind: its model, the
+fields a person enters, the labels and totals of its lists, the import's
+columns, and the metric sources it feeds with how its rows add up to each.
+Adding a kind of figure is one entry here, one model (a ``TeamFigure``) and
+one migration: its pages and urls, form (unless it names one), services, API
+routes and serializers, import and its share of every scorecard come from
+the entry. A kind may give its list a page of its own, figures/<slug>.html.
 
 Measurements are not in this registry: they belong to an objective, not a
 team, and have their own pages (``measurement_views``).
