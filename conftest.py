@@ -1,4 +1,5 @@
-"""Fixtures shared by every app: personas, and the test tiers' services.
+"""Fixtures shared by every app: personas, the chain of agreements the design
+describes, and the test tiers' services.
 
 Tiers: the default tier needs nothing. ``services`` needs PostgreSQL, Redis
 and starts a real Celery worker; ``browser`` needs /usr/bin/chromium. Locally
@@ -8,6 +9,7 @@ fails instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -15,14 +17,22 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import time_machine
 
-from agreements.models import Membership, Team
-from agreements.tests.factories import MembershipFactory, TeamFactory, UserFactory
+from agreements.models import Agreement, Membership, Objective, Team
+from agreements.tests.factories import (
+    AgreementFactory,
+    MembershipFactory,
+    ObjectiveFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 ROOT = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -167,6 +177,89 @@ def service_lead(service):
 @pytest.fixture
 def service_head(service):
     return make_member("service-head", service, Membership.Role.HEAD)
+
+
+# --- The chain of agreements the design describes -----------------------
+
+
+@dataclass
+class Chain:
+    leads: Agreement  # marketing → sales
+    handover: Agreement  # sales → service
+    care: Agreement  # service → sales
+    leads_delivered: Objective
+    qualified_leads: Objective
+    customers_closed: Objective
+    friction_reports: Objective
+    uptime: Objective  # manual, percent
+    response_hours: Objective  # manual, hours
+
+
+@pytest.fixture
+def chain(marketing, sales, service) -> Chain:
+    """The three signed agreements of the design: marketing delivers leads to
+    sales, sales closes and hands over customers (and reports friction) to
+    service, service keeps the customers happy."""
+    leads = AgreementFactory(
+        provider=marketing,
+        consumer=sales,
+        title="Leads for sales",
+        effective_from=dt.date(2025, 1, 1),
+    )
+    handover = AgreementFactory(
+        provider=sales,
+        consumer=service,
+        title="Customers for service",
+        effective_from=dt.date(2025, 1, 1),
+    )
+    care = AgreementFactory(
+        provider=service,
+        consumer=sales,
+        title="Care for customers",
+        effective_from=dt.date(2025, 1, 1),
+    )
+    S, U = Objective.Source, Objective.Unit
+    return Chain(
+        leads=leads,
+        handover=handover,
+        care=care,
+        leads_delivered=ObjectiveFactory(
+            agreement=leads, name="Leads", metric_source=S.LEADS_DELIVERED
+        ),
+        qualified_leads=ObjectiveFactory(
+            agreement=leads,
+            name="Qualified leads",
+            metric_source=S.QUALIFIED_LEADS,
+            target=Decimal("40"),
+        ),
+        customers_closed=ObjectiveFactory(
+            agreement=handover,
+            name="Customers",
+            metric_source=S.CUSTOMERS_CLOSED,
+            target=Decimal("10"),
+        ),
+        friction_reports=ObjectiveFactory(
+            agreement=handover,
+            name="Friction reports",
+            metric_source=S.FRICTION_REPORTS,
+            target=Decimal("1"),
+        ),
+        uptime=ObjectiveFactory(
+            agreement=care,
+            name="Uptime",
+            metric_source=S.MANUAL,
+            unit=U.PERCENT,
+            target=Decimal("99"),
+        ),
+        response_hours=ObjectiveFactory(
+            agreement=care,
+            name="Response time",
+            metric_source=S.MANUAL,
+            unit=U.HOURS,
+            comparator=Objective.Comparator.AT_MOST,
+            target=Decimal("3"),
+        ),
+    )
 
 
 @pytest.fixture

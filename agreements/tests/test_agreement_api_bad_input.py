@@ -25,7 +25,7 @@ from agreements.tests.builders import active, draft, objective_row, proposed
 from api.testing import api_routes, matches_schema
 from reports.models import Breach
 from reports.services import scorecards_finalise
-from reports.tests.conftest import JANUARY, leads_agreement
+from reports.tests.builders import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 

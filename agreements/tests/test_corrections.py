@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from agreements.conftest import LOCKED_MONTH, THIS_MONTH
 from agreements.figures import kinds
 from agreements.figures.measurements import measurement_correct
 from agreements.figures.services import figure_correct, figure_create, figure_update
@@ -20,6 +19,7 @@ from agreements.tests.factories import (
     LeadLogEntryFactory,
     MeasurementFactory,
 )
+from agreements.tests.moments import LOCKED_MONTH, THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 

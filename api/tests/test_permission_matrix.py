@@ -47,7 +47,7 @@ from api.testing import Route, api_routes
 from conftest import PASSWORD
 from reports.models import Breach
 from reports.services import scorecards_finalise
-from reports.tests.conftest import JANUARY, leads_agreement
+from reports.tests.builders import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 

@@ -47,7 +47,7 @@ from api.services import api_token_create
 from conftest import SUMMARY_LINES, make_member
 from reports.models import Breach
 from reports.services import scorecards_finalise
-from reports.tests.conftest import JANUARY, leads_agreement
+from reports.tests.builders import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from agreements.tests.factories import TeamFactory
 from reports.models import Breach
 from reports.services import scorecards_finalise
 
-from .conftest import JANUARY, leads_agreement
+from .builders import JANUARY, leads_agreement
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from conftest import ARTIFACTS, PASSWORD
 from reports.models import Breach
 from reports.services import scorecards_finalise
 
-from .conftest import UTC, leads_agreement, log_leads, measure
+from .builders import UTC, leads_agreement, log_leads, measure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -24,7 +24,7 @@ from agreements.tests.factories import (
 from reports.models import Breach
 from reports.services import breach_resolve, scorecards_finalise
 
-from .conftest import FEBRUARY, JANUARY, UTC, build_org, leads_agreement, measure
+from .builders import FEBRUARY, JANUARY, UTC, build_org, leads_agreement, measure
 from .test_engine import round_trips
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from reports.models import Breach, Scorecard, ScorecardLine
 from reports.selectors import scorecard_for, scorecards_for_months
 from reports.services import scorecards_finalise
 
-from .conftest import (
+from .builders import (
     AFTER_JANUARY_LOCKED,
     JANUARY,
     UTC,

@@ -12,8 +12,6 @@ import time_machine
 from django.utils import timezone
 
 from agreements import standing
-from agreements.conftest import NOW, THIS_MONTH
-from agreements.conftest import chain as chain  # a fixture, used by name
 from agreements.models import Agreement
 from agreements.tests.factories import (
     AgreementFactory,
@@ -24,6 +22,7 @@ from agreements.tests.factories import (
     ObjectiveFactory,
     TeamFactory,
 )
+from agreements.tests.moments import NOW, THIS_MONTH
 from reports.selectors import cards_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]

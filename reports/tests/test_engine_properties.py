@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reports.models import Breach, Scorecard, ScorecardLine
 from reports.services import scorecards_finalise
 
-from .conftest import AFTER_JANUARY_LOCKED, JANUARY, leads_agreement, log_leads
+from .builders import AFTER_JANUARY_LOCKED, JANUARY, leads_agreement, log_leads
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from reports import exports
 
-from .conftest import leads_agreement, log_leads
+from .builders import leads_agreement, log_leads
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from reports.notifications.content import digest
 from reports.scoring import Status
 from reports.services import scorecards_finalise
 
-from .conftest import UTC, log_leads
+from .builders import UTC, log_leads
 
 pytestmark = pytest.mark.django_db
 

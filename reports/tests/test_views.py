@@ -20,7 +20,7 @@ from reports.charts import STATUS_COLOURS, TrendPoint, scale, trend_chart
 from reports.models import Breach, Scorecard
 from reports.services import breach_acknowledge, scorecards_finalise
 
-from .conftest import (
+from .builders import (
     AFTER_JANUARY_LOCKED,
     FEBRUARY,
     JANUARY,

@@ -13,7 +13,6 @@ import time_machine
 from django.urls import reverse
 
 from agreements import periods
-from agreements.conftest import chain as chain  # a fixture, used by name
 from agreements.models import Agreement, FrictionReport, LeadLogEntry, PainPoint
 from agreements.tests.builders import draft, friction_counts
 from agreements.tests.factories import (

@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from agreements.conftest import THIS_MONTH
 from agreements.figures.kinds import CUSTOMERS
 from agreements.figures.services import (
     closed_customer_acknowledge,
@@ -27,6 +26,7 @@ from agreements.tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from agreements.tests.moments import THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

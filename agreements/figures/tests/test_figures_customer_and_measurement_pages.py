@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from agreements.conftest import THIS_MONTH
 from agreements.figures.tests.figure_pages import (
     body,
     customer_data,
@@ -18,6 +17,7 @@ from agreements.figures.tests.figure_pages import (
 )
 from agreements.models import ClosedCustomer, Measurement
 from agreements.tests.factories import ClosedCustomerFactory
+from agreements.tests.moments import THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from agreements.conftest import THIS_MONTH
 from agreements.figures.tests.figure_pages import body, lead_data, url, written
 from agreements.models import LeadLogEntry
 from agreements.tests.factories import (
@@ -17,6 +16,7 @@ from agreements.tests.factories import (
     LeadLogEntryFactory,
     MeasurementFactory,
 )
+from agreements.tests.moments import THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

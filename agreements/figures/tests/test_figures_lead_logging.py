@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from agreements.conftest import THIS_MONTH, local
 from agreements.figures.services import figure_delete, figure_update
 from agreements.figures.tests.figure_services import TODAY, _log, _written
 from agreements.models import ClosedCustomer, LeadLogEntry
@@ -23,6 +22,7 @@ from agreements.tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from agreements.tests.moments import THIS_MONTH, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

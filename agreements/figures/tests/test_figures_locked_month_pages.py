@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from agreements.conftest import IN_LOCKED_MONTH, LOCKED_MONTH, local
 from agreements.figures.tests.figure_pages import (
     body,
     customer_data,
@@ -22,6 +21,7 @@ from agreements.figures.tests.figure_pages import (
 )
 from agreements.models import LeadLogEntry, Measurement
 from agreements.tests.factories import ClosedCustomerFactory, MeasurementFactory
+from agreements.tests.moments import IN_LOCKED_MONTH, LOCKED_MONTH, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from agreements.conftest import LOCKED_MONTH, THIS_MONTH
 from agreements.figures.kinds import LEADS
 from agreements.figures.services import figure_correct, figure_update
 from agreements.figures.tests.figure_services import TODAY, _log, _written
 from agreements.models import LeadLogEntry
 from agreements.tests.factories import LeadLogEntryFactory
+from agreements.tests.moments import LOCKED_MONTH, THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements.conftest import local
 from agreements.figures.imports import COLUMNS, MAX_ROWS, ImportKind
 from agreements.figures.imports import views as import_views
 from agreements.models import ClosedCustomer, LeadLogEntry
+from agreements.tests.moments import local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

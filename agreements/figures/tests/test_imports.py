@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
-from agreements.conftest import THIS_MONTH, local
 from agreements.figures import imports
 from agreements.figures.imports import (
     COLUMNS,
@@ -19,6 +18,7 @@ from agreements.figures.imports import (
     template_csv,
 )
 from agreements.models import ClosedCustomer, LeadLogEntry
+from agreements.tests.moments import THIS_MONTH, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

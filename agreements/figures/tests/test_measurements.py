@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from agreements.conftest import LOCKED_MONTH, NEXT_MONTH, THIS_MONTH
 from agreements.figures.measurements import (
     measurement_correct,
     measurement_create,
@@ -21,6 +20,7 @@ from agreements.tests.factories import (
     MeasurementFactory,
     ObjectiveFactory,
 )
+from agreements.tests.moments import LOCKED_MONTH, NEXT_MONTH, THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 

@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from agreements.conftest import LOCKED_MONTH, NEXT_MONTH, THIS_MONTH
 from agreements.friction.models import normalise_tags
 from agreements.friction.services import (
     friction_comment_add,
@@ -27,6 +26,7 @@ from agreements.tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from agreements.tests.moments import LOCKED_MONTH, NEXT_MONTH, THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from agreements.conftest import NOW
 from agreements.friction.tests.friction_api import REPORTS, post
 from agreements.models import FrictionReport
 from agreements.tests.builders import friction_counts
+from agreements.tests.moments import NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from agreements.conftest import NOW
 from agreements.friction.knowledge import pain_point_create
 from agreements.friction.tests.friction_api import _queries, file, post
 from agreements.models import FrictionReport, PainPoint
 from agreements.tests.builders import friction_counts
 from agreements.tests.factories import FrictionReportFactory, PainPointFactory
+from agreements.tests.moments import NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

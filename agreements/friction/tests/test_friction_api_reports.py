@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from agreements.conftest import LOCKED_MONTH, NOW
 from agreements.friction.knowledge import friction_report_link, pain_point_create
 from agreements.friction.services import friction_report_change_status
 from agreements.friction.tests.friction_api import REPORTS, _queries, file, post
 from agreements.models import FrictionComment, FrictionReport
 from agreements.tests.builders import friction_counts
 from agreements.tests.factories import FrictionReportFactory, PainPointFactory
+from agreements.tests.moments import LOCKED_MONTH, NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

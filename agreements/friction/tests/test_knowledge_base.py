@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from agreements.conftest import THIS_MONTH
 from agreements.friction.knowledge import (
     friction_report_link,
     pain_point_create,
@@ -26,6 +25,7 @@ from agreements.tests.factories import (
     PainPointFactory,
     TeamFactory,
 )
+from agreements.tests.moments import THIS_MONTH
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 

@@ -22,7 +22,7 @@ from reports.notifications.render import message_id
 from reports.notifications.tasks import deliver
 
 from .backends import FlakyBackend
-from .conftest import AFTER_CLOSE, JANUARY
+from .moments import AFTER_CLOSE, JANUARY
 
 Kind = Delivery.Kind
 Status = Delivery.Status
@@ -38,7 +38,7 @@ def closed(org):
 
 @pytest.fixture
 def flaky(settings):
-    settings.EMAIL_BACKEND = "reports.tests.emails.backends.FlakyBackend"
+    settings.EMAIL_BACKEND = "reports.notifications.tests.backends.FlakyBackend"
     FlakyBackend.error = smtplib.SMTPServerDisconnected("Connection closed")
     yield FlakyBackend
     FlakyBackend.failures = 0

@@ -10,7 +10,7 @@ from agreements.tests.factories import UserFactory
 from reports.models import Delivery
 from reports.notifications.jobs import month_close
 
-from .conftest import AFTER_CLOSE, JANUARY
+from .moments import AFTER_CLOSE, JANUARY
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db

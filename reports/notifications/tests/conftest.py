@@ -20,13 +20,8 @@ from agreements.tests.factories import (
     ClosedCustomerFactory,
     ObjectiveFactory,
 )
-from reports.tests.conftest import leads_agreement, log_leads
-
-UTC = dt.UTC
-JANUARY = dt.date(2026, 1, 1)
-# The close of January is due on 4 February at 08:00 (three grace days).
-JANUARY_CLOSE = dt.datetime(2026, 2, 4, 8, 0, tzinfo=UTC)
-AFTER_CLOSE = dt.datetime(2026, 2, 4, 9, 0, tzinfo=UTC)
+from reports.notifications.tests.moments import JANUARY, UTC
+from reports.tests.builders import leads_agreement, log_leads
 
 
 @dataclass

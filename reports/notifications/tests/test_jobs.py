@@ -18,9 +18,9 @@ from agreements.tests.factories import (
 )
 from reports.models import Delivery, MonthlyRun, Scorecard
 from reports.notifications import jobs
-from reports.tests.conftest import log_leads
+from reports.tests.builders import log_leads
 
-from .conftest import AFTER_CLOSE, JANUARY, JANUARY_CLOSE
+from .moments import AFTER_CLOSE, JANUARY, JANUARY_CLOSE
 
 Kind = Delivery.Kind
 Status = Delivery.Status
@@ -222,7 +222,7 @@ def test_a_reminder_for_figures_logged_since_is_skipped(
     missing, mailoutbox, django_capture_on_commit_callbacks
 ):
     from reports.notifications.ledger import delivery_send
-    from reports.tests.conftest import measure
+    from reports.tests.builders import measure
 
     on_time = dt.datetime(2026, 2, 1, 8, 5, tzinfo=UTC)
     with time_machine.travel(on_time, tick=False):

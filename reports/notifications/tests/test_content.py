@@ -13,7 +13,7 @@ from reports.notifications.ledger import delivery_send
 from reports.scoring import Status
 from reports.selectors import scorecards_for_months
 
-from .conftest import AFTER_CLOSE, JANUARY
+from .moments import AFTER_CLOSE, JANUARY
 
 Kind = Delivery.Kind
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,7 @@ def test_late_and_missing_figures_are_listed_in_the_digest(org, mailoutbox):
 
     from agreements.models import Objective
     from agreements.tests.factories import ObjectiveFactory
-    from reports.tests.conftest import measure
+    from reports.tests.builders import measure
 
     uptime = ObjectiveFactory(
         agreement=org.handover,

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from .conftest import AFTER_CLOSE
+from .moments import AFTER_CLOSE
 
 pytestmark = pytest.mark.django_db
 

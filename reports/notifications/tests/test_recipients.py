@@ -10,7 +10,7 @@ from reports.notifications.jobs import computed_briefs, month_close, stored_brie
 from reports.notifications.preferences import preferences_update
 from reports.notifications.recipients import plan_month_emails
 
-from .conftest import AFTER_CLOSE, JANUARY
+from .moments import AFTER_CLOSE, JANUARY
 
 Kind = Delivery.Kind
 pytestmark = pytest.mark.django_db

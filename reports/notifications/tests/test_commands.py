@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from reports.models import Delivery, MonthlyRun, Scorecard
 from reports.notifications.preferences import preferences_update
 
-from .conftest import AFTER_CLOSE
+from .moments import AFTER_CLOSE
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db
