@@ -13,39 +13,15 @@ import rules
 from django.core.exceptions import PermissionDenied
 
 from . import periods
-from .access import is_executive
-from .models import SIGNED, Agreement, FrictionReport, Membership, Objective
-
-
-def _leading_team_ids(user) -> set[int]:
-    """Teams the user leads, manages or heads, cached on the user object for
-    the request so that a page checking many rules runs one query."""
-    cached = getattr(user, "_sla_leading_team_ids", None)
-    if cached is None:
-        cached = set(
-            Membership.objects.leading()
-            .filter(user=user)
-            .values_list("team_id", flat=True)
-        )
-        user._sla_leading_team_ids = cached
-    return cached
-
-
-def _member_team_ids(user) -> set[int]:
-    cached = getattr(user, "_sla_member_team_ids", None)
-    if cached is None:
-        cached = set(
-            Membership.objects.filter(user=user).values_list("team_id", flat=True)
-        )
-        user._sla_member_team_ids = cached
-    return cached
+from .access import is_executive, team_ids_headed, team_ids_in, team_ids_led
+from .models import SIGNED, Agreement, FrictionReport, Objective
 
 
 @rules.predicate
 def is_team_member(user, team) -> bool:
     if team is None or not user.is_authenticated:
         return False
-    return team.pk in _member_team_ids(user)
+    return team.pk in team_ids_in(user)
 
 
 @rules.predicate
@@ -53,23 +29,21 @@ def leads_team(user, team) -> bool:
     """A lead, manager or head of the team: may act for it."""
     if team is None or not user.is_authenticated or not user.is_active:
         return False
-    return team.pk in _leading_team_ids(user)
+    return team.pk in team_ids_led(user)
 
 
 @rules.predicate
 def is_party_member(user, agreement: Agreement) -> bool:
     if agreement is None or not user.is_authenticated:
         return False
-    return bool({agreement.provider_id, agreement.consumer_id} & _member_team_ids(user))
+    return bool({agreement.provider_id, agreement.consumer_id} & team_ids_in(user))
 
 
 @rules.predicate
 def leads_a_party(user, agreement: Agreement) -> bool:
     if agreement is None or not user.is_authenticated or not user.is_active:
         return False
-    return bool(
-        {agreement.provider_id, agreement.consumer_id} & _leading_team_ids(user)
-    )
+    return bool({agreement.provider_id, agreement.consumer_id} & team_ids_led(user))
 
 
 @rules.predicate
@@ -90,13 +64,13 @@ def is_active(user, agreement: Agreement) -> bool:
 @rules.predicate
 def can_draft_agreements(user) -> bool:
     """Anyone who leads at least one team may start a draft for it."""
-    return user.is_authenticated and user.is_active and bool(_leading_team_ids(user))
+    return user.is_authenticated and user.is_active and bool(team_ids_led(user))
 
 
 def unsigned_teams_user_leads(user, agreement: Agreement) -> list[int]:
     """Party team ids the user may still sign for."""
     signed = {s.team_id for s in agreement.signatures.all()}
-    leading = _leading_team_ids(user)
+    leading = team_ids_led(user)
     return [
         team_id
         for team_id in (agreement.provider_id, agreement.consumer_id)
@@ -107,18 +81,6 @@ def unsigned_teams_user_leads(user, agreement: Agreement) -> list[int]:
 @rules.predicate
 def can_sign_for_a_party(user, agreement: Agreement) -> bool:
     return bool(unsigned_teams_user_leads(user, agreement))
-
-
-def _head_team_ids(user) -> set[int]:
-    cached = getattr(user, "_sla_head_team_ids", None)
-    if cached is None:
-        cached = set(
-            Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
-                "team_id", flat=True
-            )
-        )
-        user._sla_head_team_ids = cached
-    return cached
 
 
 def signed_partner_ids(team_ids: set[int]) -> set[int]:
@@ -135,7 +97,7 @@ def signed_partner_ids(team_ids: set[int]) -> set[int]:
 def _partner_team_ids(user) -> set[int]:
     cached = getattr(user, "_sla_partner_team_ids", None)
     if cached is None:
-        cached = signed_partner_ids(_member_team_ids(user))
+        cached = signed_partner_ids(team_ids_in(user))
         user._sla_partner_team_ids = cached
     return cached
 
@@ -150,18 +112,18 @@ def heads_team(user, team) -> bool:
     """The head of the team: owns its agreements and corrects its figures."""
     if team is None or not user.is_authenticated or not user.is_active:
         return False
-    return team.pk in _head_team_ids(user)
+    return team.pk in team_ids_headed(user)
 
 
 @rules.predicate
 def is_a_head(user) -> bool:
     """Heads some team: may curate the friction knowledge base."""
-    return user.is_authenticated and user.is_active and bool(_head_team_ids(user))
+    return user.is_authenticated and user.is_active and bool(team_ids_headed(user))
 
 
 @rules.predicate
 def is_in_some_team(user) -> bool:
-    return user.is_authenticated and user.is_active and bool(_member_team_ids(user))
+    return user.is_authenticated and user.is_active and bool(team_ids_in(user))
 
 
 @rules.predicate
@@ -223,7 +185,7 @@ def consumes_customers_from(user, closed_customer) -> bool:
     team that closed this customer: the team the customer is handed to."""
     if closed_customer is None or not user.is_authenticated or not user.is_active:
         return False
-    leading = _leading_team_ids(user)
+    leading = team_ids_led(user)
     if not leading:
         return False
     return Objective.objects.filter(
@@ -266,7 +228,7 @@ def heads_every_addressed_team(user, pain_point) -> bool:
         .values_list("addressed_team_id", flat=True)
         .distinct()
     )
-    return addressed <= _head_team_ids(user)
+    return addressed <= team_ids_headed(user)
 
 
 @rules.predicate
