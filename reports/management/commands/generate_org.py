@@ -18,7 +18,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from agreements import periods
 from agreements.models import (
@@ -128,7 +127,9 @@ class Command(BaseCommand):
         current = periods.current_month()
         months = [periods.add_months(current, -n) for n in range(opts["months"])]
         first_month = months[-1]
-        now = timezone.now()
+        # Signed before their first month: an agreement signed after a month
+        # locked is not scored for it, and every month here is to be scored.
+        signed = periods.month_start(first_month)
         agreements = []
         for n in range(opts["agreements"]):
             provider, consumer = rng.sample(teams, 2)
@@ -143,7 +144,7 @@ class Command(BaseCommand):
                     status=Agreement.Status.ACTIVE,
                     lineage=uuid.UUID(int=rng.getrandbits(128)),
                     created_by=author,
-                    activated_at=now,
+                    activated_at=signed,
                 )
             )
         Agreement.objects.bulk_create(agreements, batch_size=BATCH)
