@@ -102,20 +102,6 @@ class FigureViewSet(SubmissionViewSet):
     update_service = staticmethod(figure_update)
     delete_service = staticmethod(figure_delete)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if not hasattr(cls, "kind"):
-            return  # a base of the kinds' views, such as HandoverViewSet
-        cls.model = cls.kind.model
-        cls.related = cls.kind.related
-        cls.ordering_fields = {
-            **{name: name for name in cls.kind.ordering_fields[:1]},
-            "team": "team__name",
-            **{name: name for name in cls.kind.ordering_fields[1:]},
-            "created_at": "created_at",
-        }
-        cls.ordering = [f"-{cls.kind.date_field}", "-pk"]
-
     def create_service(self, **data: Any) -> Any:
         return figure_create(self.kind, **data)
 
@@ -163,6 +149,16 @@ def viewset_for(kind: FigureKind) -> type[FigureViewSet]:
         {
             "__module__": __name__,
             "kind": kind,
+            "model": kind.model,
+            "related": kind.related,
+            # The date first, then the team, the kind's own, when logged.
+            "ordering_fields": {
+                kind.date_field: kind.date_field,
+                "team": "team__name",
+                **{name: name for name in kind.ordering_fields},
+                "created_at": "created_at",
+            },
+            "ordering": [f"-{kind.date_field}", "-pk"],
             "serializer_class": output,
             "input_serializer": create,
             "update_serializer": update,

@@ -72,6 +72,8 @@ class FigureKind:
     import_defaults: Mapping[str, Any] = field(default_factory=dict)
     # Who acknowledges a row (the closed customer's handover), if anyone.
     acknowledged: bool = False
+    # What the API's lists may also be ordered by (besides the date, the
+    # team and when a row was logged).
     ordering_fields: tuple[str, ...] = ()
 
     @property
@@ -171,7 +173,7 @@ LEADS = FigureKind(
         Column("note", False, "text", "Anything worth knowing.", ""),
     ),
     import_defaults={"qualified_leads": 0},
-    ordering_fields=("date", "leads_delivered", "qualified_leads"),
+    ordering_fields=("leads_delivered", "qualified_leads"),
 )
 
 CUSTOMERS = FigureKind(
@@ -227,7 +229,7 @@ CUSTOMERS = FigureKind(
     ),
     import_defaults={"deal_value": Decimal("0")},
     acknowledged=True,
-    ordering_fields=("closed_on", "customer", "deal_value"),
+    ordering_fields=("customer", "deal_value"),
 )
 
 KINDS: dict[str, FigureKind] = {kind.slug: kind for kind in (LEADS, CUSTOMERS)}
