@@ -266,6 +266,10 @@ def in_locked_month(user, obj) -> bool:
     return obj is not None and periods.is_locked(obj.month)
 
 
+# A head of the responsible team, or an administrator, corrects locked months.
+corrects_responsible_team = heads_responsible_team | is_superuser
+
+
 # Rules, not Django permissions: a superuser's has_perm() is always True, and
 # an administrator must not sign or edit agreements for teams they are not in.
 RULES = {
@@ -291,9 +295,9 @@ RULES = {
     "view_submission": can_view_submission,
     # A team's figures and scorecards: its members, its partners, executives.
     "view_team": is_executive | is_team_member | is_partner_of_team,
-    "correct_submission": heads_responsible_team | is_superuser,
+    "correct_submission": corrects_responsible_team,
     # What the buttons offer: the right, and a state that allows it.
-    "correct_locked_row": (heads_responsible_team | is_superuser) & in_locked_month,
+    "correct_locked_row": corrects_responsible_team & in_locked_month,
     "acknowledge_closed_customer": consumes_customers_from,
     # Friction reports. The object is the reporting team for filing, the
     # report otherwise.

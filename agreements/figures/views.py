@@ -74,7 +74,7 @@ def figures_list(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         request.GET
     )
     month = form.chosen_month()
-    rows = kind_.model.objects.filter(team=team).select_related(*kind_.related[1:])
+    rows = kind_.model.objects.filter(team=team).select_related(*kind_.related)
     if month is not None:
         rows = rows.for_month(month)
     if kind_.acknowledged and form.is_valid() and form.cleaned_data["pending"]:
