@@ -3,12 +3,16 @@ objectives and months of figures, written in bulk.
 
     python manage.py generate_org --teams 200 --agreements 1000 --months 24
 
-Deterministic for a given --seed. Refuses to run on a database that already
+Every team gets a lead and a head, and the organisation one executive, each
+with an address at ``generated.example``, so the month end has someone to
+email (``--no-members`` leaves them out). Deterministic for a given --seed.
+Refuses to run on a database that already
 holds agreements unless --replace is given (it then deletes all portal data).
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import time
 import uuid
@@ -16,6 +20,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -36,6 +42,7 @@ from reports.models import Breach, Scorecard, ScorecardLine
 
 Source = Objective.Source
 BATCH = 2000
+MEMBER_DOMAIN = "generated.example"
 
 # (source, unit, comparator, target range) to draw objectives from.
 OBJECTIVE_KINDS = [
@@ -59,6 +66,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--months", type=int, default=24)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--members",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Give every team a lead and a head, and add an executive.",
+        )
         parser.add_argument(
             "--replace",
             action="store_true",
@@ -103,6 +116,7 @@ class Command(BaseCommand):
         Agreement.objects.all().delete()
         Membership.objects.all().delete()
         Team.objects.all().delete()
+        get_user_model().objects.filter(email__endswith=f"@{MEMBER_DOMAIN}").delete()
 
     def _progress(self, text: str) -> None:
         self.stdout.write(f"  {text}")
@@ -123,6 +137,10 @@ class Command(BaseCommand):
         )
         teams = list(Team.objects.order_by("pk"))
         self._progress(f"{len(teams):,} teams")
+        counts = {"teams": len(teams)}
+        if opts["members"]:
+            counts["people"] = self._members(teams)
+            self._progress(f"{counts['people']:,} people")
 
         current = periods.current_month()
         months = [periods.add_months(current, -n) for n in range(opts["months"])]
@@ -181,7 +199,7 @@ class Command(BaseCommand):
                 "pk", "unit", "target"
             )
         )
-        counts = {"teams": len(teams), "agreements": len(agreements)}
+        counts["agreements"] = len(agreements)
         counts["objectives"] = len(objectives)
         counts["lead log entries"] = 0
         counts["closed customers"] = 0
@@ -251,3 +269,50 @@ class Command(BaseCommand):
             counts["measurements"] += len(measures)
             self._progress(f"figures for {month:%Y-%m}")
         return counts
+
+    def _members(self, teams: list[Team]) -> int:
+        """A lead and a head for every team, and one executive."""
+        User = get_user_model()
+        password = make_password(None)  # unusable: nobody logs in as them
+        users = [
+            User(
+                username=f"{team.slug}-{role}",
+                email=f"{team.slug}-{role}@{MEMBER_DOMAIN}",
+                first_name=team.name,
+                last_name=role.title(),
+                password=password,
+            )
+            for team in teams
+            for role in ("lead", "head")
+        ]
+        users.append(
+            User(
+                username="generated-executive",
+                email=f"executive@{MEMBER_DOMAIN}",
+                first_name="Executive",
+                password=password,
+            )
+        )
+        User.objects.bulk_create(users, batch_size=BATCH)
+        by_name = dict(
+            User.objects.filter(email__endswith=f"@{MEMBER_DOMAIN}").values_list(
+                "username", "pk"
+            )
+        )
+        roles = {"lead": Membership.Role.LEAD, "head": Membership.Role.HEAD}
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    team=team, user_id=by_name[f"{team.slug}-{role}"], role=roles[role]
+                )
+                for team in teams
+                for role in roles
+            ],
+            batch_size=BATCH,
+        )
+        User.objects.get(pk=by_name["generated-executive"]).user_permissions.add(
+            Permission.objects.get(
+                codename="view_everything", content_type__app_label="agreements"
+            )
+        )
+        return len(users)
