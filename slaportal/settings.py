@@ -456,6 +456,9 @@ SLA_EMAIL_RETRY_SECONDS = env.float("SLA_EMAIL_RETRY_SECONDS", default=30)
 # A claimed email not marked sent within this time belonged to a worker that
 # died; it may then be taken over. Longer than CELERY_TASK_TIME_LIMIT.
 SLA_EMAIL_LEASE_SECONDS = env.float("SLA_EMAIL_LEASE_SECONDS", default=15 * 60)
+# The month end hands its emails to the workers in tasks of this many, each
+# sent over one mail connection.
+SLA_EMAIL_BATCH_SIZE = env.int("SLA_EMAIL_BATCH_SIZE", default=25)
 # The queue background tasks are sent to; empty means Celery's default.
 SLA_TASK_QUEUE = env.str("SLA_TASK_QUEUE", default="")
 

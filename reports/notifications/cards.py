@@ -1,4 +1,4 @@
-"""Scorecards as emails show them: formatted values, attainment bars, the
+"""Scorecards as emails show them: formatted values, the
 trend of the last months, breaches and the remedy owed.
 
 The cards come from the scorecard engine (``reports.selectors.cards_for``),
@@ -25,6 +25,13 @@ EMPTY = "#e3e7ed"
 UNITS = {"count": "", "money": "", "percent": " %", "hours": " h"}
 TREND_MONTHS = 6
 HEAT_MAP_MONTHS = 12
+# Final statuses, the one most in need of attention first.
+WORST_FIRST = {
+    status: rank
+    for rank, status in enumerate(
+        (Status.MISSED, Status.NO_DATA, Status.CLOSE_CALL, Status.MET)
+    )
+}
 
 
 def format_value(value: Decimal | None, unit: str = "count") -> str:
@@ -105,7 +112,6 @@ class LineView:
     promise: str
     actual: str
     attainment: str
-    bar: int
     status: str
     reported_on_time: bool
     breach: BreachView | None
@@ -171,6 +177,11 @@ class CardView:
     def agreement_url(self) -> str:
         return links.agreement(self.agreement.pk)
 
+    @property
+    def met(self) -> bool:
+        """Every objective met: the email says so in one row."""
+        return self.status == Status.MET
+
 
 def _line_view(line, agreement: Agreement) -> LineView:
     objective = line.objective
@@ -181,7 +192,6 @@ def _line_view(line, agreement: Agreement) -> LineView:
         promise=objective.describe,
         actual=format_value(line.actual, objective.unit),
         attainment=format_percent(attainment),
-        bar=0 if attainment is None else int(min(max(attainment, 0), 100)),
         status=line.status,
         reported_on_time=line.reported_on_time,
         breach=BreachView(
@@ -215,13 +225,26 @@ def trend_cells(
     return result
 
 
-def party_cards(user, month: date, *, breached_only: bool = False) -> list[CardView]:
-    """The scorecards of ``month`` of every agreement a team the user leads,
-    manages or heads is a party to, with their last months' trend: the
-    engine's cards (stored once finalised), formatted for an email."""
-    teams = set(
+def leading_teams(user) -> frozenset[int]:
+    """The teams the user leads, manages or heads: whose scorecards they get."""
+    return frozenset(
         Membership.objects.leading().filter(user=user).values_list("team_id", flat=True)
     )
+
+
+def party_cards(
+    user,
+    month: date,
+    *,
+    breached_only: bool = False,
+    teams: frozenset[int] | None = None,
+) -> list[CardView]:
+    """The scorecards of ``month`` of every agreement a team the user leads,
+    manages or heads (or of ``teams``) is a party to, with their last months'
+    trend: the engine's cards (stored once finalised), formatted for an
+    email, worst first."""
+    if teams is None:
+        teams = leading_teams(user)
     if not teams:
         return []
     window = periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
@@ -230,6 +253,7 @@ def party_cards(user, month: date, *, breached_only: bool = False) -> list[CardV
     chosen = sorted(
         (card for (_lineage, m), card in engine.items() if m == month),
         key=lambda c: (
+            WORST_FIRST.get(c.status, len(WORST_FIRST)),
             c.agreement.provider.name,
             c.agreement.consumer.name,
             c.agreement.title,

@@ -9,8 +9,10 @@ scorecard pages show for a locked month.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -25,13 +27,15 @@ from ..scoring import Status, expected_text
 from ..selectors.cards import cards_for
 from . import links
 from .cards import (
-    HEAT_MAP_MONTHS,
+    TREND_MONTHS,
     UNITS,
+    WORST_FIRST,
     BreachView,
     TrendCell,
     colour,
     format_value,
     ink,
+    leading_teams,
     party_cards,
     status_label,
     trend_cells,
@@ -44,9 +48,22 @@ Kind = Delivery.Kind
 TOP_PAIN_POINTS = 5
 
 
+SCORECARD_ROWS = 20  # agreements in a scorecard email's table, worst first
+SCORECARD_DETAILS = 6  # agreements not met whose objectives it details
+DIGEST_AGREEMENTS = 10  # the worst agreements a digest lists
+DIGEST_BREACHES = 15
+DIGEST_LATE_TEAMS = 10
+LATE_ITEMS = 3  # figures listed per late team
+
+
 def _scorecard(delivery: Delivery) -> dict | None:
     breached_only = delivery.kind == Kind.BREACH
-    cards = party_cards(delivery.recipient, delivery.month, breached_only=breached_only)
+    cards = party_cards(
+        delivery.recipient,
+        delivery.month,
+        breached_only=breached_only,
+        teams=leading_teams(delivery.recipient),
+    )
     if not cards:
         return None
     label = periods.month_label(delivery.month)
@@ -60,10 +77,43 @@ def _scorecard(delivery: Delivery) -> dict | None:
         subject = f"Your scorecards for {label}"
         if breaches:
             subject += f": {len(breaches)} breach{'es' if len(breaches) != 1 else ''}"
-    shown = Shown(breaches={b.pk for b in breaches}).add_agreements(
-        c.agreement for c in cards
-    )
-    return {"subject": subject, "cards": cards, "breaches": breaches, "shown": shown}
+    return {"subject": subject, **_scorecard_lists(cards)}
+
+
+def _scorecard_lists(
+    cards: list, rows: int = SCORECARD_ROWS, details: int = SCORECARD_DETAILS
+) -> dict:
+    """The reader's cards (worst first) in a table of ``rows``, with the
+    objectives of the first ``details`` not met; ``shrink`` gives the same
+    with fewer, for a body that would not fit in an inbox."""
+    shown_rows = cards[:rows]
+    not_met = [card for card in cards if not card.met]
+    detailed = not_met[:details]
+    breaches = [b for card in cards for b in card.breaches]
+    shown = Shown(breaches={b.pk for card in detailed for b in card.breaches})
+    shown.add_agreements(c.agreement for c in shown_rows + detailed)
+    smaller = (max(rows // 2, 1), max(details // 2, 0))
+    return {
+        "cards": cards,
+        "rows": shown_rows,
+        "more_rows": len(cards) - len(shown_rows),
+        "details": detailed,
+        "more_details": len(not_met) - len(detailed),
+        "breaches": breaches,
+        "counts": status_counts(Counter(card.status for card in cards)),
+        "shown": shown,
+        "shrink": None
+        if smaller == (rows, details)
+        else lambda: _scorecard_lists(cards, *smaller),
+    }
+
+
+def status_counts(counts: Counter) -> list[tuple]:
+    """(label, count, colour, ink, icon) of each final status, for badges."""
+    return [
+        (status_label(s), counts.get(s, 0), colour(s), ink(s), Status.ICONS[s])
+        for s in Status.FINAL
+    ]
 
 
 # --- The executive digest ---------------------------------------------------
@@ -78,59 +128,53 @@ class HeatRow:
     def url(self) -> str:
         return links.scorecard(self.agreement.pk, self.cells[-1].month)
 
+    @property
+    def now(self) -> TrendCell:
+        return self.cells[-1]
+
+    @property
+    def before(self) -> TrendCell:
+        return self.cells[-2]
+
 
 @dataclass
 class LateReporter:
     team: str
     items: list[str]
+    more: int = 0
 
 
-def digest(
-    month: date,
-    *,
-    agreements: QuerySet[Agreement] | None = None,
-    now: datetime | None = None,
-) -> dict:
-    """The month of ``agreements`` (default: the organisation's): heat map,
-    breaches, late reporters and the most reported pain points, from the
-    engine's cards (the stored ones once finalised). A fixed number of
-    queries, whatever the organisation's size."""
-    scope = agreements if agreements is not None else Agreement.objects.all()
-    window = periods.months_between(
-        periods.add_months(month, 1 - HEAT_MAP_MONTHS), month
-    )
-    engine = cards_for(window, agreements=scope, lines_for=[month])
-    latest: dict = {}
-    for (lineage, _m), card in sorted(engine.items(), key=lambda item: item[0][1]):
-        latest[lineage] = card.agreement  # the latest version wins
-    cells = trend_cells(engine, set(latest), window)
-    heat_map = sorted(
-        (HeatRow(agreement, cells[lineage]) for lineage, agreement in latest.items()),
-        key=lambda row: (
-            row.agreement.provider.name,
-            row.agreement.consumer.name,
-            row.agreement.title,
-        ),
-    )
-    month_cards = [card for (_l, m), card in engine.items() if m == month]
-    counts = Counter(card.status for card in month_cards)
-    in_scope = Breach.objects.filter(agreement__in=scope)
-    breaches = [
-        BreachView(
-            agreement=b.agreement,
-            objective=b.line.objective.name,
-            remedy=b.remedy,
-            status=b.get_status_display(),
-            pk=b.pk,
-        )
-        for b in in_scope.filter(month=month)
-        .select_related("agreement__provider", "agreement__consumer", "line__objective")
-        .order_by(
-            "agreement__provider__name", "agreement__title", "line__objective__position"
-        )
-    ]
-    older_open = in_scope.filter(month__lt=month, status=Breach.Status.OPEN).count()
+@dataclass
+class Movement:
+    """How the agreements' statuses changed since the month before."""
 
+    previous_month: date
+    improved: int = 0
+    worsened: int = 0
+    unchanged: int = 0
+    new: int = 0
+
+
+def _movement(rows: list[HeatRow], previous_month: date) -> Movement:
+    movement = Movement(previous_month)
+    for row in rows:
+        now, before = row.now.status, row.before.status
+        if now is None:
+            continue
+        if before is None:
+            movement.new += 1
+            continue
+        change = WORST_FIRST.get(now, 0) - WORST_FIRST.get(before, 0)
+        if change > 0:
+            movement.improved += 1
+        elif change < 0:
+            movement.worsened += 1
+        else:
+            movement.unchanged += 1
+    return movement
+
+
+def _late_reporters(month_cards) -> list[LateReporter]:
     late: dict[str, list[str]] = defaultdict(list)
     for card in sorted(
         month_cards, key=lambda c: (c.agreement.provider.name, c.agreement.title)
@@ -147,21 +191,88 @@ def digest(
             late[card.agreement.provider.name].append(
                 f"{line.name} ({card.agreement.title}): {how}"
             )
+    return [
+        LateReporter(team, items[:LATE_ITEMS], len(items) - LATE_ITEMS)
+        for team, items in sorted(late.items(), key=lambda item: -len(item[1]))
+    ]
+
+
+def digest(
+    month: date,
+    *,
+    agreements: QuerySet[Agreement] | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """The month of ``agreements`` (default: the organisation's), summarised:
+    status counts and their movement since the month before, the agreements
+    most in need of attention with their last months, the month's breaches,
+    late reporters and the most reported pain points, from the engine's
+    cards (the stored ones once finalised). Every list is capped, so the
+    email's size does not grow with the organisation; the dashboard has the
+    rest. A fixed number of queries, whatever the organisation's size."""
+    scope = agreements if agreements is not None else Agreement.objects.all()
+    window = periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
+    engine = cards_for(window, agreements=scope, lines_for=[month])
+    latest: dict = {}
+    for (lineage, _m), card in sorted(engine.items(), key=lambda item: item[0][1]):
+        latest[lineage] = card.agreement  # the latest version wins
+    cells = trend_cells(engine, set(latest), window)
+    rows = sorted(
+        (HeatRow(agreement, cells[lineage]) for lineage, agreement in latest.items()),
+        key=lambda row: (
+            row.agreement.provider.name,
+            row.agreement.consumer.name,
+            row.agreement.title,
+        ),
+    )
+    in_month = [row for row in rows if row.now.status is not None]
+    attention = sorted(
+        (row for row in in_month if row.now.status != Status.MET),
+        key=lambda row: (
+            WORST_FIRST.get(row.now.status, 0),
+            row.now.score if row.now.score is not None else Decimal(-1),
+        ),
+    )
+    month_cards = [card for (_l, m), card in engine.items() if m == month]
+    counts = Counter(card.status for card in month_cards)
+    in_scope = Breach.objects.filter(agreement__in=scope)
+    of_month = in_scope.filter(month=month)
+    breaches = [
+        BreachView(
+            agreement=b.agreement,
+            objective=b.line.objective.name,
+            remedy=b.remedy,
+            status=b.get_status_display(),
+            pk=b.pk,
+        )
+        for b in of_month.select_related(
+            "agreement__provider", "agreement__consumer", "line__objective"
+        ).order_by(
+            "agreement__provider__name", "agreement__title", "line__objective__position"
+        )[:DIGEST_BREACHES]
+    ]
+    breach_total = of_month.count()
+    older_open = in_scope.filter(month__lt=month, status=Breach.Status.OPEN).count()
+    late = _late_reporters(month_cards)
     mid_month = periods.month_start(month) + timedelta(days=14)
     pain_points = sorted(
         (s for s in pain_point_summaries(months=1, now=mid_month) if s.trend[-1][1]),
         key=lambda s: (-s.trend[-1][1], -s.teams, s.pain_point.title),
     )[:TOP_PAIN_POINTS]
     return {
-        "heat_map": heat_map,
-        "heat_months": window,
-        "counts": [
-            (status_label(s), counts.get(s, 0), colour(s), ink(s), Status.ICONS[s])
-            for s in Status.FINAL
-        ],
+        "heat_map": rows,
+        "agreement_total": len(in_month),
+        "attention": attention[:DIGEST_AGREEMENTS],
+        "attention_total": len(attention),
+        "trend_months": window,
+        "movement": _movement(in_month, window[-2]),
+        "counts": status_counts(counts),
         "breaches": breaches,
+        "breach_total": breach_total,
+        "more_breaches": breach_total - len(breaches),
         "older_open_breaches": older_open,
-        "late_reporters": [LateReporter(team, items) for team, items in late.items()],
+        "late_reporters": late[:DIGEST_LATE_TEAMS],
+        "more_late_teams": max(len(late) - DIGEST_LATE_TEAMS, 0),
         "pain_points": [
             {
                 "pk": s.pain_point.pk,
@@ -175,32 +286,37 @@ def digest(
     }
 
 
-def digest_scope(user) -> tuple[QuerySet[Agreement], str]:
+def digest_scope(user) -> tuple[QuerySet[Agreement], str, Hashable]:
     """What a digest covers for its reader: the organisation for an
-    executive, the agreements of the teams they head for a head."""
+    executive, the agreements of the teams they head for a head; and a key
+    that is the same for every reader of the same digest."""
     if can(user, "view_organisation"):
-        return Agreement.objects.all(), "the organisation"
-    headed = Membership.objects.filter(user=user, role=Membership.Role.HEAD)
-    return (
-        Agreement.objects.involving_any(headed.values("team_id")),
-        "the teams you head",
+        return Agreement.objects.all(), "the organisation", "organisation"
+    headed = frozenset(
+        Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
+            "team_id", flat=True
+        )
     )
+    return Agreement.objects.involving_any(headed), "the teams you head", headed
 
 
 def _digest(delivery: Delivery) -> dict | None:
-    scope, scope_label = digest_scope(delivery.recipient)
+    scope, scope_label, _ = digest_scope(delivery.recipient)
     context = digest(delivery.month, agreements=scope)
-    if not context["heat_map"]:
+    if not context["agreement_total"]:
         return None  # a head whose teams have no agreement in force
     label = periods.month_label(delivery.month)
-    breaches = len(context["breaches"])
-    subject = f"Service levels in {label}: {len(context['heat_map'])} agreements"
+    breaches = context["breach_total"]
+    subject = f"Service levels in {label}: {context['agreement_total']} agreements"
     if breaches:
         subject += f", {breaches} breach{'es' if breaches != 1 else ''}"
     shown = Shown(
         breaches={b.pk for b in context["breaches"]},
         pain_points={p["pk"] for p in context["pain_points"]},
-    ).add_agreements(row.agreement for row in context["heat_map"])
+    ).add_agreements(
+        [row.agreement for row in context["attention"]]
+        + [b.agreement for b in context["breaches"]]
+    )
     return {"subject": subject, "scope_label": scope_label, "shown": shown, **context}
 
 
@@ -316,17 +432,35 @@ BUILDERS = {
 }
 
 
-def context_for(delivery: Delivery) -> dict | None:
-    """Everything the templates of ``delivery.kind`` need, or ``None`` when
+# Written where the greeting goes, and replaced by each reader's, so that one
+# rendered body serves every reader of the same email.
+GREETING = "\u2063greeting\u2063"
+
+
+def audience(delivery: Delivery) -> Hashable | None:
+    """A key shared by every delivery whose email says the same thing to a
+    different person, or ``None`` when the body is the reader's own."""
+    if delivery.kind == Kind.DIGEST:
+        return (delivery.kind, delivery.month, digest_scope(delivery.recipient)[2])
+    if delivery.kind in (Kind.SCORECARD, Kind.BREACH):
+        return (delivery.kind, delivery.month, leading_teams(delivery.recipient))
+    return None
+
+
+def greeting(user) -> str:
+    return f"Hello {user.first_name or user.username},"
+
+
+def body_context(delivery: Delivery) -> dict | None:
+    """Everything the templates of ``delivery.kind`` need, with what the email
+    shows under ``shown`` and the greeting left to fill in; ``None`` when
     there is nothing to say any more."""
     context = BUILDERS[delivery.kind](delivery)
     if context is None:
         return None
-    # The one check: nothing in it that its reader could not open on a page.
-    check_visible(delivery.recipient, context.pop("shown"))
     return {
         **context,
-        "recipient": delivery.recipient,
+        "greeting": GREETING,
         "month": delivery.month,
         "month_label": periods.month_label(delivery.month),
         "kind": delivery.kind,
@@ -335,3 +469,13 @@ def context_for(delivery: Delivery) -> dict | None:
         "dashboard_url": links.dashboard(),
         "preferences_url": links.preferences(),
     }
+
+
+def context_for(delivery: Delivery) -> dict | None:
+    """``body_context``, checked against what its reader may see."""
+    context = body_context(delivery)
+    if context is None:
+        return None
+    # The one check: nothing in it that its reader could not open on a page.
+    check_visible(delivery.recipient, context.pop("shown"))
+    return {**context, "greeting": greeting(delivery.recipient)}

@@ -26,7 +26,7 @@ from ..selectors import scorecards_for_months
 from ..services import FinaliseReport, scorecards_finalise
 from . import schedule
 from .figures import missing_figures, objectives_at_risk
-from .ledger import deliveries_enqueue, lease
+from .ledger import deliveries_enqueue, deliveries_enqueue_batches, lease
 from .recipients import (
     AgreementBrief,
     Plan,
@@ -179,7 +179,7 @@ def month_close(
         report.pending = pending_month_end(month)
         run.deliveries_planned_at = run.deliveries_planned_at or now
         if enqueue:
-            deliveries_enqueue(report.pending)
+            deliveries_enqueue_batches(report.pending)
     elif run.deliveries_planned_at is None:
         run.emails_skipped = report.emails_skipped = True
     run.save()

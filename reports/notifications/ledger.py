@@ -17,16 +17,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from ..models import Delivery
-from .content import context_for
 from .recipients import preferences_for, wants
-from .render import build_message, message_id
-from .tasks import deliver
+from .render import Composer, message_id
+from .tasks import deliver, deliver_batch
 from .visibility import NotVisible
 
 logger = logging.getLogger(__name__)
@@ -81,8 +81,17 @@ def _is_permanent(exc: Exception) -> bool:
     return False
 
 
-def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
+def delivery_send(
+    *,
+    delivery_id: int,
+    now: datetime | None = None,
+    composer: Composer | None = None,
+    connection=None,
+) -> Outcome:
     """Claim the delivery, render it, hand it to the mail server, mark it sent.
+
+    In a batch, ``composer`` builds each distinct body once and
+    ``connection`` (an open mail connection) carries every message.
 
     Returns ``BUSY`` without doing anything when the row is sent, failed or
     skipped, and ``IN_FLIGHT`` with the time left on its lease when another
@@ -113,8 +122,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
         mine.update(status=Status.SKIPPED, last_error="Switched off by the recipient.")
         return Outcome(Result.SKIPPED)
     try:
-        context = context_for(delivery)
-        message = build_message(delivery, context) if context else None
+        message = (composer or Composer()).message(delivery)
     except NotVisible as exc:
         # Never sent: it would show what its reader may not open on a page.
         mine.update(status=Status.FAILED, last_error=f"Withheld: {exc}")
@@ -129,9 +137,14 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
         mine.update(status=Status.SKIPPED, last_error="Nothing to report any more.")
         return Outcome(Result.SKIPPED)
 
+    message.connection = connection
     try:
+        if connection is not None:
+            connection.open()  # once per batch: then it is open already
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
+        if connection is not None:
+            connection.close()  # the next message opens a fresh one
         return _attempt_failed(delivery, mine, exc)
 
     marked = mine.update(
@@ -184,42 +197,71 @@ def deliveries_enqueue(ids: Iterable[int], *, countdown: float = 0.0) -> int:
     count = 0
     for pk in ids:
         transaction.on_commit(
-            functools.partial(_send_task, deliver, pk, queue=queue, countdown=countdown)
+            functools.partial(
+                _send_task, deliver, (pk,), queue=queue, countdown=countdown
+            )
         )
         count += 1
     return count
 
 
-def _send_task(task, pk: int, *, queue: str | None, countdown: float) -> None:
-    """Hand one delivery to the broker. With the broker down the row stays
+def deliveries_enqueue_batches(ids: list[int]) -> int:
+    """Tasks of ``SLA_EMAIL_BATCH_SIZE`` deliveries each, sent once the
+    current transaction commits: the month end fans out to every worker, and
+    each worker sends its batch over one mail connection. A delivery that
+    fails for a while leaves its batch and is retried on its own."""
+    queue = settings.SLA_TASK_QUEUE or None
+    size = max(1, int(settings.SLA_EMAIL_BATCH_SIZE))
+    batches = [ids[n : n + size] for n in range(0, len(ids), size)]
+    for batch in batches:
+        transaction.on_commit(
+            functools.partial(
+                _send_task, deliver_batch, (batch,), queue=queue, countdown=0.0
+            )
+        )
+    return len(batches)
+
+
+def _send_task(task, args: tuple, *, queue: str | None, countdown: float) -> None:
+    """Hand one task to the broker. With the broker down the rows stay
     pending and nothing is lost: the reconcile task requeues rows nobody is
     working on (``deliveries_requeue_stuck``)."""
     try:
         # One try: a broker that is down fails at once (within the connection
         # timeout) instead of holding the job through retries.
-        task.apply_async(args=(pk,), queue=queue, countdown=countdown, retry=False)
+        task.apply_async(args=args, queue=queue, countdown=countdown, retry=False)
     except (BrokerError, OSError):
         logger.warning(
-            "Could not queue delivery %s (broker unavailable); the reconcile "
-            "task will send it",
-            pk,
+            "Could not queue %s %s (broker unavailable); the reconcile task "
+            "will send it",
+            task.name,
+            args,
             exc_info=True,
         )
 
 
-def deliveries_send_now(
+def deliveries_send_batch(
     ids: list[int], *, progress: Callable[[int, int, Outcome], None] | None = None
 ) -> dict[Result, int]:
-    """Send in this process, one after another (the management commands and
-    the demo). Temporary failures are handed to the queue with their backoff."""
+    """Send ``ids`` one after another in this process, over one mail
+    connection, each distinct body built once. A delivery that fails for a
+    while, or that another worker holds, is handed to the queue on its own
+    with its backoff."""
     counts: dict[Result, int] = dict.fromkeys(Result, 0)
-    for done, pk in enumerate(ids, start=1):
-        outcome = delivery_send(delivery_id=pk)
-        counts[outcome.result] += 1
-        if outcome.result == Result.RETRY:
-            deliveries_enqueue([pk], countdown=outcome.countdown)
-        if progress:
-            progress(done, len(ids), outcome)
+    composer = Composer()
+    connection = get_connection()
+    try:
+        for done, pk in enumerate(ids, start=1):
+            outcome = delivery_send(
+                delivery_id=pk, composer=composer, connection=connection
+            )
+            counts[outcome.result] += 1
+            if outcome.result in (Result.RETRY, Result.IN_FLIGHT):
+                deliveries_enqueue([pk], countdown=outcome.countdown)
+            if progress:
+                progress(done, len(ids), outcome)
+    finally:
+        connection.close()
     return counts
 
 

@@ -7,6 +7,8 @@ every element's ``style`` attribute here; bars and heat maps are tables.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from email.utils import formataddr
 from functools import cache
 from urllib.parse import urlsplit
@@ -15,10 +17,13 @@ import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from agreements import periods
 
 from ..models import Delivery
+from .content import GREETING, audience, body_context, greeting
+from .visibility import Shown, check_visible
 
 
 @cache
@@ -43,24 +48,88 @@ def message_id(delivery: Delivery) -> str:
     )
 
 
-def build_message(delivery: Delivery, context: dict) -> EmailMultiAlternatives:
-    template = f"emails/{delivery.kind}"
-    text = render_to_string(f"{template}.txt", context)
-    html = inline_css(render_to_string(f"{template}.html", context))
+@dataclass(frozen=True)
+class Body:
+    """One email as rendered once for all its readers, greeting left open."""
+
+    subject: str
+    text: str
+    html: str
+    shown: Shown
+    switchable: bool
+    preferences_url: str
+
+
+# Gmail clips a message whose HTML passes about 102 KB: a body above this
+# is rendered again with shorter lists (its context's ``shrink``).
+HTML_BUDGET = 90_000
+
+
+def render_body(kind: str, context: dict) -> Body:
+    template = f"emails/{kind}"
+    while True:
+        html = inline_css(render_to_string(f"{template}.html", context))
+        shrink = context.get("shrink")
+        if len(html.encode()) <= HTML_BUDGET or shrink is None:
+            break
+        context = {**context, **shrink()}
+    return Body(
+        subject=f"{settings.EMAIL_SUBJECT_PREFIX}{context['subject']}",
+        text=render_to_string(f"{template}.txt", context),
+        html=html,
+        shown=context["shown"],
+        switchable=context["switchable"],
+        preferences_url=context["preferences_url"],
+    )
+
+
+def envelope(delivery: Delivery, body: Body) -> EmailMultiAlternatives:
+    """``body`` addressed to the delivery's recipient, with their greeting."""
     user = delivery.recipient
+    hello = greeting(user)
     headers = {
         "Message-ID": message_id(delivery),
         "X-Slaportal-Kind": delivery.kind,
         # Automated mail: no out-of-office replies, please.
         "Auto-Submitted": "auto-generated",
     }
-    if context.get("switchable"):
-        headers["List-Unsubscribe"] = f"<{context['preferences_url']}>"
+    if body.switchable:
+        headers["List-Unsubscribe"] = f"<{body.preferences_url}>"
     message = EmailMultiAlternatives(
-        subject=f"{settings.EMAIL_SUBJECT_PREFIX}{context['subject']}",
-        body=text,
+        subject=body.subject,
+        body=body.text.replace(GREETING, hello),
         to=[formataddr((user.get_full_name() or user.username, user.email))],
         headers=headers,
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(body.html.replace(GREETING, escape(hello)), "text/html")
     return message
+
+
+_NOTHING = object()
+
+
+class Composer:
+    """Writes the messages of one batch of deliveries. Each distinct body is
+    built and rendered once (a digest once per audience, a scorecard email
+    once per set of teams) and only the envelope and greeting are each
+    reader's; every reader is still checked against what the body shows."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[Hashable, Body | object] = {}
+
+    def message(self, delivery: Delivery) -> EmailMultiAlternatives | None:
+        """The email for ``delivery``, or ``None`` when there is nothing to
+        say any more. Raises ``NotVisible`` rather than show its reader what
+        they may not see."""
+        key = audience(delivery)
+        body = self._bodies.get(key, _NOTHING) if key is not None else _NOTHING
+        if body is _NOTHING:
+            context = body_context(delivery)
+            body = None if context is None else render_body(delivery.kind, context)
+            if key is not None:
+                self._bodies[key] = body
+        if body is None:
+            return None
+        assert isinstance(body, Body)
+        check_visible(delivery.recipient, body.shown)
+        return envelope(delivery, body)

@@ -31,6 +31,16 @@ def deliver(self, delivery_id: int) -> str:
     return outcome.result.value
 
 
+@shared_task(name="reports.tasks.deliver_batch", **IDEMPOTENT)
+def deliver_batch(delivery_ids: list[int]) -> dict[str, int]:
+    """Several deliveries over one mail connection; any that fails for a
+    while goes back to the queue on its own (``deliver``)."""
+    from .ledger import deliveries_send_batch
+
+    counts = deliveries_send_batch(list(delivery_ids))
+    return {result.value: n for result, n in counts.items() if n}
+
+
 @shared_task(name="reports.tasks.month_close_due", **IDEMPOTENT)
 def month_close_due() -> int:
     from .jobs import months_close_due

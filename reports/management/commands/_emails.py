@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
 
 from agreements import periods
 from reports.models import Delivery
-from reports.notifications.ledger import Outcome, Result, deliveries_send_now
+from reports.notifications.ledger import (
+    Outcome,
+    Result,
+    deliveries_enqueue_batches,
+    deliveries_send_batch,
+)
 from reports.notifications.recipients import Plan
 
 
@@ -69,5 +77,64 @@ def send_with_progress(command: BaseCommand, ids: list[int]) -> dict[Result, int
                 + (f" ({others})" if others else "")
             )
 
-    deliveries_send_now(ids, progress=progress)
+    deliveries_send_batch(ids, progress=progress)
     return counts
+
+
+FINISHED = {
+    Delivery.Status.SENT: Result.SENT,
+    Delivery.Status.FAILED: Result.FAILED,
+    Delivery.Status.SKIPPED: Result.SKIPPED,
+}
+
+
+def send_through_workers(
+    command: BaseCommand, ids: list[int], *, patience: float, poll: float = 1.0
+) -> dict[Result, int]:
+    """Hand ``ids`` to the Celery workers in batches, then follow the ledger
+    until every one is sent, failed or skipped. Gives up (the emails stay
+    queued) when nothing has moved for ``patience`` seconds."""
+    counts: dict[Result, int] = dict.fromkeys(Result, 0)
+    if not ids:
+        command.stdout.write("Nothing to send.")
+        return counts
+    total = len(ids)
+    batches = deliveries_enqueue_batches(ids)
+    command.stdout.write(
+        f"{total} email(s) handed to the workers in {batches} batch(es); "
+        "following the ledger:"
+    )
+    last, moved = None, time.monotonic()
+    while True:
+        by_status = dict(
+            Delivery.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+        counts = dict.fromkeys(Result, 0)
+        for status, result in FINISHED.items():
+            counts[result] = by_status.get(status, 0)
+        finished = sum(counts.values())
+        state = tuple(sorted(by_status.items()))
+        if state != last:
+            last, moved = state, time.monotonic()
+            others = ", ".join(
+                f"{n} {result.value}"
+                for result, n in counts.items()
+                if n and result != Result.SENT
+            )
+            command.stdout.write(
+                f"{counts[Result.SENT]}/{total} sent"
+                + (f" ({others})" if others else "")
+            )
+        if finished == total:
+            return counts
+        if time.monotonic() - moved > patience:
+            raise CommandError(
+                f"Nothing has moved for {patience:.0f} s; {total - finished} "
+                "email(s) are still queued. Is a worker running (make worker)? "
+                "They go out when one takes them; the reconcile task queues "
+                "again any that were lost."
+            )
+        time.sleep(poll)

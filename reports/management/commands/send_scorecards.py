@@ -2,13 +2,17 @@
 
     python manage.py send_scorecards --month 2026-03 [--dry-run] [--resend]
 
-The same services as the scheduled month close, run in this process (in the
-demo, the emails appear under var/mail/). Whoever already got the month's
-email does not get it again, unless --resend is given.
+The same services as the scheduled month close. With a broker configured
+(REDIS_URL) the emails go to the Celery workers in batches and the command
+follows the ledger until they are out; without one (the demo), or with
+--in-process, they are sent from this process (in the demo they appear under
+var/mail/). Whoever already got the month's email does not get it again,
+unless --resend is given.
 """
 
 from __future__ import annotations
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -23,7 +27,7 @@ from reports.notifications.jobs import (
 from reports.notifications.ledger import deliveries_resend
 from reports.notifications.recipients import plan_month_emails
 
-from ._emails import print_plan, send_with_progress
+from ._emails import print_plan, send_through_workers, send_with_progress
 
 
 class Command(BaseCommand):
@@ -41,8 +45,28 @@ class Command(BaseCommand):
             action="store_true",
             help="Send again the emails of the month that were already sent.",
         )
+        parser.add_argument(
+            "--in-process",
+            action="store_true",
+            help="Send from this process even when workers are configured.",
+        )
+        parser.add_argument(
+            "--patience",
+            type=float,
+            default=600.0,
+            help="Seconds to wait for the workers to make progress (default 600).",
+        )
 
-    def handle(self, *args, month: str, dry_run: bool, resend: bool, **options):
+    def handle(
+        self,
+        *args,
+        month: str,
+        dry_run: bool,
+        resend: bool,
+        in_process: bool,
+        patience: float,
+        **options,
+    ):
         try:
             month_ = periods.parse_month(month)
         except ValidationError as exc:
@@ -72,7 +96,11 @@ class Command(BaseCommand):
         if resend:
             again = deliveries_resend(month=month_, kinds=MONTH_END_KINDS)
             self.stdout.write(f"{len(again)} email(s) already sent will be sent again.")
-        counts = send_with_progress(self, pending_month_end(month_))
+        pending = pending_month_end(month_)
+        if in_process or current_app.conf.task_always_eager:
+            counts = send_with_progress(self, pending)
+        else:
+            counts = send_through_workers(self, pending, patience=patience)
         self.stdout.write(
             self.style.SUCCESS(
                 "Done: " + ", ".join(f"{n} {r.value}" for r, n in counts.items() if n)

@@ -33,6 +33,8 @@ class Received:
     kind: str
     subject: str
     at: float
+    peer: tuple  # the client's address and port: one per connection
+    html_size: int
 
 
 def free_port() -> int:
@@ -84,6 +86,10 @@ class SinkHandler:
                         kind=str(message["X-Slaportal-Kind"]),
                         subject=str(message["Subject"]),
                         at=time.monotonic(),
+                        peer=tuple(session.peer),
+                        html_size=len(html.get_content().encode())
+                        if (html := message.get_body(("html",)))
+                        else 0,
                     )
                 )
         return "250 2.0.0 Accepted"

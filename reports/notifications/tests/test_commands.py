@@ -15,7 +15,7 @@ from reports.notifications.preferences import preferences_update
 from .moments import AFTER_CLOSE
 
 Status = Delivery.Status
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 
 
 def command(*args, at=AFTER_CLOSE) -> str:

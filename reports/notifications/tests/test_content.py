@@ -44,22 +44,32 @@ def test_the_scorecard_email_shows_the_finalised_numbers(closed, mailoutbox):
     computed = scorecards_for_months([JANUARY], now=AFTER_CLOSE)[JANUARY]
     stored = ScorecardLine.objects.filter(scorecard__month=JANUARY)
     assert stored.count() == sum(len(card.lines) for card in computed) == 3
-    for line in stored.select_related("objective"):
+    for line in stored.select_related("objective", "scorecard"):
+        if line.scorecard.status == Status.MET:
+            continue  # one row in the summary: the objectives of those not met
         row = re.search(
-            re.escape(line.objective.name) + r"</td>.*?class=\"badge\"[^>]*>([^<]+)<",
+            re.escape(line.objective.name) + r"<br>.*?class=\"badge\"[^>]*>([^<]+)<",
             html,
             flags=re.S,
         )
-        assert f">{line.actual:.0f}<" in row.group(0)  # 210, 96, 2
-        assert f"{line.attainment:.1f} %" in row.group(0)  # 105.0, 80.0, 100.0
+        assert f">{line.actual:.0f}<" in row.group(0)  # 210, 96
+        assert f"{line.attainment:.1f} %" in row.group(0)  # 105.0, 80.0
         # The status in words beside its icon, never the colour alone.
         icon = Status.ICONS[line.status]
         assert row.group(1) == f"{icon} {line.get_status_display()}"
-        # The same figures in the plain-text part.
+    for line in stored.select_related("objective"):
+        # Every objective in the plain-text part, met or not.
         assert f"{line.objective.name}: {line.actual:.0f}" in message.body
         assert f"{line.attainment:.1f} %" in message.body
-    for card in Scorecard.objects.filter(month=JANUARY):
-        assert f"Weighted attainment {card.score:.1f} %" in html
+    summary = re.search(r'class="data".*?</table>', html, flags=re.S).group(0)
+    for card in Scorecard.objects.filter(month=JANUARY).select_related("agreement"):
+        row = re.search(
+            re.escape(card.agreement.title) + r"</a>.*?</tr>", summary, flags=re.S
+        ).group(0)
+        icon = Status.ICONS[card.status]
+        assert f"{icon} {card.get_status_display()}<" in row
+        assert f">{card.score:.1f} %<" in row
+    assert "Not met in January 2026" in html
     # The breach and the remedy owed.
     assert "Breach of Qualified leads" in html
     assert "Owed by Marketing to Sales" in html
@@ -67,18 +77,15 @@ def test_the_scorecard_email_shows_the_finalised_numbers(closed, mailoutbox):
     assert "BREACH of Qualified leads" in message.body
 
 
-def test_attainment_bars_are_tables_with_inline_styles_and_no_svg(closed, mailoutbox):
+def test_statuses_are_table_cells_with_inline_styles_and_no_svg(closed, mailoutbox):
     _, html = send(closed.people["marketing-lead"], Kind.SCORECARD, mailoutbox)
     assert "<svg" not in html.lower()
     assert "<style" not in html  # inlined into the elements
-    # Qualified leads at 80 %: a red bar 80 % wide, the rest grey.
-    assert re.search(r'<td[^>]*width="80%"[^>]*style="[^"]*background: ?#c62828', html)
     # The brand header, inlined.
     assert re.search(r'class="header"[^>]*style="[^"]*background: ?#1f5f8b', html)
-    # The trend: six months of cells, January coloured, earlier months blank.
-    trend = re.search(r'class="trend".*?</table>', html, flags=re.S).group(0)
-    assert trend.count("<th") == 6
-    assert re.findall(r"<th[^>]*>(\w+)</th>", trend) == [
+    # The trend: six months in the header, January coloured, earlier blank.
+    summary = re.search(r'class="data".*?</table>', html, flags=re.S).group(0)
+    assert re.findall(r'<th class="m"[^>]*>(\w+)</th>', summary) == [
         "Aug",
         "Sep",
         "Oct",
@@ -86,6 +93,10 @@ def test_attainment_bars_are_tables_with_inline_styles_and_no_svg(closed, mailou
         "Dec",
         "Jan",
     ]
+    cells = re.findall(r'<td class="m"[^>]*>([^<]*)</td>', summary)
+    assert cells[:5] == ["—"] * 5
+    # Lead delivery missed January at 86.7 % weighted: red, icon and score.
+    assert re.search(r'<td class="m"[^>]*background: ?#c62828[^>]*>✗ 87</td>', summary)
 
 
 def test_links_point_back_to_the_portal(closed, mailoutbox):
@@ -103,7 +114,7 @@ def test_links_point_back_to_the_portal(closed, mailoutbox):
     )
 
 
-def test_the_digest_has_the_heat_map_breaches_late_reporters_and_pain_points(
+def test_the_digest_has_the_worst_agreements_breaches_late_reporters_and_pain_points(
     closed, mailoutbox
 ):
     from agreements.tests.factories import FrictionReportFactory, PainPointFactory
@@ -121,14 +132,14 @@ def test_the_digest_has_the_heat_map_breaches_late_reporters_and_pain_points(
     assert message.subject == (
         "[slaportal] Service levels in January 2026: 2 agreements, 1 breach"
     )
+    assert re.search(r">✓ 1 met<.*>✗ 1 missed<", html, flags=re.S)
+    assert "Since December: 0 improved, 0 worsened, 0 unchanged, 2 new." in html
+    # The agreements not met, with their last six months, January last.
     heat = re.search(r'class="heat".*?</table>', html, flags=re.S).group(0)
-    assert heat.count("Lead delivery") == 1 and heat.count("Customer handover") == 1
-    # Twelve months per row, January 2026 last, coloured by status.
-    assert len(re.findall(r'class="cell"', heat)) == 2 * 12
+    assert heat.count("Lead delivery") == 1 and "Customer handover" not in heat
+    assert len(re.findall(r'class="cell"', heat)) == 6
     lead_row = re.search(r"Lead delivery.*?</tr>", heat, flags=re.S).group(0)
     assert re.search(r"background: ?#c62828[^>]*>✗ 87<", lead_row)  # missed, 86.7
-    handover_row = re.search(r"Customer handover.*?</tr>", heat, flags=re.S).group(0)
-    assert re.search(r"background: ?#2e7d32[^>]*>✓ 100<", handover_row)  # met
     assert "Qualified leads" in html and "Marketing makes up the shortfall" in html
     assert "Export times out" in html
     assert "Every team reported its figures before the deadline." in html

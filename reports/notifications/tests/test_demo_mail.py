@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from .moments import AFTER_CLOSE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 
 
 def test_send_scorecards_in_the_demo_writes_files_a_person_can_open(

@@ -95,18 +95,18 @@ def test_a_worker_that_lost_its_claim_does_not_overwrite_the_new_owner(
     closed, mailoutbox, monkeypatch
 ):
     delivery = a_delivery(closed)
-    from reports.notifications import ledger
+    from reports.notifications.render import Composer
 
-    real_build = ledger.build_message
+    real_message = Composer.message
 
-    def slow_build(d, context):
+    def slow_message(self, d):
         # While this worker renders, its lease runs out and another claims it.
         Delivery.objects.filter(pk=d.pk).update(
             claimed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
         )
-        return real_build(d, context)
+        return real_message(self, d)
 
-    monkeypatch.setattr(ledger, "build_message", slow_build)
+    monkeypatch.setattr(Composer, "message", slow_message)
     delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == Status.SENDING  # left to the owner of the claim

@@ -94,9 +94,9 @@ def test_the_organisation_digest_is_for_executives_and_a_head_sees_their_teams(
     head = User.objects.get(username="service-head")
     legal_head = User.objects.get(username="legal-head")
     with time_machine.travel(AFTER_NOVEMBER, tick=False):
-        everything, _ = digest_scope(executive)
+        everything, _, _ = digest_scope(executive)
         assert everything.filter(title="Month-end close support").exists()
-        theirs, label = digest_scope(head)
+        theirs, label, _ = digest_scope(head)
         assert label == "the teams you head"
         titles = set(theirs.signed().values_list("title", flat=True))
         assert "Month-end close support" not in titles
@@ -122,7 +122,11 @@ def test_an_email_that_would_show_too_much_is_withheld(demo_org):
     from reports.notifications import content
 
     real = content.digest_scope
-    content.digest_scope = lambda user: (Agreement.objects.all(), "everything")
+    content.digest_scope = lambda user: (
+        Agreement.objects.all(),
+        "everything",
+        "everything",
+    )
     try:
         with time_machine.travel(AFTER_NOVEMBER, tick=False):
             delivery = Delivery.objects.create(

@@ -1,0 +1,218 @@
+"""Month-end emails at scale: each fits in an inbox (Gmail clips a message
+whose HTML passes about 102 KB) at the demo's size, the benchmark
+organisation's and the worst case the caps allow; each distinct body is
+built once; a batch goes over one mail connection; ``send_scorecards``
+hands the emails to the workers when there are workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+
+from agreements.models import Membership, Objective
+from agreements.tests.factories import (
+    AgreementFactory,
+    MeasurementFactory,
+    ObjectiveFactory,
+    TeamFactory,
+)
+from conftest import make_member
+from reports.models import Delivery
+from reports.notifications import content, render
+from reports.notifications.jobs import month_close, pending_month_end
+from reports.notifications.ledger import deliveries_send_batch
+from reports.notifications.render import Composer
+
+from .moments import AFTER_CLOSE, JANUARY
+from .smtp_sink import SmtpSink
+
+pytestmark = pytest.mark.django_db
+Kind = Delivery.Kind
+INBOX_LIMIT = 100_000  # bytes of HTML; Gmail clips at about 102 KB
+
+
+def html_of(message) -> str:
+    return message.alternatives[0].content
+
+
+@pytest.fixture
+def sink():
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_batch_builds_each_body_once_and_sends_over_one_connection(
+    org, sink, settings, monkeypatch
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    for name in ("ceo", "coo", "cfo"):  # three readers of one digest
+        executive = make_member(
+            name, org.leads.provider, Membership.Role.MEMBER, first_name=name.upper()
+        )
+        executive.user_permissions.add(*org.people["executive"].user_permissions.all())
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        month_close(month=JANUARY, enqueue=False)
+        ids = pending_month_end(JANUARY)
+        deliveries = Delivery.objects.filter(pk__in=ids).select_related("recipient")
+        audiences = {content.audience(d) for d in deliveries}
+        built = []
+        real = content.body_context
+        monkeypatch.setattr(
+            render, "body_context", lambda d: built.append(d.pk) or real(d)
+        )
+        deliveries_send_batch(ids)
+
+    received = sink.messages()
+    assert len(received) == len(ids) == Delivery.objects.filter(status="sent").count()
+    assert len({r.peer for r in received}) == 1  # one connection for the batch
+    # One body per audience: the four executives share one digest.
+    assert len(built) == len(audiences) < len(ids)
+    assert max(r.html_size for r in received) < INBOX_LIMIT
+
+
+def test_each_reader_is_greeted_by_name_in_a_shared_body(org, mailoutbox):
+    for name in ("ceo", "coo"):
+        executive = make_member(
+            name, org.leads.provider, Membership.Role.MEMBER, first_name=name.title()
+        )
+        executive.user_permissions.add(*org.people["executive"].user_permissions.all())
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        month_close(month=JANUARY, enqueue=False)
+        deliveries_send_batch(pending_month_end(JANUARY))
+    by_reader = {m.to[0].split("<")[1].rstrip(">"): m for m in mailoutbox}
+    ceo, coo = by_reader["ceo@example.com"], by_reader["coo@example.com"]
+    assert "Hello Ceo," in html_of(ceo) and "Hello Ceo," in ceo.body
+    assert "Hello Coo," in html_of(coo) and "Hello Coo," in coo.body
+    assert "Coo" not in html_of(ceo) and "\u2063" not in html_of(ceo)
+    assert html_of(ceo).replace("Ceo", "Coo") == html_of(coo)
+
+
+def test_a_lead_of_forty_missed_agreements_gets_an_email_that_fits(mailoutbox):
+    """The worst case the caps allow: the longest names, every objective of
+    every agreement missed, each with a long remedy."""
+    long = "x" * 90
+    team = TeamFactory(name=f"Provider {long}"[:100])
+    lead = make_member("worst-lead", team, Membership.Role.LEAD)
+    for n in range(40):
+        agreement = AgreementFactory(
+            provider=team,
+            consumer=TeamFactory(name=f"Consumer {n:02d} {long}"[:100]),
+            title=f"Agreement {n:02d} " + "y" * 140,
+            effective_from=dt.date(2025, 1, 1),
+            compensation_clause="z " * 1000,
+        )
+        for position in range(1, 8):
+            objective = ObjectiveFactory(
+                agreement=agreement,
+                name=f"Objective {position} " + "w" * 80,
+                metric_source=Objective.Source.MANUAL,
+                unit=Objective.Unit.PERCENT,
+                target=Decimal(99),
+                position=position,
+            )
+            MeasurementFactory(objective=objective, month=JANUARY, value=Decimal(10))
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        month_close(month=JANUARY, enqueue=False)
+        delivery = Delivery.objects.get(recipient=lead, kind=Kind.SCORECARD)
+        message = Composer().message(delivery)
+    html = html_of(message)
+    assert len(html.encode()) < INBOX_LIMIT, len(html.encode())
+    # Shortened to fit: the worst first, and the rest counted.
+    rows = html.count('<td class="m"') // 6
+    assert 1 <= rows < 40
+    assert f"And {40 - rows} more agreements" in html
+    assert "more agreements not met" in html
+    # The plain text keeps every objective.
+    assert message.body.count("  - Objective 7 ") == 40
+
+
+def test_the_demo_month_end_emails_fit_in_an_inbox():
+    with time_machine.travel(dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC), tick=False):
+        call_command("seed_demo", stdout=StringIO())
+        month = dt.date(2026, 11, 1)
+        month_close(month=month, enqueue=False)
+        ids = pending_month_end(month)
+        composer = Composer()
+        sizes = {}
+        for delivery in Delivery.objects.filter(pk__in=ids).select_related("recipient"):
+            message = composer.message(delivery)
+            if message is not None:
+                sizes[delivery.recipient.username, delivery.kind] = len(
+                    html_of(message).encode()
+                )
+    assert {kind for _, kind in sizes} >= {Kind.DIGEST, Kind.SCORECARD}
+    assert max(sizes.values()) < INBOX_LIMIT, sizes
+
+
+def test_the_benchmark_organisations_emails_fit_in_an_inbox():
+    """200 teams, 1,000 agreements: the executive's digest, a head's, and
+    the scorecard emails of the five people party to most agreements."""
+    with time_machine.travel(dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC), tick=False):
+        call_command("generate_org", months=6, stdout=StringIO())
+        month = dt.date(2026, 11, 1)
+        month_close(month=month, enqueue=False)
+        busiest = (
+            Membership.objects.filter(role=Membership.Role.LEAD)
+            .annotate(
+                n=Count("team__agreements_provided", distinct=True)
+                + Count("team__agreements_consumed", distinct=True)
+            )
+            .order_by("-n")
+            .values_list("user_id", flat=True)[:5]
+        )
+        deliveries = Delivery.objects.filter(month=month).filter(
+            Q(kind=Kind.DIGEST, recipient__username="generated-executive")
+            | Q(kind=Kind.DIGEST, recipient__username="team-0000-head")
+            | Q(kind=Kind.SCORECARD, recipient__in=list(busiest))
+        )
+        composer = Composer()
+        sizes = {
+            (d.recipient.username, d.kind): len(html_of(composer.message(d)).encode())
+            for d in deliveries.select_related("recipient")
+        }
+    assert len(sizes) == 7
+    assert max(sizes.values()) < INBOX_LIMIT, sizes
+
+
+@pytest.mark.usefixtures("eager")
+def test_send_scorecards_sends_in_process_without_workers(org, mailoutbox):
+    out = StringIO()
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        call_command("send_scorecards", "--month", "2026-01", stdout=out)
+    assert "handed to the workers" not in out.getvalue()
+    assert f"{len(mailoutbox)}/{len(mailoutbox)} sent" in out.getvalue()
+
+
+def test_send_scorecards_hands_the_emails_to_workers_and_says_when_none_come(
+    org, mailoutbox, settings
+):
+    """With a broker and no worker taking the tasks, it says so and leaves
+    the emails queued (the real worker's side: test_worker_emails)."""
+    from slaportal.celery import app
+
+    before = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, "memory://"
+    out = StringIO()
+    try:
+        with (
+            time_machine.travel(AFTER_CLOSE, tick=False),
+            pytest.raises(CommandError, match="Is a worker running"),
+        ):
+            call_command(
+                "send_scorecards", "--month", "2026-01", "--patience", "0.3", stdout=out
+            )
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = before
+    pending = Delivery.objects.filter(month=JANUARY, status="pending").count()
+    assert "8 email(s) handed to the workers in 1 batch(es)" in out.getvalue()
+    assert "0/8 sent" in out.getvalue()
+    assert pending == 8 and mailoutbox == []
