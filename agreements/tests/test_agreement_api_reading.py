@@ -158,6 +158,32 @@ def test_detail_has_objectives_signatures_and_what_the_person_may_do(
     }
 
 
+def test_the_list_offers_each_row_what_its_detail_offers(
+    marketing_lead, sales_lead, sales_manager, marketing, sales, service, api_client
+):
+    # One of each: a draft, a proposal half signed, an active agreement, and
+    # one the sales manager may see but not sign (Sales already signed).
+    draft(user=marketing_lead, provider=marketing, consumer=sales, title="Draft")
+    half = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    agreement_sign(agreement=half, user=marketing_lead, team=marketing)
+    signed = proposed(user=sales_lead, provider=sales, consumer=service, title="Sold")
+    agreement_sign(agreement=signed, user=sales_lead, team=sales)
+    api_client.force_login(sales_manager)
+    rows = api_client.get(LIST).json()["results"]
+    assert len(rows) == 3
+    for row in rows:
+        assert (
+            row
+            == api_client.get(
+                reverse("api:v1:agreement-detail", args=[row["id"]])
+            ).json()
+        )
+    offered = {row["title"]: row["actions"] for row in rows}
+    assert offered["Leads for sales"]["sign_for"] == [sales.pk]
+    assert offered["Sold"]["sign"] is False
+    assert offered["Draft"]["change"] is True
+
+
 # --- Query counts ---------------------------------------------------------
 
 
