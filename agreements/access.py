@@ -32,10 +32,12 @@ def _cached(
     cached = getattr(user, name, None)
     if cached is None:
         membership = apps.get_model("agreements", "Membership")
+        # Without ``order_by()``, Membership's default order (team and user
+        # names) would join both tables to sort ids that go into a set.
         cached = set(
-            memberships(membership.objects.filter(user=user)).values_list(
-                "team_id", flat=True
-            )
+            memberships(membership.objects.filter(user=user))
+            .order_by()
+            .values_list("team_id", flat=True)
         )
         setattr(user, name, cached)
     return cached

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.manager import BaseManager
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,7 +13,7 @@ from api.fields import ModelSerializer, TextField
 
 from ..forms import MAX_OBJECTIVES, NOTE_MAX_LENGTH
 from ..models import Agreement, Membership, Objective, Signature, Team
-from ..rules import agreement_actions
+from ..rules import agreement_actions, agreement_actions_for
 from ..services.agreements import AGREEMENT_FIELDS, OBJECTIVE_FIELDS
 
 
@@ -67,6 +68,16 @@ class AgreementActionsSerializer(serializers.Serializer):
     sign_for = serializers.ListField(child=serializers.IntegerField())
 
 
+class AgreementListSerializer(serializers.ListSerializer):
+    """Agreements, many at once: what the person may do with each comes from
+    one permission pass over the whole page (``agreement_actions_for``)."""
+
+    def to_representation(self, data) -> list[dict[str, Any]]:
+        agreements = list(data.all() if isinstance(data, BaseManager) else data)
+        self.actions = agreement_actions_for(self.context["request"].user, agreements)
+        return super().to_representation(agreements)
+
+
 class AgreementSerializer(ModelSerializer):
     provider = TeamSerializer()
     consumer = TeamSerializer()
@@ -106,9 +117,13 @@ class AgreementSerializer(ModelSerializer):
             "actions",
         ]
         read_only_fields = fields
+        list_serializer_class = AgreementListSerializer
 
     @extend_schema_field(AgreementActionsSerializer)
     def get_actions(self, agreement: Agreement) -> dict[str, Any]:
+        page = getattr(self.parent, "actions", None)
+        if page is not None:
+            return page[agreement.pk]
         return agreement_actions(self.context["request"].user, agreement)
 
 

@@ -158,6 +158,28 @@ def test_detail_has_objectives_signatures_and_what_the_person_may_do(
     }
 
 
+def test_the_list_offers_each_row_what_its_detail_offers(
+    marketing_lead, sales_lead, sales_manager, marketing, sales, service, api_client
+):
+    # One of each: a draft, a proposal half signed, an active agreement, and
+    # one the sales manager may see but not sign (Sales already signed).
+    draft(user=marketing_lead, provider=marketing, consumer=sales, title="Draft")
+    half = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    agreement_sign(agreement=half, user=marketing_lead, team=marketing)
+    signed = proposed(user=sales_lead, provider=sales, consumer=service, title="Sold")
+    agreement_sign(agreement=signed, user=sales_lead, team=sales)
+    api_client.force_login(sales_manager)
+    rows = api_client.get(LIST).json()["results"]
+    assert len(rows) == 3
+    for row in rows:
+        url = reverse("api:v1:agreement-detail", args=[row["id"]])
+        assert row == api_client.get(url).json()
+    offered = {row["title"]: row["actions"] for row in rows}
+    assert offered["Leads for sales"]["sign_for"] == [sales.pk]
+    assert offered["Sold"]["sign"] is False
+    assert offered["Draft"]["change"] is True
+
+
 # --- Query counts ---------------------------------------------------------
 
 
@@ -207,3 +229,64 @@ def test_team_list_and_me_queries_do_not_grow_with_rows(
         assert as_marketing.get(reverse("api:v1:team-list")).json()["count"] == 6
     with django_assert_num_queries(me):
         assert len(as_marketing.get(reverse("api:v1:me")).json()["memberships"]) == 6
+
+
+# The token; the throttle's count in the database cache (read, then written
+# back: a count of the cache's rows and a transaction of four); the executive
+# permission (the person's own and their groups'); the teams the person leads;
+# the page's count, the page, its objectives and its signatures.
+LIST_QUERIES = 1 + (1 + 1 + 4) + 2 + 1 + 4
+
+
+@pytest.mark.parametrize("persona", ["executive", "sales_manager"])
+def test_agreement_list_queries_depend_on_neither_page_size_nor_organisation(
+    persona,
+    marketing_lead,
+    sales_lead,
+    marketing,
+    sales,
+    service,
+    api_client,
+    api_token,
+    request,
+    django_assert_max_num_queries,
+):
+    def add(provider, consumer, user, *, sign: bool) -> None:
+        agreement = proposed(
+            user=user,
+            provider=provider,
+            consumer=consumer,
+            objectives=[objective_row("A"), objective_row("B")],
+        )
+        if sign:
+            agreement_sign(agreement=agreement, user=user, team=provider)
+
+    add(marketing, sales, marketing_lead, sign=True)
+    add(sales, service, sales_lead, sign=False)
+    headers = {
+        "HTTP_AUTHORIZATION": f"Bearer {api_token(request.getfixturevalue(persona))}"
+    }
+
+    def queries(**params: Any) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = api_client.get(LIST, params, **headers)
+        assert response.status_code == 200
+        return len(captured)
+
+    queries()  # the first request also marks the token used
+    small = queries(page_size=1)
+    for _ in range(4):
+        add(marketing, sales, marketing_lead, sign=True)
+        add(sales, service, sales_lead, sign=False)
+    # The rest of the organisation: teams, people and agreements nobody here
+    # is in.
+    for _ in range(5):
+        provider, consumer = TeamFactory(), TeamFactory()
+        MembershipFactory(team=provider, role="lead")
+        add(provider, consumer, provider.memberships.get().user, sign=True)
+
+    assert queries(page_size=1) == small
+    assert queries(page_size=25) == small
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = api_client.get(LIST, {"page_size": 25}, **headers)
+    assert response.json()["count"] == (15 if persona == "executive" else 10)

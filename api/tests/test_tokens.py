@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from api.models import ApiToken
@@ -83,6 +87,23 @@ def test_the_token_authenticates_api_requests(api_client, sales_lead, api_token)
     assert response.status_code == 200
     assert response.json()["username"] == "sales-lead"
     assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_last_used_is_written_at_most_once_a_minute(api_client, sales_lead, api_token):
+    raw = api_token(sales_lead)
+    with time_machine.travel("2026-03-10 09:00:00+00:00", tick=False) as clock:
+        api_client.get(ME, headers=bearer(raw))
+        first = ApiToken.objects.get().last_used_at
+        clock.shift(30)
+        with CaptureQueriesContext(connection) as queries:
+            assert api_client.get(ME, headers=bearer(raw)).status_code == 200
+        assert not [
+            q for q in queries if "api_apitoken" in q["sql"] and "UPDATE" in q["sql"]
+        ]
+        assert ApiToken.objects.get().last_used_at == first
+        clock.shift(60)
+        api_client.get(ME, headers=bearer(raw))
+        assert ApiToken.objects.get().last_used_at == first + timedelta(seconds=90)
 
 
 def test_a_token_needs_no_csrf_token(api_client, marketing_lead, marketing, sales):

@@ -106,6 +106,7 @@ ASKING = {
     "signed_partner_ids",
     "unsigned_teams_user_leads",
     "agreement_actions",
+    "agreement_actions_for",
     "friction_report_actions",
 }
 
