@@ -4,6 +4,7 @@ who sees it, and a fixed number of queries."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from decimal import Decimal
 
 import pytest
@@ -560,3 +561,17 @@ def test_the_running_month_counts_the_agreements_on_the_page_shown(
     log_leads(agreement.provider, FEBRUARY.replace(day=9), 500, 300)
     after = client.get(DASHBOARD).context["board"]
     assert after.current_summary != first.context["board"].current_summary
+
+
+def test_the_dashboard_is_compressed_for_a_browser_that_accepts_gzip(
+    client, org, executive
+):
+    client.force_login(executive)
+    response = client.get(DASHBOARD, headers={"accept-encoding": "gzip, deflate"})
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert 'data-testid="heatmap"' in gzip.decompress(response.content).decode()
+    plain = client.get(DASHBOARD)
+    assert not plain.has_header("Content-Encoding")
+    assert 'data-testid="heatmap"' in plain.content.decode()
