@@ -195,6 +195,7 @@ class MonthTotals(models.Model):
     )
     late = models.JSONField(
         default=list,
+        blank=True,
         help_text="The teams with most late objectives, most first, each with "
         "its count and first few objectives: the list the dashboard shows.",
     )

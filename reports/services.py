@@ -229,7 +229,8 @@ def scorecards_finalise(
             default_change_reason="cleared by a correction",
         )
 
-    month_totals_refresh(month=month, now=now)
+    # 4. The month's totals, as the dashboard shows them.
+    _month_totals_store(month=month, now=now)
 
     report.created = len(new_cards)
     report.updated = len(touched_cards)
@@ -239,19 +240,20 @@ def scorecards_finalise(
     return report
 
 
-@transaction.atomic
-def month_totals_refresh(
-    *, month: datetime.date, now: datetime.datetime | None = None
-) -> MonthTotals:
+def _month_totals_store(*, month: datetime.date, now: datetime.datetime) -> None:
     """Store the organisation's totals of a finalised ``month`` from its
-    stored scorecards and breaches (``MonthTotals``). ``scorecards_finalise``
-    calls it on every run, so a correction's re-finalising refreshes them
-    too. Four queries."""
-    totals, _created = MonthTotals.objects.update_or_create(
-        month=month,
-        defaults={**month_totals_values(month), "computed_at": now or timezone.now()},
+    stored scorecards and breaches (``MonthTotals``), in the transaction of
+    ``scorecards_finalise``, which runs on every correction too. Three reads
+    and one upsert."""
+    values = {**month_totals_values(month), "computed_at": now}
+    totals = MonthTotals(month=month, **values)
+    totals.full_clean(validate_unique=False, validate_constraints=False)
+    MonthTotals.objects.bulk_create(
+        [totals],
+        update_conflicts=True,
+        unique_fields=["month"],
+        update_fields=list(values),
     )
-    return totals
 
 
 def _count_breach_move(month: datetime.date, was: str, now: str) -> None:

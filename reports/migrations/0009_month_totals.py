@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
                 ('breaches_acknowledged', models.PositiveIntegerField(default=0)),
                 ('breaches_resolved', models.PositiveIntegerField(default=0)),
                 ('late_teams', models.PositiveIntegerField(default=0, help_text='Teams with an objective not reported by the deadline.')),
-                ('late', models.JSONField(default=list, help_text='The teams with most late objectives, most first, each with its count and first few objectives: the list the dashboard shows.')),
+                ('late', models.JSONField(blank=True, default=list, help_text='The teams with most late objectives, most first, each with its count and first few objectives: the list the dashboard shows.')),
                 ('computed_at', models.DateTimeField()),
             ],
             options={
