@@ -143,7 +143,7 @@ def main() -> None:
     # As in production, the months before have been finalised by the monthly
     # job: the dashboard reads their stored scorecards. The measured month
     # itself is left unfinalised, so that finalising it does the full work.
-    from reports.models import Breach, Scorecard, ScorecardLine
+    from reports.models import Breach, MonthTotals, Scorecard, ScorecardLine
 
     earlier = [periods.add_months(month, -n) for n in range(1, 12)]
     missing = [m for m in earlier if not Scorecard.objects.filter(month=m).exists()]
@@ -155,6 +155,7 @@ def main() -> None:
         Breach.objects.filter(month=month).delete()
         ScorecardLine.objects.filter(scorecard__month=month).delete()
         Scorecard.objects.filter(month=month).delete()
+        MonthTotals.objects.filter(month=month).delete()
 
     # Fresh statistics and no dead rows from earlier runs' rolled-back
     # writes, as autovacuum would leave a production database.

@@ -171,6 +171,59 @@ class Breach(models.Model):
         return f"Breach of {self.line.objective.name}, {self.month:%Y-%m}"
 
 
+class MonthTotals(models.Model):
+    """The organisation's totals for one finalised month, as the dashboard
+    shows them: its scorecards and breaches by status, and its late
+    reporters.
+
+    Written with the month's scorecards by ``scorecards_finalise`` (again on
+    every correction) and moved along by the breach services, so the
+    executive dashboard reads one row instead of every scorecard. Narrower
+    scopes (the teams a head heads) are small and still computed.
+    """
+
+    month = models.DateField(unique=True, help_text="First day of the month.")
+    met = models.PositiveIntegerField(default=0)
+    close_call = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    no_data = models.PositiveIntegerField(default=0)
+    breaches_open = models.PositiveIntegerField(default=0)
+    breaches_acknowledged = models.PositiveIntegerField(default=0)
+    breaches_resolved = models.PositiveIntegerField(default=0)
+    late_teams = models.PositiveIntegerField(
+        default=0, help_text="Teams with an objective not reported by the deadline."
+    )
+    late = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The teams with most late objectives, most first, each with "
+        "its count and first few objectives: the list the dashboard shows.",
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name_plural = "month totals"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="month_totals_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Totals of {self.month:%Y-%m}"
+
+    @property
+    def statuses(self) -> dict[str, int]:
+        """Scorecards per ``Scorecard.Status``."""
+        return {key: getattr(self, key) for key in Scorecard.Status.values}
+
+    @property
+    def breaches(self) -> dict[str, int]:
+        """Breaches per ``Breach.Status``."""
+        return {key: getattr(self, f"breaches_{key}") for key in Breach.Status.values}
+
+
 # --- Monthly emails: reports/notifications/models.py -----------------------
 # Kept in this app's label (no data migration); imported here so that Django
 # finds them, and so that ``from reports.models import Delivery`` still works.
@@ -185,6 +238,7 @@ __all__ = [
     "Breach",
     "Delivery",
     "DeliveryQuerySet",
+    "MonthTotals",
     "MonthlyRun",
     "NotificationPreference",
     "Scorecard",

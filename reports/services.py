@@ -1,4 +1,5 @@
-"""Writes of the reports app: finalised scorecards, breaches, heartbeats."""
+"""Writes of the reports app: finalised scorecards and the month's totals,
+breaches, heartbeats."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -18,9 +20,10 @@ from agreements.models import Agreement
 from agreements.rules import require
 
 from .history import history_snapshot
-from .models import Breach, Scorecard, ScorecardLine, WorkerHeartbeat
+from .models import Breach, MonthTotals, Scorecard, ScorecardLine, WorkerHeartbeat
 from .scoring import quantize
 from .selectors import ScorecardResult, scorecards_for_months
+from .selectors.overview import month_totals_values
 
 HEARTBEAT_KEEP = timedelta(days=7)
 
@@ -226,12 +229,42 @@ def scorecards_finalise(
             default_change_reason="cleared by a correction",
         )
 
+    # 4. The month's totals, as the dashboard shows them.
+    _month_totals_store(month=month, now=now)
+
     report.created = len(new_cards)
     report.updated = len(touched_cards)
     report.unchanged = len(cards) - report.created - report.updated
     report.breaches_opened = len(new_breaches)
     report.breaches_cleared = len(cleared)
     return report
+
+
+def _month_totals_store(*, month: datetime.date, now: datetime.datetime) -> None:
+    """Store the organisation's totals of a finalised ``month`` from its
+    stored scorecards and breaches (``MonthTotals``), in the transaction of
+    ``scorecards_finalise``, which runs on every correction too. Three reads
+    and one upsert."""
+    values = {**month_totals_values(month), "computed_at": now}
+    totals = MonthTotals(month=month, **values)
+    totals.full_clean(validate_unique=False, validate_constraints=False)
+    MonthTotals.objects.bulk_create(
+        [totals],
+        update_conflicts=True,
+        unique_fields=["month"],
+        update_fields=list(values),
+    )
+
+
+def _count_breach_move(month: datetime.date, was: str, now: str) -> None:
+    """Move one of ``month``'s breaches from status ``was`` to ``now`` in its
+    stored totals: one conditional update, whatever runs beside it."""
+    MonthTotals.objects.filter(month=month).update(
+        **{
+            f"breaches_{was}": F(f"breaches_{was}") - 1,
+            f"breaches_{now}": F(f"breaches_{now}") + 1,
+        }
+    )
 
 
 def _breach_guard(breach: Breach, user) -> Breach:
@@ -264,6 +297,7 @@ def breach_acknowledge(*, breach: Breach, user: User, note: str = "") -> Breach:
         current.note = (current.note + "\n" if current.note else "") + note
     current.full_clean()
     save_with_history(current, user=user, reason="acknowledged")
+    _count_breach_move(current.month, Breach.Status.OPEN, current.status)
     return current
 
 
@@ -275,10 +309,12 @@ def breach_resolve(*, breach: Breach, user: User, note: str) -> Breach:
     note = note.strip()
     if not note:
         raise ValidationError({"note": "Say how the remedy was delivered."})
+    was = current.status
     current.status = Breach.Status.RESOLVED
     current.resolved_by = user
     current.resolved_at = timezone.now()
     current.note = (current.note + "\n" if current.note else "") + note
     current.full_clean()
     save_with_history(current, user=user, reason="resolved")
+    _count_breach_move(current.month, was, current.status)
     return current

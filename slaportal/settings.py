@@ -86,6 +86,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses the pages (the dashboard is a few hundred KiB of HTML) after
+    # every middleware below has read or written the body. Whitenoise serves
+    # static files compressed already. Each compressed response is padded
+    # with random bytes: Django's mitigation of the BREACH attack.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "slaportal.middleware.SecurityHeadersMiddleware",
     "slaportal.middleware.DatabaseUnavailableMiddleware",

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
@@ -22,7 +23,7 @@ from agreements.models import Agreement, Membership, Team, in_force_q
 from agreements.models.agreements import AgreementQuerySet
 from agreements.rules import can
 
-from ..models import Breach, Scorecard, ScorecardLine
+from ..models import Breach, MonthTotals, Scorecard, ScorecardLine
 from ..scoring import Status
 from .cards import Cards, CardView, cards_for, finalised_months
 
@@ -31,6 +32,7 @@ BREACH_LIST_LIMIT = 50
 HEAT_MAP_PAGE_SIZE = 50  # agreements per page of the heat map
 LATE_ITEMS_SHOWN = 5  # objectives listed per late team; the rest are counted
 LATE_TEAMS_SHOWN = 10  # the teams with the most late objectives
+LATE_TEAMS_KEPT = 50  # late teams a month's stored totals list; the rest counted
 # The heat map's filter: agreements by their status in the reported month,
 # in the words of a finished month or, while it closes, of a running one.
 STATUS_FILTERS = {
@@ -215,10 +217,11 @@ class Dashboard:
     breach_counts: dict[str, int]  # open / acknowledged / resolved, unfiltered
     report_month: datetime.date  # closing during grace, then the last locked
     report_state: str  # periods.MonthState of report_month
-    late: list[LateReporter]  # most late objectives first
+    late: list[LateReporter]  # most late objectives first; at least those shown
+    late_count: int  # late teams in all
     summary: dict[str, int]  # statuses in report_month
     current_month: datetime.date
-    current_summary: dict[str, int]  # statuses of the running month so far
+    current_summary: dict[str, int]  # the running month so far, on the page shown
     status: str = ""  # the STATUS_FILTERS key the rows are narrowed to
 
     @property
@@ -231,7 +234,7 @@ class Dashboard:
 
     @property
     def late_more(self) -> int:
-        return len(self.late) - len(self.late_shown)
+        return self.late_count - len(self.late_shown)
 
     @property
     def closing(self) -> bool:
@@ -285,11 +288,17 @@ def heat_map_agreements(
     )
 
 
+def is_everything(agreements: AgreementQuerySet) -> bool:
+    """Whether ``agreements`` is every agreement: an executive's view, which
+    the organisation's stored totals answer."""
+    return not agreements.query.where
+
+
 def of_agreements(queryset: QuerySet, agreements: AgreementQuerySet) -> QuerySet:
     """``queryset`` narrowed to rows of ``agreements``; left whole when
     ``agreements`` is every agreement (an executive's view), which spares the
     database a semi-join over the whole table on every read."""
-    if not agreements.query.where:
+    if is_everything(agreements):
         return queryset
     return queryset.filter(agreement__in=agreements)
 
@@ -388,6 +397,77 @@ def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
     return summary, list(late.values())
 
 
+def _late_order(reporter: LateReporter) -> tuple[int, str]:
+    return (-reporter.count, reporter.team.name.lower())
+
+
+def month_totals_values(month: datetime.date) -> dict[str, Any]:
+    """The fields of a finalised ``month``'s ``MonthTotals``, from its stored
+    scorecards and breaches: the organisation's statuses, breaches by status,
+    and the first LATE_TEAMS_KEPT late reporters with the number of them.
+    Three queries."""
+    summary, late = _late_from_store(Agreement.objects.all(), month)
+    late.sort(key=_late_order)
+    breaches = dict(
+        Breach.objects.filter(month=month)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return {
+        **{key: summary.get(key, 0) for key in Scorecard.Status.values},
+        **{f"breaches_{key}": breaches.get(key, 0) for key in Breach.Status.values},
+        "late_teams": len(late),
+        "late": [
+            {
+                "team": reporter.team.pk,
+                "count": reporter.count,
+                "items": [
+                    {
+                        "agreement": item.agreement_id,
+                        "title": item.title,
+                        "name": item.name,
+                        "actual": None if item.actual is None else str(item.actual),
+                        "objective": item.objective_id,
+                    }
+                    for item in reporter.items
+                ],
+            }
+            for reporter in late[:LATE_TEAMS_KEPT]
+        ],
+    }
+
+
+def _late_from_totals(
+    totals: MonthTotals,
+) -> tuple[Counter[str], list[LateReporter], int]:
+    """The month's statuses, late reporters and how many teams were late,
+    from its stored totals: one query, for the teams' names and links (a
+    team renamed since is shown by its new name)."""
+    teams = Team.objects.only("name", "slug").in_bulk(
+        [entry["team"] for entry in totals.late]
+    )
+    late = [
+        LateReporter(
+            team=teams[entry["team"]],
+            count=entry["count"],
+            items=[
+                LateItem(
+                    item["agreement"],
+                    item["title"],
+                    item["name"],
+                    None if item["actual"] is None else Decimal(item["actual"]),
+                    item["objective"],
+                )
+                for item in entry["items"][:LATE_ITEMS_SHOWN]
+            ],
+        )
+        for entry in totals.late
+        if entry["team"] in teams
+    ]
+    return Counter(totals.statuses), late, totals.late_teams
+
+
 def _breach_rows(breaches: list[Breach], *, now: datetime.datetime) -> list[BreachRow]:
     """Each breach with who owes its remedy: the provider's head, or its
     leads and managers when the team has no head. One query."""
@@ -457,18 +537,23 @@ def dashboard(
 
     finalised = finalised_months([*months, report_month], now=now)
 
+    # The organisation's finalised months, one row each, for an executive:
+    # what every scorecard and breach would otherwise be read for.
+    totals: dict[datetime.date, MonthTotals] | None = None
+    if is_everything(agreements):
+        totals = {row.month: row for row in MonthTotals.objects.defer("late")}
+
     report_cards: Cards = {}
-    if report_month in finalised:
+    if totals is not None and report_month in finalised and report_month in totals:
+        summary, late, late_count = _late_from_totals(totals[report_month])
+    elif report_month in finalised:
         summary, late = _late_from_store(agreements, report_month)
+        late_count = len(late)
     else:
         report_cards = cards_for([report_month], agreements=agreements, now=now)
         summary, late = _late_from_cards(report_cards)
-    late.sort(key=lambda r: (-r.count, r.team.name.lower()))
-
-    current_summary: Counter[str] = Counter(
-        card.status
-        for card in cards_for([current], agreements=agreements, now=now).values()
-    )
+        late_count = len(late)
+    late.sort(key=_late_order)
 
     listed = heat_map_agreements(agreements, months)
     wanted = STATUS_FILTERS.get(status)
@@ -505,15 +590,23 @@ def dashboard(
         HeatRow(agreement=v, cells=[cards.get((v.lineage, m)) for m in months])
         for v in versions
     ]
+    # The running month for the agreements on the page: computing it for
+    # every agreement in force cost as much as the rest of the page, and its
+    # words move with the business days gone, so no store keeps them.
+    if current in months:
+        on_page = [row.cells[months.index(current)] for row in rows]
+    else:
+        on_page = list(cards_for([current], agreements=shown, now=now).values())
+    current_summary = Counter(card.status for card in on_page if card is not None)
 
     all_breaches = of_agreements(Breach.objects.all(), agreements)
-    breach_counts = dict(
-        all_breaches.order_by().values_list("status").annotate(n=Count("pk"))
-    )
+    statuses = list(Breach.Status.values)
     chosen = all_breaches
     if breach_status in Breach.Status.values:
+        statuses = [breach_status]
         chosen = chosen.filter(status=breach_status)
     elif breach_status != "all":
+        statuses = list(OPEN_BREACH_STATUSES)
         chosen = chosen.filter(status__in=OPEN_BREACH_STATUSES)
     if breach_team is not None:
         chosen = chosen.filter(
@@ -524,10 +617,29 @@ def dashboard(
     # The page lists the most recent ones with the total: a large organisation
     # can owe thousands, and each agreement's scorecard lists its own. Counts
     # per month give the total and the few latest months the list needs, so
-    # the list sorts those months' breaches, not all of them.
-    per_month = list(
-        chosen.order_by("-month").values_list("month").annotate(n=Count("pk"))
-    )
+    # the list sorts those months' breaches, not all of them. A breach is
+    # opened only by finalising its month, so the months' totals count them
+    # all.
+    if totals is not None:
+        breach_counts = {
+            key: sum(row.breaches[key] for row in totals.values())
+            for key in Breach.Status.values
+        }
+    else:
+        breach_counts = dict(
+            all_breaches.order_by().values_list("status").annotate(n=Count("pk"))
+        )
+    if totals is not None and breach_team is None:
+        per_month = [
+            (month, n)
+            for month, row in sorted(totals.items(), reverse=True)
+            if breach_month in (None, month)
+            and (n := sum(row.breaches[key] for key in statuses))
+        ]
+    else:
+        per_month = list(
+            chosen.order_by("-month").values_list("month").annotate(n=Count("pk"))
+        )
     breach_total = sum(n for _month, n in per_month)
     listed_months, running = [], 0
     for month, n in per_month:
@@ -562,6 +674,7 @@ def dashboard(
         report_month=report_month,
         report_state=report_state,
         late=late,
+        late_count=late_count,
         summary={
             key: summary.get(key, 0)
             for key in (

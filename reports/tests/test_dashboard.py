@@ -4,6 +4,7 @@ who sees it, and a fixed number of queries."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from decimal import Decimal
 
 import pytest
@@ -24,7 +25,15 @@ from agreements.tests.factories import (
 from reports.models import Breach
 from reports.services import breach_resolve, scorecards_finalise
 
-from .builders import FEBRUARY, JANUARY, UTC, build_org, leads_agreement, measure
+from .builders import (
+    FEBRUARY,
+    JANUARY,
+    UTC,
+    build_org,
+    leads_agreement,
+    log_leads,
+    measure,
+)
 from .test_engine import round_trips
 
 pytestmark = pytest.mark.django_db
@@ -277,14 +286,14 @@ def test_others_may_not_open_the_dashboard(client, request, persona):
 # --- Queries -----------------------------------------------------------------
 
 # Session, user, the executive's two permission lookups, the finalised
-# months, the reported month's statuses and late lines (stored), the running
-# month's four engine reads for the totals beside it (versions, objectives,
-# leads, measurements), the heat map's count and page, the page's four engine
-# reads and its stored scorecards, breaches (counts per status, counts per
-# month, the latest ids, their rows, their owners), the teams the reader
-# leads and heads (breach actions, the "add it" links), the teams of the
-# filter, and the navigation's team check.
-DASHBOARD_QUERIES = 27
+# months, the organisation's month totals (the reported month's statuses, the
+# breach counts) and the reported month's late list (one more, for their
+# teams, when a team was late), the heat map's count and page, the page's four
+# engine reads and its stored scorecards (the running month's totals are the
+# page's), breaches (the latest ids, their rows, their owners), the teams the
+# reader leads and heads (breach actions, the "add it" links), the teams of
+# the filter, and the navigation's team check.
+DASHBOARD_QUERIES = 21
 
 
 def dashboard_queries(client, **params) -> int:
@@ -308,8 +317,10 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen)
         )
         assert Breach.objects.count() > 0
     assert counts == [DASHBOARD_QUERIES, DASHBOARD_QUERIES]
-    # Filtering reads the chosen team once more.
-    assert filtered == [DASHBOARD_QUERIES + 1, DASHBOARD_QUERIES + 1]
+    # Filtering reads the chosen team once more, and counts the team's own
+    # statuses, late lines and breaches (four queries) where the organisation
+    # reads its stored totals (two).
+    assert filtered == [DASHBOARD_QUERIES + 3, DASHBOARD_QUERIES + 3]
     # The status filter is a condition on the heat map's reads: no query more.
     assert by_status == [DASHBOARD_QUERIES, DASHBOARD_QUERIES]
 
@@ -495,8 +506,9 @@ def test_the_status_filter_keeps_the_agreements_with_that_status_last_month(
     before the month-end job, from the figures."""
     if not finalised:
         Breach.objects.all().delete()
-        from reports.models import Scorecard, ScorecardLine
+        from reports.models import MonthTotals, Scorecard, ScorecardLine
 
+        MonthTotals.objects.all().delete()
         ScorecardLine.objects.all().delete()
         Scorecard.objects.all().delete()
     client.force_login(executive)
@@ -529,3 +541,37 @@ def test_an_unknown_status_shows_everything_with_a_warning(client, org, executiv
     assert response.status_code == 200
     assert len(titles(response)) == 3
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_running_month_counts_the_agreements_on_the_page_shown(
+    client, executive, frozen, monkeypatch
+):
+    from reports.selectors import overview
+
+    monkeypatch.setattr(overview, "HEAT_MAP_PAGE_SIZE", 2)
+    build_org(3)
+    client.force_login(executive)
+    first = client.get(DASHBOARD)
+    second = client.get(DASHBOARD, {"page": 2})
+    counts = [sum(r.context["board"].current_summary.values()) for r in (first, second)]
+    assert counts == [2, 1]
+    assert "the 2 agreements on this page" in first.content.decode()
+    # A figure logged now shows on the next request.
+    agreement = first.context["board"].rows[0].agreement
+    log_leads(agreement.provider, FEBRUARY.replace(day=9), 500, 300)
+    after = client.get(DASHBOARD).context["board"]
+    assert after.current_summary != first.context["board"].current_summary
+
+
+def test_the_dashboard_is_compressed_for_a_browser_that_accepts_gzip(
+    client, org, executive
+):
+    client.force_login(executive)
+    response = client.get(DASHBOARD, headers={"accept-encoding": "gzip, deflate"})
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert 'data-testid="heatmap"' in gzip.decompress(response.content).decode()
+    plain = client.get(DASHBOARD)
+    assert not plain.has_header("Content-Encoding")
+    assert 'data-testid="heatmap"' in plain.content.decode()

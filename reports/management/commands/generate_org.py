@@ -38,7 +38,7 @@ from agreements.models import (
     Signature,
     Team,
 )
-from reports.models import Breach, Scorecard, ScorecardLine
+from reports.models import Breach, MonthTotals, Scorecard, ScorecardLine
 
 Source = Objective.Source
 BATCH = 2000
@@ -100,6 +100,7 @@ class Command(BaseCommand):
     def _wipe(self) -> None:
         self.stdout.write("Deleting existing portal data ...")
         for model in (
+            MonthTotals,
             Breach,
             ScorecardLine,
             Scorecard,
