@@ -232,10 +232,9 @@ def _send_task(task, args: tuple, *, queue: str | None, countdown: float) -> Non
         task.apply_async(args=args, queue=queue, countdown=countdown, retry=False)
     except (BrokerError, OSError):
         logger.warning(
-            "Could not queue %s %s (broker unavailable); the reconcile task "
-            "will send it",
-            task.name,
-            args,
+            "Could not queue delivery %s (broker unavailable); the reconcile "
+            "task will send it",
+            args[0],
             exc_info=True,
         )
 
