@@ -19,6 +19,7 @@ from agreements.history import save_with_history
 from agreements.models import Agreement
 from agreements.rules import require
 
+from .bulk import collection_paused, rows_insert
 from .history import history_snapshot
 from .models import Breach, MonthTotals, Scorecard, ScorecardLine, WorkerHeartbeat
 from .scoring import quantize
@@ -82,6 +83,7 @@ def _differs(instance, values: dict) -> bool:
     return any(getattr(instance, k) != v for k, v in values.items())
 
 
+@collection_paused()
 @transaction.atomic
 def scorecards_finalise(
     *, month: datetime.date, now=None, reason: str = ""
@@ -110,24 +112,33 @@ def scorecards_finalise(
     stored = {
         sc.agreement_id: sc for sc in Scorecard.objects.filter(month=month).order_by()
     }
-    new_cards, changed_cards = [], []
+    new_cards: list[dict] = []
+    changed_cards = []
     for card in cards:
         values = _card_values(card)
         scorecard = stored.get(card.agreement.pk)
         if scorecard is None:
             new_cards.append(
-                Scorecard(
-                    agreement=card.agreement, month=month, finalised_at=now, **values
-                )
+                {
+                    "agreement_id": card.agreement.pk,
+                    "month": month,
+                    "finalised_at": now,
+                    **values,
+                }
             )
         elif _differs(scorecard, values):
             for k, v in values.items():
                 setattr(scorecard, k, v)
             scorecard.recomputed_at = now
             changed_cards.append(scorecard)
+    card_ids = {sc.agreement_id: sc.pk for sc in stored.values()}
     if new_cards:
-        # The database returns the new ids (PostgreSQL, SQLite 3.35+).
-        Scorecard.objects.bulk_create(new_cards)
+        rows_insert(Scorecard, new_cards)
+        card_ids = dict(
+            Scorecard.objects.filter(month=month)
+            .order_by()
+            .values_list("agreement_id", "pk")
+        )
         history_snapshot(
             Scorecard,
             Scorecard.objects.filter(month=month),
@@ -141,7 +152,6 @@ def scorecards_finalise(
             [*CARD_FIELDS, "recomputed_at"],
             default_change_reason=why,
         )
-    card_ids = {sc.agreement_id: sc.pk for sc in [*stored.values(), *new_cards]}
 
     # 2. One line per objective.
     lines = {
@@ -150,7 +160,8 @@ def scorecards_finalise(
         .select_related("breach")
         .order_by()
     }
-    new_lines, changed_lines = [], []
+    new_lines: list[dict] = []
+    changed_lines = []
     touched_cards: set[int] = {sc.pk for sc in changed_cards}
     agreement_of: dict[int, Agreement] = {}  # scorecard id -> agreement
     for card in cards:
@@ -161,19 +172,33 @@ def scorecards_finalise(
             line = lines.get((scorecard_id, result.objective.pk))
             if line is None:
                 new_lines.append(
-                    ScorecardLine(
-                        scorecard_id=scorecard_id,
-                        objective_id=result.objective.pk,
+                    {
+                        "scorecard_id": scorecard_id,
+                        "objective_id": result.objective.pk,
                         **values,
-                    )
+                    }
                 )
             elif _differs(line, values):
                 for k, v in values.items():
                     setattr(line, k, v)
                 changed_lines.append(line)
                 touched_cards.add(scorecard_id)
+    missed_new: list[tuple[int, int]] = []  # (line id, scorecard id)
     if new_lines:
-        ScorecardLine.objects.bulk_create(new_lines)
+        rows_insert(ScorecardLine, new_lines)
+        line_ids = {
+            (scorecard_id, objective_id): pk
+            for pk, scorecard_id, objective_id in ScorecardLine.objects.filter(
+                scorecard__month=month
+            )
+            .order_by()
+            .values_list("pk", "scorecard_id", "objective_id")
+        }
+        missed_new = [
+            (line_ids[row["scorecard_id"], row["objective_id"]], row["scorecard_id"])
+            for row in new_lines
+            if row["status"] == Scorecard.Status.MISSED
+        ]
         history_snapshot(
             ScorecardLine,
             ScorecardLine.objects.filter(scorecard__month=month),
@@ -187,24 +212,31 @@ def scorecards_finalise(
 
     # 3. A breach for each missed line; a correction that makes good clears it.
     remedies: dict[int, str] = {}
-    new_breaches, cleared = [], []
-    with_breach = [(line, getattr(line, "breach", None)) for line in lines.values()]
-    for line, breach in [*with_breach, *((line, None) for line in new_lines)]:
+    new_breaches: list[dict] = []
+    cleared = []
+    opened_at = timezone.now()
+
+    def owe(line_id: int, scorecard_id: int) -> None:
+        agreement = agreement_of.get(scorecard_id)
+        if agreement is None:
+            return  # no longer in force for this month: nothing owed
+        if agreement.pk not in remedies:
+            remedies[agreement.pk] = _remedy_for(agreement)
+        new_breaches.append(
+            {
+                "line_id": line_id,
+                "agreement_id": agreement.pk,
+                "month": month,
+                "remedy": remedies[agreement.pk],
+                "opened_at": opened_at,
+            }
+        )
+
+    for line in lines.values():
+        breach = getattr(line, "breach", None)
         missed = line.status == Scorecard.Status.MISSED
         if missed and breach is None:
-            agreement = agreement_of.get(line.scorecard_id)
-            if agreement is None:
-                continue  # no longer in force for this month: nothing owed
-            if agreement.pk not in remedies:
-                remedies[agreement.pk] = _remedy_for(agreement)
-            new_breaches.append(
-                Breach(
-                    line=line,
-                    agreement=agreement,
-                    month=month,
-                    remedy=remedies[agreement.pk],
-                )
-            )
+            owe(line.pk, line.scorecard_id)
         elif (
             not missed
             and breach is not None
@@ -216,8 +248,10 @@ def scorecards_finalise(
                 "Cleared: a correction brought the objective back on target."
             )
             cleared.append(breach)
+    for line_id, scorecard_id in missed_new:
+        owe(line_id, scorecard_id)
     if new_breaches:
-        Breach.objects.bulk_create(new_breaches)
+        rows_insert(Breach, new_breaches)
         history_snapshot(
             Breach, Breach.objects.filter(month=month), reason="opened", when=now
         )

@@ -29,6 +29,7 @@ from agreements.models import (
 )
 from agreements.models.agreements import AgreementQuerySet
 
+from ..bulk import collection_paused
 from ..scoring import (
     Outcome,
     Status,
@@ -316,6 +317,7 @@ def score_versions(
     return results
 
 
+@collection_paused()
 def scorecards_for_months(
     months: Iterable[datetime.date],
     *,

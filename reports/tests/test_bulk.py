@@ -1,0 +1,97 @@
+"""Rows written as plain values read back as the ORM would have written them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from agreements.tests.factories import AgreementFactory, ObjectiveFactory
+from reports.bulk import collection_paused, rows_insert
+from reports.models import Breach, Scorecard, ScorecardLine
+
+pytestmark = pytest.mark.django_db
+WHEN = dt.datetime(2026, 2, 4, 8, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+def test_rows_insert_writes_what_bulk_create_would(settings):
+    agreements = [AgreementFactory() for _ in range(3)]
+    width = len([f for f in Scorecard._meta.concrete_fields if not f.primary_key])
+    limit = connection.features.max_query_params or 65535
+    months = min(2000, limit // width) + 5  # more than one statement
+    rows = [
+        {
+            "agreement_id": agreements[n % 3].pk,
+            "month": dt.date(1900 + n // 12, n % 12 + 1, 1),
+            "status": "missed" if n % 2 else "met",
+            "score": None if n % 5 == 0 else Decimal("87.5"),
+            "reported_on_time": bool(n % 3),
+            "finalised_at": WHEN,
+        }
+        for n in range(months)
+    ]
+    assert rows_insert(Scorecard, rows) == months
+    stored = list(Scorecard.objects.order_by("month", "agreement_id"))
+    assert len(stored) == months
+    for row, card in zip(
+        sorted(rows, key=lambda r: (r["month"], r["agreement_id"])),
+        stored,
+        strict=True,
+    ):
+        for name, value in row.items():
+            assert getattr(card, name) == value, name
+        # Left out: the model's defaults.
+        assert (card.met_count, card.objective_count, card.recomputed_at) == (
+            0,
+            0,
+            None,
+        )
+
+
+def test_a_text_field_left_out_is_empty_and_a_datetime_keeps_its_instant():
+    card = Scorecard.objects.create(
+        agreement=AgreementFactory(),
+        month=dt.date(2026, 1, 1),
+        status="missed",
+        reported_on_time=True,
+        finalised_at=WHEN,
+    )
+    line = ScorecardLine.objects.create(
+        scorecard=card,
+        objective=ObjectiveFactory(agreement=card.agreement),
+        target=Decimal(10),
+        status="missed",
+        reported_on_time=True,
+    )
+    rows_insert(
+        Breach,
+        [
+            {
+                "line_id": line.pk,
+                "agreement_id": card.agreement_id,
+                "month": card.month,
+                "remedy": "Make up the shortfall.",
+                "opened_at": WHEN.astimezone(dt.timezone(dt.timedelta(hours=-5))),
+            }
+        ],
+    )
+    breach = Breach.objects.get()
+    assert breach.note == "" and breach.status == Breach.Status.OPEN
+    assert breach.opened_at == WHEN
+
+
+def test_collection_is_paused_inside_and_restored_after():
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
