@@ -106,7 +106,7 @@ def test_a_lead_of_forty_missed_agreements_gets_an_email_that_fits(mailoutbox):
         agreement = AgreementFactory(
             provider=team,
             consumer=TeamFactory(name=f"Consumer {n:02d} {long}"[:100]),
-            title=f"Agreement {n:02d} " + "y" * 140,
+            title=(f"Agreement {n:02d} " + "y" * 140)[:150],
             effective_from=dt.date(2025, 1, 1),
             compensation_clause="z " * 1000,
         )
