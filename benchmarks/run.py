@@ -120,7 +120,8 @@ def main() -> None:
 
 def _child(script: str, *argv: str) -> None:
     """A part of the benchmark in a process of its own; stop on its failure."""
-    done = subprocess.run([sys.executable, str(HERE / script), *argv], check=False)
+    command = [sys.executable, str(HERE / script), *argv]
+    done = subprocess.run(command, check=False)  # noqa: S603 (our own scripts)
     if done.returncode:
         sys.exit(f"benchmarks/{script} failed (exit {done.returncode}).")
 
