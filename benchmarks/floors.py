@@ -118,6 +118,13 @@ def _kinds() -> tuple[list[str], list[str], list[str], list[str]]:
 
 
 def compute_sql() -> str:
+    """The compute SELECT.
+
+    Attainments and scores are rounded to 12 places before the stored one:
+    a third of a target times three is 62.5 exactly, which the app's
+    28-digit decimals reach and PostgreSQL's shorter quotient (or a float)
+    leaves at 62.4999…, one tenth lower once rounded half up.
+    """
     ctes, joins, actual, first = _kinds()
     friction, measurement = "agreements_frictionreport", "agreements_measurement"
     ctes_sql = ",\n".join(ctes)
@@ -188,16 +195,17 @@ cards AS (
                          WHEN 'close_call' THEN 2 WHEN 'met' THEN 1 ELSE 3 END)
       WHEN 4 THEN 'missed' WHEN 2 THEN 'close_call' WHEN 1 THEN 'met'
       ELSE 'no_data' END AS status,
-    ROUND(SUM(weight * CASE WHEN attainment IS NULL THEN 0
-                            WHEN attainment > 100 THEN 100
-                            ELSE attainment END) / SUM(weight), 1) AS score,
+    ROUND(ROUND(SUM(weight * CASE WHEN attainment IS NULL THEN 0
+                                  WHEN attainment > 100 THEN 100
+                                  ELSE attainment END) / SUM(weight), 12), 1)
+      AS score,
     SUM(CASE WHEN status IN ('met', 'close_call') THEN 1 ELSE 0 END) AS met_count,
     COUNT(objective_id) AS objective_count,
     COALESCE(MIN(on_time), 1) = 1 AS on_time
   FROM judged GROUP BY agreement_id
 )
 SELECT j.agreement_id, j.objective_id, ROUND(j.target, 2), ROUND(j.actual, 2),
-  ROUND(j.attainment, 1), j.status, j.on_time = 1, c.status, c.score,
+  ROUND(ROUND(j.attainment, 12), 1), j.status, j.on_time = 1, c.status, c.score,
   c.met_count, c.objective_count, c.on_time
 FROM judged j JOIN cards c ON c.agreement_id = j.agreement_id
 """
