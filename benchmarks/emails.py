@@ -1,0 +1,201 @@
+"""Month-end emails against a raw SMTP sink, on PostgreSQL.
+
+(a) raw: one real scorecard email, rendered by the app, sent again and again
+over one smtplib connection; (b) the month end of the benchmark organisation,
+``month_close`` with Celery workers on Redis, timed until the ledger says
+every month-end delivery is sent, failed or skipped. The sink
+(``benchmarks/sink.py``) runs in a process of its own. Run by
+``benchmarks/run.py``; writes JSON to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import smtplib
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import org
+
+HERE = Path(__file__).resolve().parent
+WORKERS = 2
+REDIS_DB = 13  # the benchmark's own: never the default 0
+RAW_RCPT = "raw@sink.invalid"
+MONTH_END_TIMEOUT = 600  # seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--teams", type=int, required=True)
+    parser.add_argument("--agreements", type=int, required=True)
+    parser.add_argument("--raw", type=int, default=500, help="Raw emails to send.")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    out = Path(args.out)
+
+    url = org.database_url(args.teams, args.agreements)
+    if url.startswith("sqlite"):
+        why = (
+            "the month end needs PostgreSQL (Celery worker processes cannot "
+            "share a SQLite database safely); set DATABASE_URL to run it."
+        )
+        print(f"Emails skipped: {why}")
+        out.write_text(json.dumps({"skipped": why}))
+        return
+
+    port = _free_port()
+    queue = f"bench-{uuid.uuid4().hex[:12]}"  # private: no one else's tasks
+    os.environ.update(
+        {
+            "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "SLA_TASK_QUEUE": queue,
+            "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    org.setup_django(url)
+    from django.db import transaction
+
+    from agreements import periods
+    from reports.models import Delivery
+    from reports.notifications.jobs import MONTH_END_KINDS, month_close
+    from reports.notifications.render import Composer
+    from slaportal.celery import app
+
+    month = periods.previous_month(periods.current_month())
+    if not periods.is_locked(month):
+        month = periods.previous_month(month)
+    log = out.with_suffix(".sink.jsonl")
+    log.write_text("")
+    sink = worker = None
+    try:
+        sink = subprocess.Popen(  # noqa: S603 (our own script)
+            [sys.executable, str(HERE / "sink.py"), str(port), str(log)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if sink.stdout.readline().strip() != "ready":
+            raise SystemExit("The SMTP sink did not start.")
+
+        # (a) One real scorecard email, from a month end that is rolled back.
+        org.reset_month(month)
+        with transaction.atomic():
+            month_close(month=month, enqueue=False)
+            delivery = (
+                Delivery.objects.filter(month=month, kind=Delivery.Kind.SCORECARD)
+                .select_related("recipient")
+                .first()
+            )
+            message = Composer().message(delivery).message()
+            raw_bytes = message.as_bytes(linesep="\r\n")  # as Django sends it
+            transaction.set_rollback(True)
+        raw = _raw_loop(port, raw_bytes, args.raw)
+        print(f"Raw smtplib: {raw['rate']:.1f} emails/s", flush=True)
+
+        # (b) The month end, from a month with no scorecards and no emails.
+        org.reset_month(month)
+        worker_name = f"{queue}@bench"
+        worker = subprocess.Popen(  # noqa: S603 (our own command line)
+            [
+                sys.executable, "-m", "celery", "--quiet", "-A", "slaportal", "worker",
+                "-c", str(WORKERS), "-Q", queue, "-n", worker_name,
+                "--without-gossip", "--without-mingle", "-l", "WARNING",
+            ],
+            cwd=org.ROOT,
+            env=os.environ.copy(),
+        )  # fmt: skip
+        _wait_for_worker(app, worker_name, worker)
+        started = time.perf_counter()
+        month_close(month=month)
+        closed = time.perf_counter()
+        pending = Delivery.objects.filter(month=month, kind__in=MONTH_END_KINDS)
+        done = (Delivery.Status.SENT, Delivery.Status.FAILED, Delivery.Status.SKIPPED)
+        while pending.exclude(status__in=done).exists():
+            if time.perf_counter() - started > MONTH_END_TIMEOUT:
+                raise SystemExit("The month end did not finish in 10 minutes.")
+            if worker.poll() is not None:
+                raise SystemExit(f"The Celery worker exited ({worker.returncode}).")
+            time.sleep(0.1)
+        finished = time.perf_counter()
+        counts = {
+            status: pending.filter(status=status).count()
+            for status in Delivery.Status.values
+        }
+        time.sleep(1)  # the sink writes each message after it answers
+        received = [
+            json.loads(line)
+            for line in log.read_text().splitlines()
+            if json.loads(line)["rcpt"] != RAW_RCPT
+        ]
+    finally:
+        for process in (worker, sink):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        org.reset_month(month)
+        log.unlink(missing_ok=True)
+
+    sizes = sorted(r["html"] for r in received) or [0]
+    sent = counts[Delivery.Status.SENT]
+    result = {
+        "teams": args.teams,
+        "agreements": args.agreements,
+        "workers": WORKERS,
+        "raw": raw,
+        "month_end": {
+            "seconds": finished - started,
+            "close_seconds": closed - started,
+            "rate": sent / (finished - closed) if finished > closed else 0,
+            "sent": sent,
+            "failed": counts[Delivery.Status.FAILED],
+            "skipped": counts[Delivery.Status.SKIPPED],
+            "received": len(received),
+            "distinct": len({(r["rcpt"], r["id"]) for r in received}),
+            "html_sizes": [sizes[0], statistics.median(sizes), sizes[-1]],
+        },
+    }
+    out.write_text(json.dumps(result, indent=1))
+
+
+def _raw_loop(port: int, message: bytes, count: int) -> dict:
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.sendmail("sla@localhost", [RAW_RCPT], message)  # warm up
+        started = time.perf_counter()
+        for _ in range(count):
+            smtp.sendmail("sla@localhost", [RAW_RCPT], message)
+        seconds = time.perf_counter() - started
+    return {"count": count, "bytes": len(message), "rate": count / seconds}
+
+
+def _wait_for_worker(app, name: str, worker: subprocess.Popen) -> None:
+    for _ in range(120):
+        if worker.poll() is not None:
+            raise SystemExit(f"The Celery worker exited ({worker.returncode}).")
+        if app.control.ping(destination=[name], timeout=0.5):
+            return
+    raise SystemExit("The Celery worker did not answer within a minute.")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main()
