@@ -1,11 +1,14 @@
 """The dashboard and the API under concurrent load: gunicorn with production
 settings on loopback, against one size's benchmark database.
 
-A bounded client: ``--connections`` threads for ``--seconds``, each sending
-one request at a time over a fresh connection (gunicorn's sync workers close
-every connection), the routes in turn, as the generated executive (a session
-cookie for the dashboard, a Bearer token for the API). Run by
-``benchmarks/run.py``; writes JSON to ``--out``.
+A bounded client: ``--connections`` threads, each sending one request at a
+time over a fresh connection (gunicorn's sync workers close every
+connection), as the generated executive (a session cookie for the dashboard,
+a Bearer token for the API). The routes are loaded one at a time in
+alternating phases of ``--seconds`` each (health, dashboard, API, health,
+...), ``--rounds`` times, so that each route's requests/s is its own and the
+three share the machine's state. Run by ``benchmarks/run.py``; writes JSON
+to ``--out``.
 """
 
 from __future__ import annotations
@@ -58,8 +61,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--teams", type=int, required=True)
     parser.add_argument("--agreements", type=int, required=True)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=5, help="Per phase.")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -120,7 +124,10 @@ def main() -> None:
         for path, headers in routes.values():  # warm up every worker
             for _ in range(WORKERS * 2):
                 _request(port, path, headers)
-        samples = _load(port, routes, args.seconds, args.connections)
+        samples = []
+        for _ in range(args.rounds):
+            for name in routes:
+                samples += _load(port, routes, name, args.seconds, args.connections)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -137,6 +144,7 @@ def main() -> None:
         "workers": WORKERS,
         "connections": args.connections,
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "routes": {},
     }
     for name, (path, _) in routes.items():
@@ -145,12 +153,8 @@ def main() -> None:
         result["routes"][name] = {
             "path": path,
             "requests": len(times),
-            "rate": len(times) / args.seconds,
-            # The routes take turns, so each gets about as many requests as
-            # the others: its own pace is what the connections would get
-            # through if they asked for it alone, requests over the time
-            # they spent waiting on it.
-            "capacity": len(times) * args.connections / sum(times) if times else 0,
+            # Its phases alone: requests over the time they lasted.
+            "rate": len(times) / (args.seconds * args.rounds),
             "p50": statistics.median(times) if times else 0,
             "p95": _percentile(times, 95),
             "p99": _percentile(times, 99),
@@ -159,26 +163,23 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 
-def _load(port: int, routes: dict, seconds: float, connections: int) -> list:
+def _load(port: int, routes: dict, name: str, seconds: float, connections: int) -> list:
+    """``connections`` clients asking for route ``name`` for ``seconds``."""
     samples: list[tuple[str, float, bool]] = []
     lock = threading.Lock()
-    names = list(routes)
+    path, headers = routes[name]
     deadline = time.perf_counter() + seconds
 
-    def client(offset: int) -> None:
-        n = offset
+    def client() -> None:
         mine = []
         while time.perf_counter() < deadline:
-            name = names[n % len(names)]
-            path, headers = routes[name]
             started = time.perf_counter()
             ok = _request(port, path, headers)
             mine.append((name, time.perf_counter() - started, ok))
-            n += 1
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    threads = [threading.Thread(target=client) for _ in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:

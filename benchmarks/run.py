@@ -47,10 +47,13 @@ def main() -> None:
     )
     parser.add_argument("--load", action="store_true", help="Serve and load it.")
     parser.add_argument(
-        "--load-seconds", type=float, default=20, help="How long the load lasts."
+        "--load-seconds",
+        type=float,
+        default=5,
+        help="How long each route's phase of load lasts (3 rounds of 3 routes).",
     )
     parser.add_argument(
-        "--connections", type=int, default=4, help="Concurrent load connections."
+        "--connections", type=int, default=8, help="Concurrent load connections."
     )
     parser.add_argument("--emails", action="store_true", help="Send its month end.")
     parser.add_argument(
