@@ -69,7 +69,7 @@ def test_the_scorecard_email_shows_the_finalised_numbers(closed, mailoutbox):
         icon = Status.ICONS[card.status]
         assert f"{icon} {card.get_status_display()}<" in row
         assert f">{card.score:.1f} %<" in row
-    assert "Not met in January 2026" in html
+    assert "Needing attention in January 2026" in html
     # The breach and the remedy owed.
     assert "Breach of Qualified leads" in html
     assert "Owed by Marketing to Sales" in html

@@ -130,7 +130,7 @@ def test_a_lead_of_forty_missed_agreements_gets_an_email_that_fits(mailoutbox):
     rows = html.count('<td class="m"') // 6
     assert 1 <= rows < 40
     assert f"And {40 - rows} more agreements" in html
-    assert "more agreements not met" in html
+    assert "more agreements needing attention" in html
     # The plain text keeps every objective.
     assert message.body.count("  - Objective 7 ") == 40
 
