@@ -67,18 +67,20 @@ def send_with_progress(command: BaseCommand, ids: list[int]) -> dict[Result, int
         if outcome.result not in (Result.SENT, Result.BUSY):
             command.stdout.write(f"  delivery {ids[done - 1]}: {outcome.result.value}")
         if done % step == 0 or done == total:
-            others = ", ".join(
-                f"{n} {result.value}"
-                for result, n in counts.items()
-                if n and result != Result.SENT
-            )
-            command.stdout.write(
-                f"{counts[Result.SENT]}/{total} sent"
-                + (f" ({others})" if others else "")
-            )
+            command.stdout.write(progress_line(counts, total))
 
     deliveries_send_batch(ids, progress=progress)
     return counts
+
+
+def progress_line(counts: dict[Result, int], total: int) -> str:
+    """ "412/601 sent (3 failed)"."""
+    others = ", ".join(
+        f"{n} {result.value}"
+        for result, n in counts.items()
+        if n and result != Result.SENT
+    )
+    return f"{counts[Result.SENT]}/{total} sent" + (f" ({others})" if others else "")
 
 
 FINISHED = {
@@ -119,15 +121,7 @@ def send_through_workers(
         state = tuple(sorted(by_status.items()))
         if state != last:
             last, moved = state, time.monotonic()
-            others = ", ".join(
-                f"{n} {result.value}"
-                for result, n in counts.items()
-                if n and result != Result.SENT
-            )
-            command.stdout.write(
-                f"{counts[Result.SENT]}/{total} sent"
-                + (f" ({others})" if others else "")
-            )
+            command.stdout.write(progress_line(counts, total))
         if finished == total:
             return counts
         if time.monotonic() - moved > patience:

@@ -49,6 +49,17 @@ def _email_settings(settings):
 
 
 @pytest.fixture
+def sink():
+    """An SMTP server on loopback, in a thread, keeping what it receives."""
+    from .smtp_sink import SmtpSink
+
+    server = SmtpSink()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def eager():
     """Run queued tasks in-process even when REDIS_URL is set for the run."""
     from slaportal.celery import app

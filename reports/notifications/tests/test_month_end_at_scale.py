@@ -30,7 +30,6 @@ from reports.notifications.ledger import deliveries_send_batch
 from reports.notifications.render import Composer
 
 from .moments import AFTER_CLOSE, JANUARY
-from .smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db
 Kind = Delivery.Kind
@@ -39,14 +38,6 @@ INBOX_LIMIT = 100_000  # bytes of HTML; Gmail clips at about 102 KB
 
 def html_of(message) -> str:
     return message.alternatives[0].content
-
-
-@pytest.fixture
-def sink():
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_a_batch_builds_each_body_once_and_sends_over_one_connection(

@@ -61,14 +61,6 @@ def due_month() -> dt.date:
 
 
 @pytest.fixture
-def sink():
-    server = SmtpSink()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def email_worker(celery_worker_factory, sink, settings):
     """A worker that sends to the sink, retries after 0.3 s (doubling) and
     takes over a dead worker's claim after 3 s; tasks queued by this test
