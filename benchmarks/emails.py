@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import smtplib
 import statistics
 import subprocess
@@ -131,20 +130,11 @@ def main() -> None:
             for status in Delivery.Status.values
         }
         time.sleep(1)  # the sink writes each message after it answers
-        received = [
-            json.loads(line)
-            for line in log.read_text().splitlines()
-            if json.loads(line)["rcpt"] != RAW_RCPT
-        ]
+        logged = (json.loads(line) for line in log.read_text().splitlines())
+        received = [m for m in logged if m["rcpt"] != RAW_RCPT]
     finally:
         for process in (worker, sink):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            org.stop(process)
         org.reset_month(month)
         log.unlink(missing_ok=True)
 

@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -129,12 +128,7 @@ def main() -> None:
             for name in routes:
                 samples += _load(port, routes, name, args.seconds, args.connections)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        org.stop(server)
         ApiToken.objects.filter(pk=token.pk).delete()
         org.reset_month(month)
 

@@ -24,7 +24,6 @@ from . import links
 EMPTY = "#e3e7ed"
 UNITS = {"count": "", "money": "", "percent": " %", "hours": " h"}
 TREND_MONTHS = 6
-HEAT_MAP_MONTHS = 12
 # Final statuses, the one most in need of attention first.
 WORST_FIRST = {
     status: rank
