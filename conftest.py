@@ -486,6 +486,18 @@ def _own_cache_namespace(settings):
 
 
 @pytest.fixture
+def memory_cache(settings):
+    """A cache outside the database, as production's Redis is: the demo's
+    cache is a table, whose reads would count among a page's queries."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+@pytest.fixture
 def api_client():
     """An API client; ``api_client.force_login(user)`` signs in by session."""
     from rest_framework.test import APIClient

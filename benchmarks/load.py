@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import secrets
@@ -89,10 +90,17 @@ def main() -> None:
     client.force_login(executive)
     cookie = client.cookies["sessionid"].value
     token, raw = api_token_create(user=executive, name="benchmark load")
+    session = {"Cookie": f"sessionid={cookie}"}
+    bearer = {"Authorization": f"Bearer {raw}"}
+    # The dashboard and the API list are kept until the data moves on
+    # (slaportal.freshness): loaded as they are, and built for every request
+    # (a new address each time, as if the data had just moved).
     routes = {
         "health": ("/health/", {}),
-        "dashboard": ("/reports/dashboard/", {"Cookie": f"sessionid={cookie}"}),
-        "api": ("/api/v1/agreements/", {"Authorization": f"Bearer {raw}"}),
+        "dashboard": ("/reports/dashboard/", session),
+        "dashboard built": ("/reports/dashboard/?fresh={n}", session),
+        "api": ("/api/v1/agreements/", bearer),
+        "api built": ("/api/v1/agreements/?fresh={n}", bearer),
     }
 
     port = _free_port()
@@ -122,7 +130,7 @@ def main() -> None:
         _wait_for(port, server)
         for path, headers in routes.values():  # warm up every worker
             for _ in range(WORKERS * 2):
-                _request(port, path, headers)
+                _request(port, path.format(n=-1), headers)
         samples = []
         for _ in range(args.rounds):
             for name in routes:
@@ -163,12 +171,13 @@ def _load(port: int, routes: dict, name: str, seconds: float, connections: int) 
     lock = threading.Lock()
     path, headers = routes[name]
     deadline = time.perf_counter() + seconds
+    numbers = itertools.count()
 
     def client() -> None:
         mine = []
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            ok = _request(port, path, headers)
+            ok = _request(port, path.format(n=next(numbers)), headers)
             mine.append((name, time.perf_counter() - started, ok))
         with lock:
             samples.extend(mine)

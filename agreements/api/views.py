@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from api.idempotency import idempotent
 from api.schema import error_responses
 from api.views import ApiViewSet
+from slaportal import freshness
 
 from ..models import Agreement, Objective, Signature, Team
 from ..services.agreements import (
@@ -121,6 +122,17 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
                 ),
             )
         )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # Kept per reader and address until the data moves on
+        # (``slaportal.freshness``): the page of agreements with their
+        # objectives, signatures and actions costs far more to build than to
+        # send. A bad filter raises before anything is kept.
+        data = freshness.kept(
+            ("api-agreements", request.user.pk, request.build_absolute_uri()),
+            lambda: super(AgreementViewSet, self).list(request, *args, **kwargs).data,
+        )
+        return Response(data)
 
     def _represent(self, agreement: Agreement, *, code: int = 200) -> Response:
         # Read back through the same query as a GET, so that writes answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import re
 from decimal import Decimal
 
 import pytest
@@ -303,7 +304,9 @@ def dashboard_queries(client, **params) -> int:
     return round_trips(ctx.captured_queries)
 
 
-def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen):
+def test_the_dashboard_runs_a_fixed_number_of_queries(
+    client, executive, frozen, memory_cache
+):
     client.force_login(executive)
     counts, filtered, by_status = [], [], []
     for size in (3, 30):
@@ -312,7 +315,9 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, executive, frozen)
         counts.append(dashboard_queries(client))
         filtered.append(dashboard_queries(client, team=agreements[0].provider.slug))
         by_status.append(dashboard_queries(client, status="attention"))
-        assert len(client.get(DASHBOARD).context["board"].rows) == (
+        # A new address: the page just read is kept, and a kept page is not
+        # built again.
+        assert len(client.get(DASHBOARD, {"page": 1}).context["board"].rows) == (
             3 if size == 3 else 33
         )
         assert Breach.objects.count() > 0
@@ -575,3 +580,77 @@ def test_the_dashboard_is_compressed_for_a_browser_that_accepts_gzip(
     plain = client.get(DASHBOARD)
     assert not plain.has_header("Content-Encoding")
     assert 'data-testid="heatmap"' in plain.content.decode()
+
+
+# --- A kept page ------------------------------------------------------------
+
+
+def test_a_kept_dashboard_is_served_until_the_data_moves_on(
+    client, org, executive, memory_cache
+):
+    client.force_login(executive)
+    first = client.get(DASHBOARD)
+    assert first.context is not None  # built
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(DASHBOARD)
+    # The session, the reader and the reader's right to see it: the page
+    # itself is not built again.
+    assert again.context is None
+    assert len(ctx.captured_queries) <= 4
+    assert again.content.decode().count(
+        "Customer handover"
+    ) == first.content.decode().count("Customer handover")
+
+    # Any write moves it on: a renamed team shows at once.
+    sales = org["handover"].provider
+    sales.name = "Sales Europe"
+    sales.save()
+    moved = client.get(DASHBOARD)
+    assert moved.context is not None
+    assert "Sales Europe" in moved.content.decode()
+
+
+def test_a_kept_dashboard_carries_each_readers_own_csrf_token(
+    org, sales_lead, memory_cache
+):
+    from django.test import Client
+
+    Membership.objects.filter(user=sales_lead).update(role="head")
+    breach = Breach.objects.get()
+    acknowledge = reverse("reports:breach_acknowledge", args=[breach.pk])
+    pages = []
+    for _ in range(2):  # the same person in two browsers
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(sales_lead)
+        pages.append((browser, browser.get(DASHBOARD)))
+    assert pages[0][1].context is not None
+    assert pages[1][1].context is None  # the kept page
+    tokens = []
+    for _browser, page in pages:
+        body = page.content.decode()
+        assert "csrf0token0slot" not in body
+        (token,) = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', body))
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+
+    # The second browser acts with the token of the kept page it was served;
+    # the message it is told shows once, on a page built for it.
+    browser, _page = pages[1]
+    response = browser.post(
+        acknowledge, {"csrfmiddlewaretoken": tokens[1], "next": DASHBOARD}
+    )
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.status == "acknowledged"
+    told = "Breach of Qualified leads (January 2026) acknowledged."
+    shown = browser.get(DASHBOARD)
+    assert shown.context is not None
+    assert told in shown.content.decode()
+    assert told not in browser.get(DASHBOARD).content.decode()  # shown once
+
+
+def test_a_kept_dashboard_is_each_readers_own(client, org, executive, sales_lead):
+    client.force_login(executive)
+    assert "Customer handover" in client.get(DASHBOARD).content.decode()
+    client.force_login(sales_lead)  # not a head: may not see it at all
+    assert client.get(DASHBOARD).status_code == 403

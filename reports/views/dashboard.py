@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from agreements import periods
 from agreements.figures.links import fix_url
 from agreements.models import Objective, Team
 from agreements.rules import can
 from agreements.views.common import query_without_page
+from slaportal import freshness
 
 from ..exports import DASHBOARD_HEADER, csv_response, dashboard_rows
 from ..forms import DashboardFilterForm
@@ -19,12 +23,20 @@ from ..selectors import Dashboard, dashboard_scope, dashboard_teams
 from ..selectors import dashboard as dashboard_data
 from ..selectors.scorecard import TREND_MONTHS
 
+# Stands in for the CSRF token in a kept page: each reader's own token is
+# put in its place when the page is served.
+TOKEN_SLOT = "csrf0token0slot0for0a0kept0page"  # noqa: S105 (not a secret)
+
+
+def _check_may_view(request: HttpRequest) -> None:
+    if not can(request.user, "view_dashboard"):
+        raise PermissionDenied("The dashboard is for executives and team heads.")
+
 
 def _dashboard(
     request: HttpRequest, **paging
 ) -> tuple[Dashboard, DashboardFilterForm, Team | None]:
-    if not can(request.user, "view_dashboard"):
-        raise PermissionDenied("The dashboard is for executives and team heads.")
+    _check_may_view(request)
     scope = dashboard_scope(request.user)
     form = DashboardFilterForm(request.GET or None, teams=dashboard_teams(scope))
     # An unknown team or status in the filter shows the form's error over
@@ -62,26 +74,41 @@ def _late_fix_urls(user, board: Dashboard) -> dict[int, str]:
     }
 
 
+def _context(request: HttpRequest) -> dict:
+    board, form, team = _dashboard(request, page=request.GET.get("page"))
+    return {
+        "board": board,
+        "form": form,
+        "team": team,
+        "everyone": can(request.user, "view_organisation"),
+        "filter_query": query_without_page(request),
+        "may_act": {
+            row.breach.pk
+            for row in board.breaches
+            if can(request.user, "act_on_breach", row.breach)
+        },
+        "fix_urls": _late_fix_urls(request.user, board),
+    }
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board, form, team = _dashboard(request, page=request.GET.get("page"))
-    return render(
-        request,
-        "reports/dashboard.html",
-        {
-            "board": board,
-            "form": form,
-            "team": team,
-            "everyone": can(request.user, "view_organisation"),
-            "filter_query": query_without_page(request),
-            "may_act": {
-                row.breach.pk
-                for row in board.breaches
-                if can(request.user, "act_on_breach", row.breach)
-            },
-            "fix_urls": _late_fix_urls(request.user, board),
-        },
+    """The page, kept per reader and address until the data moves on
+    (``slaportal.freshness``): a few hundred agreements' heat map costs far
+    more to build than to send, and executives read it far more often than
+    figures arrive. A page with a message to show once is never kept."""
+    _check_may_view(request)
+    if len(messages.get_messages(request)):
+        return render(request, "reports/dashboard.html", _context(request))
+
+    def build() -> str:
+        context = {**_context(request), "csrf_token": TOKEN_SLOT}
+        return render_to_string("reports/dashboard.html", context, request)
+
+    page = freshness.kept(
+        ("dashboard", request.user.pk, request.get_full_path()), build
     )
+    return HttpResponse(page.replace(TOKEN_SLOT, get_token(request)))
 
 
 @login_required

@@ -1,0 +1,149 @@
+"""Pages kept while nothing they show has changed.
+
+The dashboard and the API's agreement list cost far more to build than to
+send, and executives read them much more often than the data moves. Each is
+kept in the shared cache under a *data stamp*: a number that every write to
+the database moves on. Any INSERT, UPDATE or DELETE through Django's
+connection, by the ORM, ``bulk_create``, ``QuerySet.update`` or raw SQL,
+moves the stamp when its transaction commits (just before the statement
+outside one), so a page kept before the
+write is not served after it, whichever process wrote; and the connection
+that wrote, which sees its own writes before they commit, moves it before it
+next reads it.
+Tables that no page shows (sessions, the cache itself, log-in attempts, the
+email ledger, API token use) do not move it.
+
+The stamp lives in the cache. When the cache loses it (a restart, an
+eviction), it starts again from the clock, never from a value a kept page
+may carry; a kept page also expires after PAGE_SECONDS whatever happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate, pre_migrate
+
+STAMP_KEY = "data-stamp"
+PAGE_SECONDS = 300  # how long a kept page may be served at most
+QUIET_TABLES = frozenset(
+    {
+        "django_session",
+        "slaportal_cache",
+        "axes_accessattempt",
+        "axes_accessfailurelog",
+        "axes_accesslog",
+        "api_apitoken",
+        "reports_delivery",
+        "reports_monthlyrun",
+    }
+)
+# Logging in writes the time of it, which no page shows.
+_QUIET_UPDATE = re.compile(
+    r'^\s*UPDATE\s+"auth_user"\s+SET\s+"last_login"\s*=\s*%s\s+WHERE', re.IGNORECASE
+)
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+["`]?(\w+)',
+    re.IGNORECASE,
+)
+
+
+def writes_to(sql: str) -> str | None:
+    """The table ``sql`` writes to, or None for a read or other statement."""
+    match = _WRITE.match(sql)
+    if match is None or _QUIET_UPDATE.match(sql):
+        return None
+    return match.group(1).lower()
+
+
+def stamp() -> int:
+    """The current data stamp (one cache read; started when missing)."""
+    if getattr(connection, "wrote_since_stamp", False):
+        connection.wrote_since_stamp = False
+        bump()
+    value = cache.get(STAMP_KEY)
+    if value is None:
+        value = time.time_ns()
+        if not cache.add(STAMP_KEY, value, timeout=None):
+            value = cache.get(STAMP_KEY, value)
+    return int(value)
+
+
+def bump() -> None:
+    """Move the data stamp on: every page kept so far is stale."""
+    try:
+        cache.incr(STAMP_KEY)
+    except ValueError:  # missing: start it again from the clock
+        cache.set(STAMP_KEY, time.time_ns(), timeout=None)
+
+
+_migrating = False
+
+
+def _watch(execute, sql, params, many, context):
+    table = writes_to(sql)
+    if table is None or table in QUIET_TABLES or _migrating:
+        return execute(sql, params, many, context)
+    writer = context["connection"]
+    if not writer.in_atomic_block:
+        # Committed as soon as it runs: moved before it, since the cache may
+        # be a table of this very connection, whose use after the statement
+        # would discard the rows the statement returns. (A page built in the
+        # instant between lives at most PAGE_SECONDS; services, which write
+        # inside transactions, move it after their commit.)
+        bump()
+    elif not any(callback is bump for _sids, callback, _robust in writer.run_on_commit):
+        writer.on_commit(bump)
+    writer.wrote_since_stamp = True
+    return execute(sql, params, many, context)
+
+
+def _install(sender, connection, **kwargs) -> None:
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def _pause(**kwargs) -> None:
+    # While migrations run, the cache's own table may not exist yet.
+    global _migrating
+    _migrating = True
+
+
+def _resume(**kwargs) -> None:
+    global _migrating
+    if _migrating:
+        _migrating = False
+        bump()
+
+
+def watch_writes() -> None:
+    """Have every database connection move the stamp on its writes, and a
+    migration move it once, when it is over."""
+    connection_created.connect(_install, dispatch_uid="slaportal.freshness")
+    pre_migrate.connect(_pause, dispatch_uid="slaportal.freshness")
+    post_migrate.connect(_resume, dispatch_uid="slaportal.freshness")
+
+
+def kept(
+    parts: tuple[Any, ...], build: Callable[[], Any], *, bucket: int = PAGE_SECONDS
+) -> Any:
+    """The value ``build()`` returns for ``parts`` (who asks, and for what),
+    kept while the data stamp stands and for at most ``bucket`` seconds of
+    the clock, since what a page says also moves with the date and time.
+    ``build`` runs on a miss; a value of None is never kept."""
+    moment = int(time.time()) // bucket
+    digest = hashlib.sha256(repr((stamp(), moment, *parts)).encode()).hexdigest()
+    key = f"kept:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        if value is not None:
+            cache.set(key, value, timeout=bucket)
+    return value

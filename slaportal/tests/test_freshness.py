@@ -1,0 +1,125 @@
+"""The data stamp that kept pages hang on: every write moves it, however it
+is written; what no page shows does not."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection, transaction
+from django.urls import reverse
+
+from agreements.models import Agreement, Team
+from agreements.tests.factories import TeamFactory
+from slaportal import freshness
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        ('INSERT INTO "agreements_team" ("name") VALUES (%s)', "agreements_team"),
+        ('UPDATE "reports_breach" SET "status" = %s', "reports_breach"),
+        ('  delete from "Agreements_Objective" WHERE id = 1', "agreements_objective"),
+        ('SELECT * FROM "agreements_team"', None),
+        ('SAVEPOINT "s1"', None),
+        ('UPDATE "auth_user" SET "last_login" = %s WHERE "auth_user"."id" = %s', None),
+        ('UPDATE "auth_user" SET "first_name" = %s WHERE "id" = %s', "auth_user"),
+    ],
+)
+def test_the_table_a_statement_writes_to(sql, table):
+    assert freshness.writes_to(sql) == table
+
+
+def test_every_way_of_writing_moves_the_stamp():
+    before = freshness.stamp()
+    team = TeamFactory()
+    assert freshness.stamp() != before
+
+    before = freshness.stamp()
+    Team.objects.filter(pk=team.pk).update(name="Renamed")
+    assert freshness.stamp() != before
+
+    before = freshness.stamp()
+    Team.objects.bulk_create([Team(name="Bulk", slug="bulk")])
+    assert freshness.stamp() != before
+
+    before = freshness.stamp()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Team._meta.db_table} WHERE slug = %s",  # noqa: S608
+            ["bulk"],
+        )
+    assert freshness.stamp() != before
+
+    before = freshness.stamp()
+    assert list(Agreement.objects.all()) == []  # a read
+    assert freshness.stamp() == before
+
+
+def test_what_no_page_shows_leaves_the_stamp():
+    before = freshness.stamp()
+    session = SessionStore()
+    session["seen"] = True
+    session.save()
+    assert freshness.stamp() == before
+
+
+def test_a_commit_moves_the_stamp_for_every_other_process(
+    django_capture_on_commit_callbacks,
+):
+    before = freshness.stamp()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        for n in range(3):
+            TeamFactory(name=f"Team {n}")
+    # Once per transaction, however many rows it wrote.
+    assert callbacks == [freshness.bump]
+    assert freshness.stamp() != before
+
+
+def test_a_lost_stamp_starts_again_from_a_value_never_used(settings):
+    from django.core.cache import cache
+
+    first = freshness.stamp()
+    cache.delete(freshness.STAMP_KEY)
+    freshness.bump()  # the cache has forgotten it: begun again from the clock
+    assert freshness.stamp() > first
+
+
+def test_a_kept_value_is_built_once_per_stamp():
+    built = []
+
+    def build():
+        built.append(1)
+        return len(built)
+
+    assert freshness.kept(("test", 1), build) == 1
+    assert freshness.kept(("test", 1), build) == 1
+    assert freshness.kept(("test", 2), build) == 2  # another reader
+    TeamFactory()
+    assert freshness.kept(("test", 1), build) == 3
+
+
+def test_the_api_list_is_kept_until_the_data_moves_on(
+    api_client, executive, outsider, chain
+):
+    url = reverse("api:v1:agreement-list")
+    api_client.force_login(executive)
+    first = api_client.get(url).json()
+    assert first["count"] > 0
+    title = first["results"][0]["title"]
+    assert api_client.get(url).json() == first
+
+    Agreement.objects.filter(title=title).update(title="Renamed in place")
+    titles = [row["title"] for row in api_client.get(url).json()["results"]]
+    assert "Renamed in place" in titles
+
+    api_client.force_login(outsider)  # their own list: nothing of the others'
+    assert api_client.get(url).json()["count"] == 0
+
+    api_client.force_login(executive)
+    response = api_client.get(url, {"status": "no-such-status"})
+    assert response.status_code == 400
