@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .calendars import admin as calendars_admin  # noqa: F401  (registers its models)
 from .models import (
     ClosedCustomer,
     FrictionComment,

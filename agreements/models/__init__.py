@@ -1,3 +1,4 @@
+from ..calendars.models import Holiday, WorkingCalendar, WorkingInterval
 from ..figures.models import ClosedCustomer, LeadLogEntry, Measurement
 from ..friction.knowledge_models import PainPoint
 from ..friction.models import FrictionComment, FrictionReport
@@ -10,6 +11,7 @@ __all__ = [
     "ClosedCustomer",
     "FrictionComment",
     "FrictionReport",
+    "Holiday",
     "LeadLogEntry",
     "Measurement",
     "Membership",
@@ -18,5 +20,7 @@ __all__ = [
     "Signature",
     "Team",
     "Terms",
+    "WorkingCalendar",
+    "WorkingInterval",
     "in_force_q",
 ]
