@@ -66,7 +66,7 @@ def writes_to(sql: str) -> str | None:
 def stamp() -> int:
     """The current data stamp (one cache read; started when missing)."""
     if getattr(connection, "wrote_since_stamp", False):
-        connection.wrote_since_stamp = False
+        connection.wrote_since_stamp = False  # type: ignore[attr-defined]
         bump()
     value = cache.get(STAMP_KEY)
     if value is None:

@@ -258,7 +258,7 @@ def calendar_holidays_import_ics(
     return _save_new(calendar, candidates, user=user, reason="holidays imported")
 
 
-def _event_label(event: icalendar.Event, number: int) -> str:
+def _event_label(event: icalendar.cal.Component, number: int) -> str:
     summary = str(event.get("SUMMARY", "")).strip()
     if summary:
         return f"Event {number} (“{summary}”)"
@@ -275,7 +275,7 @@ def _value(prop: Any) -> Any:
         return None
 
 
-def _event_date(event: icalendar.Event, name: str) -> date | None:
+def _event_date(event: icalendar.cal.Component, name: str) -> date | None:
     prop = event.get(name)
     if prop is None:
         return None
@@ -289,7 +289,7 @@ def _event_date(event: icalendar.Event, name: str) -> date | None:
     return value
 
 
-def _event_days(event: icalendar.Event) -> tuple[date, date, bool]:
+def _event_days(event: icalendar.cal.Component) -> tuple[date, date, bool]:
     """(first day, last day, yearly) of an all-day event; ValueError saying
     what is wrong otherwise."""
     first = _event_date(event, "DTSTART")
@@ -308,7 +308,7 @@ def _event_days(event: icalendar.Event) -> tuple[date, date, bool]:
     return first, end - timedelta(days=1), _is_yearly(event, first)
 
 
-def _is_yearly(event: icalendar.Event, first: date) -> bool:
+def _is_yearly(event: icalendar.cal.Component, first: date) -> bool:
     rule = event.get("RRULE")
     if rule is None:
         return False
