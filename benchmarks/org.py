@@ -92,7 +92,18 @@ def prepare(
         for m in missing:
             scorecards_finalise(month=m)
     reset_month(month)
+    _analyze()
     return month
+
+
+def _analyze() -> None:
+    """Statistics for the planner, as autovacuum keeps them on a live
+    database (it may be off on a benchmark machine)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def reset_month(month: datetime.date) -> None:

@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agreements import periods
 from agreements.models import Agreement, Membership
 
-from ..models import Breach, Delivery, MonthlyRun, Scorecard
+from ..models import (
+    Breach,
+    Delivery,
+    MonthlyRun,
+    MonthTotals,
+    Scorecard,
+    ScorecardLine,
+)
 from ..scoring import Status
 from ..selectors import scorecards_for_months
 from ..services import FinaliseReport, scorecards_finalise
@@ -173,6 +180,7 @@ def month_close(
         report.already_done = True
         return report
     report.finalised = scorecards_finalise(month=month, now=now)
+    transaction.on_commit(_refresh_statistics)
     run.finalised_at = run.finalised_at or now
     if emails:
         deliveries_create(plan_month_emails(month, stored_briefs(month)))
@@ -184,6 +192,26 @@ def month_close(
         run.emails_skipped = report.emails_skipped = True
     run.save()
     return report
+
+
+# The tables a month's close fills, and every email of the month reads.
+CLOSED_TABLES = (Scorecard, ScorecardLine, Breach, MonthTotals)
+
+
+def _refresh_statistics() -> None:
+    """Tell PostgreSQL's planner about the rows the close has just written,
+    before the emails read them. Autovacuum analyses a table only once a
+    tenth of it has changed, which a year on a month's rows are not: without
+    this the planner takes the new month for empty and reads its breaches and
+    lines by whole-table scans, ten times slower (measured on the benchmark
+    organisation). Runs after the commit, ahead of the emails' tasks."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table) for model in CLOSED_TABLES
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def first_month() -> date | None:

@@ -29,10 +29,11 @@ pytestmark = pytest.mark.django_db
 
 
 def run(job, moment, capture, **kwargs):
-    """Run ``job`` at ``moment``; queued tasks run in-process after commit."""
+    """Run ``job`` at ``moment``; queued tasks run in-process after commit.
+    Returns the tasks queued, without the close's refresh of statistics."""
     with time_machine.travel(moment, tick=False), capture(execute=True) as queued:
         result = job(now=moment, **kwargs)
-    return result, queued
+    return result, [task for task in queued if task is not jobs._refresh_statistics]
 
 
 def inbox(mailoutbox) -> list[tuple[str, str]]:
@@ -322,3 +323,30 @@ def test_at_risk_alerts_go_once_per_objective_from_mid_month(
     run(jobs.at_risk_alerts_due, day20, capture)
     assert inbox(mailoutbox) == [("at_risk", "m-lead@example.com")] * 2
     assert Delivery.objects.filter(subject_key=f"objective-{qualified.pk}").exists()
+
+
+def test_the_close_refreshes_the_planners_statistics_before_the_emails(
+    org, mailoutbox, django_capture_on_commit_callbacks, eager
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with (
+        CaptureQueriesContext(connection) as ctx,
+        time_machine.travel(AFTER_CLOSE, tick=False),
+        django_capture_on_commit_callbacks(execute=True) as queued,
+    ):
+        jobs.month_close(month=JANUARY, now=AFTER_CLOSE)
+    # First after the commit, ahead of the emails' tasks.
+    assert queued[0] is jobs._refresh_statistics
+    analyzed = [
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")
+    ]
+    if connection.vendor == "postgresql":
+        (statement,) = analyzed
+        assert (
+            '"reports_breach"' in statement and '"reports_scorecardline"' in statement
+        )
+    else:
+        assert analyzed == []
+    assert len(mailoutbox) == 8
