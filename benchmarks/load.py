@@ -165,19 +165,23 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 
+# Numbers the "built" routes' addresses across every phase and round: an
+# address asked for twice would be served from the kept pages.
+NUMBERS = itertools.count()
+
+
 def _load(port: int, routes: dict, name: str, seconds: float, connections: int) -> list:
     """``connections`` clients asking for route ``name`` for ``seconds``."""
     samples: list[tuple[str, float, bool]] = []
     lock = threading.Lock()
     path, headers = routes[name]
     deadline = time.perf_counter() + seconds
-    numbers = itertools.count()
 
     def client() -> None:
         mine = []
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            ok = _request(port, path.format(n=next(numbers)), headers)
+            ok = _request(port, path.format(n=next(NUMBERS)), headers)
             mine.append((name, time.perf_counter() - started, ok))
         with lock:
             samples.extend(mine)
