@@ -12,6 +12,7 @@ from .models import (
     PainPoint,
     Team,
 )
+from .records import admin as records_admin  # noqa: F401  (registers its models)
 
 
 class MembershipInline(admin.TabularInline):

@@ -2,6 +2,14 @@ from ..calendars.models import Holiday, WorkingCalendar, WorkingInterval
 from ..figures.models import ClosedCustomer, LeadLogEntry, Measurement
 from ..friction.knowledge_models import PainPoint
 from ..friction.models import FrictionComment, FrictionReport
+from ..records.models import (
+    Incident,
+    MaintenanceWindow,
+    RecordMeasure,
+    RecordSource,
+    RequestPause,
+    ServiceRequest,
+)
 from .agreements import SIGNED, Agreement, Objective, Signature, Terms, in_force_q
 from .teams import Membership, Team
 
@@ -12,11 +20,17 @@ __all__ = [
     "FrictionComment",
     "FrictionReport",
     "Holiday",
+    "Incident",
     "LeadLogEntry",
+    "MaintenanceWindow",
     "Measurement",
     "Membership",
     "Objective",
     "PainPoint",
+    "RecordMeasure",
+    "RecordSource",
+    "RequestPause",
+    "ServiceRequest",
     "Signature",
     "Team",
     "Terms",

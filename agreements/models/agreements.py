@@ -395,6 +395,8 @@ class Objective(models.Model):
         CUSTOMERS_CLOSED = "customers_closed", "Customers closed"
         FRICTION_REPORTS = "friction_reports", "Friction reports filed"
         MANUAL = "manual", "Manual measurement"
+        REQUEST_TIMES = "request_times", "Time to respond, from requests"
+        AVAILABILITY = "availability", "Availability, from incidents"
 
     class Comparator(models.TextChoices):
         AT_LEAST = "at_least", "at least"
@@ -472,7 +474,10 @@ class Objective(models.Model):
                 violation_error_message="The weight must be above zero.",
             ),
             models.CheckConstraint(
-                condition=Q(metric_source="manual") | Q(unit="count"),
+                condition=Q(
+                    metric_source__in=["manual", "request_times", "availability"]
+                )
+                | Q(unit="count"),
                 name="objective_counted_source_in_count",
                 violation_error_message="Leads, customers and friction reports "
                 "are counted: their unit is count.",
@@ -489,6 +494,8 @@ class Objective(models.Model):
                         "customers_closed",
                         "friction_reports",
                         "manual",
+                        "request_times",
+                        "availability",
                     ]
                 ),
                 name="objective_source_valid",

@@ -1,0 +1,487 @@
+"""Records a team's tools send in, and how an objective is measured from them.
+
+A ``RecordSource`` is one feed (a helpdesk's requests, a status page's
+incidents). Every record is keyed by its source and the id the source gives
+it (``external_id``), so sending it again finds the row it made; the
+source's own ``updated_at`` orders updates (``services.records_upsert``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from ..calendars.models import WorkingCalendar
+from ..history import history_records
+from ..models.agreements import Objective
+from ..models.teams import Team
+from ..validators import multi_line, single_line
+from . import measure
+
+
+class RecordSource(models.Model):
+    """One feed of records a team sends: requests or incidents (an incidents
+    source also sends its maintenance windows)."""
+
+    class Kind(models.TextChoices):
+        REQUESTS = "requests", "Requests"
+        INCIDENTS = "incidents", "Incidents and maintenance"
+
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="record_sources",
+        help_text="The team that owns the feed.",
+    )
+    name = models.CharField(
+        max_length=100,
+        validators=[single_line],
+        help_text="E.g. the tool it comes from: Helpdesk, Status page.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # How a CSV file's columns map onto a record's fields, saved from the
+    # last import so the next one need not ask again.
+    column_mapping = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = history_records()
+
+    class Meta:
+        ordering = ["team", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "name"],
+                name="record_source_name_unique_per_team",
+                violation_error_message="The team already has a source of this name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["requests", "incidents"]),
+                name="record_source_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team})"
+
+    def clean(self) -> None:
+        if isinstance(self.name, str):
+            self.name = self.name.strip()
+            if not self.name:
+                raise ValidationError({"name": "Name the source."})
+
+
+def _not_blank(field: str, prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=~Q(**{field: ""}), name=f"{prefix}_{field}_not_blank"
+    )
+
+
+def _unique_per_source(prefix: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["source", "external_id"],
+        name=f"{prefix}_external_id_unique_per_source",
+        violation_error_message="The source already sent a record with this id.",
+    )
+
+
+class ServiceRequest(models.Model):
+    """A request made to a provider team: when it came in, when it was first
+    answered and resolved, and when its clock was paused (``pauses``)."""
+
+    source = models.ForeignKey(
+        RecordSource, on_delete=models.PROTECT, related_name="requests"
+    )
+    external_id = models.CharField(max_length=200, validators=[single_line])
+    provider = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="requests_received",
+        help_text="The team asked.",
+    )
+    consumer = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests_made",
+        help_text="The team that asked, when the source knows it.",
+    )
+    segment = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        validators=[single_line],
+        help_text="E.g. a priority (P1) or a request type.",
+    )
+    started_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(
+        help_text="When the source last changed the request (orders updates)."
+    )
+    received_at = models.DateTimeField(auto_now=True)
+    history = history_records()
+
+    class Meta:
+        ordering = ["source", "started_at", "pk"]
+        indexes = [models.Index(fields=["provider", "started_at"])]
+        constraints = [
+            _unique_per_source("service_request"),
+            _not_blank("external_id", "service_request"),
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True)
+                | Q(first_response_at__gte=F("started_at")),
+                name="service_request_responded_after_start",
+                violation_error_message="A request cannot be answered before it "
+                "starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True)
+                | Q(resolved_at__gte=F("started_at")),
+                name="service_request_resolved_after_start",
+                violation_error_message="A request cannot be resolved before it "
+                "starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request {self.external_id} to {self.provider}"
+
+    def as_record(self) -> measure.RequestRecord:
+        """The request for ``measure`` (reads its pauses: prefetch them)."""
+        return measure.RequestRecord(
+            external_id=self.external_id,
+            started_at=self.started_at,
+            first_response_at=self.first_response_at,
+            resolved_at=self.resolved_at,
+            segment=self.segment,
+            pauses=tuple((p.started_at, p.ended_at) for p in self.pauses.all()),
+        )
+
+
+class RequestPause(models.Model):
+    """A time the request's clock stood still (e.g. waiting for the asker)."""
+
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="pauses"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while the request is still paused."
+    )
+    history = history_records()
+
+    class Meta:
+        ordering = ["request", "started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="request_pause_ends_after_it_starts",
+                violation_error_message="A pause cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pause of {self.request} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Incident(models.Model):
+    """A time a service was down (major) or degraded (partial)."""
+
+    class Impact(models.TextChoices):
+        MAJOR = measure.Impact.MAJOR.value, "Major outage"
+        PARTIAL = measure.Impact.PARTIAL.value, "Partial outage"
+
+    source = models.ForeignKey(
+        RecordSource, on_delete=models.PROTECT, related_name="incidents"
+    )
+    external_id = models.CharField(max_length=200, validators=[single_line])
+    component = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        validators=[single_line],
+        help_text="Empty: the whole service.",
+    )
+    impact = models.CharField(max_length=10, choices=Impact.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while the incident is open."
+    )
+    updated_at = models.DateTimeField(
+        help_text="When the source last changed the incident (orders updates)."
+    )
+    received_at = models.DateTimeField(auto_now=True)
+    history = history_records()
+
+    class Meta:
+        ordering = ["source", "started_at", "pk"]
+        indexes = [models.Index(fields=["source", "started_at"])]
+        constraints = [
+            _unique_per_source("incident"),
+            _not_blank("external_id", "incident"),
+            models.CheckConstraint(
+                condition=Q(impact__in=["major", "partial"]),
+                name="incident_impact_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="incident_ends_after_it_starts",
+                violation_error_message="An incident cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Incident {self.external_id} ({self.get_impact_display().lower()})"
+
+    def as_record(self) -> measure.IncidentRecord:
+        return measure.IncidentRecord(
+            external_id=self.external_id,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            impact=self.impact,
+            component=self.component,
+        )
+
+
+class MaintenanceWindow(models.Model):
+    """Planned work announced by the source; agreements may leave it out of
+    the time they promise."""
+
+    source = models.ForeignKey(
+        RecordSource, on_delete=models.PROTECT, related_name="maintenance_windows"
+    )
+    external_id = models.CharField(max_length=200, validators=[single_line])
+    component = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        validators=[single_line],
+        help_text="Empty: the whole service.",
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    reason = models.TextField(validators=[multi_line])
+    updated_at = models.DateTimeField(
+        help_text="When the source last changed the window (orders updates)."
+    )
+    received_at = models.DateTimeField(auto_now=True)
+    history = history_records()
+
+    class Meta:
+        ordering = ["source", "started_at", "pk"]
+        indexes = [models.Index(fields=["source", "started_at"])]
+        constraints = [
+            _unique_per_source("maintenance_window"),
+            _not_blank("external_id", "maintenance_window"),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="maintenance_window_has_a_reason",
+                violation_error_message="Say why the maintenance was needed.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__gte=F("started_at")),
+                name="maintenance_window_ends_after_it_starts",
+                violation_error_message="A maintenance window cannot end before "
+                "it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Maintenance {self.external_id}"
+
+    def as_record(self) -> measure.MaintenanceRecord:
+        return measure.MaintenanceRecord(
+            external_id=self.external_id,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            component=self.component,
+            reason=self.reason,
+        )
+
+
+# Which kind of source each record-based objective reads.
+SOURCE_KINDS = {
+    Objective.Source.REQUEST_TIMES: RecordSource.Kind.REQUESTS,
+    Objective.Source.AVAILABILITY: RecordSource.Kind.INCIDENTS,
+}
+
+
+class RecordMeasure(models.Model):
+    """How an objective measured from records is computed: from which source,
+    in which calendar, and (for requests) against which target, or (for
+    availability) how partial outages and maintenance count. The objective's
+    own target and comparator judge the resulting percentage."""
+
+    class Event(models.TextChoices):
+        FIRST_RESPONSE = measure.Event.FIRST_RESPONSE.value, "First response"
+        RESOLUTION = measure.Event.RESOLUTION.value, "Resolution"
+
+    objective = models.OneToOneField(
+        Objective, on_delete=models.CASCADE, related_name="record_measure"
+    )
+    source = models.ForeignKey(
+        RecordSource, on_delete=models.PROTECT, related_name="measures"
+    )
+    calendar = models.ForeignKey(
+        WorkingCalendar,
+        on_delete=models.PROTECT,
+        related_name="record_measures",
+        help_text="Business time for requests; the month's time zone for both.",
+    )
+    # Requests.
+    event = models.CharField(
+        max_length=20,
+        choices=Event.choices,
+        blank=True,
+        default="",
+        help_text="What stops a request's clock.",
+    )
+    target = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Business time within which a request must reach the event.",
+    )
+    share = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal("0.01"), "The share must be above zero."),
+            MaxValueValidator(Decimal(100), "The share cannot be over 100 %."),
+        ],
+        help_text="Percentage of requests that must meet their target, e.g. 95.",
+    )
+    segment_goals = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Targets by segment, first match wins: [{"segment": "P1", '
+        '"target_minutes": 60}, …]; * matches anything.',
+    )
+    # Availability.
+    partial_weight = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[
+            MinValueValidator(Decimal(0), "The weight is 0 to 1."),
+            MaxValueValidator(Decimal(1), "The weight is 0 to 1."),
+        ],
+        help_text="How much a minute of partial outage counts as down: 0 not at "
+        "all, 1 fully.",
+    )
+    exclude_maintenance = models.BooleanField(
+        default=True,
+        help_text="Leave maintenance windows out of the time promised.",
+    )
+    component = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        validators=[single_line],
+        help_text="Only this component's incidents (and those of the whole "
+        "service); empty for all.",
+    )
+    history = history_records()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(partial_weight__gte=0, partial_weight__lte=1),
+                name="record_measure_partial_weight_0_to_1",
+                violation_error_message="The weight of a partial outage is 0 to 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | Q(share__gt=0, share__lte=100),
+                name="record_measure_share_a_percentage",
+                violation_error_message="The share is a percentage above zero, at "
+                "most 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(target__isnull=True) | Q(target__gt=timedelta(0)),
+                name="record_measure_target_positive",
+                violation_error_message="The target must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(event__in=["", "first_response", "resolution"]),
+                name="record_measure_event_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective} from {self.source}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        objective = self.objective if self.objective_id else None
+        wanted = SOURCE_KINDS.get(objective.metric_source) if objective else None
+        if objective is not None and wanted is None:
+            errors["objective"] = (
+                f"“{objective}” is measured from "
+                f"{objective.get_metric_source_display().lower()}, not from "
+                "request or incident records."
+            )
+        if wanted is not None and self.source_id and self.source.kind != wanted:
+            errors["source"] = (
+                f"{self.source} sends {self.source.get_kind_display().lower()}; "
+                f"“{objective}” needs a source of "
+                f"{RecordSource.Kind(wanted).label.lower()}."
+            )
+        if objective is not None and self.calendar_id:
+            provider = objective.agreement.provider
+            if self.calendar.team_id not in (None, provider.pk):
+                errors["calendar"] = (
+                    f"{self.calendar} belongs to {self.calendar.team}: use an "
+                    f"organisation-wide calendar or one of {provider}'s."
+                )
+        if wanted == RecordSource.Kind.REQUESTS:
+            errors.update(self._request_errors())
+        elif wanted == RecordSource.Kind.INCIDENTS:
+            errors.update(self._availability_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def _request_errors(self) -> dict[str, str]:
+        errors = {}
+        if not self.event:
+            errors["event"] = "Choose what stops a request's clock."
+        if self.target is None:
+            errors["target"] = "Give the business time a request may take."
+        elif self.target.total_seconds() <= 0:
+            errors["target"] = "The target must be above zero."
+        if self.share is None:
+            errors["share"] = "Give the percentage of requests that must meet it."
+        try:
+            measure.segment_goals(self.segment_goals)
+        except ValueError as exc:
+            errors["segment_goals"] = str(exc)
+        if self.partial_weight:
+            errors["partial_weight"] = "Partial outages only count for availability."
+        if self.component:
+            errors["component"] = "A component only applies to availability."
+        return errors
+
+    def _availability_errors(self) -> dict[str, str]:
+        errors = {}
+        for field, label in (
+            ("event", "An event"),
+            ("target", "A target time"),
+            ("share", "A share"),
+        ):
+            if getattr(self, field) not in (None, ""):
+                errors[field] = (
+                    f"{label} only applies to requests; availability is judged "
+                    "by the objective's target."
+                )
+        if self.segment_goals:
+            errors["segment_goals"] = "Segment goals only apply to requests."
+        return errors
+
+    @property
+    def goals(self) -> tuple[measure.SegmentGoal, ...]:
+        return measure.segment_goals(self.segment_goals)
