@@ -135,7 +135,11 @@ class ObjectiveForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["metric_source"].choices = [
             ("", "Choose…"),
-            *Objective.Source.choices,
+            *(
+                (value, label)
+                for value, label in Objective.Source.choices
+                if value not in Objective.RECORD_SOURCES
+            ),
         ]
 
     @property

@@ -417,6 +417,10 @@ class Objective(models.Model):
         Source.CUSTOMERS_CLOSED,
         Source.FRICTION_REPORTS,
     )
+    # Measured from request and incident records (agreements/records): kept
+    # off the agreement editor and the API until the scorecard engine reads
+    # them, so that no agreement promises what nothing would measure.
+    RECORD_SOURCES = (Source.REQUEST_TIMES, Source.AVAILABILITY)
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="objectives"

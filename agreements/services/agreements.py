@@ -110,6 +110,11 @@ def _build_objectives(
                         "" if field == "__all__" else f"{field.replace('_', ' ')}: "
                     )
                     errors.append(f"{label}: {prefix}{message}")
+        if objective.metric_source in Objective.RECORD_SOURCES:
+            errors.append(
+                f"{label}: measured by: “{objective.get_metric_source_display()}” "
+                "is measured from records, which agreements cannot use yet."
+            )
         key = (objective.name or "").strip().lower()
         if key in seen:
             errors.append(

@@ -81,6 +81,15 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
             },
             "cannot have the same name",
         ),
+        (
+            None,
+            {
+                "objectives": [
+                    {"name": "Up", "metric_source": "availability", "target": "99"}
+                ]
+            },
+            "measured from records, which agreements cannot use yet",
+        ),
         (None, {"effective_to": "2025-12-31"}, "effective_to"),
         (None, {"remedy": "credit"}, "remedy_credit"),
         (None, {"title": "bad\x00byte"}, "title"),

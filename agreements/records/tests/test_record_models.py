@@ -256,3 +256,19 @@ def test_the_database_keeps_a_measures_numbers_in_range(status_page, office, ser
     refused(lambda: measure(target=timedelta(0)))
     refused(lambda: measure(event="lunch"))
     measure(partial_weight=Decimal("1"))
+
+
+@pytest.mark.django_db
+def test_the_agreement_editor_does_not_offer_record_sources_yet():
+    from agreements.forms.agreements import ObjectiveForm
+
+    offered = {
+        value for value, _label in ObjectiveForm().fields["metric_source"].choices
+    }
+    assert Objective.Source.MANUAL in offered
+    assert not offered & set(Objective.RECORD_SOURCES)
+    form = ObjectiveForm(
+        data={"name": "Up", "metric_source": "availability", "target": "99"}
+    )
+    assert not form.is_valid()
+    assert "metric_source" in form.errors
