@@ -131,6 +131,10 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         data = freshness.kept(
             ("api-agreements", request.user.pk, request.build_absolute_uri()),
             lambda: super(AgreementViewSet, self).list(request, *args, **kwargs).data,
+            keep=freshness.known_parameters(
+                request,
+                (*AgreementFilter.base_filters, "ordering", "page", "page_size"),
+            ),
         )
         return Response(data)
 

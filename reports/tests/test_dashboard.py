@@ -654,3 +654,21 @@ def test_a_kept_dashboard_is_each_readers_own(client, org, executive, sales_lead
     assert "Customer handover" in client.get(DASHBOARD).content.decode()
     client.force_login(sales_lead)  # not a head: may not see it at all
     assert client.get(DASHBOARD).status_code == 403
+
+
+def test_an_address_no_link_makes_is_built_and_never_kept(
+    client, org, executive, memory_cache
+):
+    from django.core.cache import cache
+
+    client.force_login(executive)
+    assert client.get(DASHBOARD, {"status": "attention"}).context is not None
+    assert client.get(DASHBOARD, {"status": "attention"}).context is None  # kept
+    for _ in range(2):
+        made_up = client.get(DASHBOARD, {"status": "attention", "made": "up"})
+        assert made_up.status_code == 200
+        assert made_up.context is not None  # built every time
+    # Kept compressed: the page's HTML takes a fraction of its size.
+    (stored,) = [v for k, v in cache._cache.items() if ":kept:" in k]
+    page = client.get(DASHBOARD, {"status": "attention"}).content
+    assert len(stored) < len(page) / 3

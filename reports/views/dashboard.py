@@ -28,6 +28,10 @@ from ..selectors.scorecard import TREND_MONTHS
 TOKEN_SLOT = "csrf0token0slot0for0a0kept0page"  # noqa: S105 (not a secret)
 
 
+# The addresses the page's own links and forms make.
+KEPT_PARAMETERS = (*DashboardFilterForm.base_fields, "page")
+
+
 def _check_may_view(request: HttpRequest) -> None:
     if not can(request.user, "view_dashboard"):
         raise PermissionDenied("The dashboard is for executives and team heads.")
@@ -106,7 +110,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render_to_string("reports/dashboard.html", context, request)
 
     page = freshness.kept(
-        ("dashboard", request.user.pk, request.get_full_path()), build
+        ("dashboard", request.user.pk, request.get_full_path()),
+        build,
+        keep=freshness.known_parameters(request, KEPT_PARAMETERS),
     )
     return HttpResponse(page.replace(TOKEN_SLOT, get_token(request)))
 

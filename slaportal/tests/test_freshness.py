@@ -123,3 +123,30 @@ def test_the_api_list_is_kept_until_the_data_moves_on(
     api_client.force_login(executive)
     response = api_client.get(url, {"status": "no-such-status"})
     assert response.status_code == 400
+
+
+def test_an_api_address_with_made_up_parameters_is_never_kept(
+    api_client, executive, chain
+):
+    url = reverse("api:v1:agreement-list")
+    api_client.force_login(executive)
+    built = []
+
+    from agreements.api import views
+
+    original = views.AgreementViewSet.get_queryset
+
+    def counting(self):
+        built.append(1)
+        return original(self)
+
+    views.AgreementViewSet.get_queryset = counting
+    try:
+        api_client.get(url, {"ordering": "title"})
+        api_client.get(url, {"ordering": "title"})
+        assert len(built) == 1  # kept
+        api_client.get(url, {"ordering": "title", "made": "up"})
+        api_client.get(url, {"ordering": "title", "made": "up"})
+        assert len(built) == 3  # built each time
+    finally:
+        views.AgreementViewSet.get_queryset = original
