@@ -23,13 +23,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): requirements.txt | $(BIN)/python
+	@echo "Installing slaportal's dependencies into $(VENV)/ (about a minute the first time) ..."
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	@echo "Installing slaportal's dependencies and test tools into $(VENV)/ (a minute or two the first time) ..."
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@ $(RUN_STAMP)
 
+# Links in the demo's emails point at the address it is served on, unless
+# SITE_URL says otherwise.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

@@ -194,7 +194,8 @@ else:
         }
     }
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# With a host named, kombu does not warn that it assumed one.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without a broker, tasks run in-process: the demo needs no Redis.
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None

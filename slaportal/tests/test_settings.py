@@ -71,7 +71,7 @@ def test_demo_mode_needs_no_services():
     assert s["engine"] == "django.db.backends.sqlite3"
     assert s["cache"] == "django.core.cache.backends.db.DatabaseCache"
     assert s["eager"] is True
-    assert s["broker"] == "memory://"
+    assert s["broker"] == "memory://localhost/"
     assert s["email"] == "slaportal.mail.EmlFileBackend"  # one .eml file per message
 
 
