@@ -93,8 +93,9 @@ def main() -> None:
     session = {"Cookie": f"sessionid={cookie}"}
     bearer = {"Authorization": f"Bearer {raw}"}
     # The dashboard and the API list are kept until the data moves on
-    # (slaportal.freshness): loaded as they are, and built for every request
-    # (a new address each time, as if the data had just moved).
+    # (slaportal.freshness): loaded as they are, and built for every request,
+    # as while figures arrive: an address with a parameter the pages never
+    # make ("fresh") is never kept, and each request's is new besides.
     routes = {
         "health": ("/health/", {}),
         "dashboard": ("/reports/dashboard/", session),
