@@ -1,9 +1,13 @@
-"""The moments CI runs the default tier at, one per line: ``TIME_ZONE NOW``.
+"""The moments CI runs the suite at, one per line: ``TIME_ZONE NOW TIERS``.
 
 Counted from the real today, so every run checks the month ahead: the 1st at
 00:30, the last day of the grace period at 23:30, the day after it, the 15th,
 the last day of a month at 23:59, the next day the clocks change in
-Europe/Berlin (run in that zone), and 29 February 2028.
+Europe/Berlin, and 29 February 2028 (both run in that zone).
+
+TIERS is a pytest marker expression. The browser tier, the slowest per test,
+runs at the two moments where a month turns (the 1st just after midnight, the
+last day just before it); the default tier runs at every moment.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from zoneinfo import ZoneInfo
 GRACE_DAYS = 3  # SLA_GRACE_DAYS's default
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")
+DEFAULT = "not services and not browser"
+WITH_BROWSER = "not services"
 
 
 def first_of_next_month(today: dt.date) -> dt.date:
@@ -39,16 +45,16 @@ def moments(today: dt.date) -> list[tuple[str, dt.datetime]]:
         return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
     return [
-        ("UTC", at(first, 0, 30)),
-        ("UTC", at(first.replace(day=GRACE_DAYS), 23, 30)),
-        ("UTC", at(first.replace(day=GRACE_DAYS + 1), 9, 0)),
-        ("UTC", at(first.replace(day=15), 12, 0)),
-        ("UTC", at(last_day, 23, 59)),
-        ("Europe/Berlin", at(change, 12, 0, BERLIN)),
-        ("UTC", at(dt.date(2028, 2, 29), 12, 0)),
+        ("UTC", at(first, 0, 30), WITH_BROWSER),
+        ("UTC", at(first.replace(day=GRACE_DAYS), 23, 30), DEFAULT),
+        ("UTC", at(first.replace(day=GRACE_DAYS + 1), 9, 0), DEFAULT),
+        ("UTC", at(first.replace(day=15), 12, 0), DEFAULT),
+        ("UTC", at(last_day, 23, 59), WITH_BROWSER),
+        ("Europe/Berlin", at(change, 12, 0, BERLIN), DEFAULT),
+        ("Europe/Berlin", at(dt.date(2028, 2, 29), 12, 0, BERLIN), DEFAULT),
     ]
 
 
 if __name__ == "__main__":
-    for zone, moment in moments(dt.date.today()):
-        print(zone, moment.isoformat())
+    for zone, moment, tiers in moments(dt.date.today()):
+        print(zone, moment.isoformat(), tiers)

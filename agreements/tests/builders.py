@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import time_machine
+from django.utils import timezone
 
 from agreements import periods
 from agreements.models import (
@@ -31,10 +32,21 @@ from agreements.services.agreements import (
 START = date(2026, 1, 1)
 
 
+# The session clock runs on from a frozen moment: a start chosen at 23:59 on
+# a month's last day must still be proposable a few seconds later.
+MARGIN = timedelta(hours=1)
+
+
+def _earliest_start_for_a_while() -> date:
+    """The earliest start a proposal made at any time in the next hour may have."""
+    with time_machine.travel(timezone.now() + MARGIN):
+        return earliest_start()
+
+
 def default_start() -> date:
     """``START``, or, on a day when a proposal could no longer reach back to
-    it, the earliest month a proposal may start in."""
-    return max(START, earliest_start())
+    it, the earliest month a proposal may start in (for the next hour too)."""
+    return max(START, _earliest_start_for_a_while())
 
 
 @contextmanager
@@ -43,7 +55,7 @@ def when_proposable(effective_from: date) -> Iterator[None]:
     When a proposal made now could no longer start that far back, the
     agreement is drafted, proposed and signed on its first day instead, as it
     would have been then."""
-    if periods.month_of(effective_from) >= earliest_start():
+    if periods.month_of(effective_from) >= _earliest_start_for_a_while():
         yield
         return
     with time_machine.travel(datetime.combine(effective_from, time(9), tzinfo=UTC)):
