@@ -11,8 +11,10 @@ from rest_framework import serializers
 
 from api.fields import ModelSerializer, TextField
 
+from ..calendars.models import WorkingCalendar
 from ..forms import MAX_OBJECTIVES, NOTE_MAX_LENGTH
 from ..models import Agreement, Membership, Objective, Signature, Team
+from ..records.models import RecordMeasure, RecordSource
 from ..rules import agreement_actions, agreement_actions_for
 from ..services.agreements import AGREEMENT_FIELDS, OBJECTIVE_FIELDS
 
@@ -38,11 +40,77 @@ class PersonSerializer(serializers.Serializer):
         return display_name(user)
 
 
+class RecordMeasureSerializer(serializers.Serializer):
+    """How an objective measured from records (``request_times``,
+    ``availability``) is computed. Requests take ``event``, ``target_minutes``
+    (business minutes), ``share`` and optional ``segment_goals``;
+    availability takes ``partial_weight``, ``exclude_maintenance`` and
+    ``component``."""
+
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=RecordSource.objects.all(),
+        help_text="The provider's record source (requests or incidents).",
+    )
+    calendar = serializers.PrimaryKeyRelatedField(
+        queryset=WorkingCalendar.objects.all(),
+        help_text="Working calendar: business time and the month's time zone.",
+    )
+    event = serializers.ChoiceField(
+        choices=RecordMeasure.Event.choices, required=False, allow_blank=True
+    )
+    target_minutes = serializers.DecimalField(
+        source="target",
+        max_digits=9,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Business minutes a request may take, e.g. 180.",
+    )
+    share = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True
+    )
+    segment_goals = serializers.JSONField(required=False)
+    partial_weight = serializers.DecimalField(
+        max_digits=3, decimal_places=2, required=False
+    )
+    exclude_maintenance = serializers.BooleanField(required=False)
+    component = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def to_representation(self, instance: RecordMeasure) -> dict[str, Any]:
+        return {
+            "source": instance.source_id,
+            "calendar": instance.calendar_id,
+            "event": instance.event,
+            "target_minutes": (
+                None
+                if instance.target is None
+                else instance.target.total_seconds() / 60
+            ),
+            "share": None if instance.share is None else str(instance.share),
+            "segment_goals": instance.segment_goals,
+            "partial_weight": str(instance.partial_weight),
+            "exclude_maintenance": instance.exclude_maintenance,
+            "component": instance.component,
+        }
+
+
 class ObjectiveSerializer(ModelSerializer):
+    measure = serializers.SerializerMethodField()
+
     class Meta:
         model = Objective
-        fields = ["id", *OBJECTIVE_FIELDS, "period", "position"]
+        fields = ["id", *OBJECTIVE_FIELDS, "period", "position", "measure"]
         read_only_fields = fields
+
+    @extend_schema_field(RecordMeasureSerializer(allow_null=True))
+    def get_measure(self, objective: Objective) -> dict[str, Any] | None:
+        if objective.metric_source not in Objective.RECORD_SOURCES:
+            return None
+        try:
+            measure = objective.record_measure
+        except RecordMeasure.DoesNotExist:
+            return None
+        return RecordMeasureSerializer(measure).data
 
 
 class SignatureSerializer(ModelSerializer):
@@ -135,9 +203,14 @@ class ObjectiveInputSerializer(ModelSerializer):
         "keeps and changes. Leave it out for a new objective.",
     )
 
+    measure = RecordMeasureSerializer(
+        required=False,
+        help_text="Only for an objective measured from records: how.",
+    )
+
     class Meta:
         model = Objective
-        fields = ["id", *OBJECTIVE_FIELDS]
+        fields = ["id", *OBJECTIVE_FIELDS, "measure"]
         # Names are unique per agreement: the service checks the rows as a set.
         validators: list = []
 

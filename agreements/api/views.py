@@ -115,7 +115,12 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
             Agreement.objects.visible_to(self.request.user)
             .select_related("provider", "consumer", "created_by")
             .prefetch_related(
-                Prefetch("objectives", Objective.objects.order_by("position", "pk")),
+                Prefetch(
+                    "objectives",
+                    Objective.objects.select_related("record_measure").order_by(
+                        "position", "pk"
+                    ),
+                ),
                 Prefetch(
                     "signatures",
                     Signature.objects.select_related("team", "signed_by"),

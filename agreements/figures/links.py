@@ -14,6 +14,7 @@ from ..models import Objective
 from ..rules import can
 
 S = Objective.Source
+S_RECORDS = Objective.RECORD_SOURCES
 LEADS = (S.LEADS_DELIVERED, S.QUALIFIED_LEADS)
 
 
@@ -67,8 +68,8 @@ def fix_url(user, objective: Objective, month: date) -> str:
     ``month``: the entry form while the month is open (for the provider's
     leads), the correction form once it is locked (for its heads); empty
     when the person may not, or the month has not begun."""
-    if periods.is_future(month):
-        return ""
+    if periods.is_future(month) or objective.metric_source in S_RECORDS:
+        return ""  # measured from records: nothing to type in
     team = objective.agreement.provider
     if periods.is_open(month):
         if objective.metric_source == S.FRICTION_REPORTS:

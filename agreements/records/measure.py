@@ -51,6 +51,8 @@ from ..calendars.time import (
 # Fewer requests than this in a month say little about how a team answers:
 # the figure is shown but marked as resting on too little.
 MIN_COUNTED = 10
+# No target of business time is longer than a year.
+MAX_TARGET_MINUTES = 366 * 24 * 60
 HUNDRED = Decimal(100)
 ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -140,10 +142,11 @@ def segment_goals(value: Any) -> tuple[SegmentGoal, ...]:
             or not isinstance(minutes, int | float | Decimal)
             or not math.isfinite(minutes)
             or minutes <= 0
+            or minutes > MAX_TARGET_MINUTES
         ):
             problems.append(
                 f"Goal {number} ({pattern.strip()}) needs a target above zero, "
-                "in minutes."
+                f"in minutes, at most {MAX_TARGET_MINUTES:,} (a year)."
             )
             continue
         goals.append(SegmentGoal(pattern.strip(), timedelta(minutes=float(minutes))))

@@ -418,7 +418,10 @@ class RecordMeasure(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        objective = self.objective if self.objective_id else None
+        try:  # an objective not saved yet, when built with its agreement
+            objective: Objective | None = self.objective
+        except Objective.DoesNotExist:
+            objective = None
         wanted = SOURCE_KINDS.get(objective.metric_source) if objective else None
         if objective is not None and wanted is None:
             errors["objective"] = (
@@ -432,13 +435,25 @@ class RecordMeasure(models.Model):
                 f"“{objective}” needs a source of "
                 f"{RecordSource.Kind(wanted).label.lower()}."
             )
-        if objective is not None and self.calendar_id:
-            provider = objective.agreement.provider
-            if self.calendar.team_id not in (None, provider.pk):
-                errors["calendar"] = (
-                    f"{self.calendar} belongs to {self.calendar.team}: use an "
-                    f"organisation-wide calendar or one of {provider}'s."
-                )
+        provider = objective.agreement.provider if objective is not None else None
+        if (
+            provider is not None
+            and self.source_id
+            and self.source.team_id != (provider.pk)
+        ):
+            errors["source"] = (
+                f"{self.source} is {self.source.team}'s feed: “{objective}” is "
+                f"measured from records {provider} sends."
+            )
+        if (
+            provider is not None
+            and self.calendar_id
+            and self.calendar.team_id not in (None, provider.pk)
+        ):
+            errors["calendar"] = (
+                f"{self.calendar} belongs to {self.calendar.team}: use an "
+                f"organisation-wide calendar or one of {provider}'s."
+            )
         if wanted == RecordSource.Kind.REQUESTS:
             errors.update(self._request_errors())
         elif wanted == RecordSource.Kind.INCIDENTS:
@@ -454,6 +469,8 @@ class RecordMeasure(models.Model):
             errors["target"] = "Give the business time a request may take."
         elif self.target.total_seconds() <= 0:
             errors["target"] = "The target must be above zero."
+        elif self.target > timedelta(minutes=measure.MAX_TARGET_MINUTES):
+            errors["target"] = "The target is at most a year of business time."
         if self.share is None:
             errors["share"] = "Give the percentage of requests that must meet it."
         try:

@@ -22,6 +22,14 @@ from django.utils import timezone
 from .. import periods
 from ..history import delete_with_history, save_with_history
 from ..models import Agreement, Objective, Signature, Team
+from ..records.terms import (
+    current_measure,
+    measure_build,
+    measure_copy,
+    measure_terms,
+    measure_write,
+    record_objective_errors,
+)
 from ..rules import can, require
 
 OBJECTIVE_FIELDS = (
@@ -110,11 +118,7 @@ def _build_objectives(
                         "" if field == "__all__" else f"{field.replace('_', ' ')}: "
                     )
                     errors.append(f"{label}: {prefix}{message}")
-        if objective.metric_source in Objective.RECORD_SOURCES:
-            errors.append(
-                f"{label}: measured by: “{objective.get_metric_source_display()}” "
-                "is measured from records, which agreements cannot use yet."
-            )
+        errors.extend(_measure_errors(objective, row, label))
         key = (objective.name or "").strip().lower()
         if key in seen:
             errors.append(
@@ -126,6 +130,34 @@ def _build_objectives(
     if errors:
         raise ValidationError(errors)
     return built
+
+
+def _measure_errors(objective: Objective, row: Mapping[str, Any], label: str):
+    """Build the measure of an objective measured from records (kept on the
+    objective as ``new_measure`` until it is saved); its problems, labelled."""
+    objective.new_measure = None
+    from_records = objective.metric_source in Objective.RECORD_SOURCES
+    errors = [f"{label}: {e}" for e in record_objective_errors(objective)]
+    if not from_records:
+        if row.get("measure"):
+            errors.append(
+                f"{label}: only an objective measured from records has a "
+                "source and a calendar."
+            )
+        return errors
+    current = current_measure(objective)
+    if "measure" not in row and current is not None:
+        return errors  # unchanged
+    try:
+        objective.new_measure = measure_build(objective, row.get("measure"), current)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, messages in exc.message_dict.items():
+                prefix = "" if field == "__all__" else f"{field.replace('_', ' ')}: "
+                errors.extend(f"{label}: {prefix}{m}" for m in messages)
+        else:
+            errors.extend(f"{label}: {m}" for m in exc.messages)
+    return errors
 
 
 def _objectives_diff(before: dict[str, tuple], after: list[Objective]) -> list[str]:
@@ -144,6 +176,7 @@ def _objectives_diff(before: dict[str, tuple], after: list[Objective]) -> list[s
 
 
 def _objective_terms(objective: Objective) -> tuple:
+    measure = getattr(objective, "new_measure", None) or current_measure(objective)
     return (
         objective.name,
         objective.metric_source,
@@ -154,6 +187,7 @@ def _objective_terms(objective: Objective) -> tuple:
         None
         if objective.warning_threshold is None
         else Decimal(objective.warning_threshold),
+        measure_terms(measure),
     )
 
 
@@ -173,6 +207,9 @@ def _write_objectives(
                 objective.agreement = agreement
                 save_with_history(
                     objective, user=user, reason="edited with the agreement"
+                )
+                measure_write(
+                    objective, getattr(objective, "new_measure", None), user=user
                 )
     except IntegrityError as exc:
         raise ValidationError(
@@ -447,9 +484,9 @@ def agreement_revise(*, agreement: Agreement, user: User) -> Agreement:
             position=objective.position,
             **{name: getattr(objective, name) for name in OBJECTIVE_FIELDS},
         )
-        save_with_history(
-            copy, user=user, reason=f"copied from version {current.version}"
-        )
+        reason = f"copied from version {current.version}"
+        save_with_history(copy, user=user, reason=reason)
+        measure_copy(objective, copy, user=user, reason=reason)
     return revision
 
 

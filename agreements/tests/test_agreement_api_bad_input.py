@@ -88,7 +88,7 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
                     {"name": "Up", "metric_source": "availability", "target": "99"}
                 ]
             },
-            "measured from records, which agreements cannot use yet",
+            "Say how it is measured",
         ),
         (None, {"effective_to": "2025-12-31"}, "effective_to"),
         (None, {"remedy": "credit"}, "remedy_credit"),

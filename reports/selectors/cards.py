@@ -26,6 +26,7 @@ from agreements.models.agreements import AgreementQuerySet
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status, expected_text, quantize
 from .engine import ScorecardResult, score_versions, versions_in_force
+from .records import RecordResult, records_summary
 
 MonthState = periods.MonthState
 
@@ -61,6 +62,7 @@ class LineView:
     projected: Decimal | None = None  # running or closing month only
     breach: Breach | None = None  # finalised months only
     entries: int | None = None  # computed months only: rows behind the figure
+    records: RecordResult | None = None  # computed months only: from records
 
     @property
     def name(self) -> str:
@@ -102,8 +104,20 @@ class LineView:
 
     @property
     def missing(self) -> bool:
-        """Nothing reported: no value measured, or not one row logged."""
+        """Nothing reported: no value measured, or not one row logged. A
+        figure from records is missing only when there is nothing to count."""
+        if self.from_records:
+            return self.actual is None
         return self.actual is None or self.entries == 0
+
+    @property
+    def from_records(self) -> bool:
+        return self.objective.metric_source in Objective.RECORD_SOURCES
+
+    @property
+    def records_text(self) -> str:
+        """What the figure from records rests on, in a line."""
+        return records_summary(self.records.figures) if self.records else ""
 
 
 @dataclass
@@ -187,6 +201,7 @@ def _computed(card: ScorecardResult) -> CardView:
             expected_so_far=line.outcome.expected_so_far,
             projected=line.outcome.projected,
             entries=line.entries,
+            records=line.records,
         )
         for line in card.lines
     ]

@@ -40,6 +40,7 @@ from ..scoring import (
     weighted_attainment,
     worst_status,
 )
+from .records import RecordResult, record_results
 
 Source = Objective.Source
 MonthState = periods.MonthState
@@ -53,6 +54,7 @@ class LineResult:
     outcome: Outcome
     reported_on_time: bool
     entries: int = 0  # rows the figure comes from (1 for a measured value)
+    records: RecordResult | None = None  # measured from records: how
 
     @property
     def status(self) -> str:
@@ -158,6 +160,8 @@ class Figure:
     value: Decimal | None = None  # a sum or count; None: not measured
     first_at: datetime.datetime | None = None  # when the first row came in
     entries: int = 0  # how many rows
+    # Measured from records: nobody reports it, so it is never late.
+    records: RecordResult | None = None
 
 
 def _metric(source: str) -> str:
@@ -185,9 +189,12 @@ def _kind_totals(
 
 def collect_actuals(
     objectives_by_month: dict[datetime.date, list[tuple[Agreement, Objective]]],
+    *,
+    now: datetime.datetime | None = None,
 ) -> dict[tuple[datetime.date, int], Figure]:
     """Actual values per (month, objective id): at most four grouped queries
-    in all, one per kind of figure the objectives use."""
+    in all, one per kind of figure the objectives use, and those of
+    ``record_results`` for objectives measured from records."""
     months = list(objectives_by_month)
     if not months:
         return {}
@@ -227,12 +234,21 @@ def collect_actuals(
             ).values("month", "objective_id", "value", "created_at")
         }
 
+    from_records = record_results(objectives_by_month, now=now or timezone.now())
+
     figures: dict[tuple[datetime.date, int], Figure] = {}
     for month, pairs in objectives_by_month.items():
         for agreement, objective in pairs:
             source = objective.metric_source
             key = (month, agreement.provider_id)
-            if source in BY_SOURCE:
+            if source in Objective.RECORD_SOURCES:
+                result = from_records.get((month, objective.pk))
+                figure = (
+                    Figure(result.value, None, result.entries, result)
+                    if result
+                    else Figure()
+                )
+            elif source in BY_SOURCE:
                 row = by_kind[BY_SOURCE[source]].get(key)
                 total = row[_metric(source)] if row else None
                 figure = (
@@ -290,7 +306,7 @@ def score_versions(
         month: [(a, o) for a in agreements_ for o in a.objective_list]
         for month, agreements_ in versions.items()
     }
-    figures = collect_actuals(pairs)
+    figures = collect_actuals(pairs, now=now)
     results: dict[datetime.date, list[ScorecardResult]] = {}
     for month, agreements_ in versions.items():
         state = periods.month_state(month, now)
@@ -305,12 +321,22 @@ def score_versions(
                 figure = figures[(month, objective.pk)]
                 terms = objective.terms
                 outcome = judge(terms, figure, state=state, fraction=fraction)
-                # Nothing is late before the deadline.
-                on_time = state != MonthState.LOCKED or (
-                    figure.first_at is not None and figure.first_at <= deadline
+                # Nothing is late before the deadline, nor measured from
+                # records (nobody has to report it).
+                on_time = (
+                    state != MonthState.LOCKED
+                    or objective.metric_source in Objective.RECORD_SOURCES
+                    or (figure.first_at is not None and figure.first_at <= deadline)
                 )
                 card.lines.append(
-                    LineResult(objective, terms, outcome, on_time, figure.entries)
+                    LineResult(
+                        objective,
+                        terms,
+                        outcome,
+                        on_time,
+                        figure.entries,
+                        figure.records,
+                    )
                 )
             cards.append(card)
         results[month] = cards

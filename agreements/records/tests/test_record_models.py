@@ -182,7 +182,7 @@ def test_a_request_measure_names_what_it_lacks(helpdesk, office, service):
         "component",
     }
     assert errors["segment_goals"] == [
-        "Goal 1 (P1) needs a target above zero, in minutes."
+        "Goal 1 (P1) needs a target above zero, in minutes, at most 527,040 (a year)."
     ]
 
 
