@@ -37,6 +37,7 @@ SCORECARD_HEADER = [
     "weighted_attainment_percent",
     "state",
     "due",
+    "measured_from_records",
 ]
 DASHBOARD_HEADER = [
     "agreement",
@@ -98,6 +99,7 @@ def scorecard_rows(page: AgreementScorecard) -> list[list[str]]:
             _cell(card.score),
             State.LABELS[card.state],
             periods.due_text(card.month),
+            line.records_text,
         ]
         for line in card.lines
     ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import breaches, chain, dashboard, scorecards, teams
+from .views import breaches, chain, dashboard, evidence, scorecards, teams
 
 app_name = "reports"
 
@@ -25,6 +25,16 @@ urlpatterns = [
         "agreements/<int:pk>/print/",
         scorecards.scorecard_print,
         name="scorecard_print",
+    ),
+    path(
+        "agreements/<int:pk>/objectives/<int:objective_pk>/evidence/",
+        evidence.evidence,
+        name="evidence",
+    ),
+    path(
+        "agreements/<int:pk>/objectives/<int:objective_pk>/evidence.csv",
+        evidence.evidence_csv,
+        name="evidence_csv",
     ),
     path("teams/", teams.team_list, name="teams"),
     path("teams/<slug:slug>/", teams.team, name="team"),

@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -417,10 +418,13 @@ class Objective(models.Model):
         Source.CUSTOMERS_CLOSED,
         Source.FRICTION_REPORTS,
     )
-    # Measured from request and incident records (agreements/records): kept
-    # off the agreement editor and the API until the scorecard engine reads
-    # them, so that no agreement promises what nothing would measure.
+    # Measured from request and incident records (agreements/records), with
+    # a ``RecordMeasure`` saying how; the agreement editor does not offer
+    # them yet (the API and the services do).
     RECORD_SOURCES = (Source.REQUEST_TIMES, Source.AVAILABILITY)
+    # While the agreement services validate an edit: the objective's
+    # ``RecordMeasure`` (agreements.records), to save after the objective.
+    new_measure: Any = None
 
     agreement = models.ForeignKey(
         Agreement, on_delete=models.CASCADE, related_name="objectives"

@@ -347,6 +347,7 @@ class IncidentEvidence:
     kind: str  # "major", "partial" or "maintenance"
     component: str
     minutes: Decimal
+    reason: str = ""  # a maintenance window's
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,6 +439,7 @@ def availability_month(
             kind="maintenance",
             component=m.component,
             minutes=_inside(_utc(m.started_at), _utc(m.ended_at), first, last),
+            reason=m.reason,
         )
         for m in planned
     ]

@@ -115,6 +115,33 @@ class LineView:
         return self.objective.metric_source in Objective.RECORD_SOURCES
 
     @property
+    def breached_requests(self) -> int | None:
+        """How many requests breached, when the figure is computed from
+        requests (a finalised month's snapshot does not keep it)."""
+        figures = self.records.figures if self.records else None
+        return getattr(figures, "breached", None)
+
+    @property
+    def evidence_outcome(self) -> str:
+        """Which requests the evidence link opens on: the breached ones,
+        when there are any (or the month was missed)."""
+        if self.objective.metric_source != Objective.Source.REQUEST_TIMES:
+            return ""
+        if self.breached_requests or (
+            self.breached_requests is None and self.status == Status.MISSED
+        ):
+            return "breached"
+        return ""
+
+    @property
+    def evidence_label(self) -> str:
+        if self.breached_requests:
+            return f"{self.breached_requests} breached: see which"
+        if self.evidence_outcome:
+            return "See the breached requests"
+        return "See the records"
+
+    @property
     def records_text(self) -> str:
         """What the figure from records rests on, in a line."""
         return records_summary(self.records.figures) if self.records else ""

@@ -14,10 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q
 
 from agreements import periods
+from agreements.calendars.time import CalendarSnapshot
 from agreements.models import Agreement, Objective
 from agreements.records import measure
 from agreements.records.models import (
@@ -124,14 +126,16 @@ def record_results(
         overlapping = Q(source_id__in=incident_sources, started_at__lt=last) & (
             Q(ended_at__isnull=True) | Q(ended_at__gt=first)
         )
-        for row in Incident.objects.filter(overlapping).order_by("started_at", "pk"):
-            incidents[row.source_id].append(row.as_record())
+        for incident in Incident.objects.filter(overlapping).order_by(
+            "started_at", "pk"
+        ):
+            incidents[incident.source_id].append(incident.as_record())
         for window in MaintenanceWindow.objects.filter(
             source_id__in=incident_sources, started_at__lt=last, ended_at__gt=first
         ).order_by("started_at", "pk"):
             maintenance[window.source_id].append(window.as_record())
 
-    snapshots = {}
+    snapshots: dict[int, CalendarSnapshot] = {}
     results: dict[tuple[datetime.date, int], RecordResult] = {}
     for month, pairs in objectives_by_month.items():
         for agreement, objective in pairs:
@@ -209,3 +213,127 @@ def records_summary(figures: RecordFigures) -> str:
     if figures.maintenance_minutes:
         text += f", {minutes_text(figures.maintenance_minutes)} maintenance excluded"
     return text
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The records behind one objective's month, as the evidence page and
+    its CSV show them; ``kept`` is the finalised scorecard's figure, when
+    the month was finalised, to compare with what the records give now."""
+
+    agreement: Agreement
+    objective: Objective
+    month: datetime.date
+    result: RecordResult | None
+    kept: Decimal | None = None
+    finalised: bool = False
+
+    @property
+    def requests(self) -> measure.RequestFigures | None:
+        figures = self.result.figures if self.result else None
+        return figures if isinstance(figures, measure.RequestFigures) else None
+
+    @property
+    def availability(self) -> measure.AvailabilityFigures | None:
+        figures = self.result.figures if self.result else None
+        return figures if isinstance(figures, measure.AvailabilityFigures) else None
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.result.value if self.result else None
+
+    @property
+    def changed_since_finalised(self) -> bool:
+        """The records now give another figure than the finalised card keeps
+        (records arrived or changed after the month was finalised)."""
+        if not self.finalised or self.value is None or self.kept is None:
+            return False
+        return self.value.quantize(Decimal("0.01")) != self.kept.quantize(
+            Decimal("0.01")
+        )
+
+    def request_rows(self, outcome: str = "") -> list[measure.RequestEvidence]:
+        """The month's requests, breached first, then not due yet, then met;
+        in each, by start. ``outcome`` keeps only those."""
+        if self.requests is None:
+            return []
+        order = {measure.Outcome.BREACHED: 0, measure.Outcome.PENDING: 1}
+        rows = [
+            r for r in self.requests.evidence if not outcome or r.outcome == outcome
+        ]
+        return sorted(rows, key=lambda r: (order.get(r.outcome, 2), r.started_at))
+
+
+def objective_evidence(
+    agreement: Agreement,
+    objective: Objective,
+    month: datetime.date,
+    *,
+    now: datetime.datetime,
+    kept: Decimal | None = None,
+    finalised: bool = False,
+) -> Evidence:
+    """The records behind ``objective``'s figure for ``month``, computed as
+    the engine computes it."""
+    results = record_results({month: [(agreement, objective)]}, now=now)
+    return Evidence(
+        agreement=agreement,
+        objective=objective,
+        month=month,
+        result=results.get((month, objective.pk)),
+        kept=kept,
+        finalised=finalised,
+    )
+
+
+def evidence_rows(evidence: Evidence) -> tuple[list[str], list[list[str]]]:
+    """The evidence as a CSV: a header and one row per record."""
+    calendar = evidence.result.measure.calendar.name if evidence.result else ""
+    zone = ZoneInfo(
+        evidence.result.measure.calendar.time_zone if evidence.result else "UTC"
+    )
+
+    def when(value: datetime.datetime | None) -> str:
+        """In the calendar's zone, as the page shows it."""
+        return value.astimezone(zone).isoformat() if value else ""
+
+    if evidence.requests is not None:
+        header = [
+            "request",
+            "segment",
+            "started_at",
+            "stopped_at",
+            "business_minutes",
+            "target_minutes",
+            "due_at",
+            "outcome",
+            "calendar",
+        ]
+        return header, [
+            [
+                row.external_id,
+                row.segment,
+                when(row.started_at),
+                when(row.stopped_at),
+                f"{row.business_time.total_seconds() / 60:.1f}",
+                f"{row.target.total_seconds() / 60:.1f}",
+                when(row.due),
+                str(row.outcome),
+                calendar,
+            ]
+            for row in evidence.request_rows()
+        ]
+    header = ["record", "kind", "component", "started_at", "ended_at", "minutes"]
+    figures = evidence.availability
+    rows = [*figures.incidents, *figures.maintenance] if figures else []
+    return header, [
+        [
+            row.external_id,
+            row.kind,
+            row.component,
+            when(row.started_at),
+            when(row.ended_at),
+            f"{row.minutes:.1f}",
+        ]
+        for row in rows
+    ]

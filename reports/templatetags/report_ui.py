@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from agreements import periods
 from reports.charts import format_value, trend_chart
 from reports.scoring import Status
+from reports.selectors.records import duration_text, minutes_text
 
 register = template.Library()
 
@@ -92,6 +93,17 @@ def percent(amount: Decimal | None) -> str:
     if amount is None:
         return "—"
     return f"{format_value(amount)} %"
+
+
+@register.filter
+def business_time(value: datetime.timedelta | None) -> str:
+    """“2 h 05 min”: a request's business time, to the minute."""
+    return duration_text(value)
+
+
+@register.filter
+def minutes(value: Decimal | None) -> str:
+    return "—" if value is None else minutes_text(value)
 
 
 @register.simple_tag
