@@ -33,11 +33,11 @@ MEASURE_FIELDS = (
     "exclude_maintenance",
     "component",
 )
-_RELATED = {"source": RecordSource, "calendar": WorkingCalendar}
+_RELATED: dict[str, Any] = {"source": RecordSource, "calendar": WorkingCalendar}
 
 
 def _related(field: str, value: Any) -> Any:
-    model = _RELATED[field]
+    model: Any = _RELATED[field]
     if value in (None, "") or isinstance(value, model):
         return value or None
     try:
