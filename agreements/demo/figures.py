@@ -1,8 +1,9 @@
 """Twelve months of the demo chain's figures: Marketing's lead log, the
 customers Sales closed (and Customer Service acknowledged), and the monthly
-measurements of the manual objectives. Some months are met, some missed; one
-month's uptime was reported late and added as a correction, and one lead log
-entry was corrected after its month locked."""
+measurements of the manual objectives (the objectives measured from records
+are ``records``'). Some months are met, some missed; one month's onboarding
+figure was reported late and added as a correction, and one lead log entry
+was corrected after its month locked."""
 
 from __future__ import annotations
 
@@ -136,10 +137,6 @@ HANDOVER_NOTES = [
 # Monthly values of the manual objectives for the eleven finished months,
 # oldest first (the current month is measured when it ends).
 MEASURED = {
-    "Median hours to first contact": (
-        "sales-lead",
-        ["2.4", "2.8", "3.4", "2.6", "2.2", "2.9", "3.2", "2.1", "2.5", "2.7", "2.3"],
-    ),
     "Customers onboarded within 14 days": (
         "service-head",
         [
@@ -156,35 +153,18 @@ MEASURED = {
             "98.0",
         ],
     ),
-    "Portal uptime": (
-        "service-head",
-        [
-            "99.92",
-            "99.71",
-            "99.95",
-            "98.84",
-            "99.62",
-            "99.97",
-            "99.88",
-            "99.41",
-            "99.93",
-            "99.79",
-            "99.90",
-        ],
-    ),
 }
 MEASUREMENT_NOTES = {
-    "Median hours to first contact": "From the CRM's first-activity timestamps.",
     "Customers onboarded within 14 days": "Customers handed over last month, "
     "counted when their onboarding checklist closed.",
-    "Portal uptime": "From the status page's monthly report.",
 }
-# The month (counted back from the current one) whose uptime came in late and
-# was added by the VP of Service as a correction.
+# The month (counted back from the current one) whose onboarding figure came
+# in late and was added by the VP of Service as a correction.
+LATE_OBJECTIVE = "Customers onboarded within 14 days"
 LATE_MONTHS_AGO = 3
 LATE_REASON = (
-    "The hosting provider's monthly availability report arrived after the "
-    "deadline; the value is taken from that report."
+    "The onboarding checklist export arrived after the deadline; the value is "
+    "taken from that export."
 )
 # The month whose lead log was corrected after it locked.
 CORRECTED_MONTHS_AGO = 2
@@ -354,7 +334,7 @@ def seed_measurements(teams: dict, users: dict) -> int:
             continue
         author = users[username]
         for month, value in zip(months[:-1], values, strict=True):
-            if name == "Portal uptime" and month == late_month:
+            if name == LATE_OBJECTIVE and month == late_month:
                 continue  # reported late: added below as a correction
             # Measured on the first working days after the month ends.
             day = periods.next_month(month) + dt.timedelta(days=random.randint(0, 1))
@@ -379,15 +359,16 @@ def seed_measurements(teams: dict, users: dict) -> int:
             )
     created = create_dated(Measurement, rows)
 
-    uptime = objectives.get("Portal uptime")
-    if uptime is not None:
+    late_objective = objectives.get(LATE_OBJECTIVE)
+    if late_objective is not None:
+        username, values = MEASURED[LATE_OBJECTIVE]
         late = measurement_correct(
-            user=users["service-head"],
+            user=users[username],
             reason=LATE_REASON,
-            objective=uptime,
+            objective=late_objective,
             month=late_month,
-            value=Decimal("99.12"),
-            note=MEASUREMENT_NOTES["Portal uptime"],
+            value=Decimal(values[months.index(late_month)]),
+            note=MEASUREMENT_NOTES[LATE_OBJECTIVE],
         )
         when = at((periods.deadline(late_month) + dt.timedelta(days=3)).date(), 14, 10)
         Measurement.objects.filter(pk=late.pk).update(created_at=when)

@@ -8,6 +8,7 @@ import datetime as dt
 
 from .. import periods
 from ..models import Agreement, Objective, Signature
+from ..records.models import RecordMeasure
 from .common import at
 
 DAY = dt.timedelta(days=1)
@@ -64,6 +65,9 @@ def date_lifecycle(
     histories = [
         agreement.history.all(),
         Objective.history.filter(agreement_id=agreement.pk),
+        RecordMeasure.history.filter(
+            objective_id__in=Objective.objects.filter(agreement=agreement).values("pk")
+        ),
         Signature.history.filter(agreement_id=agreement.pk),
     ]
     for records in histories:

@@ -12,7 +12,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from agreements import periods
-from agreements.demo import date_lifecycle, seed_figures, seed_friction
+from agreements.demo import (
+    CRM,
+    HELPDESK,
+    STATUS_PAGE,
+    RecordSetup,
+    availability_measure,
+    date_lifecycle,
+    requests_measure,
+    seed_figures,
+    seed_friction,
+    seed_record_setup,
+    seed_records,
+)
 from agreements.models import Agreement, Membership, Team
 from agreements.services import (
     agreement_create,
@@ -51,8 +63,19 @@ PERSONAS = [
 EXECUTIVES_GROUP = "Executives"
 
 
-def _objective(name, source, comparator, target, unit="count", weight=1, warn=None):
-    return {
+def _objective(
+    name,
+    source,
+    comparator,
+    target,
+    unit="count",
+    weight=1,
+    warn=None,
+    measure=None,
+):
+    """An objective row; ``measure`` (one measured from records) names its
+    source and calendar, turned into the rows when the agreement is made."""
+    row = {
         "name": name,
         "metric_source": source,
         "comparator": comparator,
@@ -61,6 +84,9 @@ def _objective(name, source, comparator, target, unit="count", weight=1, warn=No
         "weight": Decimal(str(weight)),
         "warning_threshold": None if warn is None else Decimal(str(warn)),
     }
+    if measure is not None:
+        row["measure"] = measure
+    return row
 
 
 # title, provider, consumer, summary, clause, remedy, credit, objectives
@@ -98,12 +124,12 @@ CHAIN = [
         None,
         [
             _objective(
-                "Median hours to first contact",
-                "manual",
-                "at_most",
-                3,
-                unit="hours",
-                warn="2.5",
+                "Leads first touched within 4 business hours",
+                "request_times",
+                "at_least",
+                90,
+                unit="percent",
+                measure=requests_measure(CRM, 240),
             ),
         ],
     ),
@@ -148,12 +174,26 @@ CHAIN = [
             ),
             _objective(
                 "Portal uptime",
-                "manual",
+                "availability",
                 "at_least",
                 99,
                 unit="percent",
                 weight=1,
                 warn="99.5",
+                measure=availability_measure(STATUS_PAGE),
+            ),
+            _objective(
+                "Requested information within 3 business hours",
+                "request_times",
+                "at_least",
+                95,
+                unit="percent",
+                weight=1,
+                measure=requests_measure(
+                    HELPDESK,
+                    180,
+                    segment_goals=[{"segment": "P1", "target_minutes": 60}],
+                ),
             ),
         ],
     ),
@@ -240,7 +280,7 @@ STARTS_NEXT_MONTH = (
 class Command(BaseCommand):
     help = (
         "Create the demo teams, one user per persona, the signed demo chain and "
-        "twelve months of its figures and friction reports (idempotent)."
+        "twelve months of its figures, records and friction reports (idempotent)."
     )
 
     @transaction.atomic
@@ -294,9 +334,14 @@ class Command(BaseCommand):
             u.username: u
             for u in User.objects.filter(username__in=[p[0] for p in PERSONAS])
         }
-        created += self._seed_agreements(teams, users)
+        # The agreements name the calendar and the record sources; the
+        # records must be in before the past months are closed.
+        setup = seed_record_setup(teams, users)
+        created += setup.created
+        created += self._seed_agreements(teams, users, setup)
         created += seed_figures(teams, users)
         created += seed_friction(teams, users)
+        created += seed_records(setup, users)
         closed = self._close_past_months(users)
 
         self.stdout.write(
@@ -325,7 +370,7 @@ class Command(BaseCommand):
             _settle_breaches(users)
         return len(reports)
 
-    def _seed_agreements(self, teams: dict, users: dict) -> int:
+    def _seed_agreements(self, teams: dict, users: dict, setup: RecordSetup) -> int:
         """The demo chain, in force since the first month of its figures and
         signed by both parties the week before; "Lead delivery" revised six
         months ago (its first version retired); three proposals waiting for
@@ -346,7 +391,9 @@ class Command(BaseCommand):
             ).exists():
                 continue
             if title == "Lead delivery":
-                first = self._agreement(spec, teams, lead_of, start, LEAD_DELIVERY_V1)
+                first = self._agreement(
+                    spec, teams, lead_of, start, LEAD_DELIVERY_V1, setup
+                )
                 self._sign_both(first, lead_of)
                 date_lifecycle(first, signed_before=start)
                 revision = agreement_revise(agreement=first, user=lead_of[provider])
@@ -362,7 +409,7 @@ class Command(BaseCommand):
                 date_lifecycle(revision, signed_before=months[6], supersedes=first)
                 created += 2
             else:
-                agreement = self._agreement(spec, teams, lead_of, start, spec[7])
+                agreement = self._agreement(spec, teams, lead_of, start, spec[7], setup)
                 self._sign_both(agreement, lead_of)
                 date_lifecycle(agreement, signed_before=start)
                 created += 1
@@ -373,7 +420,9 @@ class Command(BaseCommand):
             title, provider, _consumer = spec[:3]
             if Agreement.objects.filter(title=title).exists():
                 continue
-            agreement = self._agreement(spec, teams, lead_of, next_month, spec[7])
+            agreement = self._agreement(
+                spec, teams, lead_of, next_month, spec[7], setup
+            )
             agreement_sign(
                 agreement=agreement, user=lead_of[provider], team=teams[provider]
             )
@@ -383,7 +432,12 @@ class Command(BaseCommand):
         title = STARTS_NEXT_MONTH[0]
         if not Agreement.objects.filter(title=title).exists():
             agreement = self._agreement(
-                STARTS_NEXT_MONTH, teams, lead_of, next_month, STARTS_NEXT_MONTH[7]
+                STARTS_NEXT_MONTH,
+                teams,
+                lead_of,
+                next_month,
+                STARTS_NEXT_MONTH[7],
+                setup,
             )
             self._sign_both(agreement, lead_of)
             date_lifecycle(agreement, on=today - datetime.timedelta(days=3))
@@ -391,7 +445,9 @@ class Command(BaseCommand):
         return created
 
     @staticmethod
-    def _agreement(spec, teams, lead_of, effective_from, objectives) -> Agreement:
+    def _agreement(
+        spec, teams, lead_of, effective_from, objectives, setup: RecordSetup
+    ) -> Agreement:
         title, provider, consumer, summary, clause, remedy, credit, _ = spec
         agreement = agreement_create(
             user=lead_of[provider],
@@ -404,7 +460,7 @@ class Command(BaseCommand):
             compensation_clause=clause,
             remedy=remedy,
             remedy_credit=credit,
-            objectives=objectives,
+            objectives=[setup.resolve(row) for row in objectives],
         )
         return agreement_propose(agreement=agreement, user=lead_of[provider])
 

@@ -1,0 +1,264 @@
+"""A year of records behind the demo's objectives measured from them: the
+lead hand-overs Sales's CRM logs for Marketing, the requests Sales sends
+Customer Service's helpdesk, and the status page's incidents and maintenance
+windows; and the working calendar whose business hours the requests count in.
+
+The calendar and the sources come first (the agreements name them); the
+records are sent through ``records_upsert``, as a feed would send them, once
+the agreements exist, then dated as received when the feed sent them. A
+source that has records already is left alone: the rows depend on the
+moment the seed runs (nothing is recorded after it), so a second run a few
+minutes later would otherwise answer a request that was still open.
+
+What each source sends, month by month, is ``feeds``' to say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from .. import periods
+from ..calendars.models import (
+    ROUND_THE_CLOCK_NAME,
+    Holiday,
+    WorkingCalendar,
+    WorkingInterval,
+)
+from ..calendars.services import (
+    calendar_create,
+    calendar_holidays_seed,
+    calendar_interval_add,
+)
+from ..history import save_with_history
+from ..models import Team
+from ..records.models import (
+    Incident,
+    MaintenanceWindow,
+    RecordSource,
+    RequestPause,
+    ServiceRequest,
+)
+from ..records.services import records_upsert
+from ..services._common import validate
+from .common import at
+from .feeds import HELPDESK_REQUESTS, LEADS, as_sent, request_rows, status_page_rows
+
+Kind = RecordSource.Kind
+
+CALENDAR = "Office hours (demo)"
+# Monday to Friday, with an hour for lunch.
+OFFICE_HOURS = ((dt.time(9), dt.time(12, 30)), (dt.time(13, 30), dt.time(17, 30)))
+HOLIDAYS_OF = "DE"
+
+CRM = "CRM lead hand-overs"
+HELPDESK = "Helpdesk"
+STATUS_PAGE = "Status page"
+# name, the team that owns it, kind, the person who set it up
+SOURCES = (
+    (CRM, "sales", Kind.REQUESTS, "sales-lead"),
+    (HELPDESK, "customer-service", Kind.REQUESTS, "service-head"),
+    (STATUS_PAGE, "customer-service", Kind.INCIDENTS, "service-head"),
+)
+
+
+@dataclass
+class RecordSetup:
+    """The calendars and sources the demo's measures name, by name."""
+
+    calendars: dict[str, WorkingCalendar]
+    sources: dict[str, RecordSource]
+    created: int = 0
+
+    def resolve(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An objective row with its measure's source and calendar names
+        turned into the rows (a row without a measure as it is)."""
+        spec = row.get("measure")
+        if not spec:
+            return row
+        return {
+            **row,
+            "measure": {
+                **spec,
+                "source": self.sources[spec["source"]],
+                "calendar": self.calendars[spec["calendar"]],
+            },
+        }
+
+
+def requests_measure(source: str, minutes: int, **extra: Any) -> dict[str, Any]:
+    """An objective row's measure (see ``RecordSetup.resolve``): the first
+    response within ``minutes`` of the demo's office hours."""
+    return {
+        "source": source,
+        "calendar": CALENDAR,
+        "event": "first_response",
+        "target": minutes,
+        **extra,
+    }
+
+
+def availability_measure(source: str) -> dict[str, Any]:
+    """Round the clock, maintenance left out, a partial outage half down."""
+    return {
+        "source": source,
+        "calendar": ROUND_THE_CLOCK_NAME,
+        "partial_weight": Decimal("0.5"),
+        "exclude_maintenance": True,
+    }
+
+
+def _setup_moment() -> dt.datetime:
+    """Three weeks before the demo's first month: before the agreements that
+    name the calendar and the sources were drafted."""
+    first = periods.recent_months(12)[0]
+    return at(first - dt.timedelta(days=21), 10, 0)
+
+
+def _office_calendar(user) -> tuple[WorkingCalendar, int]:
+    calendar = WorkingCalendar.objects.filter(team=None, name=CALENDAR).first()
+    created = 0
+    if calendar is None:
+        calendar = calendar_create(
+            name=CALENDAR, time_zone=settings.TIME_ZONE, user=user
+        )
+        for weekday in range(5):
+            for start, end in OFFICE_HOURS:
+                calendar_interval_add(
+                    calendar=calendar, weekday=weekday, start=start, end=end, user=user
+                )
+        created = 1
+    # The years of the records, and the next one for requests still open at
+    # the turn of the year; those the calendar has are skipped.
+    first = periods.recent_months(12)[0].year
+    years = range(first, periods.today().year + 2)
+    added = calendar_holidays_seed(
+        calendar=calendar, country=HOLIDAYS_OF, years=years, user=user
+    )
+    if created:
+        when = _setup_moment()
+        WorkingCalendar.objects.filter(pk=calendar.pk).update(
+            created_at=when, updated_at=when
+        )
+        for history in (
+            WorkingCalendar.history.filter(id=calendar.pk),
+            WorkingInterval.history.filter(calendar_id=calendar.pk),
+            Holiday.history.filter(calendar_id=calendar.pk),
+        ):
+            history.update(history_date=when)
+    return calendar, created + len(added)
+
+
+def _round_the_clock(user) -> WorkingCalendar:
+    """The organisation's 24/7 calendar (migration 0007 makes it)."""
+    calendar = WorkingCalendar.objects.filter(
+        team=None, name=ROUND_THE_CLOCK_NAME
+    ).first()
+    if calendar is None:
+        calendar = calendar_create(
+            name=ROUND_THE_CLOCK_NAME, time_zone="UTC", always=True, user=user
+        )
+    return calendar
+
+
+def seed_record_setup(teams: dict[str, Team], users: dict) -> RecordSetup:
+    """The demo's business-hours calendar and its three record sources (each
+    looked up by name first)."""
+    office, created = _office_calendar(users["admin"])
+    setup = RecordSetup(
+        calendars={
+            CALENDAR: office,
+            ROUND_THE_CLOCK_NAME: _round_the_clock(users["admin"]),
+        },
+        sources={},
+        created=created,
+    )
+    for name, team_slug, kind, username in SOURCES:
+        team = teams[team_slug]
+        source = RecordSource.objects.filter(team=team, name=name).first()
+        if source is None:
+            source = RecordSource(team=team, name=name, kind=kind)
+            validate(source)
+            save_with_history(source, user=users[username], reason="created")
+            when = _setup_moment()
+            RecordSource.objects.filter(pk=source.pk).update(created_at=when)
+            source.history.update(history_date=when)
+            setup.created += 1
+        setup.sources[name] = source
+    return setup
+
+
+# --- Writing ------------------------------------------------------------------
+
+
+def _date_received(source: RecordSource) -> None:
+    """Each record, and its history, as received when the source last
+    changed it (the seed writes them all at once)."""
+    for model in (ServiceRequest, Incident, MaintenanceWindow):
+        model.objects.filter(source=source).update(received_at=F("updated_at"))
+        model.history.filter(source_id=source.pk).update(
+            received_at=F("updated_at"), history_date=F("updated_at")
+        )
+    requests = ServiceRequest.objects.filter(source=source)
+    RequestPause.history.filter(request_id__in=requests.values("pk")).update(
+        history_date=Subquery(
+            requests.filter(pk=OuterRef("request_id")).values("updated_at")[:1]
+        )
+    )
+
+
+def _send(source: RecordSource, rows: list[dict[str, Any]], user) -> int:
+    if not rows:
+        return 0
+    report = records_upsert(source=source, rows=rows, user=user)
+    _date_received(source)
+    return report.created
+
+
+def _has_records(source: RecordSource) -> bool:
+    return (
+        source.requests.exists()
+        or source.incidents.exists()
+        or source.maintenance_windows.exists()
+    )
+
+
+def seed_records(setup: RecordSetup, users: dict) -> int:
+    """A year of each source's records, up to a few minutes ago; returns how
+    many were created."""
+    months = periods.recent_months(12)
+    cut = timezone.now() - dt.timedelta(minutes=5)
+    office = setup.calendars[CALENDAR].snapshot()
+    created = 0
+    for name, feed, username in (
+        (CRM, LEADS, "sales-lead"),
+        (HELPDESK, HELPDESK_REQUESTS, "service-head"),
+    ):
+        source = setup.sources[name]
+        if _has_records(source):
+            continue
+        rows = [
+            row
+            for index, month in enumerate(months)
+            for row in request_rows(
+                feed, month=month, index=index, calendar=office, cut=cut
+            )
+        ]
+        created += _send(source, rows, users[username])
+    source = setup.sources[STATUS_PAGE]
+    if not _has_records(source):
+        zone = ZoneInfo(setup.calendars[ROUND_THE_CLOCK_NAME].time_zone)
+        rows = [
+            row
+            for index, month in enumerate(months)
+            for row in status_page_rows(month, index, zone)
+        ]
+        created += _send(source, as_sent(rows, cut), users["service-head"])
+    return created
