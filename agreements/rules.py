@@ -319,6 +319,13 @@ RULES = {
     "act_on_breach": leads_a_party_of_breach,
     # Personal API tokens.
     "revoke_api_token": owns_token,
+    # Records (agreements.records). The object is the record source: its
+    # team's leads send records while their months are open; its heads (or
+    # an administrator) send them into a locked month, with a reason, and
+    # set up sources and their webhooks.
+    "send_records": leads_responsible_team,
+    "send_late_records": corrects_responsible_team,
+    "manage_record_sources": corrects_responsible_team,
 }
 for _name, _predicate in RULES.items():
     rules.add_rule(f"agreements.{_name}", _predicate)

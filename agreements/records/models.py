@@ -67,6 +67,11 @@ class RecordSource(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
 
+    @property
+    def responsible_team(self) -> Team:
+        """The team whose rules apply (``agreements.rules``)."""
+        return self.team
+
     def clean(self) -> None:
         if isinstance(self.name, str):
             self.name = self.name.strip()

@@ -272,3 +272,29 @@ def test_the_agreement_editor_does_not_offer_record_sources_yet():
     )
     assert not form.is_valid()
     assert "metric_source" in form.errors
+
+
+def test_who_may_send_records_and_set_up_sources(
+    helpdesk, service_lead, service_head, sales_lead, executive, outsider
+):
+    from django.contrib.auth import get_user_model
+
+    from agreements.rules import can
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "x")
+    answers = {
+        who.username: (
+            can(who, "send_records", helpdesk),
+            can(who, "send_late_records", helpdesk),
+            can(who, "manage_record_sources", helpdesk),
+        )
+        for who in (service_lead, service_head, sales_lead, executive, outsider, admin)
+    }
+    assert answers == {
+        service_lead.username: (True, False, False),
+        service_head.username: (True, True, True),
+        sales_lead.username: (False, False, False),
+        executive.username: (False, False, False),
+        outsider.username: (False, False, False),
+        "root": (False, True, True),
+    }
