@@ -9,7 +9,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ..calendars.models import WorkingCalendar
 from ..models import Agreement, Objective, Team
+from ..records.models import RecordMeasure, RecordSource
+from ..records.terms import current_measure
 from ..rules import can
 from .common import DateInput, FiniteDecimalField
 
@@ -131,16 +134,90 @@ class ObjectiveForm(forms.ModelForm):
             "warning_threshold": forms.NumberInput(attrs={"step": "any"}),
         }
 
+    # How an objective measured from records is computed (its RecordMeasure).
+    measure_source = forms.ModelChoiceField(
+        queryset=RecordSource.objects.select_related("team").order_by(
+            "team__name", "name"
+        ),
+        required=False,
+        label="Records from",
+        empty_label="Choose the provider's source…",
+    )
+    measure_calendar = forms.ModelChoiceField(
+        queryset=WorkingCalendar.objects.select_related("team").order_by("name"),
+        required=False,
+        label="Working calendar",
+        empty_label="Choose a calendar…",
+    )
+    measure_event = forms.ChoiceField(
+        choices=[("", "—"), *RecordMeasure.Event.choices],
+        required=False,
+        label="Clock stops at",
+    )
+    measure_target_minutes = FiniteDecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        label="Within (business minutes)",
+        widget=forms.NumberInput(attrs={"step": "any"}),
+    )
+    measure_partial_weight = FiniteDecimalField(
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        label="A partial outage counts as down",
+        help_text="0 not at all, 0.5 half, 1 fully.",
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+    )
+    measure_exclude_maintenance = forms.BooleanField(
+        required=False, label="Leave planned maintenance out of the promise"
+    )
+    measure_component = forms.CharField(
+        required=False, max_length=200, label="Only this component"
+    )
+
+    MEASURE_FIELDS = {
+        Objective.Source.REQUEST_TIMES: ("source", "calendar", "event", "target"),
+        Objective.Source.AVAILABILITY: (
+            "source",
+            "calendar",
+            "partial_weight",
+            "exclude_maintenance",
+            "component",
+        ),
+    }
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["metric_source"].choices = [
             ("", "Choose…"),
-            *(
-                (value, label)
-                for value, label in Objective.Source.choices
-                if value not in Objective.RECORD_SOURCES
-            ),
+            *Objective.Source.choices,
         ]
+        self.fields["measure_source"].label_from_instance = lambda source: (
+            f"{source.name} ({source.team}, {source.get_kind_display().lower()})"
+        )
+
+    @property
+    def from_records(self) -> bool:
+        value = self["metric_source"].value()
+        return value in Objective.RECORD_SOURCES
+
+    def measure(self) -> dict[str, Any] | None:
+        """The row's ``measure`` for the services, for an objective measured
+        from records."""
+        fields = self.MEASURE_FIELDS.get(self.cleaned_data.get("metric_source"))
+        if fields is None:
+            return None
+        values = {
+            name: self.cleaned_data.get(
+                "measure_target_minutes" if name == "target" else f"measure_{name}"
+            )
+            for name in fields
+        }
+        if "partial_weight" in values and values["partial_weight"] is None:
+            values["partial_weight"] = Decimal(0)
+        if "component" in values:
+            values["component"] = (values["component"] or "").strip()
+        return values
 
     @property
     def is_removed(self) -> bool:
@@ -186,6 +263,9 @@ class BaseObjectiveFormSet(forms.BaseFormSet):
             row = {name: form.cleaned_data[name] for name in ObjectiveForm.Meta.fields}
             if form.cleaned_data.get("id"):
                 row["id"] = form.cleaned_data["id"]
+            measure = form.measure()
+            if measure is not None:
+                row["measure"] = measure
             rows.append(row)
         return rows
 
@@ -223,6 +303,23 @@ def objective_initial(objective: Objective) -> dict[str, Any]:
         initial[name] = (
             f"{value.normalize():f}" if isinstance(value, Decimal) else value
         )
+    measure = current_measure(objective)
+    if measure is not None:
+        initial.update(
+            measure_source=measure.source_id,
+            measure_calendar=measure.calendar_id,
+            measure_event=measure.event,
+            measure_target_minutes=(
+                f"{Decimal(measure.target.total_seconds() / 60).normalize():f}"
+                if measure.target
+                else None
+            ),
+            measure_partial_weight=f"{measure.partial_weight.normalize():f}",
+            measure_exclude_maintenance=measure.exclude_maintenance,
+            measure_component=measure.component,
+        )
+    else:
+        initial["measure_exclude_maintenance"] = True
     return initial
 
 

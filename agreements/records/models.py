@@ -507,3 +507,33 @@ class RecordMeasure(models.Model):
     @property
     def goals(self) -> tuple[measure.SegmentGoal, ...]:
         return measure.segment_goals(self.segment_goals)
+
+    def describe(self) -> str:
+        """“First response within 3 h of business time (Office hours), from
+        Helpdesk”; “from Status page, 24/7, maintenance excluded”."""
+        if self.objective.metric_source == Objective.Source.REQUEST_TIMES:
+            minutes = int(self.target.total_seconds() // 60) if self.target else 0
+            hours, rest = divmod(minutes, 60)
+            span = (
+                f"{hours} h" + (f" {rest:02d} min" if rest else "")
+                if hours
+                else (f"{minutes} min")
+            )
+            text = (
+                f"{self.get_event_display()} within {span} of business time "
+                f"({self.calendar}), from {self.source.name}"
+            )
+            goals = ", ".join(
+                f"{goal.pattern} {int(goal.target.total_seconds() // 60)} min"
+                for goal in self.goals
+            )
+            return text + (f"; segments: {goals}" if goals else "")
+        parts = [f"from {self.source.name}", f"{self.calendar}"]
+        parts.append(
+            "maintenance excluded" if self.exclude_maintenance else "maintenance counts"
+        )
+        if self.partial_weight:
+            parts.append(f"partial outages count {self.partial_weight.normalize():f}")
+        if self.component:
+            parts.append(f"component {self.component}")
+        return ", ".join(parts)

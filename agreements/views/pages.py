@@ -98,7 +98,11 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     ]
     may = agreement_actions(user, agreement)
-    objectives = list(agreement.objectives.all())
+    objectives = list(
+        agreement.objectives.select_related(
+            "record_measure__source", "record_measure__calendar"
+        )
+    )
     total_weight = sum(o.weight for o in objectives)
     versions = list(
         Agreement.objects.visible_to(user)

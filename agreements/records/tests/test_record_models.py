@@ -259,19 +259,55 @@ def test_the_database_keeps_a_measures_numbers_in_range(status_page, office, ser
 
 
 @pytest.mark.django_db
-def test_the_agreement_editor_does_not_offer_record_sources_yet():
-    from agreements.forms.agreements import ObjectiveForm
+def test_the_agreement_editor_writes_and_shows_how_an_objective_is_measured(
+    client, service_lead, service, sales, helpdesk, office
+):
+    from django.urls import reverse
 
-    offered = {
-        value for value, _label in ObjectiveForm().fields["metric_source"].choices
+    from agreements.models import Agreement
+    from agreements.tests.agreement_pages import editor_data
+
+    row = {
+        "name": "Answers within 3 business hours",
+        "metric_source": "request_times",
+        "unit": "percent",
+        "target": "95",
+        "measure_source": helpdesk.pk,
+        "measure_calendar": office.pk,
+        "measure_event": "first_response",
+        "measure_target_minutes": "180",
     }
-    assert Objective.Source.MANUAL in offered
-    assert not offered & set(Objective.RECORD_SOURCES)
-    form = ObjectiveForm(
-        data={"name": "Up", "metric_source": "availability", "target": "99"}
+    client.force_login(service_lead)
+    url = reverse("agreements:create")
+
+    missing = client.post(
+        url,
+        editor_data(
+            provider=service,
+            consumer=sales,
+            objectives=[{**row, "measure_source": ""}],
+        ),
     )
-    assert not form.is_valid()
-    assert "metric_source" in form.errors
+    assert missing.status_code == 200
+    assert "source: This field cannot be null." in missing.content.decode()
+    assert not Agreement.objects.exists()
+
+    client.post(url, editor_data(provider=service, consumer=sales, objectives=[row]))
+    agreement = Agreement.objects.get()
+    measure = agreement.objectives.get().record_measure
+    assert (measure.source, measure.calendar, measure.event, measure.share) == (
+        helpdesk,
+        office,
+        "first_response",
+        Decimal(95),
+    )
+    assert measure.target == timedelta(hours=3)
+
+    detail = client.get(agreement.get_absolute_url()).content.decode()
+    assert "First response within 3 h of business time" in detail
+    edit = client.get(reverse("agreements:edit", args=[agreement.pk])).content.decode()
+    assert f'<option value="{helpdesk.pk}" selected>' in edit
+    assert 'value="180"' in edit
 
 
 def test_who_may_send_records_and_set_up_sources(
