@@ -10,6 +10,7 @@ follows it across revisions.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ from agreements.models.agreements import AgreementQuerySet
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status, expected_text, quantize
 from .engine import ScorecardResult, score_versions, versions_in_force
-from .records import RecordResult, records_summary
+from .records import RecordResult, record_results, records_summary
 
 MonthState = periods.MonthState
 
@@ -144,7 +145,18 @@ class LineView:
     @property
     def records_text(self) -> str:
         """What the figure from records rests on, in a line."""
-        return records_summary(self.records.figures) if self.records else ""
+        if self.records is None:
+            return ""
+        text = records_summary(self.records.figures)
+        now = self.records.value
+        if (
+            self.actual is not None
+            and now is not None
+            and now.quantize(Decimal("0.01")) != self.actual.quantize(Decimal("0.01"))
+        ):
+            # A finalised snapshot, and records that changed since.
+            text = f"the records now give {quantize(now)} % · " + text
+        return text
 
 
 @dataclass
@@ -396,3 +408,23 @@ def team_lines(team, months: Iterable[datetime.date]) -> dict:
         for (_lineage, month), card in cards.items()
         for line in card.lines
     }
+
+
+def with_records(card: CardView, *, now: datetime.datetime) -> CardView:
+    """A finalised card whose lines measured from records say again what
+    they rest on (the stored snapshot keeps the figure, not the records):
+    computed from the records as they are now, which the evidence page
+    compares with the snapshot."""
+    pairs = [
+        (card.agreement, line.objective) for line in card.lines if line.from_records
+    ]
+    if not pairs:
+        return card
+    found = record_results({card.month: pairs}, now=now)
+    card.lines = [
+        dataclasses.replace(line, records=found.get((card.month, line.objective.pk)))
+        if line.from_records
+        else line
+        for line in card.lines
+    ]
+    return card

@@ -15,7 +15,7 @@ from agreements.models import Agreement, Objective
 from agreements.models.agreements import AgreementQuerySet
 
 from ..charts import TrendPoint
-from .cards import CardView, cards_for
+from .cards import CardView, cards_for, with_records
 
 TREND_MONTHS = 12
 # How far back the month picker offers months; older ones stay reachable by
@@ -72,6 +72,8 @@ def agreement_scorecard(
     cards = cards_for(window, agreements=lineage, now=now)
     by_month = {m: cards.get((agreement.lineage, m)) for m in window}
     card = None if not_begun else by_month.get(month)
+    if card is not None and card.finalised:
+        card = with_records(card, now=now)
 
     picker = periods.months_between(
         max(first_month, periods.add_months(current, 1 - PICKER_MONTHS)), current

@@ -447,3 +447,32 @@ def test_evidence_is_shown_only_to_those_who_may_see_the_agreement(
     typed = reverse("reports:evidence", args=[other.pk, other.objectives.get().pk])
     for address in (mismatched, typed):
         assert page(client, sales_lead, address + "?month=2026-06").status_code == 404
+
+
+def test_a_finalised_month_says_what_it_rested_on_and_when_records_changed_since(
+    client, answers, sales_lead, helpdesk
+):
+    from reports.services import scorecards_finalise
+
+    with time_machine.travel(AFTER_JUNE, tick=False):
+        scorecards_finalise(month=JUNE)
+    url = reverse("reports:scorecard", args=[answers.pk]) + "?month=2026-06"
+    html = page(client, sales_lead, url).content.decode()
+    assert "8 met, 1 breached, 1 not due yet" in html
+    assert "the records now give" not in html
+
+    # R-9's answer was sent in late: it came within the hour.
+    records_upsert(
+        source=helpdesk,
+        rows=[
+            request(9, at(10, 14), at(10, 15), consumer="sales")
+            | {"updated_at": "2026-07-05T09:00:00+02:00"}
+        ],
+    )
+    html = page(client, sales_lead, url).content.decode()
+    assert "88.9 %" in html  # the snapshot stands
+    assert "the records now give 100.0 % · 9 met, 0 breached" in html
+    objective = answers.objectives.get()
+    evidence = reverse("reports:evidence", args=[answers.pk, objective.pk])
+    shown = page(client, sales_lead, evidence + "?month=2026-06").content.decode()
+    assert 'data-testid="changed"' in shown
