@@ -32,6 +32,11 @@ urlpatterns = [
         name="evidence",
     ),
     path(
+        "agreements/<int:pk>/objectives/<int:objective_pk>/evidence/apply/",
+        evidence.evidence_apply,
+        name="evidence_apply",
+    ),
+    path(
         "agreements/<int:pk>/objectives/<int:objective_pk>/evidence.csv",
         evidence.evidence_csv,
         name="evidence_csv",

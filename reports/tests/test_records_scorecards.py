@@ -476,3 +476,48 @@ def test_a_finalised_month_says_what_it_rested_on_and_when_records_changed_since
     evidence = reverse("reports:evidence", args=[answers.pk, objective.pk])
     shown = page(client, sales_lead, evidence + "?month=2026-06").content.decode()
     assert 'data-testid="changed"' in shown
+
+
+def test_a_head_applies_changed_records_to_a_finalised_month_with_a_reason(
+    client, answers, sales_lead, service_head, helpdesk
+):
+    from reports.models import ScorecardLine
+    from reports.services import scorecards_finalise
+
+    with time_machine.travel(AFTER_JUNE, tick=False):
+        scorecards_finalise(month=JUNE)
+    records_upsert(
+        source=helpdesk,
+        rows=[
+            request(9, at(10, 14), at(10, 15), consumer="sales")
+            | {"updated_at": "2026-07-05T09:00:00+02:00"}
+        ],
+    )
+    objective = answers.objectives.get()
+    evidence = reverse("reports:evidence", args=[answers.pk, objective.pk])
+    apply = reverse("reports:evidence_apply", args=[answers.pk, objective.pk])
+    line = ScorecardLine.objects.get(objective=objective)
+
+    def post(user, reason):
+        client.force_login(user)
+        with time_machine.travel(AFTER_JUNE, tick=False):
+            return client.post(f"{apply}?month=2026-06", {"reason": reason})
+
+    assert 'data-testid="apply"' not in (
+        page(client, sales_lead, evidence + "?month=2026-06").content.decode()
+    )
+    assert post(sales_lead, "The answer was logged late").status_code == 403
+    post(service_head, "   ")
+    line.refresh_from_db()
+    assert line.actual.quantize(Decimal("0.1")) == Decimal("88.9")
+
+    assert 'data-testid="apply"' in (
+        page(client, service_head, evidence + "?month=2026-06").content.decode()
+    )
+    response = post(service_head, "The answer was logged late")
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.actual == Decimal(100)
+    assert line.history.first().history_change_reason == (
+        "records applied: The answer was logged late"
+    )
