@@ -25,10 +25,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from .. import periods
-from ..access import team_ids_in
 from ..figures.imports import MAX_BYTES, MAX_ROWS, CsvTable, RowError, decode_csv
 from ..figures.imports.forms import UploadForm
-from ..models import Agreement, Objective
+from ..models import Agreement, Objective, Team
 from ..rules import can
 from ..views.common import require
 from .csv_import import (
@@ -61,7 +60,7 @@ def visible_sources(user) -> QuerySet[RecordSource]:
     )
     if can(user, "view_organisation"):
         return sources
-    return sources.filter(team__in=team_ids_in(user))
+    return sources.filter(team__in=Team.objects.of_user(user))
 
 
 def _received(sources: list[RecordSource]) -> dict[int, dict[str, Any]]:
