@@ -5,17 +5,16 @@ breached their time."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 import time_machine
 from playwright.sync_api import Page, expect
 
 from agreements import periods
-from agreements.calendars.services import calendar_create
 from agreements.records.models import ServiceRequest
-from agreements.tests.builders import active, objective_row
 from conftest import PASSWORD
+
+from .builders import answers_agreement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,31 +55,14 @@ def test_a_lead_imports_a_helpdesk_export_and_finds_the_breached_requests(
     month = periods.previous_month(periods.current_month())
     start = periods.add_months(month, -1)
     helpdesk = service.record_sources.create(name="Helpdesk", kind="requests")
-    calendar = calendar_create(
-        name="Always, Berlin", time_zone="Europe/Berlin", always=True
-    )
     with time_machine.travel(dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)):
-        agreement = active(
+        agreement = answers_agreement(
+            source=helpdesk,
             user=service_lead,
             other_signer=sales_lead,
-            provider=service,
             consumer=sales,
             title="Service answers Sales",
             effective_from=start,
-            objectives=[
-                objective_row(
-                    "Answers within 3 business hours",
-                    metric_source="request_times",
-                    unit="percent",
-                    target=Decimal(90),
-                    measure={
-                        "source": helpdesk,
-                        "calendar": calendar,
-                        "event": "first_response",
-                        "target": 180,
-                    },
-                )
-            ],
         )
     log_in(page, live_server, "service-lead")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone

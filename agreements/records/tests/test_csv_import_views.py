@@ -5,13 +5,11 @@ confirmation."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements.calendars.services import calendar_create
 from agreements.figures.imports import csv_import as figures_csv
 from agreements.models import Membership
 from agreements.records.models import (
@@ -21,8 +19,9 @@ from agreements.records.models import (
     ServiceRequest,
 )
 from agreements.records.services import records_upsert
-from agreements.tests.builders import active, objective_row
 from conftest import make_member
+
+from .builders import answers_agreement
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -441,30 +440,10 @@ def test_incidents_and_maintenance_come_from_one_file(client, lead, status_page)
 
 
 def test_the_done_page_links_to_the_scorecards_and_evidence_using_the_source(
-    client, lead, helpdesk, service, sales, sales_lead
+    client, lead, helpdesk, sales, sales_lead
 ):
-    calendar = calendar_create(
-        name="Always, Berlin", time_zone="Europe/Berlin", always=True
-    )
-    agreement = active(
-        user=lead,
-        other_signer=sales_lead,
-        provider=service,
-        consumer=sales,
-        objectives=[
-            objective_row(
-                "Answers within 3 business hours",
-                metric_source="request_times",
-                unit="percent",
-                target=Decimal(90),
-                measure={
-                    "source": helpdesk,
-                    "calendar": calendar,
-                    "event": "first_response",
-                    "target": 180,
-                },
-            )
-        ],
+    agreement = answers_agreement(
+        source=helpdesk, user=lead, other_signer=sales_lead, consumer=sales
     )
     objective = agreement.objectives.get()
     done = client.get(client.post(preview(client, helpdesk).url).url)
