@@ -159,6 +159,12 @@ def leads_responsible_team(user, obj) -> bool:
 
 
 @rules.predicate
+def in_responsible_team(user, obj) -> bool:
+    """In the team that owes the figures, in any role."""
+    return is_team_member(user, _responsible_team(obj))
+
+
+@rules.predicate
 def heads_responsible_team(user, obj) -> bool:
     return heads_team(user, _responsible_team(obj))
 
@@ -323,6 +329,9 @@ RULES = {
     # team's leads send records while their months are open; its heads (or
     # an administrator) send them into a locked month, with a reason, and
     # set up sources and their webhooks.
+    # Its team's members see a source, its records and its imports;
+    # executives see every source.
+    "view_record_source": is_executive | in_responsible_team,
     "send_records": leads_responsible_team,
     "send_late_records": corrects_responsible_team,
     "manage_record_sources": corrects_responsible_team,

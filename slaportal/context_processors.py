@@ -46,7 +46,8 @@ def navigation(request) -> dict:
                 "label": "Figures",
                 "url": reverse("figures:index"),
                 "name": "figures",
-                "active": view.startswith("figures:"),
+                # A team's records are figures its tools send.
+                "active": view.startswith(("figures:", "records:")),
             },
             {
                 "label": "Friction",

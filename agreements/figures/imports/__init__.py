@@ -17,17 +17,22 @@ The file
 ``COLUMNS`` documents each column (a page lists them), ``template_csv(kind)``
 gives a file to start from. ``parse_csv`` checks everything and writes nothing;
 ``import_commit`` writes all rows in one transaction, or none. Importing the
-same file twice does not add its rows twice.
+same file twice does not add its rows twice. Reading a file (``decode_csv``,
+``read_table``, ``rows_error``) serves the records import too.
 """
 
 from .columns import COLUMNS, MAX_BYTES, MAX_ROWS, Column, ImportKind, template_csv
 from .csv_import import (
+    CsvTable,
     ImportPreview,
     ImportResult,
     PreparedRow,
     RowError,
+    decode_csv,
     import_commit,
     parse_csv,
+    read_table,
+    rows_error,
 )
 
 __all__ = [
@@ -35,12 +40,16 @@ __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
     "Column",
+    "CsvTable",
     "ImportKind",
     "ImportPreview",
     "ImportResult",
     "PreparedRow",
     "RowError",
+    "decode_csv",
     "import_commit",
     "parse_csv",
+    "read_table",
+    "rows_error",
     "template_csv",
 ]

@@ -76,9 +76,11 @@ class ImportResult:
     already_imported: int
 
 
-def _decode(file_bytes: bytes) -> tuple[str | None, RowError | None]:
+def decode_csv(file_bytes: bytes) -> str | RowError:
+    """The file's text (UTF-8, with or without a byte-order mark), or why it
+    cannot be read: too large, not UTF-8, empty, or not text at all."""
     if len(file_bytes) > MAX_BYTES:
-        return None, RowError(
+        return RowError(
             None,
             None,
             f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it "
@@ -88,24 +90,79 @@ def _decode(file_bytes: bytes) -> tuple[str | None, RowError | None]:
         text = file_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         row = file_bytes[: exc.start].count(b"\n") + 1
-        return None, RowError(
+        return RowError(
             row,
             None,
             f"The file is not UTF-8 text: row {row} holds a character that cannot "
             "be read. Save the file as “CSV UTF-8” and upload it again.",
         )
     if not text.strip():
-        return None, RowError(None, None, "The file is empty.")
+        return RowError(None, None, "The file is empty.")
     if "\x00" in text:
-        return None, RowError(
+        return RowError(
             None, None, "This is not a CSV file: save the sheet as “CSV UTF-8”."
         )
-    return text, None
+    return text
 
 
-def _separator(text: str) -> str:
+def sniff_separator(text: str) -> str:
+    """``;`` when the header holds more semicolons than commas (spreadsheets
+    in many European locales), else ``,``."""
     header = text.splitlines()[0] if text else ""
     return ";" if header.count(";") > header.count(",") else ","
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A file's header, each name as written (trimmed), and its data rows,
+    each with its spreadsheet row number (the header is 1); blank rows are
+    left out."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    separator: str
+
+    def width_error(self, number: int, cells: list[str]) -> RowError | None:
+        """A row with values beyond the header's columns: usually a value
+        holding the separator, unquoted."""
+        width = len(self.header)
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            return RowError(
+                number,
+                None,
+                f"This row has {len(cells)} values but the header names {width} "
+                f"columns: quote values that contain “{self.separator}”.",
+            )
+        return None
+
+
+def read_table(text: str) -> CsvTable | RowError:
+    """Split decoded text (``decode_csv``) into its header and rows."""
+    separator = sniff_separator(text)
+    try:
+        records = list(csv.reader(io.StringIO(text), delimiter=separator))
+    except csv.Error as exc:
+        return RowError(None, None, f"The file cannot be read: {exc}.")
+    data = [
+        (number, cells)
+        for number, cells in enumerate(records[1:], start=2)
+        if any(cell.strip() for cell in cells)
+    ]
+    return CsvTable([name.strip() for name in records[0]], data, separator)
+
+
+def rows_error(table: CsvTable) -> RowError | None:
+    """A file with no rows, or more than ``MAX_ROWS``."""
+    if not table.rows:
+        return RowError(None, None, "The file has no rows to import.")
+    if len(table.rows) > MAX_ROWS:
+        return RowError(
+            None,
+            None,
+            f"The file has {len(table.rows):,} rows; import at most {MAX_ROWS:,} "
+            "at a time (split the file).",
+        )
+    return None
 
 
 def _header_errors(header: list[str], columns: tuple[Column, ...]) -> list[RowError]:
@@ -210,52 +267,26 @@ def parse_csv(
         )
     preview = ImportPreview(kind=kind, team=team)
     columns = COLUMNS[kind]
-    text, error = _decode(file_bytes)
+    text = decode_csv(file_bytes)
+    table = text if isinstance(text, RowError) else read_table(text)
+    if isinstance(table, RowError):
+        preview.errors.append(table)
+        return preview
+    header = [name.lower().replace(" ", "_") for name in table.header]
+    preview.errors = _header_errors(header, columns)
+    if preview.errors:
+        return preview
+    error = rows_error(table)
     if error is not None:
         preview.errors.append(error)
         return preview
 
-    try:
-        records = list(csv.reader(io.StringIO(text), delimiter=_separator(text)))
-    except csv.Error as exc:
-        preview.errors.append(RowError(None, None, f"The file cannot be read: {exc}."))
-        return preview
-    header = [name.strip().lower().replace(" ", "_") for name in records[0]]
-    preview.errors = _header_errors(header, columns)
-    if preview.errors:
-        return preview
-    data = [
-        (number, cells)
-        for number, cells in enumerate(records[1:], start=2)
-        if any(cell.strip() for cell in cells)
-    ]
-    if not data:
-        preview.errors.append(RowError(None, None, "The file has no rows to import."))
-        return preview
-    if len(data) > MAX_ROWS:
-        preview.errors.append(
-            RowError(
-                None,
-                None,
-                f"The file has {len(data):,} rows; import at most {MAX_ROWS:,} at a "
-                "time (split the file).",
-            )
-        )
-        return preview
-
     batch = _batch(kind, team, file_bytes)
     figure_kind = BY_IMPORT[kind]
-    for number, cells in data:
-        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
-            preview.errors.append(
-                RowError(
-                    number,
-                    None,
-                    f"This row has {len(cells)} values but the header names "
-                    f"{len(header)} columns: quote values that contain "
-                    f"“{_separator(text)}”.",
-                )
-            )
+    for number, cells in table.rows:
+        error = table.width_error(number, cells)
+        if error is not None:
+            preview.errors.append(error)
             continue
         values = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
         fields = _row_fields(number, values, columns, preview.errors)

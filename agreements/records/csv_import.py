@@ -1,0 +1,521 @@
+"""Import a source's records from a CSV file exported by the team's tool.
+
+The file is read as the figures import reads one (UTF-8 with or without a
+byte-order mark, ``,`` or ``;``, the same size and row limits, rows numbered
+as in a spreadsheet). Its columns can be named anything and come in any
+order: each field of a record is mapped onto one column (``guess_columns``
+proposes a mapping: the one saved from the source's last import where the
+file has its columns, else one read from the columns' names). Times written
+without an offset are read in a chosen time zone.
+
+The rows then go to ``services.records_upsert`` as they are: the service
+alone decides what is valid, new, updated, unchanged or stale.
+``records_import_csv(dry_run=True)`` asks it inside a transaction rolled
+back afterwards, so the preview is the import's own verdict and writes
+nothing; without ``dry_run`` the same call writes every row or none and
+keeps the mapping on the source for the next file.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from .. import periods
+from ..figures.imports import CsvTable, RowError, read_table, rows_error
+from ..history import save_with_history
+from ..models.teams import Team
+from ..rules import require
+from .models import RecordSource
+from .services import DEFAULT_KIND, KINDS, RecordsInvalid, UpsertReport, records_upsert
+
+
+@dataclass(frozen=True)
+class CsvField:
+    """A field of a record that a column of the file can fill."""
+
+    name: str  # as ``records_upsert`` names it
+    label: str
+    help: str
+    # Column names it is guessed from, as ``_key`` writes them, best first.
+    names: tuple[str, ...] = ()
+    time: bool = False  # a moment: read in the chosen zone without an offset
+    required: bool = False  # every record of the source needs it
+
+
+# The fields in the order a person maps them. Which of them a source's file
+# offers, and which are required, comes from the service's kinds of record.
+ABOUT = {
+    f.name: f
+    for f in (
+        CsvField(
+            "type",
+            "Type",
+            "incident or maintenance; empty means an incident.",
+            ("type", "recordtype", "kind", "category"),
+        ),
+        CsvField(
+            "external_id",
+            "Record id",
+            "The id the tool gives the record. A record sent again with the "
+            "same id updates the one kept.",
+            (
+                "externalid",
+                "id",
+                "ticketid",
+                "ticket",
+                "ticketnumber",
+                "ticketno",
+                "requestid",
+                "incidentid",
+                "caseid",
+                "case",
+                "number",
+                "key",
+                "reference",
+                "ref",
+            ),
+        ),
+        CsvField(
+            "started_at",
+            "Started",
+            "When it started: for a request, when it came in.",
+            (
+                "startedat",
+                "started",
+                "start",
+                "starttime",
+                "created",
+                "createdat",
+                "createdon",
+                "opened",
+                "openedat",
+                "reported",
+                "reportedat",
+                "submitted",
+                "begin",
+            ),
+            time=True,
+        ),
+        CsvField(
+            "first_response_at",
+            "First response",
+            "When the request was first answered; empty until then.",
+            (
+                "firstresponseat",
+                "firstresponse",
+                "firstresponsetime",
+                "firstreply",
+                "firstreplyat",
+                "firstanswer",
+                "responded",
+                "respondedat",
+                "answered",
+                "answeredat",
+            ),
+            time=True,
+        ),
+        CsvField(
+            "resolved_at",
+            "Resolved",
+            "When the request was resolved; empty while it is open.",
+            (
+                "resolvedat",
+                "resolved",
+                "solved",
+                "solvedat",
+                "closed",
+                "closedat",
+                "completed",
+                "done",
+            ),
+            time=True,
+        ),
+        CsvField(
+            "ended_at",
+            "Ended",
+            "When it ended; empty while an incident is still open.",
+            (
+                "endedat",
+                "ended",
+                "end",
+                "endtime",
+                "resolved",
+                "resolvedat",
+                "recovered",
+                "closed",
+                "closedat",
+                "finished",
+            ),
+            time=True,
+        ),
+        CsvField(
+            "updated_at",
+            "Last updated",
+            "When the tool last changed the record: a later time than the one "
+            "kept updates the record, an earlier one is ignored.",
+            (
+                "updatedat",
+                "updated",
+                "lastupdated",
+                "lastupdate",
+                "modified",
+                "modifiedat",
+                "lastmodified",
+                "changed",
+                "lastchanged",
+            ),
+            time=True,
+        ),
+        CsvField(
+            "segment",
+            "Segment",
+            "E.g. a priority (P1) or a request type: an agreement may set a "
+            "target per segment.",
+            ("segment", "priority", "prio", "requesttype", "category", "tier"),
+        ),
+        CsvField(
+            "consumer",
+            "Asking team",
+            "The team that asked, by its name or slug; empty when unknown.",
+            (
+                "consumer",
+                "team",
+                "askingteam",
+                "requestingteam",
+                "requesterteam",
+                "fromteam",
+                "customerteam",
+            ),
+        ),
+        CsvField(
+            "impact",
+            "Impact",
+            "major or partial (an incident).",
+            ("impact", "severity", "level", "outage"),
+        ),
+        CsvField(
+            "component",
+            "Component",
+            "The part of the service affected; empty means the whole service.",
+            ("component", "service", "system", "affected", "affectedcomponent"),
+        ),
+        CsvField(
+            "reason",
+            "Reason",
+            "Why the maintenance was needed (a maintenance window).",
+            ("reason", "description", "summary", "title", "why"),
+        ),
+    )
+}
+# Fields a file does not fill: a request's provider is the source's team,
+# and its pauses (a list of intervals) have no one-cell form.
+NOT_FROM_FILES = frozenset({"provider", "pauses"})
+NOT_IN_FILE = ""  # the choice of a field no column fills
+
+
+def _key(name: str) -> str:
+    """A column name as guessing compares it: letters and digits, lower case."""
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def csv_fields(source_kind: str) -> tuple[CsvField, ...]:
+    """The fields a source's file can fill, in ``ABOUT``'s order; required
+    are those every kind of record the source sends needs."""
+    kinds = [kind for kind in KINDS.values() if kind.source_kind == source_kind]
+    names = {
+        f.name for kind in kinds for f in kind.fields if f.name not in NOT_FROM_FILES
+    }
+    if len(kinds) > 1:
+        names.add("type")
+    required = set.intersection(
+        *({f.name for f in kind.fields if f.required} for kind in kinds)
+    )
+    about = [ABOUT[name] for name in ABOUT if name in names] + [
+        # A field the service gained and this table has not described yet.
+        CsvField(
+            name,
+            name.replace("_", " ").capitalize(),
+            "",
+            (_key(name),),
+            time=name.endswith("_at"),
+        )
+        for name in sorted(names - set(ABOUT))
+    ]
+    return tuple(replace(f, required=f.name in required) for f in about)
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            zone
+            for zone in zoneinfo.available_timezones()
+            if not zone.startswith(("posix/", "right/"))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column fills each field (fields no column fills are left out),
+    and the time zone of times written without an offset."""
+
+    columns: dict[str, str]
+    time_zone: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def as_json(self) -> dict[str, Any]:
+        """As ``RecordSource.column_mapping`` keeps it."""
+        return {"columns": dict(self.columns), "time_zone": self.time_zone}
+
+    @classmethod
+    def saved(cls, source: RecordSource) -> ColumnMapping:
+        """The mapping kept from the source's last import (empty if none), in
+        the organisation's time zone unless it chose another."""
+        kept = source.column_mapping if isinstance(source.column_mapping, dict) else {}
+        columns = kept.get("columns")
+        zone = kept.get("time_zone")
+        return cls(
+            columns={
+                name: column
+                for name, column in (columns or {}).items()
+                if isinstance(name, str) and isinstance(column, str)
+            }
+            if isinstance(columns, dict)
+            else {},
+            time_zone=zone if zone in time_zones() else settings.TIME_ZONE,
+        )
+
+
+# --- Reading the file ------------------------------------------------------------
+
+
+def read_upload(text: str) -> CsvTable | list[RowError]:
+    """The file's header and rows, or every reason it cannot be mapped: it
+    cannot be parsed, has no rows or too many, or names a column twice
+    (a mapping names columns)."""
+    table = read_table(text)
+    if isinstance(table, RowError):
+        return [table]
+    errors = []
+    if not any(table.header):
+        errors.append(
+            RowError(1, None, "The first row must name the columns; this one is empty.")
+        )
+    seen: set[str] = set()
+    for name in table.header:
+        if name and name in seen:
+            errors.append(
+                RowError(
+                    1,
+                    name,
+                    f"The column “{name}” appears twice: rename one, so that "
+                    "each can be told apart.",
+                )
+            )
+        seen.add(name)
+    if (error := rows_error(table)) is not None:
+        errors.append(error)
+    return errors or table
+
+
+def guess_columns(
+    fields: tuple[CsvField, ...], header: list[str], saved: dict[str, str]
+) -> dict[str, str]:
+    """For each field, the column the source's last import used when the
+    file has it, else the first unused column whose name means the field
+    (letter case, spaces, underscores and punctuation aside)."""
+    present = set(header)
+    chosen = {f.name: saved[f.name] for f in fields if saved.get(f.name) in present}
+    taken = set(chosen.values())
+    by_key: dict[str, str] = {}
+    for name in header:
+        if name:
+            by_key.setdefault(_key(name), name)
+    for f in fields:
+        if f.name in chosen:
+            continue
+        for candidate in f.names:
+            column = by_key.get(candidate)
+            if column is not None and column not in taken:
+                chosen[f.name] = column
+                taken.add(column)
+                break
+    return chosen
+
+
+@dataclass
+class Batch:
+    """The file's rows as ``records_upsert`` takes them."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)  # each row's row in the file
+    # Rows that could not be sent (more values than the header has columns).
+    errors: list[RowError] = field(default_factory=list)
+    # How many records start in each month (the organisation's), oldest first.
+    months: list[tuple[date, int]] = field(default_factory=list)
+
+
+def _moment(text: str, zone: ZoneInfo) -> Any:
+    """A time written with an offset as it is, one without it read in
+    ``zone``. A day alone, or text that is no ISO time, goes to the service
+    as it is, which explains what it wants."""
+    if not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if len(text) <= len("2026-03-02"):
+        return moment.date()
+    if moment.tzinfo is None:
+        # fold=0: in the hour the clocks go back, the earlier of the two.
+        return moment.replace(tzinfo=zone)
+    return moment
+
+
+def _team_slugs() -> dict[str, str]:
+    """A team's slug by its slug or name, in any letter case."""
+    slugs: dict[str, str] = {}
+    teams = list(Team.objects.order_by().values_list("slug", "name"))
+    for slug, name in teams:
+        slugs[name.casefold()] = slug
+    for slug, _ in teams:
+        slugs[slug.casefold()] = slug
+    return slugs
+
+
+def _cell(cells: list[str], at: int) -> str:
+    # A short row leaves its last columns empty.
+    return cells[at].strip() if at < len(cells) else ""
+
+
+def batch_from(
+    table: CsvTable, *, source: RecordSource, mapping: ColumnMapping
+) -> Batch:
+    """Each row of the file as a record: the mapped columns' values, times
+    made aware in the mapping's zone, a team's name turned into its slug."""
+    batch = Batch()
+    fields = [f for f in csv_fields(source.kind) if f.name in mapping.columns]
+    index = {name: at for at, name in enumerate(table.header)}
+    kinds = {kind.name: kind for kind in KINDS.values()}
+    default = DEFAULT_KIND[RecordSource.Kind(source.kind)]
+    slugs = _team_slugs() if "consumer" in mapping.columns else {}
+    zone = mapping.zone
+    months: Counter[date] = Counter()
+    for number, cells in table.rows:
+        if (error := table.width_error(number, cells)) is not None:
+            batch.errors.append(error)
+            continue
+        values = {f.name: _cell(cells, index[mapping.columns[f.name]]) for f in fields}
+        written = values.pop("type", "")
+        kind = kinds.get(written.lower(), default) if written else default
+        row: dict[str, Any] = {"type": written} if written else {}
+        for f in fields:
+            # A column another kind of record fills (an incident's row in a
+            # column of maintenance reasons) is none of this record's.
+            if f.name not in values or f.name not in kind.field_names:
+                continue
+            value = values[f.name]
+            if f.time:
+                value = _moment(value, zone)
+            elif f.name == "consumer" and value:
+                value = slugs.get(value.casefold(), value)
+            row[f.name] = value
+        if isinstance(started := row.get("started_at"), datetime):
+            months[periods.month_of(started)] += 1
+        batch.rows.append(row)
+        batch.numbers.append(number)
+    batch.months = sorted(months.items())
+    return batch
+
+
+# --- Checking and importing ------------------------------------------------------
+
+
+@dataclass
+class CsvOutcome:
+    """What the import did, or would do (``report``), or why it cannot
+    (``errors``, by the file's rows and columns: then nothing was written)."""
+
+    report: UpsertReport | None
+    errors: list[RowError]
+    written: bool
+
+
+class _RolledBack(Exception):
+    def __init__(self, report: UpsertReport) -> None:
+        self.report = report
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def _row_errors(
+    exc: RecordsInvalid, batch: Batch, mapping: ColumnMapping
+) -> list[RowError]:
+    return [
+        RowError(
+            batch.numbers[problem.row - 1],
+            mapping.columns.get(problem.field, problem.field),
+            _sentence(problem.message),
+        )
+        for problem in exc.problems
+    ]
+
+
+def records_import_csv(
+    *,
+    source: RecordSource,
+    batch: Batch,
+    mapping: ColumnMapping,
+    user: User,
+    dry_run: bool = False,
+) -> CsvOutcome:
+    """Send the file's rows to ``records_upsert`` in one batch: all are
+    written, or none. With ``dry_run`` (the preview) the service checks and
+    counts them in a transaction that is rolled back. A written import
+    keeps the mapping on the source for the next file."""
+    require(
+        user,
+        "send_records",
+        source,
+        f"Only a lead, manager or head of {source.team} can send its records.",
+    )
+    try:
+        with transaction.atomic():
+            report = records_upsert(source=source, rows=batch.rows, user=user)
+            if dry_run or batch.errors:
+                raise _RolledBack(report)
+            if source.column_mapping != mapping.as_json():
+                source.column_mapping = mapping.as_json()
+                save_with_history(
+                    source,
+                    user=user,
+                    reason="column mapping of its CSV import",
+                    update_fields=["column_mapping"],
+                )
+    except _RolledBack as rolled_back:
+        report = rolled_back.report
+    except RecordsInvalid as exc:
+        errors = batch.errors + _row_errors(exc, batch, mapping)
+        errors.sort(key=lambda error: error.row or 0)
+        return CsvOutcome(None, errors, written=False)
+    if batch.errors:
+        return CsvOutcome(None, batch.errors, written=False)
+    return CsvOutcome(report, [], written=not dry_run)

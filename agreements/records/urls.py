@@ -1,0 +1,25 @@
+"""The record sources pages, under /records/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "records"
+
+urlpatterns = [
+    path("", views.source_list, name="sources"),
+    path("<int:pk>/import/", views.import_upload, name="import"),
+    path(
+        "<int:pk>/import/<str:upload>/columns/",
+        views.import_columns,
+        name="import_columns",
+    ),
+    path(
+        "<int:pk>/import/<str:upload>/preview/",
+        views.import_preview,
+        name="import_preview",
+    ),
+    path("<int:pk>/import/done/", views.import_done, name="import_done"),
+]

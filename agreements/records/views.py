@@ -1,0 +1,394 @@
+"""The record sources of a person's teams, and the CSV import of a source's
+records in three steps: upload a file, map its columns onto the record's
+fields, then preview what the import does and confirm it.
+
+Between the steps the file waits in the session as text (at most the
+figures import's ``MAX_BYTES``; one file per session, replaced by the next
+upload, dropped once imported), under a token the step URLs carry, so a page
+left open on an older file imports nothing. Nothing is written to the
+records before the confirmation: the preview is the import run in a
+transaction rolled back (``csv_import.records_import_csv``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from .. import periods
+from ..figures.imports import MAX_BYTES, MAX_ROWS, CsvTable, RowError, decode_csv
+from ..figures.imports.forms import UploadForm
+from ..models import Agreement, Objective, Team
+from ..rules import can
+from ..views.common import require
+from .csv_import import (
+    Batch,
+    ColumnMapping,
+    CsvOutcome,
+    batch_from,
+    csv_fields,
+    guess_columns,
+    read_upload,
+    records_import_csv,
+)
+from .forms import ColumnsForm
+from .models import RecordSource
+from .services import KINDS
+
+SESSION_KEY = "records_import"
+DONE_KEY = "records_import_done"
+SHOWN_ERRORS = 200
+SHOWN_ROWS = 20
+SHOWN_MONTHS = 12
+STEPS = ("Upload", "Map columns", "Preview and import")
+
+
+def visible_sources(user) -> QuerySet[RecordSource]:
+    """The sources of the person's teams; every source for an executive
+    (the list form of the ``view_record_source`` rule)."""
+    sources = RecordSource.objects.select_related("team").order_by(
+        "team__name", "name", "pk"
+    )
+    if can(user, "view_organisation"):
+        return sources
+    return sources.filter(team__in=Team.objects.of_user(user))
+
+
+def _received(sources: list[RecordSource]) -> dict[int, dict[str, Any]]:
+    """Each source's record count and when its last record arrived: one
+    query per model of record."""
+    received: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"count": 0, "last": None}
+    )
+    models = dict.fromkeys(kind.model for kind in KINDS.values())
+    for model in models:
+        rows = (
+            model._default_manager.filter(source__in=sources)
+            .order_by()
+            .values("source")
+            .annotate(count=Count("pk"), last=Max("received_at"))
+        )
+        for row in rows:
+            total = received[row["source"]]
+            total["count"] += row["count"]
+            if total["last"] is None or row["last"] > total["last"]:
+                total["last"] = row["last"]
+    return received
+
+
+@require_GET
+@login_required
+def source_list(request: HttpRequest) -> HttpResponse:
+    sources = list(visible_sources(request.user))
+    received = _received(sources)
+    teams: dict[Any, list[dict[str, Any]]] = {}
+    for source in sources:
+        teams.setdefault(source.team, []).append(
+            {
+                "source": source,
+                **received[source.pk],
+                "may_import": can(request.user, "send_records", source),
+            }
+        )
+    return render(request, "records/sources.html", {"teams": list(teams.items())})
+
+
+# --- The import --------------------------------------------------------------------
+
+
+def _source(request: HttpRequest, pk: int) -> RecordSource:
+    """A source the person may import into: 404 for one they may not see,
+    403 for one they see but may not send records to."""
+    source = get_object_or_404(RecordSource.objects.select_related("team"), pk=pk)
+    if not can(request.user, "view_record_source", source):
+        raise Http404("No such source.")
+    require(
+        request,
+        "send_records",
+        source,
+        f"Only a lead, manager or head of {source.team} can import its records.",
+    )
+    return source
+
+
+def _page(
+    request: HttpRequest,
+    template: str,
+    source: RecordSource,
+    *,
+    step: int,
+    status: int = 200,
+    **context: Any,
+) -> HttpResponse:
+    errors = context.pop("errors", [])
+    return render(
+        request,
+        template,
+        {
+            "source": source,
+            "steps": [
+                {"number": n, "label": label, "done": n < step, "current": n == step}
+                for n, label in enumerate(STEPS, start=1)
+            ],
+            "fields": csv_fields(source.kind),
+            "errors": errors[:SHOWN_ERRORS],
+            "error_count": len(errors),
+            "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
+            "max_rows": MAX_ROWS,
+            "max_mb": MAX_BYTES // (1024 * 1024),
+            "org_zone": periods.org_zone().key,
+            **context,
+        },
+        status=status,
+    )
+
+
+def _pending(
+    request: HttpRequest, source: RecordSource, upload: str
+) -> tuple[dict[str, Any], CsvTable] | None:
+    """The file waiting under this token for this source, and its table."""
+    pending = request.session.get(SESSION_KEY) or {}
+    if pending.get("upload") != upload or pending.get("source") != source.pk:
+        return None
+    table = read_upload(pending["text"])
+    if not isinstance(table, CsvTable):  # it was readable when uploaded
+        return None
+    return pending, table
+
+
+def _gone(source: RecordSource, request: HttpRequest) -> HttpResponse:
+    messages.warning(
+        request,
+        "This file is no longer waiting to be imported (it was imported already, "
+        "or replaced by another file). Nothing was imported now: upload the file "
+        "again if it is still needed.",
+    )
+    return redirect("records:import", pk=source.pk)
+
+
+@login_required
+def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 1: a CSV file, checked for what any mapping needs (readable,
+    named columns, rows within the limits)."""
+    source = _source(request, pk)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
+    errors: list[RowError] = []
+    if posted and form.is_valid():
+        file = form.cleaned_data["file"]
+        # One byte past the limit is enough to refuse a larger file unread.
+        text = decode_csv(file.read(MAX_BYTES + 1))
+        table = text if isinstance(text, RowError) else read_upload(text)
+        if isinstance(table, CsvTable):
+            upload = uuid.uuid4().hex
+            request.session[SESSION_KEY] = {
+                "upload": upload,
+                "source": source.pk,
+                "name": file.name,
+                "text": text,
+            }
+            return redirect("records:import_columns", pk=source.pk, upload=upload)
+        errors = [table] if isinstance(table, RowError) else table
+    return _page(
+        request,
+        "records/import_upload.html",
+        source,
+        step=1,
+        status=400 if posted else 200,
+        form=form,
+        errors=errors,
+    )
+
+
+@login_required
+def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
+    """Step 2: the column of each field, prefilled from the last import's
+    mapping or guessed from the columns' names, and the time zone."""
+    source = _source(request, pk)
+    found = _pending(request, source, upload)
+    if found is None:
+        return _gone(source, request)
+    pending, table = found
+    fields = csv_fields(source.kind)
+    saved = ColumnMapping.saved(source)
+    chosen = (
+        ColumnMapping(**pending["mapping"])
+        if pending.get("mapping")
+        else ColumnMapping(
+            guess_columns(fields, table.header, saved.columns), saved.time_zone
+        )
+    )
+    form = ColumnsForm(
+        request.POST if request.method == "POST" else None,
+        fields=fields,
+        header=table.header,
+        initial={**chosen.columns, "time_zone": chosen.time_zone},
+    )
+    if form.is_valid():
+        pending["mapping"] = form.mapping().as_json()
+        request.session.modified = True
+        return redirect("records:import_preview", pk=source.pk, upload=upload)
+    first = table.rows[0][1] if table.rows else []
+    return _page(
+        request,
+        "records/import_columns.html",
+        source,
+        step=2,
+        status=400 if form.is_bound else 200,
+        form=form,
+        filename=pending["name"],
+        row_count=len(table.rows),
+        samples=[
+            (name, first[at].strip() if at < len(first) else "")
+            for at, name in enumerate(table.header)
+            if name
+        ],
+        from_last_import=any(
+            saved.columns.get(name) == column for name, column in chosen.columns.items()
+        ),
+    )
+
+
+def _shown(batch: Batch) -> list[dict[str, Any]]:
+    """The first rows as the import reads them: times with their offsets."""
+    return [
+        {
+            "row": number,
+            "cells": {
+                name: value.isoformat(sep=" ") if isinstance(value, datetime) else value
+                for name, value in row.items()
+            },
+        }
+        for number, row in zip(batch.numbers[:SHOWN_ROWS], batch.rows, strict=False)
+    ]
+
+
+@login_required
+def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
+    """Step 3: what importing the file does, or every problem in it, checked
+    by the service without writing; confirmed, the same import writes."""
+    source = _source(request, pk)
+    found = _pending(request, source, upload)
+    if found is None:
+        return _gone(source, request)
+    pending, table = found
+    if not pending.get("mapping"):
+        return redirect("records:import_columns", pk=source.pk, upload=upload)
+    mapping = ColumnMapping(**pending["mapping"])
+    batch = batch_from(table, source=source, mapping=mapping)
+    confirming = request.method == "POST"
+    outcome = records_import_csv(
+        source=source,
+        batch=batch,
+        mapping=mapping,
+        user=request.user,
+        dry_run=not confirming,
+    )
+    if outcome.written:
+        return _imported(request, source, pending, batch, outcome)
+    fields = [f for f in csv_fields(source.kind) if f.name in mapping.columns]
+    return _page(
+        request,
+        "records/import_preview.html",
+        source,
+        step=3,
+        status=400 if confirming else 200,
+        upload=upload,
+        filename=pending["name"],
+        mapping=mapping,
+        mapped=[(f, mapping.columns[f.name]) for f in fields],
+        report=outcome.report,
+        errors=outcome.errors,
+        record_count=len(batch.rows) + len(batch.errors),
+        months=batch.months,
+        rows=_shown(batch),
+        more_rows=max(len(batch.rows) - SHOWN_ROWS, 0),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _imported(
+    request: HttpRequest,
+    source: RecordSource,
+    pending: dict[str, Any],
+    batch: Batch,
+    outcome: CsvOutcome,
+) -> HttpResponse:
+    report = outcome.report
+    assert report is not None  # written
+    request.session.pop(SESSION_KEY, None)
+    request.session[DONE_KEY] = {
+        "source": source.pk,
+        "months": [periods.format_month(month) for month, _ in batch.months],
+    }
+    messages.success(
+        request,
+        f"Imported {_plural(report.total, 'record')} from {pending['name']}: "
+        f"{report.created} new, {report.updated} updated, {report.unchanged} "
+        f"unchanged, {report.stale} stale.",
+    )
+    return redirect("records:import_done", pk=source.pk)
+
+
+def _where_counted(
+    user, source: RecordSource, months: list[date]
+) -> list[dict[str, Any]]:
+    """The objectives of the person's active agreements measured from the
+    source, each with the imported months it was in force."""
+    objectives = (
+        Objective.objects.filter(
+            record_measure__source=source,
+            agreement__in=Agreement.objects.visible_to(user).active(),
+        )
+        .select_related("agreement__provider", "agreement__consumer")
+        .order_by("agreement__title", "name")
+    )
+    begun = [month for month in reversed(months) if not periods.is_future(month)]
+    counted = []
+    for objective in objectives:
+        agreement = objective.agreement
+        first = periods.month_of(agreement.effective_from)
+        last = agreement.effective_to
+        in_force = [
+            month
+            for month in begun
+            if month >= first and (last is None or month <= last)
+        ]
+        counted.append(
+            {
+                "objective": objective,
+                "agreement": agreement,
+                "months": in_force[:SHOWN_MONTHS],
+            }
+        )
+    return counted
+
+
+@require_GET
+@login_required
+def import_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """After an import: where its records count, month by month."""
+    source = _source(request, pk)
+    done = request.session.get(DONE_KEY) or {}
+    if done.get("source") != source.pk:
+        return redirect("records:sources")
+    months = [periods.parse_month(text) for text in done["months"]]
+    return _page(
+        request,
+        "records/import_done.html",
+        source,
+        step=len(STEPS) + 1,
+        counted=_where_counted(request.user, source, months),
+    )
