@@ -7,6 +7,7 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from agreements.records.models import (
     Incident,
@@ -17,6 +18,14 @@ from agreements.records.models import (
 from agreements.records.services import RecordsInvalid, UpsertReport, records_upsert
 
 T0 = "2026-06-01T09:00:00+02:00"
+# Mid-June 2026: June is open, so the team's leads send its records.
+IN_JUNE = datetime(2026, 6, 20, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _june():
+    with time_machine.travel(IN_JUNE, tick=False):
+        yield
 
 
 def request_row(external_id: str, **fields):
