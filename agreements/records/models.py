@@ -47,8 +47,12 @@ class RecordSource(models.Model):
     # How a CSV file's columns map onto a record's fields, saved from the
     # last import so the next one need not ask again.
     column_mapping = models.JSONField(null=True, blank=True)
+    # Signs the requests of the source's webhook (``hooks``); empty, the
+    # webhook is off. Set by ``services.source_webhook_secret_rotate``.
+    webhook_secret = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = history_records()
+    # The secret stays out of the history: a rotated one must not live on.
+    history = history_records(excluded_fields=["webhook_secret"])
 
     class Meta:
         ordering = ["team", "name", "pk"]
@@ -66,6 +70,10 @@ class RecordSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
+
+    @property
+    def webhook_enabled(self) -> bool:
+        return bool(self.webhook_secret)
 
     @property
     def responsible_team(self) -> Team:

@@ -15,6 +15,7 @@ so that they count them.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -777,3 +778,29 @@ def _update(
             reason=reason,
             replace=True,
         )
+
+
+# --- Sources ------------------------------------------------------------------
+
+
+@transaction.atomic
+def source_webhook_secret_rotate(*, source: RecordSource, user: User) -> RecordSource:
+    """Give the source a new webhook secret, turning its webhook on; the old
+    secret stops working at once. A head of the source's team, or an
+    administrator. The history says when and by whom, never the secret."""
+    require(
+        user,
+        "manage_record_sources",
+        source,
+        f"Only a head of {source.team} or an administrator can set up its sources.",
+    )
+    source = RecordSource.objects.select_for_update().get(pk=source.pk)
+    first = not source.webhook_secret
+    source.webhook_secret = secrets.token_urlsafe(32)
+    save_with_history(
+        source,
+        user=user,
+        reason="webhook secret set" if first else "webhook secret rotated",
+        update_fields=["webhook_secret"],
+    )
+    return source
