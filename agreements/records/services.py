@@ -35,6 +35,7 @@ from ..history import delete_with_history, save_with_history
 from ..models.teams import Team
 from ..rules import can, require
 from ..services._common import correction_reason
+from ..validators import single_line
 from .models import (
     Incident,
     MaintenanceWindow,
@@ -254,7 +255,14 @@ def _team(value: Any) -> Any:
     # Teams are resolved for the whole batch at once (``_resolve_teams``).
     if isinstance(value, Team):
         return value
-    return _text(value) or None
+    text = _text(value)
+    # Looked up before the model's own checks run: no control character
+    # (PostgreSQL refuses a NUL in a query) gets that far.
+    try:
+        single_line(text)
+    except ValidationError as exc:
+        raise Problem(exc.messages[0]) from None
+    return text or None
 
 
 EXTERNAL_ID = Field("external_id", _text, required=True)
