@@ -16,12 +16,24 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from ..access import is_executive
 from ..calendars.models import WorkingCalendar
 from ..history import history_records
 from ..models.agreements import Objective
 from ..models.teams import Team
 from ..validators import multi_line, single_line
 from . import measure
+
+
+class RecordSourceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RecordSourceQuerySet:
+        """The sources of the user's teams, or all of them for executives;
+        any other is a 404 for them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if is_executive(user):
+            return self
+        return self.filter(team__in=Team.objects.filter(memberships__user=user))
 
 
 class RecordSource(models.Model):
@@ -53,6 +65,8 @@ class RecordSource(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The secret stays out of the history: a rotated one must not live on.
     history = history_records(excluded_fields=["webhook_secret"])
+
+    objects = RecordSourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["team", "name", "pk"]
