@@ -16,10 +16,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from ..access import is_executive
 from ..calendars.models import WorkingCalendar
 from ..history import history_records
 from ..models.agreements import Objective
+from ..models.common import can_read_everything, member_team_ids
 from ..models.teams import Team
 from ..validators import multi_line, single_line
 from . import measure
@@ -29,11 +29,10 @@ class RecordSourceQuerySet(models.QuerySet):
     def visible_to(self, user) -> RecordSourceQuerySet:
         """The sources of the user's teams, or all of them for executives;
         any other is a 404 for them."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if is_executive(user):
-            return self
-        return self.filter(team__in=Team.objects.filter(memberships__user=user))
+        everything = can_read_everything(user)
+        if everything is not None:
+            return self if everything else self.none()
+        return self.filter(team__in=member_team_ids(user))
 
 
 class RecordSource(models.Model):
