@@ -307,3 +307,11 @@ def test_model_rules_are_reported_by_row(helpdesk):
 
 def test_an_empty_batch_writes_nothing(helpdesk):
     assert counts(records_upsert(source=helpdesk, rows=[])) == (0, 0, 0, 0)
+
+
+def test_a_team_slug_with_control_characters_is_a_row_problem(helpdesk):
+    with pytest.raises(RecordsInvalid) as caught:
+        records_upsert(source=helpdesk, rows=[request_row("R-1", consumer="sa\x00les")])
+    assert [(p.row, p.field) for p in caught.value.problems] == [(1, "consumer")]
+    assert "control characters" in caught.value.messages[0]
+    assert not ServiceRequest.objects.exists()
