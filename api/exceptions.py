@@ -204,6 +204,15 @@ def error_body(status_code: int, code: str, message: str) -> dict[str, Any]:
     return {"error": {"status": status_code, "code": code, "message": message}}
 
 
+def validation_error_body(
+    exc: exceptions.ValidationError,
+) -> tuple[int, dict[str, Any]]:
+    """A serializer's refusal outside DRF's views (e.g. a webhook): its status
+    (400 or 422, as ``classify`` says) and its body, as the API answers it."""
+    exc = classify(exc)
+    return exc.status_code, {"error": _validation_body(exc)}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, DjangoValidationError):
         # The services' and models' rules: the schema cannot tell them.

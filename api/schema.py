@@ -113,6 +113,16 @@ def _constrain(field: serializers.Field, schema: dict[str, Any]) -> None:
             schema["pattern"] = pattern
 
 
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(
+        min_value=1, help_text="The record's place in the batch, from 1."
+    )
+    field = serializers.CharField(
+        help_text="The field at fault; row for the record as a whole."
+    )
+    message = serializers.CharField()
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status, repeated.")
     code = serializers.CharField(
@@ -126,6 +136,12 @@ class ErrorDetailSerializer(serializers.Serializer):
         required=False,
         help_text="Messages per field at fault; nested fields as dotted paths, "
         "e.g. objectives.0.target.",
+    )
+    errors = RowErrorSerializer(
+        many=True,
+        required=False,
+        help_text="A refused batch of records: every problem, by row and field, "
+        "in the order of the rows.",
     )
 
 

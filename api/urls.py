@@ -20,6 +20,7 @@ from agreements.figures.api import figure_routes
 from agreements.figures.measurement_api import MeasurementViewSet
 from agreements.friction.api import FrictionReportViewSet
 from agreements.friction.knowledge_api import PainPointViewSet
+from agreements.records.api import RecordSourceViewSet
 from reports.api import BreachViewSet, MeView, ScorecardView
 
 from .views import not_found
@@ -34,6 +35,7 @@ for prefix, viewset, basename in figure_routes():
 router.register("measurements", MeasurementViewSet, basename="measurement")
 router.register("friction-reports", FrictionReportViewSet, basename="friction-report")
 router.register("pain-points", PainPointViewSet, basename="pain-point")
+router.register("record-sources", RecordSourceViewSet, basename="record-source")
 router.register("breaches", BreachViewSet, basename="breach")
 
 v1 = [

@@ -19,6 +19,8 @@ urlpatterns = [
     path("knowledge/", include(friction_urls.knowledge_base)),
     path("reports/", include("reports.urls")),
     path("api/", include("api.urls")),
+    # Signed by each source's secret, not by a session: no CSRF, no login.
+    path("hooks/", include("agreements.records.hooks")),
     path("accounts/api-tokens/", api_pages.token_list, name="api_tokens"),
     path(
         "accounts/api-tokens/<int:pk>/revoke/",

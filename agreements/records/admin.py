@@ -5,7 +5,10 @@ an edit by hand would defeat, so the admin only shows them, with history."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -16,6 +19,7 @@ from .models import (
     RequestPause,
     ServiceRequest,
 )
+from .services import source_webhook_secret_rotate
 
 
 class ReadOnlyRecordAdmin(SimpleHistoryAdmin):
@@ -31,10 +35,37 @@ class ReadOnlyRecordAdmin(SimpleHistoryAdmin):
 
 @admin.register(RecordSource)
 class RecordSourceAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "team", "kind", "created_at"]
+    list_display = ["name", "team", "kind", "webhook_enabled", "created_at"]
     list_filter = ["kind", "team"]
     search_fields = ["name", "team__name"]
     autocomplete_fields = ["team"]
+    # Set only by the action below (``source_webhook_secret_rotate``); shown
+    # here for the head to copy into the tool that sends the records.
+    readonly_fields = ["webhook_secret"]
+    actions = ["rotate_webhook_secret"]
+
+    @admin.display(boolean=True, description="Webhook")
+    def webhook_enabled(self, source: RecordSource) -> bool:
+        return source.webhook_enabled
+
+    @admin.action(description="Set a new webhook secret (the old one stops working)")
+    def rotate_webhook_secret(
+        self, request: HttpRequest, queryset: QuerySet[RecordSource]
+    ) -> None:
+        for source in queryset.select_related("team"):
+            try:
+                source_webhook_secret_rotate(source=source, user=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                # The secret itself is not put in a message: messages may
+                # travel in a cookie.
+                self.message_user(
+                    request,
+                    f"{source} has a new webhook secret: copy it from the "
+                    "source's page.",
+                    messages.SUCCESS,
+                )
 
 
 @admin.register(RecordMeasure)

@@ -19,9 +19,20 @@ from django.db.models import F, Q
 from ..calendars.models import WorkingCalendar
 from ..history import history_records
 from ..models.agreements import Objective
+from ..models.common import can_read_everything, member_team_ids
 from ..models.teams import Team
 from ..validators import multi_line, single_line
 from . import measure
+
+
+class RecordSourceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RecordSourceQuerySet:
+        """The sources of the user's teams, or all of them for executives;
+        any other is a 404 for them."""
+        everything = can_read_everything(user)
+        if everything is not None:
+            return self if everything else self.none()
+        return self.filter(team__in=member_team_ids(user))
 
 
 class RecordSource(models.Model):
@@ -47,8 +58,14 @@ class RecordSource(models.Model):
     # How a CSV file's columns map onto a record's fields, saved from the
     # last import so the next one need not ask again.
     column_mapping = models.JSONField(null=True, blank=True)
+    # Signs the requests of the source's webhook (``hooks``); empty, the
+    # webhook is off. Set by ``services.source_webhook_secret_rotate``.
+    webhook_secret = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = history_records()
+    # The secret stays out of the history: a rotated one must not live on.
+    history = history_records(excluded_fields=["webhook_secret"])
+
+    objects = RecordSourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["team", "name", "pk"]
@@ -66,6 +83,10 @@ class RecordSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
+
+    @property
+    def webhook_enabled(self) -> bool:
+        return bool(self.webhook_secret)
 
     @property
     def responsible_team(self) -> Team:

@@ -4,22 +4,38 @@
 upserts each record by (source, external id). The source's own
 ``updated_at`` orders the updates, so a batch sent twice, in any order, or an
 old update arriving after a newer one, changes nothing.
+
+Records of a locked month go through the correction flow, as figures do: only
+a head of the source's team (or an administrator) sends them, with a reason
+kept in their history as ``"correction: <reason> (…)"``, and the month's
+stored scorecards are finalised again (``reports.services.scorecards_finalise``)
+so that they count them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
+from reports.selectors.cards import finalised_months
+from reports.services import scorecards_finalise
+
+from .. import periods
 from ..history import delete_with_history, save_with_history
 from ..models.teams import Team
+from ..rules import can, require
+from ..services._common import correction_reason
+from ..validators import single_line
 from .models import (
     Incident,
     MaintenanceWindow,
@@ -42,6 +58,9 @@ class UpsertReport:
     updated: int = 0
     unchanged: int = 0
     stale: int = 0  # older than the record kept: ignored
+    # Locked months whose stored scorecards were finalised again because
+    # records of theirs were written late.
+    recomputed: list[date] = dataclasses.field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -106,6 +125,13 @@ def _moment(value: Any) -> datetime | None:
         raise Problem(
             f"{parsed.isoformat()} has no time zone: add its offset, e.g. "
             "+01:00, or Z for UTC."
+        )
+    # The days the portal keeps (``periods``); near year 1 or 9999 moving the
+    # moment to UTC would overflow.
+    if not periods.FIRST_DAY <= parsed.date() <= periods.LAST_DAY:
+        raise Problem(
+            f"{parsed.isoformat()} is outside the dates the portal keeps "
+            f"({periods.FIRST_DAY.isoformat()} to {periods.LAST_DAY.isoformat()})."
         )
     return parsed
 
@@ -229,7 +255,14 @@ def _team(value: Any) -> Any:
     # Teams are resolved for the whole batch at once (``_resolve_teams``).
     if isinstance(value, Team):
         return value
-    return _text(value) or None
+    text = _text(value)
+    # Looked up before the model's own checks run: no control character
+    # (PostgreSQL refuses a NUL in a query) gets that far.
+    try:
+        single_line(text)
+    except ValidationError as exc:
+        raise Problem(exc.messages[0]) from None
+    return text or None
 
 
 EXTERNAL_ID = Field("external_id", _text, required=True)
@@ -463,9 +496,98 @@ def _write_pauses(
         save_with_history(pause, user=user, reason=reason)
 
 
+@dataclass
+class Planned:
+    """What the batch does with one row: create it (``record`` None), update
+    ``record``, or leave it (unchanged, or stale)."""
+
+    item: Parsed
+    record: Any
+    action: str  # "created", "updated", "unchanged" or "stale"
+    # The locked months it changes.
+    locked: list[date] = dataclasses.field(default_factory=list)
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("created", "updated")
+
+
+def _months(
+    kind: RecordKind, started: datetime, ended: datetime | None, now: datetime
+) -> list[date]:
+    """The months a record counts in: a request's start month; every month
+    an incident or a maintenance window overlaps (an open incident, up to
+    now)."""
+    first = periods.month_of(started)
+    if kind is REQUEST:
+        return [first]
+    end = ended if ended is not None else now
+    # The end is exclusive: an outage ending at midnight is not in the next month.
+    last = periods.month_of(max(started, end - timedelta(microseconds=1)))
+    return periods.months_between(first, last)
+
+
+def _locked_months(plan: Planned, now: datetime) -> list[date]:
+    """The locked months the row would change: those of the values sent and,
+    for an update, those of the record kept (moving a record out of a locked
+    month changes that month too)."""
+    values, kind = plan.item.values, plan.item.kind
+    months = set(_months(kind, values["started_at"], values.get("ended_at"), now))
+    if plan.record is not None:
+        months.update(
+            _months(
+                kind,
+                plan.record.started_at,
+                getattr(plan.record, "ended_at", None),
+                now,
+            )
+        )
+    return sorted(m for m in months if periods.is_locked(m, now))
+
+
+def _lock_problems(
+    plans: list[Planned],
+    source: RecordSource,
+    *,
+    user: User | None,
+    reason: str,
+    enforce: bool,
+) -> list[RowProblem]:
+    """Rows that would change a locked month without the right to, or
+    without a reason: the correction flow's rule for figures."""
+    late = [plan for plan in plans if plan.locked]
+    if not late or not enforce:
+        return []
+    if user is None or not can(user, "send_late_records", source):
+        why = f"a head of {source.team} can send it, with a reason."
+    elif not reason:
+        why = (
+            "say why it is sent late (reason): the reason is kept in the "
+            "record's history."
+        )
+    else:
+        return []
+    return sorted(
+        (
+            RowProblem(
+                plan.item.number,
+                "started_at",
+                f"{periods.month_label(plan.locked[0])} is locked: {why}",
+            )
+            for plan in late
+        ),
+        key=lambda problem: problem.row,
+    )
+
+
 @transaction.atomic
 def records_upsert(
-    *, source: RecordSource, rows: list[dict[str, Any]], user: User | None = None
+    *,
+    source: RecordSource,
+    rows: list[dict[str, Any]],
+    user: User | None = None,
+    reason: str = "",
+    enforce_lock: bool | None = None,
 ) -> UpsertReport:
     """Create or update the source's records from ``rows``, each keyed by
     its ``external_id``.
@@ -487,7 +609,28 @@ def records_upsert(
     ``updated_at`` is later than the one kept (an older one is stale and
     ignored), and a record sent again unchanged is left alone, without a
     history row. An updated request's pauses are replaced as a whole.
+
+    A ``user`` must be allowed to send the source's records (``send_records``,
+    else ``PermissionDenied``). A row that would create or change a record
+    of a locked month (a request's start month, any month an incident or
+    maintenance window overlaps) is refused unless the user may send late
+    records (``send_late_records``) and gives a ``reason``, which the
+    records' history keeps; rows sent unchanged are not writes, so a feed
+    may keep re-sending them. ``enforce_lock`` says whether that rule holds:
+    by default for a person, not for the system (``user=None``: the demo's
+    seed); a webhook has no user but passes ``True``. The locked months
+    written to that are finalised already are finalised again
+    (``UpsertReport.recomputed``).
     """
+    if user is not None:
+        require(
+            user,
+            "send_records",
+            source,
+            f"Only a lead, manager or head of {source.team} can send its records.",
+        )
+    reason = (reason or "").strip()
+    enforce = user is not None if enforce_lock is None else enforce_lock
     # Batches of one source are written one after another, so two of them
     # cannot both create the same id.
     source = (
@@ -528,7 +671,44 @@ def records_upsert(
         problems.sort(key=lambda problem: problem.row)
         raise RecordsInvalid(problems)
 
+    now = timezone.now()
+    plans = _plan(parsed, source)
+    for plan in plans:
+        if plan.writes:
+            plan.locked = _locked_months(plan, now)
+    problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
+    if problems:
+        raise RecordsInvalid(problems)
+
     report = UpsertReport()
+    for plan in plans:
+        why = (
+            correction_reason(reason, f"sent late to {source.name}")
+            if plan.locked and reason
+            else None
+        )
+        if plan.action == "created":
+            _create(plan.item, source, user=user, why=why)
+            report.created += 1
+        elif plan.action == "updated":
+            _update(plan.record, plan.item, source, user=user, why=why)
+            report.updated += 1
+        elif plan.action == "unchanged":
+            report.unchanged += 1
+        else:
+            report.stale += 1
+    report.recomputed = _refinalise(
+        {month for plan in plans for month in plan.locked},
+        source=source,
+        reason=reason,
+        now=now,
+    )
+    return report
+
+
+def _plan(parsed: list[Parsed], source: RecordSource) -> list[Planned]:
+    """Each row's fate, by kind, with one lookup of the records kept."""
+    plans: list[Planned] = []
     for kind in KINDS.values():
         items = [item for item in parsed if item.kind is kind]
         if not items:
@@ -539,21 +719,39 @@ def records_upsert(
         for item in items:
             record = existing.get(item.values["external_id"])
             if record is None:
-                _create(item, source, user=user)
-                report.created += 1
+                action = "created"
             elif _same(record, item.values):
-                report.unchanged += 1
+                action = "unchanged"
             elif item.values["updated_at"] > record.updated_at:
-                _update(record, item, source, user=user)
-                report.updated += 1
+                action = "updated"
             else:
-                report.stale += 1
-    return report
+                action = "stale"
+            plans.append(Planned(item, record, action))
+    return plans
 
 
-def _create(item: Parsed, source: RecordSource, *, user: User | None) -> None:
+def _refinalise(
+    months: set[date], *, source: RecordSource, reason: str, now: datetime
+) -> list[date]:
+    """Finalise again the locked ``months`` whose scorecards are stored, as
+    after a correction of figures: the scorecards and breaches follow the
+    records, their history says why."""
+    finalised = sorted(finalised_months(months, now=now))
+    why = (
+        correction_reason(reason, f"records sent late to {source.name}")
+        if reason
+        else f"recomputed: records sent late to {source.name}"
+    )
+    for month in finalised:
+        scorecards_finalise(month=month, now=now, reason=why)
+    return finalised
+
+
+def _create(
+    item: Parsed, source: RecordSource, *, user: User | None, why: str | None
+) -> None:
     record = _instance(item, source)
-    reason = f"received from {source.name}"
+    reason = why or f"received from {source.name}"
     save_with_history(record, user=user, reason=reason)
     if item.kind is REQUEST:
         _write_pauses(
@@ -566,9 +764,14 @@ def _create(item: Parsed, source: RecordSource, *, user: User | None) -> None:
 
 
 def _update(
-    record: models.Model, item: Parsed, source: RecordSource, *, user: User | None
+    record: models.Model,
+    item: Parsed,
+    source: RecordSource,
+    *,
+    user: User | None,
+    why: str | None,
 ) -> None:
-    reason = f"updated by {source.name}"
+    reason = why or f"updated by {source.name}"
     pauses = item.values.get("pauses")
     # The values were checked with the batch (``_model_problems``).
     for name, value in item.values.items():
@@ -583,3 +786,29 @@ def _update(
             reason=reason,
             replace=True,
         )
+
+
+# --- Sources ------------------------------------------------------------------
+
+
+@transaction.atomic
+def source_webhook_secret_rotate(*, source: RecordSource, user: User) -> RecordSource:
+    """Give the source a new webhook secret, turning its webhook on; the old
+    secret stops working at once. A head of the source's team, or an
+    administrator. The history says when and by whom, never the secret."""
+    require(
+        user,
+        "manage_record_sources",
+        source,
+        f"Only a head of {source.team} or an administrator can set up its sources.",
+    )
+    source = RecordSource.objects.select_for_update().get(pk=source.pk)
+    first = not source.webhook_secret
+    source.webhook_secret = secrets.token_urlsafe(32)
+    save_with_history(
+        source,
+        user=user,
+        reason="webhook secret set" if first else "webhook secret rotated",
+        update_fields=["webhook_secret"],
+    )
+    return source

@@ -15,6 +15,7 @@ from agreements.models import (
     Objective,
     Signature,
 )
+from agreements.records.models import Incident, MaintenanceWindow, ServiceRequest
 from agreements.tests.builders import friction_counts
 from api.models import IdempotencyKey
 from reports.models import Breach
@@ -70,5 +71,10 @@ def database_state() -> tuple[int, ...]:
         Measurement.history.count(),
         Breach.history.count(),
         *friction_counts(),
+        *(
+            manager.count()
+            for model in (ServiceRequest, Incident, MaintenanceWindow)
+            for manager in (model.objects, model.history)
+        ),
         IdempotencyKey.objects.count(),
     )

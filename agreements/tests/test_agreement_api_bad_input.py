@@ -20,6 +20,7 @@ from agreements.friction.services import (
     friction_report_create,
 )
 from agreements.models import Agreement, Objective, PainPoint
+from agreements.records.models import RecordSource
 from agreements.tests.agreement_api import database_state, error, new_agreement
 from agreements.tests.builders import active, draft, objective_row, proposed
 from api.testing import api_routes, matches_schema
@@ -45,6 +46,14 @@ FRICTION = {
     "customer": "Acme",
     "category": "billing",
     "description": "Invoices arrive late.",
+}
+# Requests sent to a Marketing source by its lead: one without its start,
+# and one of a month locked long ago.
+NO_START = {"external_id": "R-1", "updated_at": "2026-03-02T09:30:00+01:00"}
+LOCKED_REQUEST = {
+    "external_id": "R-2",
+    "started_at": "2020-01-10T09:30:00+01:00",
+    "updated_at": "2020-01-10T09:30:00+01:00",
 }
 # Who moves reports to Sales along, and curates pain points: a head.
 ACTS_AS = {
@@ -267,6 +276,31 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
         ("friction_report", {"body": "   "}, "Write a comment."),
         ("friction_report", {"body": {"text": "Hello"}}, "body"),
     ],
+    ("api:v1:record-source-records", "POST"): [
+        ("record_source", {}, "records"),
+        ("record_source", "{not json", "JSON parse error"),
+        ("record_source", "[]", "Expected a dictionary"),
+        ("record_source", {"records": "many"}, "records"),
+        ("record_source", {"records": {"external_id": "R-1"}}, "records"),
+        ("record_source", {"records": ["R-1"]}, "records.0"),
+        ("record_source", {"records": [{}] * 1001}, "no more than 1000"),
+        ("record_source", {"records": [], "reason": ["a list"]}, "reason"),
+        ("record_source", {"records": [], "reason": "bad\x00byte"}, "reason"),
+        ("record_source", {"records": [NO_START]}, "records.0.started_at"),
+        ("record_source", {"records": [{}, {"type": "weather"}]}, "records.1.type"),
+        (
+            "record_source",
+            {"records": [NO_START, {**NO_START, "started_at": "soon"}]},
+            "is not a date and time",
+        ),
+        ("record_source", {"records": [LOCKED_REQUEST]}, "January 2020 is locked"),
+        (
+            "record_source",
+            {"records": [LOCKED_REQUEST], "reason": "Late export"},
+            "a head of Marketing can send it",
+        ),
+        ("record_source", {"records": [], "__key__": "has spaces"}, "Idempotency-Key"),
+    ],
     # "SELF" stands for the subject's id, "OTHER" for another current pain
     # point, "MERGED" for one merged into it.
     ("api:v1:pain-point-merge", "POST"): [
@@ -399,6 +433,9 @@ def test_bad_input_is_a_clear_400_or_422_and_writes_nothing(
         ),
         "pain_point": lambda: (
             pain_points.update(_pain_points(sales_head)) or pain_points["SELF"]
+        ),
+        "record_source": lambda: RecordSource.objects.create(
+            team=marketing, name="CRM", kind=RecordSource.Kind.REQUESTS
         ),
     }[subject]
     agreement = agreement() if agreement else None

@@ -36,6 +36,7 @@ from agreements.models import (
     Signature,
     Team,
 )
+from agreements.records.models import RecordSource, ServiceRequest
 from agreements.tests.builders import (
     active,
     draft,
@@ -106,6 +107,11 @@ REPORT_HANDLE = row(404, 403, 403, 200, 403, 404)
 KNOWLEDGE_SEE = row(200, 200, 200, 200, 200, 403)
 
 
+# A record source of Sales: its members and executives see it; its lead and
+# manager send its records (an executive may read, not send).
+SOURCE_SEND = row(404, 200, 200, 404, 403, 404)
+
+
 def _no_content(expect: dict[str, int]) -> dict[str, int]:
     return {k: 204 if v == 200 else v for k, v in expect.items()}
 
@@ -125,6 +131,14 @@ def _customer_row(world: dict[str, Any], user) -> dict[str, Any]:
         "customer": "Acme",
         "closed_on": periods.today().isoformat(),
         "deal_value": "1200.00",
+    }
+
+
+def _records(world: dict[str, Any], user) -> dict[str, Any]:
+    """One request of the running month, which is always open."""
+    start = periods.month_start(periods.current_month()).isoformat()
+    return {
+        "records": [{"external_id": "R-1", "started_at": start, "updated_at": start}]
     }
 
 
@@ -269,6 +283,11 @@ MATRIX: dict[tuple[str, str], Cell] = {
         subject="pain_point",
         body=lambda world, user: {"target": world["merge_target"].pk},
     ),
+    # Everyone may list; what they see is tested in test_records_api.
+    ("api:v1:record-source-list", "GET"): Cell(EVERYONE),
+    ("api:v1:record-source-records", "POST"): Cell(
+        SOURCE_SEND, subject="record_source", body=_records
+    ),
     ("api:v1:scorecard", "GET"): Cell(
         PARTIES_SEE,
         subject="active",
@@ -391,6 +410,10 @@ def _subject(kind: str | None, world: dict[str, Any]) -> Any:
         return pain_point_create(
             user=world["service_head"], title="Invoices are late", category="billing"
         )
+    if kind == "record_source":
+        return RecordSource.objects.create(
+            team=world["sales"], name="CRM", kind=RecordSource.Kind.REQUESTS
+        )
     if kind == "breach":
         # No figures at all in January: both objectives missed.
         agreement = leads_agreement(world["marketing"], world["sales"])
@@ -413,6 +436,8 @@ def _snapshot(subject: Any) -> tuple:
         Measurement.history.count(),
         Breach.objects.count(),
         Breach.history.count(),
+        ServiceRequest.objects.count(),
+        ServiceRequest.history.count(),
         *friction_counts(),
     )
     if isinstance(subject, Breach):

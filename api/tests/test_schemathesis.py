@@ -43,6 +43,7 @@ from agreements.figures.measurements import measurement_create
 from agreements.figures.services import figure_create
 from agreements.friction.services import friction_report_create
 from agreements.models import Agreement, FrictionReport, Membership
+from agreements.records.models import RecordSource
 from agreements.tests.builders import active, draft, objective_row, proposed
 from agreements.tests.factories import PainPointFactory
 from api.services import api_token_create
@@ -226,6 +227,15 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
         )
     ]
     FrictionReport.objects.filter(pk=reports[0].pk).update(pain_point=pain_points[0])
+    # Marketing's feed, which its lead sends to, and one of Customer Service.
+    sources = [
+        RecordSource.objects.create(team=team, name=f"Feed of {kind}", kind=kind)
+        for team, kind in (
+            (marketing, RecordSource.Kind.REQUESTS),
+            (marketing, RecordSource.Kind.INCIDENTS),
+            (service, RecordSource.Kind.REQUESTS),
+        )
+    ]
     _, token = api_token_create(user=marketing_lead, name="schemathesis")
     _, head_token = api_token_create(user=sales_head, name="schemathesis")
     TOKENS.update(lead=token, head=head_token)
@@ -241,6 +251,7 @@ def fuzz(settings, marketing, sales, service, marketing_lead, sales_lead):
             "/api/v1/measurements/": [measurement.pk],
             "/api/v1/friction-reports/": [r.pk for r in reports],
             "/api/v1/pain-points/": [p.pk for p in pain_points],
+            "/api/v1/record-sources/": [source.pk for source in sources],
         },
     }
     TOKENS.clear()

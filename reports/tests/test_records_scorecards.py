@@ -27,6 +27,8 @@ JUNE = date(2026, 6, 1)
 START = date(2026, 1, 1)
 # 10 July 2026: June is over and locked.
 AFTER_JUNE = datetime(2026, 7, 10, 9, 0, tzinfo=UTC)
+# 2 July 2026: June is over, still in its grace period; its records are sent.
+JUNE_CLOSING = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
 BERLIN_OFFSET = "+02:00"  # summer time
 
 
@@ -66,6 +68,12 @@ def signed(**kwargs):
     """An agreement in force since January, signed by both in May."""
     with time_machine.travel(datetime(2026, 5, 20, 9, 0, tzinfo=UTC)):
         return active(effective_from=START, **kwargs)
+
+
+def sent_while_open(**kwargs):
+    """Records sent while June still takes them from the team's leads."""
+    with time_machine.travel(JUNE_CLOSING, tick=False):
+        return records_upsert(**kwargs)
 
 
 def answers_row(**measure):
@@ -116,7 +124,7 @@ def june_requests(helpdesk, service_lead, marketing):
     # Open since Tuesday 30 June 16:00: one business hour gone at month end.
     rows.append(request(10, at(30, 16), None, consumer="sales"))
     rows.append(request(11, at(12, 10), at(15, 10), consumer="marketing"))
-    records_upsert(source=helpdesk, rows=rows, user=service_lead)
+    sent_while_open(source=helpdesk, rows=rows, user=service_lead)
 
 
 def test_time_to_answer_is_computed_from_the_requests(
@@ -149,7 +157,7 @@ def test_time_to_answer_is_computed_from_the_requests(
 def test_availability_is_computed_from_incidents_and_maintenance(
     service_lead, sales_lead, service, sales, around_the_clock, status_page
 ):
-    records_upsert(
+    sent_while_open(
         source=status_page,
         rows=[
             # 10:00–11:00 and 10:30–11:30 overlap: 90 minutes down.
@@ -379,7 +387,7 @@ def test_the_evidence_comes_as_a_csv(client, answers, sales_lead):
 def test_availability_evidence_shows_the_minutes_of_each_record(
     client, service_lead, sales_lead, service, sales, around_the_clock, status_page
 ):
-    records_upsert(
+    sent_while_open(
         source=status_page,
         rows=[
             {

@@ -7,6 +7,7 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from agreements.records.models import (
     Incident,
@@ -17,6 +18,14 @@ from agreements.records.models import (
 from agreements.records.services import RecordsInvalid, UpsertReport, records_upsert
 
 T0 = "2026-06-01T09:00:00+02:00"
+# Mid-June 2026: June is open, so the team's leads send its records.
+IN_JUNE = datetime(2026, 6, 20, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _june():
+    with time_machine.travel(IN_JUNE, tick=False):
+        yield
 
 
 def request_row(external_id: str, **fields):
@@ -298,3 +307,11 @@ def test_model_rules_are_reported_by_row(helpdesk):
 
 def test_an_empty_batch_writes_nothing(helpdesk):
     assert counts(records_upsert(source=helpdesk, rows=[])) == (0, 0, 0, 0)
+
+
+def test_a_team_slug_with_control_characters_is_a_row_problem(helpdesk):
+    with pytest.raises(RecordsInvalid) as caught:
+        records_upsert(source=helpdesk, rows=[request_row("R-1", consumer="sa\x00les")])
+    assert [(p.row, p.field) for p in caught.value.problems] == [(1, "consumer")]
+    assert "control characters" in caught.value.messages[0]
+    assert not ServiceRequest.objects.exists()
