@@ -12,7 +12,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from agreements.calendars.services import calendar_create, calendar_interval_add
+from agreements.calendars.services import (
+    calendar_create,
+    calendar_holiday_add,
+    calendar_interval_add,
+)
 from agreements.models import Objective
 from agreements.records.models import RecordMeasure, RecordSource
 from agreements.records.services import records_upsert
@@ -458,7 +462,7 @@ def test_evidence_is_shown_only_to_those_who_may_see_the_agreement(
 
 
 def test_a_finalised_month_says_what_it_rested_on_and_when_records_changed_since(
-    client, answers, sales_lead, helpdesk
+    client, answers, sales_lead, office
 ):
     from reports.services import scorecards_finalise
 
@@ -469,13 +473,10 @@ def test_a_finalised_month_says_what_it_rested_on_and_when_records_changed_since
     assert "8 met, 1 breached, 1 not due yet" in html
     assert "the records now give" not in html
 
-    # R-9's answer was sent in late: it came within the hour.
-    records_upsert(
-        source=helpdesk,
-        rows=[
-            request(9, at(10, 14), at(10, 15), consumer="sales")
-            | {"updated_at": "2026-07-05T09:00:00+02:00"}
-        ],
+    # The calendar learns that 10 June was a holiday: R-9 took two business
+    # hours (Thursday 09:00-11:00), not five.
+    calendar_holiday_add(
+        calendar=office, name="Office closed", start=JUNE.replace(day=10)
     )
     html = page(client, sales_lead, url).content.decode()
     assert "88.9 %" in html  # the snapshot stands
@@ -487,19 +488,15 @@ def test_a_finalised_month_says_what_it_rested_on_and_when_records_changed_since
 
 
 def test_a_head_applies_changed_records_to_a_finalised_month_with_a_reason(
-    client, answers, sales_lead, service_head, helpdesk
+    client, answers, sales_lead, service_head, office
 ):
     from reports.models import ScorecardLine
     from reports.services import scorecards_finalise
 
     with time_machine.travel(AFTER_JUNE, tick=False):
         scorecards_finalise(month=JUNE)
-    records_upsert(
-        source=helpdesk,
-        rows=[
-            request(9, at(10, 14), at(10, 15), consumer="sales")
-            | {"updated_at": "2026-07-05T09:00:00+02:00"}
-        ],
+    calendar_holiday_add(
+        calendar=office, name="Office closed", start=JUNE.replace(day=10)
     )
     objective = answers.objectives.get()
     evidence = reverse("reports:evidence", args=[answers.pk, objective.pk])
@@ -514,7 +511,7 @@ def test_a_head_applies_changed_records_to_a_finalised_month_with_a_reason(
     assert 'data-testid="apply"' not in (
         page(client, sales_lead, evidence + "?month=2026-06").content.decode()
     )
-    assert post(sales_lead, "The answer was logged late").status_code == 403
+    assert post(sales_lead, "The office was closed").status_code == 403
     post(service_head, "   ")
     line.refresh_from_db()
     assert line.actual.quantize(Decimal("0.1")) == Decimal("88.9")
@@ -522,10 +519,10 @@ def test_a_head_applies_changed_records_to_a_finalised_month_with_a_reason(
     assert 'data-testid="apply"' in (
         page(client, service_head, evidence + "?month=2026-06").content.decode()
     )
-    response = post(service_head, "The answer was logged late")
+    response = post(service_head, "The office was closed")
     assert response.status_code == 302
     line.refresh_from_db()
     assert line.actual == Decimal(100)
     assert line.history.first().history_change_reason == (
-        "records applied: The answer was logged late"
+        "records applied: The office was closed"
     )

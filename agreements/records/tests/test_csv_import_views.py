@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -26,6 +27,7 @@ from .builders import answers_agreement
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 SOURCES = reverse("records:sources")
+CLOSING = datetime(2026, 3, 3, 18, 0, tzinfo=UTC)
 
 # A helpdesk's export: its own column names, times without an offset but for
 # T-2's, a team by its name, T-3 started in February.
@@ -83,6 +85,14 @@ def written() -> tuple[int, ...]:
         MaintenanceWindow.objects.count(),
         RecordSource.history.filter(history_type="~").count(),  # changed
     )
+
+
+@pytest.fixture
+def frozen():
+    """3 March 2026, 18:00: February (T-3's month) is still closing, so a
+    lead may still send its records."""
+    with time_machine.travel(CLOSING, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -163,7 +173,7 @@ def test_the_list_shows_each_source_with_its_records(
     assert "Customer Service" in page
     row = page[page.index('data-source="Helpdesk"') :]
     assert '<td class="text-end" data-testid="record-count">3</td>' in row
-    assert "15 Mar 2026, 12:00" in row  # received now (the frozen clock)
+    assert "3 Mar 2026, 18:00" in row  # received now (the frozen clock)
     assert "Incidents and maintenance" in page
     assert "nothing yet" in page[page.index('data-source="Status page"') :]
 
@@ -462,3 +472,17 @@ def test_the_done_page_without_an_import_leads_back_to_the_list(client, lead, he
     response = client.get(reverse("records:import_done", args=[helpdesk.pk]))
     assert response.status_code == 302
     assert response.url == SOURCES
+
+
+def test_a_record_of_a_locked_month_is_refused_in_the_preview(
+    client, lead, helpdesk, frozen
+):
+    frozen.move_to(datetime(2026, 3, 15, 12, 0, tzinfo=UTC))  # February locked
+    page = preview(client, helpdesk)
+
+    html = page.content.decode()
+    assert (
+        "February 2026 is locked: a head of Customer Service can send it, "
+        "with a reason." in html
+    )
+    assert written()[0] == 0
