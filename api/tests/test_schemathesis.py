@@ -299,8 +299,14 @@ def _aim(case, world: dict[str, Any]) -> None:
                 case.body["target"], world["pools"]["/api/v1/pain-points/"]
             )
         count = case.body.get("edit_count")
-        if isinstance(count, int) and not isinstance(count, bool) and count % 2:
-            # An edit based on the draft as it is now, not a stale one.
+        if (
+            isinstance(count, int)
+            and not isinstance(count, bool)
+            and count > 0
+            and count % 2
+        ):
+            # An edit based on the draft as it is now, not a stale one (a
+            # negative count is left as sent: invalid data must be refused).
             case.body["edit_count"] = Agreement.objects.get(
                 pk=world["ids"][0]
             ).edit_count
