@@ -213,14 +213,17 @@ def business_days(month: date) -> list[date]:
     ]
 
 
-def business_elapsed(month: date, now: datetime | None = None) -> float:
+def business_elapsed(
+    month: date, now: datetime | None = None, *, days: list[date] | None = None
+) -> float:
     """How many of the month's business days have gone by: whole days before
     today, plus the part of today gone if today is one (local wall-clock
-    time, so a daylight-saving day is still one day)."""
+    time, so a daylight-saving day is still one day). ``days``: the month's
+    business days from a working calendar; by default Monday to Friday."""
     local = local_now(now)
     today_ = local.date()
     gone = 0.0
-    for day in business_days(month):
+    for day in business_days(month) if days is None else days:
         if day < today_:
             gone += 1
         elif day == today_:
@@ -229,12 +232,17 @@ def business_elapsed(month: date, now: datetime | None = None) -> float:
     return gone
 
 
-def business_fraction(month: date, now: datetime | None = None) -> float:
-    """The share of the month's business days gone by, 0.0 to 1.0."""
-    total = len(business_days(month))
-    if not total or has_ended(month, now):
-        return 1.0 if has_ended(month, now) else 0.0
-    return min(business_elapsed(month, now) / total, 1.0)
+def business_fraction(
+    month: date, now: datetime | None = None, *, days: list[date] | None = None
+) -> float:
+    """The share of the month's business days gone by, 0.0 to 1.0 (``days``
+    as for ``business_elapsed``)."""
+    if has_ended(month, now):
+        return 1.0
+    total = len(business_days(month) if days is None else days)
+    if not total:
+        return 0.0
+    return min(business_elapsed(month, now, days=days) / total, 1.0)
 
 
 def elapsed_fraction(month: date, now: datetime | None = None) -> float:

@@ -19,7 +19,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Subquery
@@ -256,7 +255,9 @@ def seed_records(setup: RecordSetup, users: dict) -> int:
         created += _send(source, rows, users[username])
     source = setup.sources[STATUS_PAGE]
     if not _has_records(source):
-        zone = ZoneInfo(setup.calendars[ROUND_THE_CLOCK_NAME].time_zone)
+        # The status page writes local times: the night's outage on a
+        # month's last day runs into the next month where the months turn.
+        zone = periods.org_zone()
         rows = [
             row
             for index, month in enumerate(months)

@@ -23,11 +23,15 @@ from ..api.serializers import TeamSerializer
 from ..rules import can
 from ..validators import multi_line
 from .models import RecordSource
-from .services import RecordsInvalid, UpsertReport, records_upsert
+from .services import (
+    REASON_MAX_LENGTH,
+    RecordsInvalid,
+    UpsertReport,
+    records_upsert,
+)
 
 # The most records one batch may carry, through the API or the webhook.
 MAX_BATCH_RECORDS = 1000
-REASON_MAX_LENGTH = 2000
 
 ROW_FIELDS = (
     "A record is an object. A request (a requests source): `external_id`, "

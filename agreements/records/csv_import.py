@@ -485,12 +485,14 @@ def records_import_csv(
     batch: Batch,
     mapping: ColumnMapping,
     user: User,
+    reason: str = "",
     dry_run: bool = False,
 ) -> CsvOutcome:
     """Send the file's rows to ``records_upsert`` in one batch: all are
     written, or none. With ``dry_run`` (the preview) the service checks and
     counts them in a transaction that is rolled back. A written import
-    keeps the mapping on the source for the next file."""
+    keeps the mapping on the source for the next file. ``reason``: why
+    records of locked months come late (a head's correction)."""
     require(
         user,
         "send_records",
@@ -499,7 +501,9 @@ def records_import_csv(
     )
     try:
         with transaction.atomic():
-            report = records_upsert(source=source, rows=batch.rows, user=user)
+            report = records_upsert(
+                source=source, rows=batch.rows, user=user, reason=reason
+            )
             if dry_run or batch.errors:
                 raise _RolledBack(report)
             if source.column_mapping != mapping.as_json():

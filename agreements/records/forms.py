@@ -6,7 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from ..validators import multi_line
 from .csv_import import NOT_IN_FILE, ColumnMapping, CsvField, time_zones
+from .services import REASON_MAX_LENGTH
 
 
 class ColumnsForm(forms.Form):
@@ -55,3 +57,22 @@ class ColumnsForm(forms.Form):
             },
             time_zone=data["time_zone"],
         )
+
+
+class LateReasonForm(forms.Form):
+    """Why records of locked months are imported late: a head's correction,
+    kept in each record's history and on the scorecards finalised again."""
+
+    reason = forms.CharField(
+        label="Why are these records sent late?",
+        max_length=REASON_MAX_LENGTH,
+        strip=True,
+        validators=[multi_line],
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with each record and on the scorecards finalised again, "
+        "as for a correction of figures.",
+        error_messages={
+            "required": "Say why these records come after their month locked: "
+            "the reason is kept with each record."
+        },
+    )

@@ -58,6 +58,10 @@ class UpsertReport:
     updated: int = 0
     unchanged: int = 0
     stale: int = 0  # older than the record kept: ignored
+    # Locked months the batch writes records of (sent late, with a reason),
+    # and how many of its rows do.
+    late: list[date] = dataclasses.field(default_factory=list)
+    late_rows: int = 0
     # Locked months whose stored scorecards were finalised again because
     # records of theirs were written late.
     recomputed: list[date] = dataclasses.field(default_factory=list)
@@ -65,6 +69,10 @@ class UpsertReport:
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged + self.stale
+
+
+# Why records of a locked month come late: a sentence or two, kept in history.
+REASON_MAX_LENGTH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,8 +705,10 @@ def records_upsert(
             report.unchanged += 1
         else:
             report.stale += 1
+    report.late = sorted({month for plan in plans for month in plan.locked})
+    report.late_rows = sum(1 for plan in plans if plan.locked)
     report.recomputed = _refinalise(
-        {month for plan in plans for month in plan.locked},
+        set(report.late),
         source=source,
         reason=reason,
         now=now,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -40,7 +41,7 @@ from .csv_import import (
     read_upload,
     records_import_csv,
 )
-from .forms import ColumnsForm
+from .forms import ColumnsForm, LateReasonForm
 from .models import RecordSource
 from .services import KINDS
 
@@ -50,6 +51,9 @@ SHOWN_ERRORS = 200
 SHOWN_ROWS = 20
 SHOWN_MONTHS = 12
 STEPS = ("Upload", "Map columns", "Preview and import")
+# The reason a preview runs with, rolled back with it, for a person who may
+# send records of locked months: what they do is shown before the reason is.
+PREVIEW_REASON = "preview"
 
 
 def visible_sources(user) -> QuerySet[RecordSource]:
@@ -286,15 +290,25 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     mapping = ColumnMapping(**pending["mapping"])
     batch = batch_from(table, source=source, mapping=mapping)
     confirming = request.method == "POST"
-    outcome = records_import_csv(
+    # A head may import records of locked months as a correction, with a
+    # reason: the preview counts them as if one were given.
+    may_correct = can(request.user, "send_late_records", source)
+    late_form = LateReasonForm(request.POST if confirming else None)
+    reason = late_form.cleaned_data["reason"] if late_form.is_valid() else ""
+    run = partial(
+        records_import_csv,
         source=source,
         batch=batch,
         mapping=mapping,
         user=request.user,
-        dry_run=not confirming,
     )
-    if outcome.written:
-        return _imported(request, source, pending, batch, outcome)
+    preview_reason = reason or (PREVIEW_REASON if may_correct else "")
+    outcome = run(dry_run=True, reason=preview_reason)
+    late = outcome.report.late if outcome.report else []
+    if confirming and not outcome.errors and (late_form.is_valid() or not late):
+        outcome = run(reason=reason)
+        if outcome.written:
+            return _imported(request, source, pending, batch, outcome)
     fields = [f for f in csv_fields(source.kind) if f.name in mapping.columns]
     return _page(
         request,
@@ -302,6 +316,8 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         source,
         step=3,
         status=400 if confirming else 200,
+        late=late,
+        late_form=late_form,
         upload=upload,
         filename=pending["name"],
         mapping=mapping,

@@ -8,8 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from .. import periods
 from ..figures.kinds import KINDS
 from ..models import (
     Agreement,
@@ -18,6 +19,13 @@ from ..models import (
     Objective,
 )
 from ..models.common import CORRECTION_PREFIX
+from ..records.models import (
+    Incident,
+    MaintenanceWindow,
+    RecordMeasure,
+    RecordSource,
+    ServiceRequest,
+)
 
 # --- Corrections ----------------------------------------------------------
 
@@ -52,6 +60,7 @@ _NOT_FIGURES = {
     "client_token",
     "acknowledged_by",
     "acknowledged_at",
+    "received_at",
 }
 _ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 
@@ -94,7 +103,7 @@ def _corrections(model, rows: QuerySet) -> list[Correction]:
             Correction(
                 kind=kind,
                 object_id=record.id,
-                month=record.month,
+                month=_month(record),
                 when=record.history_date,
                 user=record.history_user,
                 reason=record.history_change_reason or "",
@@ -103,6 +112,37 @@ def _corrections(model, rows: QuerySet) -> list[Correction]:
             )
         )
     return result
+
+
+def _month(record) -> dt.date:
+    """A figure's month; a record's, the month it started in."""
+    month = getattr(record, "month", None)
+    return month if month is not None else periods.month_of(record.started_at)
+
+
+def _record_corrections(agreement: Agreement) -> list[Correction]:
+    """Records of locked months sent late to the sources the agreement's
+    objectives are measured from: the requests of its consumer (or of no
+    team), every incident and maintenance window."""
+    measured = set(
+        RecordMeasure.objects.filter(objective__agreement=agreement).values_list(
+            "source_id", "source__kind"
+        )
+    )
+    found: list[Correction] = []
+    requests = {pk for pk, kind in measured if kind == RecordSource.Kind.REQUESTS}
+    if requests:
+        found += _corrections(
+            ServiceRequest,
+            ServiceRequest.history.filter(source_id__in=requests).filter(
+                Q(consumer_id=None) | Q(consumer_id=agreement.consumer_id)
+            ),
+        )
+    incidents = {pk for pk, kind in measured if kind == RecordSource.Kind.INCIDENTS}
+    if incidents:
+        for model in (Incident, MaintenanceWindow):
+            found += _corrections(model, model.history.filter(source_id__in=incidents))
+    return found
 
 
 def _figure_fields(model) -> set[str]:
@@ -135,6 +175,8 @@ def corrections_for_agreement(agreement: Agreement) -> list[Correction]:
                 addressed_team_id=agreement.consumer_id,
             ),
         )
+    if sources & set(Objective.RECORD_SOURCES):
+        found += _record_corrections(agreement)
     manual = [pk for pk, source in objectives if source == S.MANUAL]
     if manual:
         found += _corrections(

@@ -40,6 +40,7 @@ from ..scoring import (
     weighted_attainment,
     worst_status,
 )
+from .pace import Pace, pace_calendars
 from .records import RecordResult, record_results
 
 Source = Objective.Source
@@ -307,15 +308,26 @@ def score_versions(
         for month, agreements_ in versions.items()
     }
     figures = collect_actuals(pairs, now=now)
+    states = {}
+    for month in versions:
+        state = periods.month_state(month, now)
+        # Not begun: nothing gone yet, so no data and too early to tell.
+        states[month] = MonthState.RUNNING if state == MonthState.FUTURE else state
+    # Pace matters while a month runs: only then are calendars read.
+    calendars = pace_calendars(
+        agreement.provider_id
+        for month, agreements_ in versions.items()
+        if states[month] == MonthState.RUNNING
+        for agreement in agreements_
+    )
+    pace = Pace(now)
     results: dict[datetime.date, list[ScorecardResult]] = {}
     for month, agreements_ in versions.items():
-        state = periods.month_state(month, now)
-        if state == MonthState.FUTURE:
-            state = MonthState.RUNNING  # nothing gone yet: no data, too early
-        fraction = periods.business_fraction(month, now)
+        state = states[month]
         deadline = periods.deadline(month)
         cards = []
         for agreement in agreements_:
+            fraction = pace.fraction(month, calendars.get(agreement.provider_id))
             card = ScorecardResult(agreement=agreement, month=month, state=state)
             for objective in agreement.objective_list:
                 figure = figures[(month, objective.pk)]

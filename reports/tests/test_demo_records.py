@@ -57,7 +57,7 @@ def _stored(name: str) -> dict[dt.date, tuple[Decimal, str]]:
     }
 
 
-def test_seed_demo_measures_three_objectives_from_records(demo):
+def test_seed_demo_measures_three_objectives_from_records(demo, settings):
     leads = _measure(LEADS)
     assert leads.objective.agreement.title == "Lead follow-up"
     assert (leads.objective.metric_source, leads.objective.target) == (
@@ -78,7 +78,7 @@ def test_seed_demo_measures_three_objectives_from_records(demo):
     assert (office.name, office.team, office.time_zone) == (
         "Office hours (demo)",
         None,
-        "UTC",
+        settings.TIME_ZONE,  # the organisation's
     )
     assert [(i.weekday, i.start, i.end) for i in office.intervals.all()] == [
         (day, start, end)

@@ -161,9 +161,10 @@ def test_the_engine_runs_a_fixed_number_of_queries(
 
     grow(2)
     # Versions, objectives, then one query per kind of figure: customers and
-    # friction reports. The running month has nothing stored to read.
-    with django_assert_num_queries(4):
+    # friction reports; the running month's pace calendars (their hours,
+    # their holidays). The running month has nothing stored to read.
+    with django_assert_num_queries(7):
         standing.team_lines(sales, [THIS_MONTH])
     grow(30)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(7):
         standing.team_lines(sales, [THIS_MONTH])

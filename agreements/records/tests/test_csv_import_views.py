@@ -24,7 +24,7 @@ from conftest import make_member
 
 from .builders import answers_agreement
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("utc", "frozen")]
 
 SOURCES = reverse("records:sources")
 CLOSING = datetime(2026, 3, 3, 18, 0, tzinfo=UTC)
@@ -46,6 +46,13 @@ GUESSED = {
     "updated_at": "Updated",
     "consumer": "Team",
 }
+
+
+@pytest.fixture
+def utc(settings):
+    """The organisation keeps UTC here, so a time without an offset reads as
+    written; the tests that import in another zone choose it on the form."""
+    settings.TIME_ZONE = "UTC"
 
 
 def csv_file(data: str | bytes, name: str = "helpdesk.csv") -> SimpleUploadedFile:
@@ -485,4 +492,47 @@ def test_a_record_of_a_locked_month_is_refused_in_the_preview(
         "February 2026 is locked: a head of Customer Service can send it, "
         "with a reason." in html
     )
+    assert written()[0] == 0
+
+
+def test_a_head_imports_records_of_a_locked_month_with_a_reason(
+    client, service_head, sales, helpdesk, frozen
+):
+    frozen.move_to(datetime(2026, 3, 15, 12, 0, tzinfo=UTC))  # February locked
+    client.force_login(service_head)
+    page = preview(client, helpdesk)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="import-errors-summary"' not in html
+    late = html[html.index('data-testid="late-records"') :]
+    assert "1 record changes a locked month:" in late
+    assert "February 2026." in late
+    assert 'name="reason"' in late
+
+    # Without a reason: asked for one, nothing written.
+    refused = client.post(page.url, {"reason": "  "})
+    assert refused.status_code == 400
+    assert "Say why these records come after their month locked" in (
+        refused.content.decode()
+    )
+    assert written()[0] == 0
+
+    done = client.post(page.url, {"reason": "The helpdesk export missed T-3."})
+    assert done.status_code == 302
+    t3 = ServiceRequest.objects.get(external_id="T-3")
+    assert t3.history.get().history_change_reason.startswith(
+        "correction: The helpdesk export missed T-3."
+    )
+    t1 = ServiceRequest.objects.get(external_id="T-1")
+    assert t1.history.get().history_change_reason == "received from Helpdesk"
+
+
+def test_a_lead_is_not_asked_for_a_reason_it_cannot_give(
+    client, lead, helpdesk, frozen
+):
+    frozen.move_to(datetime(2026, 3, 15, 12, 0, tzinfo=UTC))  # February locked
+    page = preview(client, helpdesk)
+    assert 'data-testid="late-records"' not in page.content.decode()
+    refused = client.post(page.url, {"reason": "Please"})
+    assert refused.status_code == 400
     assert written()[0] == 0

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from agreements.calendars.services import calendar_create
 from agreements.records.models import Incident, RequestPause, ServiceRequest
 from agreements.records.services import RecordsInvalid, records_upsert
+from agreements.selectors import corrections_for_agreement
 from agreements.tests.builders import active, objective_row
 from agreements.tests.moments import local
 from reports.models import Breach, Scorecard, ScorecardLine
@@ -297,7 +298,7 @@ def test_late_records_refresh_the_finalised_scorecard(
         reason="The status page lost the 20 June outage",
     )
 
-    assert report.recomputed == [JUNE]
+    assert (report.recomputed, report.late, report.late_rows) == ([JUNE], [JUNE], 1)
     line.refresh_from_db()
     assert (line.actual, line.status) == (Decimal("98.61"), "missed")
     scorecard = Scorecard.objects.get(agreement=uptime, month=JUNE)
@@ -330,3 +331,36 @@ def test_a_locked_month_not_finalised_yet_is_left_to_the_month_close(
     )
     assert report.recomputed == []
     assert not Scorecard.objects.exists()
+
+
+def test_late_records_are_listed_with_the_agreements_corrections(
+    uptime, status_page, helpdesk, service_head
+):
+    records_upsert(
+        source=status_page,
+        rows=[
+            june_outage("I-1", hours=10),
+            {
+                **june_outage("I-2", hours=1),
+                "started_at": "2026-07-02T08:00:00+02:00",
+                "ended_at": "2026-07-02T09:00:00+02:00",
+            },
+        ],
+        user=service_head,
+        reason="The status page lost the 20 June outage",
+    )
+    # Another source's late records are not this agreement's.
+    records_upsert(
+        source=helpdesk, rows=[june_request("R-1")], user=service_head, reason="Late"
+    )
+
+    (correction,) = corrections_for_agreement(uptime)
+    assert (correction.kind, correction.month, correction.action) == (
+        "incident",
+        JUNE,
+        "added",
+    )
+    assert correction.user == service_head
+    assert correction.reason.startswith(
+        "correction: The status page lost the 20 June outage"
+    )
