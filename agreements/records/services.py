@@ -822,3 +822,25 @@ def source_webhook_secret_rotate(*, source: RecordSource, user: User) -> RecordS
         update_fields=["webhook_secret"],
     )
     return source
+
+
+@transaction.atomic
+def source_webhook_off(*, source: RecordSource, user: User) -> RecordSource:
+    """Turn the source's webhook off: its secret is dropped, and every signed
+    request is refused until a head sets a new one."""
+    require(
+        user,
+        "manage_record_sources",
+        source,
+        f"Only a head of {source.team} or an administrator can set up its sources.",
+    )
+    source = RecordSource.objects.select_for_update().get(pk=source.pk)
+    if source.webhook_secret:
+        source.webhook_secret = ""
+        save_with_history(
+            source,
+            user=user,
+            reason="webhook turned off",
+            update_fields=["webhook_secret"],
+        )
+    return source

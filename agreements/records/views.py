@@ -101,6 +101,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
                 "source": source,
                 **received[source.pk],
                 "may_import": can(request.user, "send_records", source),
+                "may_manage": can(request.user, "manage_record_sources", source),
             }
         )
     return render(request, "records/sources.html", {"teams": list(teams.items())})
