@@ -19,7 +19,7 @@ from .models import (
     RequestPause,
     ServiceRequest,
 )
-from .services import source_webhook_secret_rotate
+from .sources import source_webhook_secret_rotate
 
 
 class ReadOnlyRecordAdmin(SimpleHistoryAdmin):

@@ -23,12 +23,8 @@ from ..api.serializers import TeamSerializer
 from ..rules import can
 from ..validators import multi_line
 from .models import RecordSource
-from .services import (
-    REASON_MAX_LENGTH,
-    RecordsInvalid,
-    UpsertReport,
-    records_upsert,
-)
+from .rows import RecordsInvalid
+from .services import REASON_MAX_LENGTH, UpsertReport, records_upsert
 
 # The most records one batch may carry, through the API or the webhook.
 MAX_BATCH_RECORDS = 1000

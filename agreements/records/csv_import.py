@@ -37,7 +37,8 @@ from ..history import save_with_history
 from ..models.teams import Team
 from ..rules import require
 from .models import RecordSource
-from .services import DEFAULT_KIND, KINDS, RecordsInvalid, UpsertReport, records_upsert
+from .rows import DEFAULT_KIND, KINDS, RecordsInvalid
+from .services import UpsertReport, records_upsert
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ from slaportal.net import client_ip
 
 from .api import RecordsBatchSerializer, UpsertReportSerializer, records_invalid_body
 from .models import RecordSource
-from .services import RecordsInvalid, records_upsert
+from .rows import RecordsInvalid
+from .services import records_upsert
 
 security = logging.getLogger("slaportal.security")
 

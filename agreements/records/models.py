@@ -59,7 +59,7 @@ class RecordSource(models.Model):
     # last import so the next one need not ask again.
     column_mapping = models.JSONField(null=True, blank=True)
     # Signs the requests of the source's webhook (``hooks``); empty, the
-    # webhook is off. Set by ``services.source_webhook_secret_rotate``.
+    # webhook is off. Set by ``sources.source_webhook_secret_rotate``.
     webhook_secret = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     # The secret stays out of the history: a rotated one must not live on.

@@ -43,7 +43,7 @@ from .csv_import import (
 )
 from .forms import ColumnsForm, LateReasonForm
 from .models import RecordSource
-from .services import KINDS
+from .rows import KINDS
 
 SESSION_KEY = "records_import"
 DONE_KEY = "records_import_done"

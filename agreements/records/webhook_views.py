@@ -22,7 +22,7 @@ from ..rules import can
 from ..views.common import require
 from .hooks import MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from .models import RecordSource
-from .services import source_webhook_off, source_webhook_secret_rotate
+from .sources import source_webhook_off, source_webhook_secret_rotate
 
 SESSION_KEY = "records_webhook_shown"
 

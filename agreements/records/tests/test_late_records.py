@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 
 from agreements.calendars.services import calendar_create
 from agreements.records.models import Incident, RequestPause, ServiceRequest
-from agreements.records.services import RecordsInvalid, records_upsert
+from agreements.records.rows import RecordsInvalid
+from agreements.records.services import records_upsert
 from agreements.selectors import corrections_for_agreement
 from agreements.tests.builders import active, objective_row
 from agreements.tests.moments import local

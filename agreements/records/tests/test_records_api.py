@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.records.models import RecordSource, RequestPause, ServiceRequest
-from agreements.records.services import source_webhook_secret_rotate
+from agreements.records.sources import source_webhook_secret_rotate
 from conftest import make_member
 
 pytestmark = pytest.mark.django_db

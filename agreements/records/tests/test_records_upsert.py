@@ -15,7 +15,8 @@ from agreements.records.models import (
     RequestPause,
     ServiceRequest,
 )
-from agreements.records.services import RecordsInvalid, UpsertReport, records_upsert
+from agreements.records.rows import RecordsInvalid
+from agreements.records.services import UpsertReport, records_upsert
 
 T0 = "2026-06-01T09:00:00+02:00"
 # Mid-June 2026: June is open, so the team's leads send its records.

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from agreements.records.hooks import signature
 from agreements.records.models import RecordSource, ServiceRequest
-from agreements.records.services import source_webhook_secret_rotate
+from agreements.records.sources import source_webhook_secret_rotate
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from agreements.records.models import RecordSource
-from agreements.records.services import source_webhook_secret_rotate
+from agreements.records.sources import source_webhook_secret_rotate
 from agreements.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
