@@ -123,6 +123,17 @@ def service(db) -> Team:
     )
 
 
+def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a person does, from a fresh
+    session, and wait for the page it leads to."""
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
 def make_member(username: str, team: Team, role: str, **fields):
     """A user with one membership: the persona fixtures are built from it.
     ``fields`` go to the user (e.g. ``first_name``)."""

@@ -10,18 +10,9 @@ from playwright.sync_api import Page, expect
 from agreements import periods
 from agreements.models import Agreement
 from agreements.tests.builders import active
-from conftest import PASSWORD
+from conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def fill_objective(page: Page, index: int, **values: str) -> None:

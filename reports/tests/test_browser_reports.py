@@ -14,22 +14,13 @@ from playwright.sync_api import Page, expect
 from agreements import periods
 from agreements.models import Objective
 from agreements.tests.factories import ClosedCustomerFactory, ObjectiveFactory
-from conftest import ARTIFACTS, PASSWORD
+from conftest import ARTIFACTS, log_in
 from reports.models import Breach
 from reports.services import scorecards_finalise
 
 from .builders import UTC, leads_agreement, log_leads, measure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def close_customers(team, month: dt.date, count: int) -> None:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from agreements.models import Agreement, FrictionReport, PainPoint
+from conftest import log_in as sign_in
 from reports.models import Breach
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -90,12 +91,8 @@ def pages() -> dict[str, list[str]]:
 
 
 def log_in(page: Page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    """A demo persona, with the demo's password."""
+    sign_in(page, live_server, username, settings.DEMO_PASSWORD)
 
 
 def test_no_page_breaks_the_content_security_policy(page: Page, live_server, demo):

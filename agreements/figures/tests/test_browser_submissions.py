@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from agreements import periods, standing
 from agreements.models import FrictionReport, LeadLogEntry, Objective
+from conftest import log_in as sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +24,8 @@ def demo(db):
 
 
 def log_in(page: Page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
+    """A demo persona, with the demo's password."""
+    sign_in(page, live_server, username, settings.DEMO_PASSWORD)
 
 
 def leads_so_far() -> Decimal:

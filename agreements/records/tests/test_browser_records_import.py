@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from agreements import periods
 from agreements.records.models import ServiceRequest
-from conftest import PASSWORD
+from conftest import log_in
 
 from .builders import answers_agreement
 
@@ -20,15 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Requests answered after this many minutes breach the three hours.
 ANSWERED_AFTER = {"T-104": 240, "T-109": 300}
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def helpdesk_export(month: dt.date) -> str:
