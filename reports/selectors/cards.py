@@ -21,8 +21,9 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from agreements import periods
-from agreements.models import Agreement, Objective
+from agreements.models import Agreement, Objective, WorkingCalendar
 from agreements.models.agreements import AgreementQuerySet
+from agreements.records import measure
 
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status, expected_text, quantize
@@ -143,6 +144,31 @@ class LineView:
         return "See the records"
 
     @property
+    def printed_evidence(self) -> PrintedEvidence | None:
+        """The records a printed scorecard lists under the line: the
+        requests that breached, or the incidents and maintenance windows
+        with their minutes (the first ``PRINTED_EVIDENCE``)."""
+        figures = self.records.figures if self.records else None
+        if isinstance(figures, measure.RequestFigures):
+            rows: list = sorted(
+                (r for r in figures.evidence if r.outcome == measure.Outcome.BREACHED),
+                key=lambda r: r.started_at,
+            )
+        elif isinstance(figures, measure.AvailabilityFigures):
+            rows = sorted(
+                [*figures.incidents, *figures.maintenance], key=lambda r: r.started_at
+            )
+        else:
+            return None
+        assert self.records is not None
+        return PrintedEvidence(
+            requests=isinstance(figures, measure.RequestFigures),
+            rows=rows[:PRINTED_EVIDENCE],
+            more=max(len(rows) - PRINTED_EVIDENCE, 0),
+            calendar=self.records.measure.calendar,
+        )
+
+    @property
     def records_text(self) -> str:
         """What the figure from records rests on, in a line."""
         if self.records is None:
@@ -157,6 +183,19 @@ class LineView:
             # A finalised snapshot, and records that changed since.
             text = f"the records now give {quantize(now)} % · " + text
         return text
+
+
+# The most records a printed scorecard lists under one line; the evidence
+# page and its CSV have them all.
+PRINTED_EVIDENCE = 25
+
+
+@dataclass(frozen=True)
+class PrintedEvidence:
+    requests: bool  # breached requests; otherwise incidents and maintenance
+    rows: list
+    more: int
+    calendar: WorkingCalendar
 
 
 @dataclass

@@ -372,6 +372,22 @@ def test_the_scorecard_links_a_missed_figure_to_the_requests_that_breached(
     assert "10 Jun 2026, 14:00" in shown  # its start, in the calendar's zone
 
 
+def test_the_printed_scorecard_lists_the_requests_that_breached(
+    client, answers, sales_lead
+):
+    url = reverse("reports:scorecard_print", args=[answers.pk]) + "?month=2026-06"
+    html = page(client, sales_lead, url).content.decode()
+
+    printed = html[html.index('data-testid="printed-evidence"') :]
+    assert "the requests that breached" in printed
+    assert "<td>R-9</td>" in printed and "<td>R-1</td>" not in printed
+    assert "5 h 00 min" in printed  # its business time, against 3 h 00 min
+    assert "Berlin office" in printed
+    objective = answers.objectives.get()
+    csv_url = reverse("reports:evidence_csv", args=[answers.pk, objective.pk])
+    assert f"http://testserver{csv_url}?month=2026-06" in printed
+
+
 def test_the_evidence_comes_as_a_csv(client, answers, sales_lead):
     objective = answers.objectives.get()
     url = reverse("reports:evidence_csv", args=[answers.pk, objective.pk])
@@ -430,6 +446,12 @@ def test_availability_evidence_shows_the_minutes_of_each_record(
     assert "30 min" in html  # I-4's part in June, and the window
     july = page(client, sales_lead, f"{url}?month=2026-07").content.decode()
     assert "45 min" in july  # I-4's part in July
+
+    printable = reverse("reports:scorecard_print", args=[agreement.pk])
+    printed = page(client, sales_lead, f"{printable}?month=2026-06").content.decode()
+    printed = printed[printed.index('data-testid="printed-evidence"') :]
+    assert "<td>I-4</td><td>major outage</td>" in printed
+    assert "maintenance: Database upgrade" in printed
 
 
 @pytest.mark.parametrize(
