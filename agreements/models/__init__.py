@@ -4,6 +4,7 @@ from ..friction.knowledge_models import PainPoint
 from ..friction.models import FrictionComment, FrictionReport
 from ..records.models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordMeasure,
     RecordSource,
@@ -21,6 +22,7 @@ __all__ = [
     "FrictionReport",
     "Holiday",
     "Incident",
+    "Lead",
     "LeadLogEntry",
     "MaintenanceWindow",
     "Measurement",

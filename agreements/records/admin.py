@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordMeasure,
     RecordSource,
@@ -125,4 +126,20 @@ class MaintenanceWindowAdmin(ReadOnlyRecordAdmin):
     list_display = ["external_id", "source", "component", "started_at", "ended_at"]
     list_filter = ["source"]
     search_fields = ["external_id", "component", "reason"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Lead)
+class LeadAdmin(ReadOnlyRecordAdmin):
+    list_display = [
+        "external_id",
+        "source",
+        "team",
+        "started_at",
+        "qualified",
+        "stage",
+        "duplicate_of",
+    ]
+    list_filter = ["source", "team", "qualified"]
+    search_fields = ["external_id", "email", "name", "company"]
     date_hierarchy = "started_at"

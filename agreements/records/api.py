@@ -39,7 +39,13 @@ ROW_FIELDS = (
     "partial), `started_at`, `ended_at` (empty while open), `updated_at`, "
     '`component`; with `"type": "maintenance"`, a maintenance window: '
     "`external_id`, `started_at`, `ended_at`, `reason`, `updated_at`, "
-    "`component`. Times are ISO 8601 with an offset, e.g. "
+    "`component`. A lead (a leads source): `external_id`, `started_at` "
+    "(when it was handed over), `updated_at`, and optionally `team` (the "
+    "team that handed it over, a slug; the source's team by default), "
+    "`qualified` (true or false), `qualified_at`, `owner_assigned_at`, "
+    "`first_touch_at`, `owner`, `email`, `name`, `company`, `status`, `stage` "
+    "and `raw` (the CRM's row as named values). Times are ISO 8601 with an "
+    "offset, e.g. "
     "2026-03-02T09:30:00+01:00. What a record holds is checked by the portal: "
     "a record it refuses is answered 422, naming its row and field."
 )

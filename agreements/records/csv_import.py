@@ -220,8 +220,9 @@ ABOUT = {
     )
 }
 # Fields a file does not fill: a request's provider is the source's team,
-# and its pauses (a list of intervals) have no one-cell form.
-NOT_FROM_FILES = frozenset({"provider", "pauses"})
+# its pauses (a list of intervals) have no one-cell form, and a lead's raw
+# row is the whole of it.
+NOT_FROM_FILES = frozenset({"provider", "pauses", "raw"})
 NOT_IN_FILE = ""  # the choice of a field no column fills
 
 

@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from .. import periods
 from ..calendars.models import WorkingCalendar
 from ..history import history_records
 from ..models.agreements import Objective
@@ -36,12 +37,13 @@ class RecordSourceQuerySet(models.QuerySet):
 
 
 class RecordSource(models.Model):
-    """One feed of records a team sends: requests or incidents (an incidents
-    source also sends its maintenance windows)."""
+    """One feed of records a team sends: requests, incidents (an incidents
+    source also sends its maintenance windows) or leads from a CRM."""
 
     class Kind(models.TextChoices):
         REQUESTS = "requests", "Requests"
         INCIDENTS = "incidents", "Incidents and maintenance"
+        LEADS = "leads", "Leads from a CRM"
 
     team = models.ForeignKey(
         Team,
@@ -76,7 +78,7 @@ class RecordSource(models.Model):
                 violation_error_message="The team already has a source of this name.",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["requests", "incidents"]),
+                condition=Q(kind__in=["requests", "incidents", "leads"]),
                 name="record_source_kind_valid",
             ),
         ]
@@ -558,3 +560,117 @@ class RecordMeasure(models.Model):
         if self.component:
             parts.append(f"component {self.component}")
         return ", ".join(parts)
+
+
+class LeadQuerySet(models.QuerySet):
+    def counted(self) -> LeadQuerySet:
+        """The leads that count: not the same person as a lead another team
+        handed over first (``duplicate_of``)."""
+        return self.filter(duplicate_of=None)
+
+
+class Lead(models.Model):
+    """A lead one team hands over to another, as the CRM keeps it. It counts
+    as a lead delivered by ``team`` in the month it was handed over
+    (``started_at``), and as a qualified one when ``qualified``; its first
+    touch (``first_touch_at``) measures the follow-up like a request's
+    first response."""
+
+    source = models.ForeignKey(
+        RecordSource, on_delete=models.PROTECT, related_name="leads"
+    )
+    external_id = models.CharField(max_length=200, validators=[single_line])
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="leads_handed_over",
+        help_text="The team that handed the lead over (counted for it).",
+    )
+    started_at = models.DateTimeField(help_text="When the lead was handed over.")
+    # The month of ``started_at`` in the organisation's zone, for counting.
+    month = models.DateField(editable=False)
+    qualified = models.BooleanField(default=False)
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    owner_assigned_at = models.DateTimeField(null=True, blank=True)
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    owner = models.CharField(
+        max_length=200, blank=True, default="", validators=[single_line]
+    )
+    email = models.CharField(
+        max_length=254, blank=True, default="", validators=[single_line]
+    )
+    name = models.CharField(
+        max_length=200, blank=True, default="", validators=[single_line]
+    )
+    company = models.CharField(
+        max_length=200, blank=True, default="", validators=[single_line]
+    )
+    status = models.CharField(
+        max_length=100, blank=True, default="", validators=[single_line]
+    )
+    stage = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        validators=[single_line],
+        help_text="The lifecycle stage, e.g. Marketing Qualified Lead.",
+    )
+    # The row as the CRM's export or API gave it, for audit.
+    raw = models.JSONField(default=dict, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        help_text="The same person handed over first by another team: this "
+        "one is flagged and not counted.",
+    )
+    updated_at = models.DateTimeField(
+        help_text="When the source last changed the lead (orders updates)."
+    )
+    received_at = models.DateTimeField(auto_now=True)
+    # When the portal first had it: whether a month's leads came in on time.
+    first_received_at = models.DateTimeField(auto_now_add=True)
+    history = history_records(excluded_fields=["raw"])
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source", "started_at", "pk"]
+        indexes = [
+            models.Index(fields=["team", "month"]),
+            models.Index(fields=["email"]),
+        ]
+        constraints = [
+            _unique_per_source("lead"),
+            _not_blank("external_id", "lead"),
+            models.CheckConstraint(
+                condition=Q(first_touch_at__isnull=True)
+                | Q(first_touch_at__gte=F("started_at")),
+                name="lead_touched_after_hand_over",
+                violation_error_message="A lead cannot be touched before it is "
+                "handed over.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.external_id} from {self.team}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.month = periods.month_of(self.started_at)
+        self.email = (self.email or "").strip().lower()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "month", "email"}
+        super().save(*args, **kwargs)
+
+    def as_record(self) -> measure.RequestRecord:
+        """The lead as a request for ``measure``: handed over → first touch."""
+        return measure.RequestRecord(
+            external_id=self.external_id,
+            started_at=self.started_at,
+            first_response_at=self.first_touch_at,
+            resolved_at=None,
+            segment=self.stage,
+            pauses=(),
+        )

@@ -8,6 +8,7 @@ before it writes any of it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from ..models.teams import Team
 from ..validators import single_line
 from .models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordSource,
     ServiceRequest,
@@ -29,7 +31,9 @@ from .models import (
 
 # Related rows the batch finds itself (one query for all its teams): a
 # full_clean per row would look each one up again.
-RESOLVED = ("source", "provider", "consumer")
+RESOLVED = ("source", "provider", "consumer", "team", "duplicate_of")
+# The most a lead's raw row may hold, as JSON text.
+RAW_MAX_CHARS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,35 @@ def _pauses(value: Any) -> list[tuple[datetime, datetime | None]]:
     return [(start, end) for start, end, _ in pauses]
 
 
+def _flag(value: Any) -> bool:
+    """true or false (also yes/no, 1/0); empty is false."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in ("", "false", "no", "0"):
+        return False
+    if text in ("true", "yes", "1"):
+        return True
+    raise Problem(f"“{value}” is not true or false.")
+
+
+def _email(value: Any) -> str:
+    """An address as the CRM wrote it, in lower case (the same person twice
+    is found by it)."""
+    return _text(value).lower()
+
+
+def _raw(value: Any) -> dict[str, Any]:
+    """The row as the CRM gave it: named values, kept for audit."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise Problem("give the row as named values (an object).")
+    if len(json.dumps(value, default=str)) > RAW_MAX_CHARS:
+        raise Problem(f"the raw row is over {RAW_MAX_CHARS:,} characters.")
+    return value
+
+
 # --- The kinds of record ------------------------------------------------------
 
 
@@ -164,6 +197,9 @@ class RecordKind:
     source_kind: str
     fields: tuple[Field, ...]
     checks: Callable[[dict[str, Any]], list[tuple[str, str]]]
+    # Fields that name a team by its slug; the first is the source's team
+    # when the row leaves it empty.
+    teams: tuple[str, ...] = ()
 
     @property
     def field_names(self) -> set[str]:
@@ -251,6 +287,7 @@ REQUEST = RecordKind(
         Field("pauses", _pauses),
     ),
     checks=_request_checks,
+    teams=("provider", "consumer"),
 )
 INCIDENT = RecordKind(
     name="incident",
@@ -282,11 +319,39 @@ MAINTENANCE = RecordKind(
     ),
     checks=_ends_checks("maintenance window"),
 )
-KINDS = {kind.name: kind for kind in (REQUEST, INCIDENT, MAINTENANCE)}
+LEAD = RecordKind(
+    name="lead",
+    label="lead",
+    model=Lead,
+    source_kind=RecordSource.Kind.LEADS,
+    fields=(
+        EXTERNAL_ID,
+        Field("started_at", _moment, required=True),
+        Field("team", _team),
+        Field("qualified", _flag),
+        Field("qualified_at", _moment),
+        Field("owner_assigned_at", _moment),
+        Field("first_touch_at", _moment),
+        Field("owner", _text),
+        Field("email", _email),
+        Field("name", _text),
+        Field("company", _text),
+        Field("status", _text),
+        Field("stage", _text),
+        Field("raw", _raw),
+        UPDATED_AT,
+    ),
+    checks=lambda values: _not_before(
+        values, "first_touch_at", "started_at", "the lead is touched"
+    ),
+    teams=("team",),
+)
+KINDS = {kind.name: kind for kind in (REQUEST, INCIDENT, MAINTENANCE, LEAD)}
 # A row without a "type" is a source's main kind of record.
 DEFAULT_KIND = {
     RecordSource.Kind.REQUESTS: REQUEST,
     RecordSource.Kind.INCIDENTS: INCIDENT,
+    RecordSource.Kind.LEADS: LEAD,
 }
 
 
@@ -358,19 +423,19 @@ def _parse(
 def _resolve_teams(
     parsed: list[Parsed], source: RecordSource, problems: list[RowProblem]
 ) -> None:
-    """Team slugs to teams, with one query; a request's provider defaults to
-    the source's team."""
+    """Team slugs to teams, with one query; a kind's first team (a
+    request's provider, a lead's team) defaults to the source's team."""
     slugs = {
         value
         for item in parsed
-        for name in ("provider", "consumer")
+        for name in item.kind.teams
         if isinstance(value := item.values.get(name), str)
     }
     teams = {team.slug: team for team in Team.objects.filter(slug__in=slugs)}
     for item in parsed:
-        if item.kind is not REQUEST:
+        if not item.kind.teams:
             continue
-        for name in ("provider", "consumer"):
+        for name in item.kind.teams:
             value = item.values.get(name)
             if isinstance(value, str):
                 team = teams.get(value)
@@ -381,8 +446,8 @@ def _resolve_teams(
                         )
                     )
                 item.values[name] = team
-        if item.values.get("provider") is None:
-            item.values["provider"] = source.team
+        if item.values.get(item.kind.teams[0]) is None:
+            item.values[item.kind.teams[0]] = source.team
 
 
 def record_instance(item: Parsed, source: RecordSource) -> models.Model:
@@ -396,8 +461,9 @@ def _model_problems(
     """The model's own field rules (lengths, plain text) for the fields not
     ``named`` in a problem already; its constraints are the rows' checks."""
     try:
+        computed = [f.name for f in instance._meta.fields if not f.editable]
         instance.full_clean(
-            exclude=[*named, *RESOLVED],
+            exclude=[*named, *RESOLVED, *computed],
             validate_unique=False,
             validate_constraints=False,
         )

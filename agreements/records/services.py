@@ -32,12 +32,14 @@ from ..history import delete_with_history, save_with_history
 from ..rules import can, require
 from ..services._common import correction_reason
 from .models import (
+    Lead,
     RecordSource,
     RequestPause,
     ServiceRequest,
 )
 from .rows import (
     KINDS,
+    LEAD,
     REQUEST,
     Parsed,
     RecordKind,
@@ -104,7 +106,7 @@ def _same(record: models.Model, values: dict[str, Any]) -> bool:
         if name == "pauses":
             if _stored_pauses(record) != value:  # type: ignore[arg-type]
                 return False
-        elif name in ("provider", "consumer"):
+        elif name in ("provider", "consumer", "team"):
             if getattr(record, f"{name}_id") != (value.pk if value else None):
                 return False
         elif getattr(record, name) != value:
@@ -282,6 +284,7 @@ def records_upsert(
         raise RecordsInvalid(problems)
 
     report = UpsertReport()
+    duplicates = _duplicates(plans, source)
     for plan in plans:
         why = (
             correction_reason(reason, f"sent late to {source.name}")
@@ -289,6 +292,9 @@ def records_upsert(
             else None
         )
         if plan.action == "created":
+            if plan.item.kind is LEAD:
+                email = plan.item.values.get("email")
+                plan.item.values["duplicate_of"] = duplicates.get(email or "")
             _create(plan.item, source, user=user, why=why)
             report.created += 1
         elif plan.action == "updated":
@@ -348,6 +354,37 @@ def _refinalise(
     for month in finalised:
         scorecards_finalise(month=month, now=now, reason=why)
     return finalised
+
+
+def _duplicates(plans: list[Planned], source: RecordSource) -> dict[str, Lead]:
+    """For the new leads' addresses, the lead another team handed over first
+    with the same address: a new lead that is one is flagged and not counted
+    (one query per ``LOOKUP_CHUNK`` addresses)."""
+    emails = sorted(
+        {
+            email
+            for plan in plans
+            if plan.action == "created"
+            and plan.item.kind is LEAD
+            and (email := plan.item.values.get("email"))
+        }
+    )
+    first: dict[str, Lead] = {}
+    for at in range(0, len(emails), LOOKUP_CHUNK):
+        for lead in (
+            Lead.objects.counted()
+            .filter(email__in=emails[at : at + LOOKUP_CHUNK])
+            .order_by("first_received_at", "pk")
+        ):
+            first.setdefault(lead.email, lead)
+    team = {
+        plan.item.values.get("email"): plan.item.values["team"]
+        for plan in plans
+        if plan.item.kind is LEAD
+    }
+    return {
+        email: lead for email, lead in first.items() if lead.team_id != team[email].pk
+    }
 
 
 def _create(

@@ -39,6 +39,18 @@ _EXAMPLES = {
             }
         ]
     },
+    RecordSource.Kind.LEADS: {
+        "records": [
+            {
+                "external_id": "1042",
+                "started_at": "2026-06-02T09:14:00+02:00",
+                "email": "ann@example.com",
+                "stage": "Marketing Qualified Lead",
+                "qualified": True,
+                "updated_at": "2026-06-02T09:14:00+02:00",
+            }
+        ]
+    },
     RecordSource.Kind.INCIDENTS: {
         "records": [
             {

@@ -23,6 +23,7 @@ from agreements.figures.kinds import BY_SOURCE, KINDS, FigureKind
 from agreements.models import (
     Agreement,
     FrictionReport,
+    Lead,
     Measurement,
     Objective,
     Terms,
@@ -44,6 +45,8 @@ from .pace import Pace, pace_calendars
 from .records import RecordResult, record_results
 
 Source = Objective.Source
+# What a team's leads from a CRM count for (``records.models.Lead``).
+LEAD_SOURCES = frozenset({Source.LEADS_DELIVERED, Source.QUALIFIED_LEADS})
 MonthState = periods.MonthState
 cache_agreement = Objective._meta.get_field("agreement").set_cached_value
 
@@ -235,6 +238,27 @@ def collect_actuals(
             ).values("month", "objective_id", "value", "created_at")
         }
 
+    # Leads from a CRM: counted per team and month where the team has any,
+    # in place of the totals typed by hand (a month counts one or the other).
+    leads = {}
+    if sources & LEAD_SOURCES:
+        leads = {
+            (row["month"], row["team_id"]): row
+            for row in Lead.objects.counted()
+            .filter(month__in=months, team_id__in=teams)
+            .values("month", "team_id")
+            .annotate(
+                **{
+                    _metric(Source.LEADS_DELIVERED): Count("pk"),
+                    _metric(Source.QUALIFIED_LEADS): Count(
+                        "pk", filter=Q(qualified=True)
+                    ),
+                },
+                n=Count("pk"),
+                first_at=Min("first_received_at"),
+            )
+        }
+
     from_records = record_results(objectives_by_month, now=now or timezone.now())
 
     figures: dict[tuple[datetime.date, int], Figure] = {}
@@ -250,7 +274,8 @@ def collect_actuals(
                     else Figure()
                 )
             elif source in BY_SOURCE:
-                row = by_kind[BY_SOURCE[source]].get(key)
+                row = leads.get(key) if source in LEAD_SOURCES else None
+                row = row or by_kind[BY_SOURCE[source]].get(key)
                 total = row[_metric(source)] if row else None
                 figure = (
                     Figure(Decimal(total or 0), row["first_at"], row["n"])

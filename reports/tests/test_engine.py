@@ -299,16 +299,17 @@ def test_recomputing_runs_a_fixed_number_of_queries(clock, django_assert_num_que
                 scorecards_finalise(month=JANUARY)
 
 
-# A savepoint and its release, four reads (versions, objectives, and one per
-# kind of figure the objectives use: here leads and measurements), then for
+# A savepoint and its release, five reads (versions, objectives, one per
+# kind of figure the objectives use: here leads and measurements, and the
+# leads from a CRM that replace typed totals), then for
 # scorecards and lines: read, insert (plain values), read the new ids, insert
 # history; for breaches: insert, insert history; the month's totals: three
 # reads (the statuses, the late lines, the breaches) and an insert that
 # updates the row a correction finds. The same at any size.
-FINALISE_QUERIES = 20
-# Unchanged figures: the savepoint, the four reads, the stored scorecards and
+FINALISE_QUERIES = 21
+# Unchanged figures: the savepoint, the five reads, the stored scorecards and
 # lines; nothing written but the month's totals (three reads, one upsert).
-RECOMPUTE_QUERIES = 12
+RECOMPUTE_QUERIES = 13
 
 
 def test_finalising_writes_one_history_row_per_new_row_with_its_values(clock):

@@ -559,11 +559,11 @@ def page_queries(client, address: str) -> int:
 
 # Session, user, the two permission lookups of an executive, the agreement,
 # its versions' start date, the finalised months, the engine's reads
-# (versions, objectives, and one per kind of figure used: leads and
-# measurements), stored scorecards, their lines (with breaches), and the
-# teams the reader leads (may they act on a breach?), and the navigation's
-# team check.
-SCORECARD_QUERIES = 15
+# (versions, objectives, one per kind of figure used: leads and
+# measurements, and the leads from a CRM), stored scorecards, their lines
+# (with breaches), and the teams the reader leads (may they act on a
+# breach?), and the navigation's team check.
+SCORECARD_QUERIES = 16
 
 
 def test_the_scorecard_page_runs_a_fixed_number_of_queries(client, executive, frozen):
