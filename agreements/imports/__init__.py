@@ -10,9 +10,20 @@ others read the same way.
   report's footer dropped; rows numbered as in a spreadsheet).
 - ``moments``: ``date_formats_for`` a column, ``parse_moment`` a value.
 - ``decimals``: ``number_styles_for`` a column, ``parse_number`` a value.
+- ``headers``: ``match_headers`` against an alias table (HubSpot's and
+  Salesforce's names of a lead's fields).
 """
 
 from .decimals import NUMBER_STYLES, NumberStyle, number_styles_for, parse_number
+from .headers import (
+    HUBSPOT_LEADS,
+    LEAD_FIELDS,
+    PRESETS,
+    SALESFORCE_LEADS,
+    header_key,
+    match_headers,
+    preset_for,
+)
 from .moments import DATE_FORMATS, DateFormat, date_formats_for, parse_moment
 from .reading import (
     CsvTable,
@@ -28,7 +39,11 @@ from .reading import (
 
 __all__ = [
     "DATE_FORMATS",
+    "HUBSPOT_LEADS",
+    "LEAD_FIELDS",
     "NUMBER_STYLES",
+    "PRESETS",
+    "SALESFORCE_LEADS",
     "CsvTable",
     "DateFormat",
     "Decoded",
@@ -36,11 +51,14 @@ __all__ = [
     "RowError",
     "date_formats_for",
     "decode_export",
+    "header_key",
     "header_problems",
+    "match_headers",
     "number_styles_for",
     "parse_moment",
     "parse_number",
     "parse_table",
+    "preset_for",
     "read_export",
     "rows_problem",
     "sniff_separator",
