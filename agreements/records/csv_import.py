@@ -1,12 +1,13 @@
 """Import a source's records from a CSV file exported by the team's tool.
 
-The file is read as the figures import reads one (UTF-8 with or without a
-byte-order mark, ``,`` or ``;``, the same size and row limits, rows numbered
-as in a spreadsheet). Its columns can be named anything and come in any
-order: each field of a record is mapped onto one column (``guess_columns``
-proposes a mapping: the one saved from the source's last import where the
-file has its columns, else one read from the columns' names). Times written
-without an offset are read in a chosen time zone.
+The file is read as every import reads one (``agreements.imports``), within
+the figures import's limits: UTF-8 with or without a byte-order mark, ``,``,
+``;`` or a tab, rows numbered as in a spreadsheet. Its columns can be named
+anything and come in any order: each field of a record is mapped onto one
+column (``guess_columns`` proposes a mapping: the one saved from the
+source's last import where the file has its columns, else one read from the
+columns' names). Times are ISO 8601; those written without an offset are
+read in a chosen time zone.
 
 The rows then go to ``services.records_upsert`` as they are: the service
 alone decides what is valid, new, updated, unchanged or stale.
@@ -18,7 +19,6 @@ keeps the mapping on the source for the next file.
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -32,8 +32,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from .. import periods
-from ..figures.imports import CsvTable, RowError, read_table, rows_error
+from ..figures.imports import rows_error
 from ..history import save_with_history
+from ..imports.headers import header_key, match_headers
+from ..imports.moments import ISO_DATE, ISO_DATETIME, parse_moment
+from ..imports.reading import CsvTable, RowError, header_problems, parse_table
 from ..models.teams import Team
 from ..rules import require
 from .models import RecordSource
@@ -48,7 +51,8 @@ class CsvField:
     name: str  # as ``records_upsert`` names it
     label: str
     help: str
-    # Column names it is guessed from, as ``_key`` writes them, best first.
+    # Column names it is guessed from, as ``header_key`` writes them, best
+    # first.
     names: tuple[str, ...] = ()
     time: bool = False  # a moment: read in the chosen zone without an offset
     required: bool = False  # every record of the source needs it
@@ -226,11 +230,6 @@ NOT_FROM_FILES = frozenset({"provider", "pauses", "raw"})
 NOT_IN_FILE = ""  # the choice of a field no column fills
 
 
-def _key(name: str) -> str:
-    """A column name as guessing compares it: letters and digits, lower case."""
-    return re.sub(r"[^0-9a-z]", "", name.casefold())
-
-
 def csv_fields(source_kind: str) -> tuple[CsvField, ...]:
     """The fields a source's file can fill, in ``ABOUT``'s order; required
     are those every kind of record the source sends needs."""
@@ -249,7 +248,7 @@ def csv_fields(source_kind: str) -> tuple[CsvField, ...]:
             name,
             name.replace("_", " ").capitalize(),
             "",
-            (_key(name),),
+            (header_key(name),),
             time=name.endswith("_at"),
         )
         for name in sorted(names - set(ABOUT))
@@ -309,27 +308,11 @@ class ColumnMapping:
 def read_upload(text: str) -> CsvTable | list[RowError]:
     """The file's header and rows, or every reason it cannot be mapped: it
     cannot be parsed, has no rows or too many, or names a column twice
-    (a mapping names columns)."""
-    table = read_table(text)
+    (a mapping names columns). A column without a name is left unmapped."""
+    table = parse_table(text)
     if isinstance(table, RowError):
         return [table]
-    errors = []
-    if not any(table.header):
-        errors.append(
-            RowError(1, None, "The first row must name the columns; this one is empty.")
-        )
-    seen: set[str] = set()
-    for name in table.header:
-        if name and name in seen:
-            errors.append(
-                RowError(
-                    1,
-                    name,
-                    f"The column “{name}” appears twice: rename one, so that "
-                    "each can be told apart.",
-                )
-            )
-        seen.add(name)
+    errors = header_problems(table.header, allow_unnamed=True)
     if (error := rows_error(table)) is not None:
         errors.append(error)
     return errors or table
@@ -343,21 +326,8 @@ def guess_columns(
     (letter case, spaces, underscores and punctuation aside)."""
     present = set(header)
     chosen = {f.name: saved[f.name] for f in fields if saved.get(f.name) in present}
-    taken = set(chosen.values())
-    by_key: dict[str, str] = {}
-    for name in header:
-        if name:
-            by_key.setdefault(_key(name), name)
-    for f in fields:
-        if f.name in chosen:
-            continue
-        for candidate in f.names:
-            column = by_key.get(candidate)
-            if column is not None and column not in taken:
-                chosen[f.name] = column
-                taken.add(column)
-                break
-    return chosen
+    aliases = {f.name: f.names for f in fields if f.name not in chosen}
+    return chosen | match_headers(header, aliases, taken=chosen.values())
 
 
 @dataclass
@@ -373,21 +343,19 @@ class Batch:
 
 
 def _moment(text: str, zone: ZoneInfo) -> Any:
-    """A time written with an offset as it is, one without it read in
-    ``zone``. A day alone, or text that is no ISO time, goes to the service
-    as it is, which explains what it wants."""
+    """An ISO 8601 time written with an offset as it is, one without it read
+    in ``zone`` (``parse_moment``). A day alone, or text that is no ISO
+    time, goes to the service as it is, which explains what it wants."""
     if not text:
         return ""
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_moment(text, ISO_DATETIME, zone)
+    except ValueError:
+        pass
+    try:
+        return parse_moment(text, ISO_DATE, zone).date()
     except ValueError:
         return text
-    if len(text) <= len("2026-03-02"):
-        return moment.date()
-    if moment.tzinfo is None:
-        # fold=0: in the hour the clocks go back, the earlier of the two.
-        return moment.replace(tzinfo=zone)
-    return moment
 
 
 def _team_slugs() -> dict[str, str]:

@@ -2,9 +2,12 @@
 
 The file
 --------
-- UTF-8 text (a byte-order mark, as Excel writes with “CSV UTF-8”, is fine),
-  values separated by commas, or by semicolons as spreadsheets in many
-  European locales write them. Quote values that contain the separator.
+- UTF-8 text (a byte-order mark, as Excel writes with “CSV UTF-8”, is fine;
+  so is UTF-16 with one), values separated by commas, by semicolons as
+  spreadsheets in many European locales write them, or by tabs. Quote values
+  that contain the separator. The file is read as every import reads one
+  (``agreements.imports``): a report's footer below two blank rows is left
+  out.
 - The first row names the columns, in any order, in any letter case. Required
   columns must be present; optional ones may be left out; other columns are
   refused (usually a typo).
@@ -17,21 +20,21 @@ The file
 ``COLUMNS`` documents each column (a page lists them), ``template_csv(kind)``
 gives a file to start from. ``parse_csv`` checks everything and writes nothing;
 ``import_commit`` writes all rows in one transaction, or none. Importing the
-same file twice does not add its rows twice. Reading a file (``decode_csv``,
-``read_table``, ``rows_error``) serves the records import too.
+same file twice does not add its rows twice. ``decode_csv`` and
+``rows_error`` read a file within this import's limits, which the records
+import shares.
 """
 
+from ...imports.reading import CsvTable, RowError
+from ...imports.reading import parse_table as read_table  # the name callers know
 from .columns import COLUMNS, MAX_BYTES, MAX_ROWS, Column, ImportKind, template_csv
 from .csv_import import (
-    CsvTable,
     ImportPreview,
     ImportResult,
     PreparedRow,
-    RowError,
     decode_csv,
     import_commit,
     parse_csv,
-    read_table,
     rows_error,
 )
 

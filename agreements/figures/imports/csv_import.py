@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -14,6 +12,13 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
 
+from ...imports.reading import (
+    CsvTable,
+    RowError,
+    decode_export,
+    parse_table,
+    rows_problem,
+)
 from ...models import Team
 from ...rules import can
 from ...services._common import day_errors
@@ -31,17 +36,6 @@ from .columns import (
 # Row tokens are derived from the team and the file's content, so the same
 # file imported twice maps onto the same rows (see ``client_token``).
 _TOKEN_NAMESPACE = uuid.UUID("7d1f0f0e-55a4-4c55-9a8e-2f3b6c1e9a10")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A problem in the file: ``row`` is the spreadsheet row number (the
-    header is 1), ``None`` for the whole file; ``column`` is ``None`` when no
-    single column is at fault."""
-
-    row: int | None
-    column: str | None
-    message: str
 
 
 @dataclass
@@ -77,92 +71,16 @@ class ImportResult:
 
 
 def decode_csv(file_bytes: bytes) -> str | RowError:
-    """The file's text (UTF-8, with or without a byte-order mark), or why it
-    cannot be read: too large, not UTF-8, empty, or not text at all."""
-    if len(file_bytes) > MAX_BYTES:
-        return RowError(
-            None,
-            None,
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it "
-            "into smaller files.",
-        )
-    try:
-        text = file_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        row = file_bytes[: exc.start].count(b"\n") + 1
-        return RowError(
-            row,
-            None,
-            f"The file is not UTF-8 text: row {row} holds a character that cannot "
-            "be read. Save the file as “CSV UTF-8” and upload it again.",
-        )
-    if not text.strip():
-        return RowError(None, None, "The file is empty.")
-    if "\x00" in text:
-        return RowError(
-            None, None, "This is not a CSV file: save the sheet as “CSV UTF-8”."
-        )
-    return text
-
-
-def sniff_separator(text: str) -> str:
-    """``;`` when the header holds more semicolons than commas (spreadsheets
-    in many European locales), else ``,``."""
-    header = text.splitlines()[0] if text else ""
-    return ";" if header.count(";") > header.count(",") else ","
-
-
-@dataclass(frozen=True)
-class CsvTable:
-    """A file's header, each name as written (trimmed), and its data rows,
-    each with its spreadsheet row number (the header is 1); blank rows are
-    left out."""
-
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
-    separator: str
-
-    def width_error(self, number: int, cells: list[str]) -> RowError | None:
-        """A row with values beyond the header's columns: usually a value
-        holding the separator, unquoted."""
-        width = len(self.header)
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            return RowError(
-                number,
-                None,
-                f"This row has {len(cells)} values but the header names {width} "
-                f"columns: quote values that contain “{self.separator}”.",
-            )
-        return None
-
-
-def read_table(text: str) -> CsvTable | RowError:
-    """Split decoded text (``decode_csv``) into its header and rows."""
-    separator = sniff_separator(text)
-    try:
-        records = list(csv.reader(io.StringIO(text), delimiter=separator))
-    except csv.Error as exc:
-        return RowError(None, None, f"The file cannot be read: {exc}.")
-    data = [
-        (number, cells)
-        for number, cells in enumerate(records[1:], start=2)
-        if any(cell.strip() for cell in cells)
-    ]
-    return CsvTable([name.strip() for name in records[0]], data, separator)
+    """The file's text, or why it cannot be read (``decode_export``): a
+    figures file is UTF-8 (or UTF-16 with a byte-order mark), at most
+    ``MAX_BYTES``."""
+    decoded = decode_export(file_bytes, max_bytes=MAX_BYTES, utf8_only=True)
+    return decoded if isinstance(decoded, RowError) else decoded.text
 
 
 def rows_error(table: CsvTable) -> RowError | None:
     """A file with no rows, or more than ``MAX_ROWS``."""
-    if not table.rows:
-        return RowError(None, None, "The file has no rows to import.")
-    if len(table.rows) > MAX_ROWS:
-        return RowError(
-            None,
-            None,
-            f"The file has {len(table.rows):,} rows; import at most {MAX_ROWS:,} "
-            "at a time (split the file).",
-        )
-    return None
+    return rows_problem(table, max_rows=MAX_ROWS)
 
 
 def _header_errors(header: list[str], columns: tuple[Column, ...]) -> list[RowError]:
@@ -268,7 +186,7 @@ def parse_csv(
     preview = ImportPreview(kind=kind, team=team)
     columns = COLUMNS[kind]
     text = decode_csv(file_bytes)
-    table = text if isinstance(text, RowError) else read_table(text)
+    table = text if isinstance(text, RowError) else parse_table(text)
     if isinstance(table, RowError):
         preview.errors.append(table)
         return preview

@@ -124,6 +124,13 @@ def test_a_byte_order_mark_semicolons_and_header_case_are_accepted(
     assert preview.rows[0].instance.leads_delivered == 40
 
 
+def test_excel_unicode_text_in_utf16_with_tabs_is_accepted(marketing, marketing_lead):
+    data = "date\tleads_delivered\r\n2026-03-02\t4\r\n".encode("utf-16")
+    preview = parse_csv(LEADS, data, marketing, marketing_lead)
+    assert preview.errors == []
+    assert preview.rows[0].instance.leads_delivered == 4
+
+
 def test_blank_rows_are_skipped(marketing, marketing_lead):
     data = _csv("date,leads_delivered", "", "2026-03-02,4", ",", "2026-03-03,5")
     preview = parse_csv(LEADS, data, marketing, marketing_lead)

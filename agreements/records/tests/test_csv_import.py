@@ -3,17 +3,18 @@ its times are read."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from agreements.figures.imports import read_table
+from agreements.figures.imports import CsvTable, read_table
 from agreements.records.csv_import import (
     ColumnMapping,
     batch_from,
     csv_fields,
     guess_columns,
+    read_upload,
 )
 from agreements.records.models import RecordSource
 
@@ -88,3 +89,26 @@ def test_times_are_read_in_the_chosen_zone_unless_they_carry_an_offset(helpdesk)
     assert a["first_response_at"] == date(2026, 3, 29)  # a day: the service refuses
     assert b["started_at"] == "29/03/2026 10:00"  # not ISO: the service explains
     assert b["first_response_at"] == ""
+
+
+@pytest.mark.django_db
+def test_a_time_the_clocks_skip_is_moved_forward_by_the_gap(helpdesk):
+    table = read_table("Id,Created,Updated\nA,2026-03-29 02:30,2026-03-29 02:30\n")
+    mapping = ColumnMapping(
+        {"external_id": "Id", "started_at": "Created", "updated_at": "Updated"},
+        "Europe/Berlin",
+    )
+    (row,) = batch_from(table, source=helpdesk, mapping=mapping).rows
+    assert row["started_at"] == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert (row["started_at"].hour, row["started_at"].minute) == (3, 30)
+
+
+def test_an_unnamed_column_is_left_unmapped_and_a_report_footer_dropped():
+    table = read_upload(
+        "Id,,Created\nT-1,x,2026-03-02 10:00\n\n\n"
+        '"Confidential Information - Do Not Distribute"\n'
+    )
+    assert isinstance(table, CsvTable)
+    assert table.header == ["Id", "", "Created"]
+    assert [number for number, _ in table.rows] == [2]
+    assert table.footer_lines == 1
