@@ -43,13 +43,17 @@ def _locked(calendar: WorkingCalendar) -> WorkingCalendar:
     return WorkingCalendar.objects.select_for_update().get(pk=calendar.pk)
 
 
-def _may_manage(calendar: WorkingCalendar, user: User | None) -> None:
-    if user is None:
-        return
+def manage_refusal(calendar: WorkingCalendar) -> str:
+    """What a person who may not change the calendar is told."""
     who = (
         "an administrator" if calendar.team_id is None else f"a head of {calendar.team}"
     )
-    require(user, "manage_calendar", calendar, f"Only {who} can change {calendar}.")
+    return f"Only {who} can change the calendar {calendar}."
+
+
+def _may_manage(calendar: WorkingCalendar, user: User | None) -> None:
+    if user is not None:
+        require(user, "manage_calendar", calendar, manage_refusal(calendar))
 
 
 def _refuse_always(calendar: WorkingCalendar, what: str) -> None:
