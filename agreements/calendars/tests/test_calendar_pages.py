@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +19,9 @@ from agreements.calendars.models import Holiday, WorkingCalendar, WorkingInterva
 from agreements.calendars.services import (
     calendar_create,
     calendar_holiday_add,
+    calendar_holiday_remove,
     calendar_interval_add,
+    calendar_interval_remove,
 )
 from agreements.models import Objective
 from agreements.records.models import RecordMeasure, RecordSource
@@ -217,6 +220,32 @@ def test_an_administrator_manages_organisation_wide_calendars_not_teams(
     response = add_hours(client, org_calendar, 2, "08:00", "16:00")
     assert response.status_code == 403
     assert not org_calendar.intervals.filter(weekday=2).exists()
+
+
+def test_the_services_refuse_whoever_may_not_change_the_calendar(
+    marketing, marketing_member, service_head, office, org_calendar
+):
+    holiday = calendar_holiday_add(
+        calendar=office, name="Day off", start=date(2026, 8, 3)
+    )
+    refused = [
+        lambda: calendar_interval_add(
+            calendar=office, weekday=5, start=time(9), end=time(10), user=service_head
+        ),
+        lambda: calendar_interval_remove(
+            interval=office.intervals.first(), user=marketing_member
+        ),
+        lambda: calendar_holiday_remove(holiday=holiday, user=marketing_member),
+        lambda: calendar_create(
+            name="Late", time_zone="UTC", team=marketing, user=service_head
+        ),
+        lambda: calendar_create(name="Late", time_zone="UTC", user=service_head),
+    ]
+    for attempt in refused:
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert rows_of(office) == (10, 1)
+    assert not WorkingCalendar.objects.filter(name="Late").exists()
 
 
 def test_the_forms_take_only_posts(client, marketing_head, office):
