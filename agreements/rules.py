@@ -251,6 +251,56 @@ def owns_token(user, token) -> bool:
     return token is not None and user.is_authenticated and token.user_id == user.pk
 
 
+@rules.predicate
+def is_administrator(user) -> bool:
+    """Staff or a superuser: looks after what belongs to no team."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or user.is_superuser
+
+
+@rules.predicate
+def is_signed_in(user) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+@rules.predicate
+def is_organisation_wide(user, calendar) -> bool:
+    """A working calendar of no team (``calendars.WorkingCalendar``)."""
+    return calendar is not None and calendar.team_id is None
+
+
+@rules.predicate
+def is_no_team(user, team) -> bool:
+    return team is None
+
+
+def _calendar_team_in(user, calendar, team_ids) -> bool:
+    """The calendar belongs to one of ``team_ids(user)``."""
+    if calendar is None or calendar.team_id is None:
+        return False
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return calendar.team_id in team_ids(user)
+
+
+@rules.predicate
+def in_calendar_team(user, calendar) -> bool:
+    return _calendar_team_in(user, calendar, team_ids_in)
+
+
+@rules.predicate
+def heads_calendar_team(user, calendar) -> bool:
+    return _calendar_team_in(user, calendar, team_ids_headed)
+
+
+@rules.predicate
+def partners_calendar_team(user, calendar) -> bool:
+    """In a team with a signed agreement with the calendar's team: its
+    objectives may be measured with the calendar."""
+    return _calendar_team_in(user, calendar, _partner_team_ids)
+
+
 # --- State conditions: what the object's state allows, whoever asks ---------
 
 
@@ -335,6 +385,18 @@ RULES = {
     "send_records": leads_responsible_team,
     "send_late_records": corrects_responsible_team,
     "manage_record_sources": corrects_responsible_team,
+    # Working calendars (agreements.calendars). The object is the calendar:
+    # everyone signed in sees the organisation-wide ones, a team's members
+    # and partners (whose agreements it may measure) see the team's. A head
+    # of the team changes a team's calendar, an administrator an
+    # organisation-wide one. The object of ``add_calendar`` is the team
+    # (None: the organisation).
+    "view_calendar": (is_signed_in & is_organisation_wide)
+    | is_executive
+    | in_calendar_team
+    | partners_calendar_team,
+    "manage_calendar": (is_organisation_wide & is_administrator) | heads_calendar_team,
+    "add_calendar": (is_no_team & is_administrator) | heads_team,
 }
 for _name, _predicate in RULES.items():
     rules.add_rule(f"agreements.{_name}", _predicate)

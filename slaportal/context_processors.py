@@ -46,8 +46,9 @@ def navigation(request) -> dict:
                 "label": "Figures",
                 "url": reverse("figures:index"),
                 "name": "figures",
-                # A team's records are figures its tools send.
-                "active": view.startswith(("figures:", "records:")),
+                # A team's records are figures its tools send, measured
+                # in working calendars.
+                "active": view.startswith(("figures:", "records:", "calendars:")),
             },
             {
                 "label": "Friction",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("agreements/", include("agreements.urls")),
     path("figures/", include("agreements.figures.urls")),
     path("records/", include("agreements.records.urls")),
+    path("calendars/", include("agreements.calendars.urls")),
     path("friction/", include(friction_urls.reports)),
     path("knowledge/", include(friction_urls.knowledge_base)),
     path("reports/", include("reports.urls")),

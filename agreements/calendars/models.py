@@ -5,7 +5,9 @@ measured from records count their deadlines in a calendar's business time
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, time
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
@@ -21,6 +23,18 @@ from .time import WEEKDAY_NAMES, CalendarSnapshot, format_hours, holiday_problem
 # The two calendars every organisation starts with (migration 0007).
 OFFICE_HOURS_NAME = "Mon–Fri 09:00–17:00"
 ROUND_THE_CLOCK_NAME = "24/7"
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA zone names to choose from, sorted."""
+    return tuple(
+        sorted(
+            zone
+            for zone in zoneinfo.available_timezones()
+            if not zone.startswith(("posix/", "right/"))
+        )
+    )
 
 
 def validate_time_zone(value: str) -> None:
@@ -162,7 +176,12 @@ class WorkingInterval(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{WEEKDAY_NAMES[self.weekday]} {format_hours(self.start, self.end)}"
+        return f"{WEEKDAY_NAMES[self.weekday]} {self.hours}"
+
+    @property
+    def hours(self) -> str:
+        """``09:00–12:30``; an end of midnight reads 24:00."""
+        return format_hours(self.start, self.end)
 
 
 class Holiday(models.Model):

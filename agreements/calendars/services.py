@@ -1,9 +1,13 @@
 """Every write to working calendars, their hours and holidays.
 
-Each service validates the whole row (``full_clean``) and the rules a row
-cannot check alone (one day's hours never overlap; a 24/7 calendar has no
-hours or holidays) before it saves, and records who did it in the history.
-The imports write all their holidays or, on any bad entry, none.
+A ``user`` must be allowed to make the change (``manage_calendar``: a head
+of the calendar's team, an administrator for an organisation-wide one;
+``add_calendar`` to create one), else ``PermissionDenied``; without a user
+(the demo's seed, migrations) the system writes. Each service validates the
+whole row (``full_clean``) and the rules a row cannot check alone (one day's
+hours never overlap; a 24/7 calendar has no hours or holidays) before it
+saves, and records who did it in the history, removals included. The
+imports write all their holidays or, on any bad entry, none.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from .. import periods
-from ..history import save_with_history
+from ..history import delete_with_history, save_with_history
 from ..models.teams import Team
+from ..rules import require
 from ..services._common import validate
 from .models import Holiday, WorkingCalendar, WorkingInterval
 from .time import WEEKDAY_NAMES, first_overlap, format_hours
@@ -36,6 +41,19 @@ def _locked(calendar: WorkingCalendar) -> WorkingCalendar:
     """The calendar's row, locked until the transaction ends: two writers
     adding hours at once see each other's (the overlap check stays true)."""
     return WorkingCalendar.objects.select_for_update().get(pk=calendar.pk)
+
+
+def manage_refusal(calendar: WorkingCalendar) -> str:
+    """What a person who may not change the calendar is told."""
+    who = (
+        "an administrator" if calendar.team_id is None else f"a head of {calendar.team}"
+    )
+    return f"Only {who} can change the calendar {calendar}."
+
+
+def _may_manage(calendar: WorkingCalendar, user: User | None) -> None:
+    if user is not None:
+        require(user, "manage_calendar", calendar, manage_refusal(calendar))
 
 
 def _refuse_always(calendar: WorkingCalendar, what: str) -> None:
@@ -56,6 +74,15 @@ def calendar_create(
 ) -> WorkingCalendar:
     """A calendar without hours yet (add them with ``calendar_interval_add``);
     ``team`` None makes it organisation-wide, ``always`` a 24/7 calendar."""
+    if user is not None:
+        require(
+            user,
+            "add_calendar",
+            team,
+            f"Only a head of {team} can add its calendars."
+            if team is not None
+            else "Only an administrator can add organisation-wide calendars.",
+        )
     calendar = WorkingCalendar(
         name=name,
         time_zone=time_zone,
@@ -79,6 +106,7 @@ def calendar_interval_add(
     """Working hours on a weekday (0 Monday … 6 Sunday). Refused when they
     overlap the day's other hours (touching is fine: 09:00–12:00 and
     12:00–17:00) or cross midnight (an end of 00:00 is the day's end)."""
+    _may_manage(calendar, user)
     calendar = _locked(calendar)
     _refuse_always(calendar, "working hours")
     interval = WorkingInterval(calendar=calendar, weekday=weekday, start=start, end=end)
@@ -115,6 +143,7 @@ def calendar_holiday_add(
     user: User | None = None,
 ) -> Holiday:
     """A holiday from ``start`` to ``end`` (included; one day if None)."""
+    _may_manage(calendar, user)
     calendar = _locked(calendar)
     _refuse_always(calendar, "holidays")
     holiday = Holiday(
@@ -127,6 +156,28 @@ def calendar_holiday_add(
     validate(holiday)
     save_with_history(holiday, user=user, reason="holiday added")
     return holiday
+
+
+@transaction.atomic
+def calendar_interval_remove(
+    *, interval: WorkingInterval, user: User | None = None
+) -> None:
+    """Take working hours out of their calendar; the history keeps them,
+    with who removed them and when."""
+    calendar = interval.calendar
+    _may_manage(calendar, user)
+    _locked(calendar)
+    delete_with_history(interval, user=user, reason=f"hours removed: {interval}")
+
+
+@transaction.atomic
+def calendar_holiday_remove(*, holiday: Holiday, user: User | None = None) -> None:
+    """Take a holiday out of its calendar; the history keeps it, with who
+    removed it and when."""
+    calendar = holiday.calendar
+    _may_manage(calendar, user)
+    _locked(calendar)
+    delete_with_history(holiday, user=user, reason=f"holiday removed: {holiday}")
 
 
 def _save_new(
@@ -163,6 +214,7 @@ def calendar_holidays_seed(
     one of its subdivisions (``"BY"``), for the given years, from the
     ``holidays`` package. Each is a one-off holiday (Easter moves); holidays
     the calendar already has are skipped. Returns those added."""
+    _may_manage(calendar, user)
     calendar = _locked(calendar)
     _refuse_always(calendar, "holidays")
     wanted = sorted({years} if isinstance(years, int) else set(years))
@@ -211,6 +263,7 @@ def calendar_holidays_import_ics(
     are skipped, holidays the calendar already has too. Any bad event, or a
     file that is not iCalendar, raises a ValidationError naming each bad
     event, and nothing is written. Returns the holidays added."""
+    _may_manage(calendar, user)
     calendar = _locked(calendar)
     _refuse_always(calendar, "holidays")
     # One byte more than allowed is enough to know the file is too large.

@@ -160,7 +160,7 @@ def holiday_problem(first: date, last: date, yearly: bool) -> str | None:
     """Why a holiday from ``first`` to ``last`` (included) cannot be, or None."""
     if last < first:
         return f"A holiday cannot end ({last}) before it starts ({first})."
-    if yearly and _add_years(first, 1) <= last:
+    if yearly and add_years(first, 1) <= last:
         return f"A yearly holiday must last less than a year ({first} to {last})."
     return None
 
@@ -184,7 +184,7 @@ def _add_holiday(
         day += ONE_DAY
 
 
-def _add_years(day: date, years: int) -> date:
+def add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February

@@ -19,11 +19,9 @@ keeps the mapping on the source for the next file.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +30,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from .. import periods
+from ..calendars.models import time_zones
 from ..figures.imports import rows_error
 from ..history import save_with_history
 from ..imports.headers import header_key, match_headers
@@ -254,17 +253,6 @@ def csv_fields(source_kind: str) -> tuple[CsvField, ...]:
         for name in sorted(names - set(ABOUT))
     ]
     return tuple(replace(f, required=f.name in required) for f in about)
-
-
-@cache
-def time_zones() -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            zone
-            for zone in zoneinfo.available_timezones()
-            if not zone.startswith(("posix/", "right/"))
-        )
-    )
 
 
 @dataclass(frozen=True)

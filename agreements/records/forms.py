@@ -6,8 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from ..calendars.models import time_zones
 from ..validators import multi_line
-from .csv_import import NOT_IN_FILE, ColumnMapping, CsvField, time_zones
+from .csv_import import NOT_IN_FILE, ColumnMapping, CsvField
 from .services import REASON_MAX_LENGTH
 
 

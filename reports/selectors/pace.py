@@ -11,11 +11,34 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from agreements import periods
 from agreements.calendars import time as business
 from agreements.calendars.models import OFFICE_HOURS_NAME, WorkingCalendar
+
+
+def pace_candidates(team_ids: Iterable[int]) -> QuerySet[WorkingCalendar]:
+    """The calendars pace may choose from for these teams, by name: their
+    own working-hours calendars and the organisation's office hours."""
+    return WorkingCalendar.objects.filter(kind=WorkingCalendar.Kind.HOURS).filter(
+        Q(team_id__in=set(team_ids)) | Q(team=None, name=OFFICE_HOURS_NAME)
+    )
+
+
+def pace_choice(
+    candidates: Iterable[WorkingCalendar], team_ids: Iterable[int]
+) -> dict[int, WorkingCalendar | None]:
+    """Each team's calendar for pace among ``pace_candidates`` (in their
+    order, by name: a team's first calendar wins), ``None`` where none is."""
+    default = None
+    own: dict[int, WorkingCalendar] = {}
+    for calendar in candidates:
+        if calendar.team_id is None:
+            default = calendar
+        elif calendar.team_id not in own:
+            own[calendar.team_id] = calendar
+    return {team: own.get(team, default) for team in team_ids}
 
 
 def pace_calendars(
@@ -26,19 +49,15 @@ def pace_calendars(
     wanted = set(team_ids)
     if not wanted:
         return {}
-    default = None
-    own: dict[int, business.CalendarSnapshot] = {}
-    calendars = (
-        WorkingCalendar.objects.filter(kind=WorkingCalendar.Kind.HOURS)
-        .filter(Q(team_id__in=wanted) | Q(team=None, name=OFFICE_HOURS_NAME))
-        .prefetch_related("intervals", "holidays")
-    )
-    for calendar in calendars:  # by name: a team's first calendar wins
-        if calendar.team_id is None:
-            default = calendar.snapshot()
-        elif calendar.team_id not in own:
-            own[calendar.team_id] = calendar.snapshot()
-    return {team: own.get(team, default) for team in wanted}
+    candidates = pace_candidates(wanted).prefetch_related("intervals", "holidays")
+    chosen = pace_choice(candidates, wanted)
+    # One snapshot a calendar: Pace caches its fractions by snapshot.
+    distinct = {c.pk: c for c in chosen.values() if c is not None}
+    snapshots = {pk: calendar.snapshot() for pk, calendar in distinct.items()}
+    return {
+        team: None if calendar is None else snapshots[calendar.pk]
+        for team, calendar in chosen.items()
+    }
 
 
 class Pace:
