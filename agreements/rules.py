@@ -79,6 +79,12 @@ def unsigned_teams_user_leads(user, agreement: Agreement) -> list[int]:
     ]
 
 
+def calendar_team_ids(user) -> set[int]:
+    """The teams whose working calendars the user may add: those they head
+    (``add_calendar`` for each)."""
+    return set(team_ids_headed(user))
+
+
 @rules.predicate
 def can_sign_for_a_party(user, agreement: Agreement) -> bool:
     return bool(unsigned_teams_user_leads(user, agreement))

@@ -16,6 +16,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """``?page=`` must name a page: a whole number from 1 (or ``last``);
+        an empty or malformed one is a 400, not quietly the first page."""
+        text = request.query_params.get(self.page_query_param)
+        if text is None or text in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        if not text.isdigit() or int(text) < 1:
+            raise exceptions.ValidationError(
+                {self.page_query_param: ["Give a whole number from 1."]}
+            )
+        return int(text)
+
     def get_page_size(self, request: Request) -> int:
         text = request.query_params.get(self.page_size_query_param)
         if text is None:

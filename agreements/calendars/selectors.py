@@ -14,8 +14,8 @@ from django.db.models.functions import Coalesce
 
 from reports.selectors.pace import pace_candidates, pace_choice
 
-from ..access import team_ids_in
 from ..models import Agreement, Team
+from ..models.common import member_team_ids
 from ..records.models import RecordMeasure
 from ..rules import can
 from .models import Holiday, WorkingCalendar, WorkingInterval
@@ -45,7 +45,7 @@ def listed_calendars(user) -> QuerySet[WorkingCalendar]:
         F("team__name").asc(nulls_first=True), "name", "pk"
     )
     if not can(user, "view_organisation"):
-        calendars = calendars.filter(Q(team=None) | Q(team__in=team_ids_in(user)))
+        calendars = calendars.filter(Q(team=None) | Q(team__in=member_team_ids(user)))
     return calendars.annotate(
         holiday_count=_count_of(Holiday), objective_count=_count_of(RecordMeasure)
     )

@@ -23,9 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from ..access import team_ids_headed
 from ..models import Team
-from ..rules import can
+from ..rules import calendar_team_ids, can
 from ..views.common import add_service_errors, require
 from . import services
 from .forms import CalendarForm, HolidayForm, IcsForm, IntervalForm, SeedForm
@@ -209,7 +208,7 @@ def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _may_add(user) -> bool:
-    return bool(team_ids_headed(user)) or can(user, "add_calendar", None)
+    return bool(calendar_team_ids(user)) or can(user, "add_calendar", None)
 
 
 def _back(calendar: WorkingCalendar, anchor: str) -> HttpResponse:
@@ -224,7 +223,7 @@ def calendar_new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(
             "Only a head of a team, or an administrator, can add calendars."
         )
-    teams = Team.objects.filter(pk__in=team_ids_headed(request.user))
+    teams = Team.objects.filter(pk__in=calendar_team_ids(request.user))
     posted = request.method == "POST"
     form = CalendarForm(
         request.POST if posted else None,

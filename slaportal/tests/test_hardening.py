@@ -347,6 +347,9 @@ def test_the_schema_documents_what_the_server_enforces(client):
         {"page_size": "null"},
         {"page_size": "0"},
         {"page_size": "101"},
+        {"page": ""},
+        {"page": "0"},
+        {"page": "two"},
         {"ordering": "junk"},
         {"ordering": "title,-nonsense"},
         {"ordering": ""},
@@ -417,6 +420,10 @@ def test_valid_paging_and_ordering_still_work(api_client, marketing_lead):
     api_client.force_login(marketing_lead)
     response = api_client.get(AGREEMENTS, {"page_size": 5, "ordering": "-title"})
     assert response.status_code == 200
+    for page in ("1", "last"):
+        assert api_client.get(AGREEMENTS, {"page": page}).status_code == 200
+    # A page past the end is not found, as before.
+    assert api_client.get(AGREEMENTS, {"page": "99"}).status_code == 404
 
 
 # --- 10. Merging pain points --------------------------------------------------

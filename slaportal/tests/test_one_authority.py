@@ -105,6 +105,7 @@ ASKING = {
     "require",
     "signed_partner_ids",
     "unsigned_teams_user_leads",
+    "calendar_team_ids",
     "agreement_actions",
     "agreement_actions_for",
     "friction_report_actions",
