@@ -332,10 +332,14 @@ class MaintenanceWindow(models.Model):
         )
 
 
-# Which kind of source each record-based objective reads.
+# Which kinds of source each record-based objective reads: time to respond
+# from requests, or from leads (handed over → first touch).
 SOURCE_KINDS = {
-    Objective.Source.REQUEST_TIMES: RecordSource.Kind.REQUESTS,
-    Objective.Source.AVAILABILITY: RecordSource.Kind.INCIDENTS,
+    Objective.Source.REQUEST_TIMES: (
+        RecordSource.Kind.REQUESTS,
+        RecordSource.Kind.LEADS,
+    ),
+    Objective.Source.AVAILABILITY: (RecordSource.Kind.INCIDENTS,),
 }
 
 
@@ -457,22 +461,34 @@ class RecordMeasure(models.Model):
                 f"{objective.get_metric_source_display().lower()}, not from "
                 "request or incident records."
             )
-        if wanted is not None and self.source_id and self.source.kind != wanted:
+        leads = self.source_id is not None and self.source.kind == (
+            RecordSource.Kind.LEADS
+        )
+        if wanted is not None and self.source_id and self.source.kind not in wanted:
+            kinds = " or ".join(RecordSource.Kind(k).label.lower() for k in wanted)
             errors["source"] = (
                 f"{self.source} sends {self.source.get_kind_display().lower()}; "
-                f"“{objective}” needs a source of "
-                f"{RecordSource.Kind(wanted).label.lower()}."
+                f"“{objective}” needs a source of {kinds}."
             )
-        provider = objective.agreement.provider if objective is not None else None
-        if (
-            provider is not None
-            and self.source_id
-            and self.source.team_id != (provider.pk)
-        ):
+        agreement = objective.agreement if objective is not None else None
+        provider = agreement.provider if agreement is not None else None
+        # A team's own records measure it; leads may also come from the CRM
+        # of the team that hands them over (the consumer).
+        teams = (
+            {agreement.provider_id, agreement.consumer_id}
+            if agreement is not None and leads
+            else {provider.pk}
+            if provider is not None
+            else set()
+        )
+        if provider is not None and self.source_id and self.source.team_id not in teams:
             errors["source"] = (
                 f"{self.source} is {self.source.team}'s feed: “{objective}” is "
-                f"measured from records {provider} sends."
+                f"measured from records {provider} sends"
+                + (f" or leads {agreement.consumer} hands over." if leads else ".")
             )
+        if leads and self.event and self.event != measure.Event.FIRST_RESPONSE:
+            errors["event"] = "A lead's clock stops at its first touch."
         if (
             provider is not None
             and self.calendar_id
@@ -482,9 +498,11 @@ class RecordMeasure(models.Model):
                 f"{self.calendar} belongs to {self.calendar.team}: use an "
                 f"organisation-wide calendar or one of {provider}'s."
             )
-        if wanted == RecordSource.Kind.REQUESTS:
+        if objective is not None and objective.metric_source == (
+            Objective.Source.REQUEST_TIMES
+        ):
             errors.update(self._request_errors())
-        elif wanted == RecordSource.Kind.INCIDENTS:
+        elif wanted is not None:
             errors.update(self._availability_errors())
         if errors:
             raise ValidationError(errors)

@@ -3,8 +3,9 @@ requests, availability from incidents (``agreements.records.measure``).
 
 A fixed number of queries for any number of objectives and months: the
 measures with their calendars (three), then the requests with their pauses
-(two), the incidents and the maintenance windows (one each), for every
-source at once; the arithmetic is done per objective and month in Python.
+(two), the leads handed over (one: a lead is a request to follow it up),
+the incidents and the maintenance windows (one each), for every source at
+once; the arithmetic is done per objective and month in Python.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from agreements.models import Agreement, Objective
 from agreements.records import measure
 from agreements.records.models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordMeasure,
+    RecordSource,
     RequestPause,
     ServiceRequest,
 )
@@ -96,8 +99,12 @@ def record_results(
     if not measures:
         return {}
     first, last = _bounds(list(objectives_by_month))
+    timed = [m for m in measures.values() if m.event and m.target is not None]
     request_sources = {
-        m.source_id for m in measures.values() if m.event and m.target is not None
+        m.source_id for m in timed if m.source.kind != RecordSource.Kind.LEADS
+    }
+    lead_sources = {
+        m.source_id for m in timed if m.source.kind == RecordSource.Kind.LEADS
     }
     incident_sources = {
         m.source_id
@@ -120,6 +127,16 @@ def record_results(
             .order_by("started_at", "pk")
         ):
             requests[row.source_id].append((row.consumer_id, row.as_record()))
+    if lead_sources:
+        # A lead is a request to follow it up, from the team that handed it
+        # over: handed over → first touch. A flagged duplicate is not counted.
+        for lead in (
+            Lead.objects.counted()
+            .filter(source_id__in=lead_sources, started_at__gte=first)
+            .filter(started_at__lt=last)
+            .order_by("started_at", "pk")
+        ):
+            requests[lead.source_id].append((lead.team_id, lead.as_record()))
     incidents: dict[int, list[measure.IncidentRecord]] = defaultdict(list)
     maintenance: dict[int, list[measure.MaintenanceRecord]] = defaultdict(list)
     if incident_sources:

@@ -548,3 +548,108 @@ def test_a_head_applies_changed_records_to_a_finalised_month_with_a_reason(
     assert line.history.first().history_change_reason == (
         "records applied: The office was closed"
     )
+
+
+# --- Follow-up measured from leads -------------------------------------------
+
+
+@pytest.fixture
+def crm(marketing):
+    """Marketing's CRM: the leads it hands over to Sales."""
+    return RecordSource.objects.create(
+        team=marketing, name="HubSpot", kind=RecordSource.Kind.LEADS
+    )
+
+
+def handed_over(number: int, started: str, touched: str | None, **fields):
+    return {
+        "external_id": f"L-{number}",
+        "started_at": started,
+        "first_touch_at": touched,
+        "updated_at": touched or started,
+        **fields,
+    }
+
+
+def test_sales_follow_up_is_measured_from_marketings_leads(
+    client, sales_lead, marketing_lead, sales, marketing, service, office, crm
+):
+    # Ten leads touched within the hour, one after 5 business hours
+    # (Wednesday 16:00 → Thursday 13:00: 1 h + 4 h), one not touched yet and
+    # not due (handed over at month end), one of another team's.
+    rows = [handed_over(n, at(2 + n, 10), at(2 + n, 10, 45)) for n in range(1, 11)]
+    rows += [
+        handed_over(11, at(3, 16), at(4, 13)),
+        handed_over(12, at(30, 16, 30), None),
+    ]
+    sent_while_open(source=crm, rows=rows, user=marketing_lead)
+    follow_up = signed(
+        user=sales_lead,
+        other_signer=marketing_lead,
+        provider=sales,
+        consumer=marketing,
+        objectives=[
+            objective_row(
+                "Leads first touched within 4 business hours",
+                metric_source="request_times",
+                unit="percent",
+                target=Decimal(90),
+                measure={
+                    "source": crm,
+                    "calendar": office,
+                    "event": "first_response",
+                    "target": 240,
+                },
+            )
+        ],
+    )
+    with time_machine.travel(AFTER_JUNE, tick=False):
+        line = scorecard_for(follow_up, JUNE).lines[0]
+    figures = line.records.figures
+    assert (figures.met, figures.breached, figures.pending) == (10, 1, 1)
+    assert line.outcome.actual.quantize(Decimal("0.01")) == Decimal("90.91")
+    assert line.status == Status.MET
+
+    # The evidence names the lead that breached, as a request's would be.
+    objective = follow_up.objectives.get()
+    evidence = reverse("reports:evidence", args=[follow_up.pk, objective.pk])
+    shown = page(client, marketing_lead, f"{evidence}?month=2026-06&outcome=breached")
+    assert shown.status_code == 200
+    assert 'data-request="L-11"' in shown.content.decode()
+
+
+def test_a_leads_source_measures_only_its_teams_agreements(
+    sales_lead, marketing_lead, service_lead, sales, marketing, service, office, crm
+):
+    row = objective_row(
+        "Leads first touched within 4 business hours",
+        metric_source="request_times",
+        unit="percent",
+        target=Decimal(90),
+        measure={
+            "source": crm,
+            "calendar": office,
+            "event": "resolution",
+            "target": 240,
+        },
+    )
+    with pytest.raises(ValidationError) as refused:
+        signed(
+            user=sales_lead,
+            other_signer=marketing_lead,
+            provider=sales,
+            consumer=marketing,
+            objectives=[row],
+        )
+    assert "A lead's clock stops at its first touch." in str(refused.value)
+    row["measure"]["event"] = "first_response"
+    with pytest.raises(ValidationError) as elsewhere:
+        signed(
+            user=service_lead,
+            other_signer=sales_lead,
+            provider=service,
+            consumer=sales,
+            objectives=[row],
+        )
+    assert "HubSpot (Marketing) is Marketing's feed" in str(elsewhere.value)
+    assert "or leads Sales hands over" in str(elsewhere.value)
