@@ -170,8 +170,11 @@ def _raw(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise Problem("give the row as named values (an object).")
-    if len(json.dumps(value, default=str)) > RAW_MAX_CHARS:
+    written = json.dumps(value, default=str)
+    if len(written) > RAW_MAX_CHARS:
         raise Problem(f"the raw row is over {RAW_MAX_CHARS:,} characters.")
+    if "\\u0000" in written:
+        raise Problem("the raw row holds a NUL character: leave it out.")
     return value
 
 

@@ -94,6 +94,7 @@ def test_a_lead_is_in_the_month_it_was_handed_over_in_the_organisations_zone(
         ),
         ({"qualified": "maybe"}, "Row 1, qualified: “maybe” is not true or false."),
         ({"raw": ["a", "b"]}, "Row 1, raw: give the row as named values"),
+        ({"raw": {"Notes": "a\x00b"}}, "Row 1, raw: the raw row holds a NUL"),
         ({"started_at": ""}, "Row 1, started_at: a lead needs one."),
         ({"team": "nobody"}, "Row 1, team: no team has the slug “nobody”."),
     ],
