@@ -38,7 +38,13 @@ from ..imports.headers import (
     match_headers,
     preset_for,
 )
-from ..imports.moments import BY_KEY, DATE_FORMATS, DateFormat, date_formats_for
+from ..imports.moments import (
+    BY_KEY,
+    DATE_FORMATS,
+    DateFormat,
+    date_formats_for,
+    reads,
+)
 from ..imports.moments import parse_moment as read_moment
 from ..imports.reading import CsvTable, RowError, decode_export
 from .csv_import import Batch, ColumnMapping, CsvField
@@ -150,9 +156,13 @@ def _values(table: CsvTable, columns: dict[str, str]) -> list[str]:
 
 
 def date_format_choices(table: CsvTable, columns: dict[str, str]) -> list[DateFormat]:
-    """The formats that read every date of the mapped columns, or all of them
-    when none does (then the preview names the dates that do not read)."""
-    return date_formats_for(_values(table, columns)) or list(DATE_FORMATS)
+    """The formats that read every date of the mapped columns; when none
+    does, all of them, those that read the most dates first (the preview
+    then names each date that does not read)."""
+    values = [value for value in _values(table, columns) if value]
+    return date_formats_for(values) or sorted(
+        DATE_FORMATS, key=lambda fmt: -sum(1 for value in values if reads(value, fmt))
+    )
 
 
 def example(table: CsvTable, columns: dict[str, str], fmt: DateFormat) -> str:
