@@ -173,7 +173,7 @@ def example(table: CsvTable, columns: dict[str, str], fmt: DateFormat) -> str:
                 moment = read_moment(value, fmt, periods.org_zone())
             except ValueError:
                 return f"{value} cannot be read so"
-            return f"{value} is {moment:%-d %B %Y, %H:%M}"
+            return f"{value} is {moment.day} {moment:%B %Y, %H:%M}"
     return ""
 
 
