@@ -18,6 +18,7 @@ from .decimals import NUMBER_STYLES, NumberStyle, number_styles_for, parse_numbe
 from .headers import (
     HUBSPOT_LEADS,
     LEAD_FIELDS,
+    PRESET_LABELS,
     PRESETS,
     SALESFORCE_LEADS,
     header_key,
@@ -43,6 +44,7 @@ __all__ = [
     "LEAD_FIELDS",
     "NUMBER_STYLES",
     "PRESETS",
+    "PRESET_LABELS",
     "SALESFORCE_LEADS",
     "CsvTable",
     "DateFormat",

@@ -8,7 +8,8 @@ each field, which a person confirms.
 
 ``HUBSPOT_LEADS`` and ``SALESFORCE_LEADS`` are the names a HubSpot contacts
 export and a Salesforce leads report (“Details Only”) give the fields of a
-lead (``LEAD_FIELDS``), in English, as of their public documentation.
+lead (``LEAD_FIELDS``, named as ``records.Lead`` names them where it has
+them), in English, as of their public documentation.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ Aliases = Mapping[str, Sequence[str]]
 
 LEAD_FIELDS = (
     "external_id",
-    "created_at",  # created, or handed over to sales
+    "started_at",  # handed over to sales, else created
     "owner",
     "email",
     "status",
-    "lifecycle_stage",
-    "became_mql_at",
+    "stage",  # the lifecycle stage
+    "qualified_at",  # became a marketing qualified lead
     "became_sql_at",
     "owner_assigned_at",
-    "first_engagement_at",
-    "last_activity_at",
+    "first_touch_at",  # the first engagement
+    "updated_at",  # the last change or activity
     "company",
     "first_name",
     "last_name",
@@ -38,12 +39,13 @@ LEAD_FIELDS = (
 HUBSPOT_LEADS: dict[str, tuple[str, ...]] = {
     # "Contact ID" in exports before HubSpot renamed it "Record ID".
     "external_id": ("Record ID", "Contact ID"),
-    "created_at": ("Create Date", "Became a Lead Date"),
+    # Becoming a lead is the hand-over; the creation stands in without it.
+    "started_at": ("Became a Lead Date", "Create Date"),
     "owner": ("Contact owner", "HubSpot Owner"),
     "email": ("Email", "Email Address"),
     "status": ("Lead Status",),
-    "lifecycle_stage": ("Lifecycle Stage",),
-    "became_mql_at": (
+    "stage": ("Lifecycle Stage",),
+    "qualified_at": (
         "Became a Marketing Qualified Lead Date",
         'Date entered "Marketing Qualified Lead (Lifecycle Stage Pipeline)"',
     ),
@@ -52,8 +54,8 @@ HUBSPOT_LEADS: dict[str, tuple[str, ...]] = {
         'Date entered "Sales Qualified Lead (Lifecycle Stage Pipeline)"',
     ),
     "owner_assigned_at": ("Owner Assigned Date",),
-    "first_engagement_at": ("First Engagement Date", "Date of first engagement"),
-    "last_activity_at": ("Last Activity Date", "Last Engagement Date"),
+    "first_touch_at": ("First Engagement Date", "Date of first engagement"),
+    "updated_at": ("Last Modified Date", "Last Activity Date", "Last Engagement Date"),
     "company": ("Associated Company", "Company Name"),
     "first_name": ("First Name",),
     "last_name": ("Last Name",),
@@ -61,11 +63,11 @@ HUBSPOT_LEADS: dict[str, tuple[str, ...]] = {
 
 SALESFORCE_LEADS: dict[str, tuple[str, ...]] = {
     "external_id": ("Lead ID",),
-    "created_at": ("Create Date", "Created Date"),
+    "started_at": ("Create Date", "Created Date"),
     "owner": ("Lead Owner", "Owner"),
     "email": ("Email",),
     "status": ("Lead Status", "Status"),
-    "last_activity_at": ("Last Activity",),
+    "updated_at": ("Last Modified Date", "Last Activity"),
     "company": ("Company / Account", "Company"),
     "first_name": ("First Name",),
     "last_name": ("Last Name",),
@@ -74,6 +76,11 @@ SALESFORCE_LEADS: dict[str, tuple[str, ...]] = {
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "hubspot": HUBSPOT_LEADS,
     "salesforce": SALESFORCE_LEADS,
+}
+# What a person is told a recognised file is.
+PRESET_LABELS = {
+    "hubspot": "HubSpot contacts export",
+    "salesforce": "Salesforce leads report",
 }
 
 

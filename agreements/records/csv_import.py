@@ -258,10 +258,18 @@ def csv_fields(source_kind: str) -> tuple[CsvField, ...]:
 @dataclass(frozen=True)
 class ColumnMapping:
     """Which column fills each field (fields no column fills are left out),
-    and the time zone of times written without an offset."""
+    and the time zone of times written without an offset.
+
+    A leads source's file also has one ``date_format`` (a key of
+    ``imports.moments.BY_KEY``) for all its date columns, and says which
+    leads are qualified: those with a value in ``qualified_column`` or,
+    given ``qualified_values``, those whose value there is one of them."""
 
     columns: dict[str, str]
     time_zone: str
+    date_format: str = ""
+    qualified_column: str = ""
+    qualified_values: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -269,7 +277,22 @@ class ColumnMapping:
 
     def as_json(self) -> dict[str, Any]:
         """As ``RecordSource.column_mapping`` keeps it."""
-        return {"columns": dict(self.columns), "time_zone": self.time_zone}
+        kept: dict[str, Any] = {
+            "columns": dict(self.columns),
+            "time_zone": self.time_zone,
+        }
+        if self.date_format:
+            kept["date_format"] = self.date_format
+            kept["qualified_column"] = self.qualified_column
+            kept["qualified_values"] = list(self.qualified_values)
+        return kept
+
+    @classmethod
+    def from_json(cls, kept: dict[str, Any]) -> ColumnMapping:
+        """The mapping ``as_json`` wrote (kept between the import's pages)."""
+        return cls(
+            **{**kept, "qualified_values": tuple(kept.get("qualified_values", ()))}
+        )
 
     @classmethod
     def saved(cls, source: RecordSource) -> ColumnMapping:
@@ -278,6 +301,7 @@ class ColumnMapping:
         kept = source.column_mapping if isinstance(source.column_mapping, dict) else {}
         columns = kept.get("columns")
         zone = kept.get("time_zone")
+        values = kept.get("qualified_values")
         return cls(
             columns={
                 name: column
@@ -287,7 +311,18 @@ class ColumnMapping:
             if isinstance(columns, dict)
             else {},
             time_zone=zone if zone in time_zones() else settings.TIME_ZONE,
+            date_format=_text(kept.get("date_format")),
+            qualified_column=_text(kept.get("qualified_column")),
+            qualified_values=tuple(
+                value for value in values or () if isinstance(value, str)
+            )
+            if isinstance(values, list)
+            else (),
         )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 # --- Reading the file ------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .. import periods
@@ -34,6 +35,7 @@ from ..views.common import require
 from .csv_import import (
     Batch,
     ColumnMapping,
+    CsvField,
     CsvOutcome,
     batch_from,
     csv_fields,
@@ -41,7 +43,17 @@ from .csv_import import (
     read_upload,
     records_import_csv,
 )
-from .forms import ColumnsForm, LateReasonForm
+from .forms import ColumnsForm, LateReasonForm, LeadColumnsForm
+from .lead_csv import (
+    LEAD_CSV_FIELDS,
+    NAME_FIELD,
+    NAME_PARTS,
+    decode_lead_file,
+    guess_lead_mapping,
+    lead_batch_from,
+    lead_months,
+    recognised,
+)
 from .models import RecordSource
 from .rows import KINDS
 
@@ -125,6 +137,24 @@ def _source(request: HttpRequest, pk: int) -> RecordSource:
     return source
 
 
+def _leads(source: RecordSource) -> bool:
+    # A CRM's export is read as it is (``lead_csv``); other files as
+    # ``csv_import`` reads them.
+    return source.kind == RecordSource.Kind.LEADS
+
+
+def _fields(source: RecordSource) -> tuple[CsvField, ...]:
+    return LEAD_CSV_FIELDS if _leads(source) else csv_fields(source.kind)
+
+
+def _batch(table: CsvTable, source: RecordSource, mapping: ColumnMapping) -> Batch:
+    if _leads(source):
+        return lead_batch_from(
+            table, source=source, mapping=mapping, now=timezone.now()
+        )
+    return batch_from(table, source=source, mapping=mapping)
+
+
 def _page(
     request: HttpRequest,
     template: str,
@@ -144,7 +174,7 @@ def _page(
                 {"number": n, "label": label, "done": n < step, "current": n == step}
                 for n, label in enumerate(STEPS, start=1)
             ],
-            "fields": csv_fields(source.kind),
+            "fields": _fields(source),
             "errors": errors[:SHOWN_ERRORS],
             "error_count": len(errors),
             "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
@@ -191,7 +221,8 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if posted and form.is_valid():
         file = form.cleaned_data["file"]
         # One byte past the limit is enough to refuse a larger file unread.
-        text = decode_csv(file.read(MAX_BYTES + 1))
+        raw = file.read(MAX_BYTES + 1)
+        text = decode_lead_file(raw) if _leads(source) else decode_csv(raw)
         table = text if isinstance(text, RowError) else read_upload(text)
         if isinstance(table, CsvTable):
             upload = uuid.uuid4().hex
@@ -223,21 +254,29 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     if found is None:
         return _gone(source, request)
     pending, table = found
-    fields = csv_fields(source.kind)
+    fields = _fields(source)
     saved = ColumnMapping.saved(source)
-    chosen = (
-        ColumnMapping(**pending["mapping"])
-        if pending.get("mapping")
-        else ColumnMapping(
+    if pending.get("mapping"):
+        chosen = ColumnMapping.from_json(pending["mapping"])
+    elif _leads(source):
+        chosen = guess_lead_mapping(table, saved)
+    else:
+        chosen = ColumnMapping(
             guess_columns(fields, table.header, saved.columns), saved.time_zone
         )
-    )
-    form = ColumnsForm(
-        request.POST if request.method == "POST" else None,
-        fields=fields,
-        header=table.header,
-        initial={**chosen.columns, "time_zone": chosen.time_zone},
-    )
+    data = request.POST if request.method == "POST" else None
+    form: ColumnsForm
+    if _leads(source):
+        form = LeadColumnsForm(
+            data, table=table, initial=LeadColumnsForm.initial_for(chosen)
+        )
+    else:
+        form = ColumnsForm(
+            data,
+            fields=fields,
+            header=table.header,
+            initial={**chosen.columns, "time_zone": chosen.time_zone},
+        )
     if form.is_valid():
         pending["mapping"] = form.mapping().as_json()
         request.session.modified = True
@@ -260,6 +299,8 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         from_last_import=any(
             saved.columns.get(name) == column for name, column in chosen.columns.items()
         ),
+        leads=_leads(source),
+        recognised=recognised(table.header) if _leads(source) else "",
     )
 
 
@@ -288,8 +329,8 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     pending, table = found
     if not pending.get("mapping"):
         return redirect("records:import_columns", pk=source.pk, upload=upload)
-    mapping = ColumnMapping(**pending["mapping"])
-    batch = batch_from(table, source=source, mapping=mapping)
+    mapping = ColumnMapping.from_json(pending["mapping"])
+    batch = _batch(table, source, mapping)
     confirming = request.method == "POST"
     # A head may import records of locked months as a correction, with a
     # reason: the preview counts them as if one were given.
@@ -310,7 +351,12 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         outcome = run(reason=reason)
         if outcome.written:
             return _imported(request, source, pending, batch, outcome)
-    fields = [f for f in csv_fields(source.kind) if f.name in mapping.columns]
+    by_month = (
+        lead_months(batch, source=source, user=request.user, reason=preview_reason)
+        if _leads(source) and outcome.report
+        else []
+    )
+    fields = [f for f in _fields(source) if f.name in mapping.columns]
     return _page(
         request,
         "records/import_preview.html",
@@ -322,14 +368,28 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         upload=upload,
         filename=pending["name"],
         mapping=mapping,
-        mapped=[(f, mapping.columns[f.name]) for f in fields],
+        mapped=_mapped(fields, mapping),
         report=outcome.report,
         errors=outcome.errors,
         record_count=len(batch.rows) + len(batch.errors),
         months=batch.months,
+        lead_months=by_month,
         rows=_shown(batch),
         more_rows=max(len(batch.rows) - SHOWN_ROWS, 0),
     )
+
+
+def _mapped(
+    fields: list[CsvField], mapping: ColumnMapping
+) -> list[tuple[CsvField, str]]:
+    """Each field the file fills and its column; a lead's first and last
+    names show as the name they make."""
+    parts = [f for f in fields if f.name in NAME_PARTS]
+    mapped = [(f, mapping.columns[f.name]) for f in fields if f not in parts]
+    if parts and "name" not in mapping.columns:
+        joined = " + ".join(mapping.columns[f.name] for f in parts)
+        mapped.append((NAME_FIELD, joined))
+    return mapped
 
 
 def _plural(count: int, word: str) -> str:

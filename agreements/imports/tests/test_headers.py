@@ -59,11 +59,11 @@ def test_a_hubspot_contacts_export_is_recognised():
     )
     assert matched == {
         "external_id": "Record ID",
-        "created_at": "Create Date",
+        "started_at": "Create Date",
         "owner": "Contact owner",
         "email": "Email",
         "status": "Lead Status",
-        "last_activity_at": "Last Activity Date",
+        "updated_at": "Last Activity Date",
         "company": "Associated Company",
         "first_name": "First Name",
         "last_name": "Last Name",
@@ -73,13 +73,13 @@ def test_a_hubspot_contacts_export_is_recognised():
 def test_an_all_properties_export_gives_the_lifecycle_dates():
     matched = match_headers(header("hubspot-all-properties-bom.csv"), HUBSPOT_LEADS)
     assert {name: matched.get(name) for name in LEAD_FIELDS[5:9]} == {
-        "lifecycle_stage": "Lifecycle Stage",
-        "became_mql_at": "Became a Marketing Qualified Lead Date",
+        "stage": "Lifecycle Stage",
+        "qualified_at": "Became a Marketing Qualified Lead Date",
         "became_sql_at": "Became a Sales Qualified Lead Date",
         "owner_assigned_at": "Owner Assigned Date",
     }
-    # "Became a Lead Date" stands in for the creation where it is missing.
-    assert matched["created_at"] == "Became a Lead Date"
+    # Becoming a lead is the hand-over.
+    assert matched["started_at"] == "Became a Lead Date"
 
 
 def test_an_older_hubspot_export_names_its_id_contact_id():
@@ -92,14 +92,14 @@ def test_the_pipeline_column_is_found_where_the_became_date_is_missing():
         ['Date entered ""Marketing Qualified Lead (Lifecycle Stage Pipeline)""'],
         HUBSPOT_LEADS,
     )
-    assert list(matched) == ["became_mql_at"]
+    assert list(matched) == ["qualified_at"]
 
 
 def test_a_salesforce_leads_report_is_recognised():
     matched = match_headers(header("salesforce-leads-lightning.csv"), SALESFORCE_LEADS)
     assert matched == {
         "external_id": "Lead ID",
-        "created_at": "Create Date",
+        "started_at": "Create Date",
         "owner": "Lead Owner",
         "email": "Email",
         "status": "Lead Status",
