@@ -193,7 +193,7 @@ class ObjectiveForm(forms.ModelForm):
             *Objective.Source.choices,
         ]
         self.fields["measure_source"].label_from_instance = lambda source: (
-            f"{source.name} ({source.team}, {source.get_kind_display().lower()})"
+            f"{source.name} ({source.team}, {source.kind_words})"
         )
 
     @property

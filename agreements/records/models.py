@@ -91,6 +91,12 @@ class RecordSource(models.Model):
         return bool(self.webhook_secret)
 
     @property
+    def kind_words(self) -> str:
+        """The kind inside a sentence: "requests", "leads from a CRM"."""
+        label = str(self.get_kind_display())
+        return label[:1].lower() + label[1:]
+
+    @property
     def responsible_team(self) -> Team:
         """The team whose rules apply (``agreements.rules``)."""
         return self.team
@@ -467,7 +473,7 @@ class RecordMeasure(models.Model):
         if wanted is not None and self.source_id and self.source.kind not in wanted:
             kinds = " or ".join(RecordSource.Kind(k).label.lower() for k in wanted)
             errors["source"] = (
-                f"{self.source} sends {self.source.get_kind_display().lower()}; "
+                f"{self.source} sends {self.source.kind_words}; "
                 f"“{objective}” needs a source of {kinds}."
             )
         agreement = objective.agreement if objective is not None else None
