@@ -471,7 +471,7 @@ class RecordMeasure(models.Model):
             RecordSource.Kind.LEADS
         )
         if wanted is not None and self.source_id and self.source.kind not in wanted:
-            kinds = " or ".join(RecordSource.Kind(k).label.lower() for k in wanted)
+            kinds = " or ".join(RecordSource(kind=k).kind_words for k in wanted)
             errors["source"] = (
                 f"{self.source} sends {self.source.kind_words}; "
                 f"“{objective}” needs a source of {kinds}."
