@@ -81,6 +81,12 @@ class FigureKind:
         return frozenset(self.metrics)
 
     @property
+    def counts_leads(self) -> bool:
+        """Its totals give way to the leads a team's CRM sends
+        (``records.models.Lead``) in the months there are any."""
+        return S.LEADS_DELIVERED in self.metrics
+
+    @property
     def date_field(self) -> str:
         return self.model.date_field
 

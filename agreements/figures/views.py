@@ -15,12 +15,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import periods
-from ..models import Team
+from ..models import Lead, Team
 from ..rules import can
 from ..selectors import submission_history
 from ..views.common import (
@@ -103,7 +104,21 @@ def figures_list(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             "may_correct": can(user, "correct_submission", team),
             "may_acknowledge": may_acknowledge,
             "current_month": periods.current_month(),
+            "crm_months": _crm_months(team, month) if kind_.counts_leads else [],
         },
+    )
+
+
+def _crm_months(team: Team, month) -> list[dict]:
+    """The months (the chosen one, or the latest twelve) whose leads the
+    team's CRM sent: in those the scorecards count them, not the log."""
+    leads = Lead.objects.counted().filter(team=team)
+    if month is not None:
+        leads = leads.filter(month=month)
+    return list(
+        leads.values("month")
+        .annotate(leads=Count("pk"), qualified=Count("pk", filter=Q(qualified=True)))
+        .order_by("-month")[:12]
     )
 
 

@@ -171,3 +171,24 @@ def test_leads_come_through_the_api(api_client, hubspot, marketing_lead):
     assert bad.status_code == 422
     assert bad.json()["error"]["errors"][0]["field"] == "qualified"
     assert Lead.objects.count() == 2
+
+
+def test_the_lead_log_says_which_months_the_crm_counts(
+    client, hubspot, marketing, marketing_lead
+):
+    records_upsert(
+        source=hubspot, rows=[lead("1", qualified=True), lead("2")], user=None
+    )
+    client.force_login(marketing_lead)
+    page = client.get(
+        reverse("figures:leads_list", args=[marketing.slug]), {"month": "2026-01"}
+    )
+    assert page.status_code == 200
+    notice = page.content.decode()
+    notice = notice[notice.index('data-testid="crm-months"') :]
+    assert "January 2026 (2 leads, 1 qualified)" in notice
+    assert "a month counts one or the other" in notice
+    february = client.get(
+        reverse("figures:leads_list", args=[marketing.slug]), {"month": "2026-02"}
+    )
+    assert 'data-testid="crm-months"' not in february.content.decode()
