@@ -38,7 +38,8 @@ from ..imports.moments import ISO_DATE, ISO_DATETIME, parse_moment
 from ..imports.reading import CsvTable, RowError, header_problems, parse_table
 from ..models.teams import Team
 from ..rules import require
-from .models import RecordSource
+from .batches import import_batch_imported
+from .models import ImportBatch, RecordSource
 from .rows import DEFAULT_KIND, KINDS, RecordsInvalid
 from .services import UpsertReport, records_upsert
 
@@ -480,12 +481,15 @@ def records_import_csv(
     user: User,
     reason: str = "",
     dry_run: bool = False,
+    import_batch: ImportBatch | None = None,
 ) -> CsvOutcome:
     """Send the file's rows to ``records_upsert`` in one batch: all are
     written, or none. With ``dry_run`` (the preview) the service checks and
     counts them in a transaction that is rolled back. A written import
     keeps the mapping on the source for the next file. ``reason``: why
-    records of locked months come late (a head's correction)."""
+    records of locked months come late (a head's correction).
+    ``import_batch``: the uploaded file's batch, which the records point to
+    and which, written, becomes imported with the counts and months."""
     require(
         user,
         "send_records",
@@ -495,10 +499,16 @@ def records_import_csv(
     try:
         with transaction.atomic():
             report = records_upsert(
-                source=source, rows=batch.rows, user=user, reason=reason
+                source=source,
+                rows=batch.rows,
+                user=user,
+                reason=reason,
+                batch=import_batch,
             )
             if dry_run or batch.errors:
                 raise _RolledBack(report)
+            if import_batch is not None:
+                import_batch_imported(batch=import_batch, user=user, report=report)
             if source.column_mapping != mapping.as_json():
                 source.column_mapping = mapping.as_json()
                 save_with_history(

@@ -8,9 +8,10 @@ source's own ``updated_at`` orders updates (``services.records_upsert``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -108,6 +109,123 @@ class RecordSource(models.Model):
                 raise ValidationError({"name": "Name the source."})
 
 
+class ImportBatchQuerySet(models.QuerySet):
+    def pending(self) -> ImportBatchQuerySet:
+        return self.filter(status=ImportBatch.Status.PENDING)
+
+    def expired(self, now: datetime) -> ImportBatchQuerySet:
+        """Pending files uploaded more than ``PENDING_FOR`` ago: abandoned."""
+        return self.pending().filter(created_at__lt=now - ImportBatch.PENDING_FOR)
+
+
+class ImportBatch(models.Model):
+    """One uploaded CSV file: waiting (its bytes kept here, not in the
+    session) between the upload and the confirmation, then what importing
+    it did, and whether it was undone.
+
+    The records import fills ``source``; the figures import (lead log,
+    closed customers) shares the table for its pending files, with
+    ``kind`` figures, the team and the figures import in ``figures_kind``.
+    """
+
+    # An upload left unconfirmed this long is dropped (``clear_pending_imports``).
+    PENDING_FOR = timedelta(days=1)
+
+    class Kind(models.TextChoices):
+        RECORDS = "records", "Records"
+        FIGURES = "figures", "Figures"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be imported"
+        IMPORTED = "imported", "Imported"
+        CANCELLED = "cancelled", "Cancelled"
+        UNDONE = "undone", "Undone"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="import_batches"
+    )
+    source = models.ForeignKey(
+        RecordSource,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="import_batches",
+    )
+    figures_kind = models.CharField(max_length=30, blank=True, default="")
+    # The step URLs carry it, so a page left open on another file imports
+    # nothing.
+    token = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="import_batches",
+    )
+    file_name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(help_text="The file's size in bytes.")
+    # SHA-256 of the decoded text, line endings normalised: the same data
+    # saved again with a byte-order mark or as Windows-1252 has the same one.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    # The file while it waits; cleared once imported or cancelled.
+    data = models.BinaryField(null=True, blank=True, editable=False)
+    mapping = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    stale = models.PositiveIntegerField(default=0)
+    # The months (first days) the import wrote records of: it can be undone
+    # while every one of them is open.
+    months = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The file itself stays out of the history: it is dropped once used.
+    history = history_records(excluded_fields=["data"])
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="records", source__isnull=False)
+                | Q(kind="figures", source__isnull=True),
+                name="import_batch_source_for_records_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "imported", "cancelled", "undone"]),
+                name="import_batch_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(data__isnull=True),
+                name="import_batch_keeps_the_file_only_while_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display().lower()})"
+
+    @property
+    def month_dates(self) -> list[date]:
+        return [periods.parse_month(text) for text in self.months]
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + self.stale
+
+
 def _not_blank(field: str, prefix: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=~Q(**{field: ""}), name=f"{prefix}_{field}_not_blank"
@@ -156,6 +274,14 @@ class ServiceRequest(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(
         help_text="When the source last changed the request (orders updates)."
+    )
+    # The CSV import that last created or updated it (``ImportBatch``).
+    batch = models.ForeignKey(
+        "ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     received_at = models.DateTimeField(auto_now=True)
     history = history_records()
@@ -249,6 +375,14 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(
         help_text="When the source last changed the incident (orders updates)."
     )
+    # The CSV import that last created or updated it (``ImportBatch``).
+    batch = models.ForeignKey(
+        "ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     received_at = models.DateTimeField(auto_now=True)
     history = history_records()
 
@@ -302,6 +436,14 @@ class MaintenanceWindow(models.Model):
     reason = models.TextField(validators=[multi_line])
     updated_at = models.DateTimeField(
         help_text="When the source last changed the window (orders updates)."
+    )
+    # The CSV import that last created or updated it (``ImportBatch``).
+    batch = models.ForeignKey(
+        "ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     received_at = models.DateTimeField(auto_now=True)
     history = history_records()
@@ -652,6 +794,14 @@ class Lead(models.Model):
     )
     updated_at = models.DateTimeField(
         help_text="When the source last changed the lead (orders updates)."
+    )
+    # The CSV import that last created or updated it (``ImportBatch``).
+    batch = models.ForeignKey(
+        "ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     received_at = models.DateTimeField(auto_now=True)
     # When the portal first had it: whether a month's leads came in on time.

@@ -32,6 +32,7 @@ from ..history import delete_with_history, save_with_history
 from ..rules import can, require
 from ..services._common import correction_reason
 from .models import (
+    ImportBatch,
     Lead,
     RecordSource,
     RequestPause,
@@ -67,6 +68,9 @@ class UpsertReport:
     # Locked months whose stored scorecards were finalised again because
     # records of theirs were written late.
     recomputed: list[date] = dataclasses.field(default_factory=list)
+    # Every month the batch writes records of (created or changed, as for
+    # ``late``): an import can be undone while all of them are open.
+    months: list[date] = dataclasses.field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -162,10 +166,10 @@ def _months(
     return periods.months_between(first, last)
 
 
-def _locked_months(plan: Planned, now: datetime) -> list[date]:
-    """The locked months the row would change: those of the values sent and,
-    for an update, those of the record kept (moving a record out of a locked
-    month changes that month too)."""
+def _written_months(plan: Planned, now: datetime) -> set[date]:
+    """The months the row would change: those of the values sent and, for
+    an update, those of the record kept (moving a record out of a month
+    changes that month too)."""
     values, kind = plan.item.values, plan.item.kind
     months = set(_months(kind, values["started_at"], values.get("ended_at"), now))
     if plan.record is not None:
@@ -177,7 +181,7 @@ def _locked_months(plan: Planned, now: datetime) -> list[date]:
                 now,
             )
         )
-    return sorted(m for m in months if periods.is_locked(m, now))
+    return months
 
 
 def _lock_problems(
@@ -223,6 +227,7 @@ def records_upsert(
     user: User | None = None,
     reason: str = "",
     enforce_lock: bool | None = None,
+    batch: ImportBatch | None = None,
 ) -> UpsertReport:
     """Create or update the source's records from ``rows``, each keyed by
     its ``external_id``.
@@ -256,6 +261,10 @@ def records_upsert(
     seed); a webhook has no user but passes ``True``. The locked months
     written to that are finalised already are finalised again
     (``UpsertReport.recomputed``).
+
+    ``batch``: the CSV import the rows come from; every record created or
+    updated points to it (and its history rows too, which is how the import
+    is undone: ``batches.import_batch_undo``).
     """
     if user is not None:
         require(
@@ -276,9 +285,12 @@ def records_upsert(
     parsed = parse_rows(rows, source)
     now = timezone.now()
     plans = _plan(parsed, source)
+    written: set[date] = set()
     for plan in plans:
         if plan.writes:
-            plan.locked = _locked_months(plan, now)
+            months = _written_months(plan, now)
+            written |= months
+            plan.locked = sorted(m for m in months if periods.is_locked(m, now))
     problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
     if problems:
         raise RecordsInvalid(problems)
@@ -295,10 +307,10 @@ def records_upsert(
             if plan.item.kind is LEAD:
                 email = plan.item.values.get("email")
                 plan.item.values["duplicate_of"] = duplicates.get(email or "")
-            _create(plan.item, source, user=user, why=why)
+            _create(plan.item, source, user=user, why=why, batch=batch)
             report.created += 1
         elif plan.action == "updated":
-            _update(plan.record, plan.item, source, user=user, why=why)
+            _update(plan.record, plan.item, source, user=user, why=why, batch=batch)
             report.updated += 1
         elif plan.action == "unchanged":
             report.unchanged += 1
@@ -306,6 +318,7 @@ def records_upsert(
             report.stale += 1
     report.late = sorted({month for plan in plans for month in plan.locked})
     report.late_rows = sum(1 for plan in plans if plan.locked)
+    report.months = sorted(written)
     report.recomputed = _refinalise(
         set(report.late),
         source=source,
@@ -388,9 +401,15 @@ def _duplicates(plans: list[Planned], source: RecordSource) -> dict[str, Lead]:
 
 
 def _create(
-    item: Parsed, source: RecordSource, *, user: User | None, why: str | None
+    item: Parsed,
+    source: RecordSource,
+    *,
+    user: User | None,
+    why: str | None,
+    batch: ImportBatch | None,
 ) -> None:
     record = record_instance(item, source)
+    record.batch = batch  # type: ignore[attr-defined]
     reason = why or f"received from {source.name}"
     save_with_history(record, user=user, reason=reason)
     if item.kind is REQUEST:
@@ -410,6 +429,7 @@ def _update(
     *,
     user: User | None,
     why: str | None,
+    batch: ImportBatch | None,
 ) -> None:
     reason = why or f"updated by {source.name}"
     pauses = item.values.get("pauses")
@@ -417,6 +437,8 @@ def _update(
     for name, value in item.values.items():
         if name != "pauses":
             setattr(record, name, value)
+    if batch is not None:
+        record.batch = batch  # type: ignore[attr-defined]
     save_with_history(record, user=user, reason=reason)
     if item.kind is REQUEST and _stored_pauses(record) != (pauses or []):  # type: ignore[arg-type]
         _write_pauses(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, webhook_views
+from . import batch_views, views, webhook_views
 
 app_name = "records"
 
@@ -21,6 +21,17 @@ urlpatterns = [
         views.import_preview,
         name="import_preview",
     ),
+    path(
+        "<int:pk>/import/<str:upload>/cancel/",
+        views.import_cancel,
+        name="import_cancel",
+    ),
     path("<int:pk>/import/done/", views.import_done, name="import_done"),
+    path("<int:pk>/imports/", batch_views.import_history, name="import_history"),
+    path(
+        "<int:pk>/imports/<int:batch>/undo/",
+        batch_views.import_undo,
+        name="import_undo",
+    ),
     path("<int:pk>/webhook/", webhook_views.source_webhook, name="webhook"),
 ]

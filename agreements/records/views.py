@@ -2,17 +2,17 @@
 records in three steps: upload a file, map its columns onto the record's
 fields, then preview what the import does and confirm it.
 
-Between the steps the file waits in the session as text (at most the
-figures import's ``MAX_BYTES``; one file per session, replaced by the next
-upload, dropped once imported), under a token the step URLs carry, so a page
-left open on an older file imports nothing. Nothing is written to the
+Between the steps the file waits in a pending ``ImportBatch`` (at most the
+figures import's ``MAX_BYTES``; the session holds only its id: one file per
+session, replaced by the next upload, dropped once imported or cancelled, or
+after a day), under a token the step URLs carry, so a page left open on an
+older file imports nothing. Nothing is written to the
 records before the confirmation: the preview is the import run in a
 transaction rolled back (``csv_import.records_import_csv``).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from datetime import date, datetime
 from functools import partial
@@ -24,7 +24,7 @@ from django.db.models import Count, Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from .. import periods
 from ..figures.imports import MAX_BYTES, MAX_ROWS, CsvTable, RowError, decode_csv
@@ -32,6 +32,12 @@ from ..figures.imports.forms import UploadForm
 from ..models import Agreement, Objective, Team
 from ..rules import can
 from ..views.common import require
+from .batches import (
+    import_batch_cancel,
+    import_batch_map,
+    import_batch_start,
+    imported_before,
+)
 from .csv_import import (
     Batch,
     ColumnMapping,
@@ -54,7 +60,7 @@ from .lead_csv import (
     lead_months,
     recognised,
 )
-from .models import RecordSource
+from .models import ImportBatch, RecordSource
 from .rows import KINDS
 
 SESSION_KEY = "records_import"
@@ -187,17 +193,32 @@ def _page(
     )
 
 
+def _decode(source: RecordSource, raw: bytes) -> str | RowError:
+    return decode_lead_file(raw) if _leads(source) else decode_csv(raw)
+
+
 def _pending(
     request: HttpRequest, source: RecordSource, upload: str
-) -> tuple[dict[str, Any], CsvTable] | None:
+) -> tuple[ImportBatch, CsvTable] | None:
     """The file waiting under this token for this source, and its table."""
     pending = request.session.get(SESSION_KEY) or {}
-    if pending.get("upload") != upload or pending.get("source") != source.pk:
+    batch = (
+        ImportBatch.objects.pending()
+        .filter(
+            pk=pending.get("batch"),
+            token=upload,
+            source=source,
+            user=request.user,
+        )
+        .first()
+    )
+    if batch is None or batch.data is None:
         return None
-    table = read_upload(pending["text"])
+    text = _decode(source, bytes(batch.data))
+    table = text if isinstance(text, RowError) else read_upload(text)
     if not isinstance(table, CsvTable):  # it was readable when uploaded
         return None
-    return pending, table
+    return batch, table
 
 
 def _gone(source: RecordSource, request: HttpRequest) -> HttpResponse:
@@ -222,17 +243,21 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
         file = form.cleaned_data["file"]
         # One byte past the limit is enough to refuse a larger file unread.
         raw = file.read(MAX_BYTES + 1)
-        text = decode_lead_file(raw) if _leads(source) else decode_csv(raw)
+        text = _decode(source, raw)
         table = text if isinstance(text, RowError) else read_upload(text)
         if isinstance(table, CsvTable):
-            upload = uuid.uuid4().hex
-            request.session[SESSION_KEY] = {
-                "upload": upload,
-                "source": source.pk,
-                "name": file.name,
-                "text": text,
-            }
-            return redirect("records:import_columns", pk=source.pk, upload=upload)
+            assert isinstance(text, str)  # a table was read from it
+            batch = import_batch_start(
+                user=request.user,
+                team=source.team,
+                source=source,
+                file_name=file.name,
+                raw=raw,
+                text=text,
+                replaces=(request.session.get(SESSION_KEY) or {}).get("batch"),
+            )
+            request.session[SESSION_KEY] = {"batch": batch.pk}
+            return redirect("records:import_columns", pk=source.pk, upload=batch.token)
         errors = [table] if isinstance(table, RowError) else table
     return _page(
         request,
@@ -256,8 +281,8 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     pending, table = found
     fields = _fields(source)
     saved = ColumnMapping.saved(source)
-    if pending.get("mapping"):
-        chosen = ColumnMapping.from_json(pending["mapping"])
+    if pending.mapping:
+        chosen = ColumnMapping.from_json(pending.mapping)
     elif _leads(source):
         chosen = guess_lead_mapping(table, saved)
     else:
@@ -278,8 +303,9 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
             initial={**chosen.columns, "time_zone": chosen.time_zone},
         )
     if form.is_valid():
-        pending["mapping"] = form.mapping().as_json()
-        request.session.modified = True
+        import_batch_map(
+            batch=pending, user=request.user, mapping=form.mapping().as_json()
+        )
         return redirect("records:import_preview", pk=source.pk, upload=upload)
     first = table.rows[0][1] if table.rows else []
     return _page(
@@ -289,7 +315,8 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         step=2,
         status=400 if form.is_bound else 200,
         form=form,
-        filename=pending["name"],
+        upload=upload,
+        filename=pending.file_name,
         row_count=len(table.rows),
         samples=[
             (name, first[at].strip() if at < len(first) else "")
@@ -327,9 +354,9 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     if found is None:
         return _gone(source, request)
     pending, table = found
-    if not pending.get("mapping"):
+    if not pending.mapping:
         return redirect("records:import_columns", pk=source.pk, upload=upload)
-    mapping = ColumnMapping.from_json(pending["mapping"])
+    mapping = ColumnMapping.from_json(pending.mapping)
     batch = _batch(table, source, mapping)
     confirming = request.method == "POST"
     # A head may import records of locked months as a correction, with a
@@ -343,6 +370,7 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         batch=batch,
         mapping=mapping,
         user=request.user,
+        import_batch=pending,
     )
     preview_reason = reason or (PREVIEW_REASON if may_correct else "")
     outcome = run(dry_run=True, reason=preview_reason)
@@ -366,7 +394,8 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         late=late,
         late_form=late_form,
         upload=upload,
-        filename=pending["name"],
+        filename=pending.file_name,
+        imported_before=imported_before(pending),
         mapping=mapping,
         mapped=_mapped(fields, mapping),
         report=outcome.report,
@@ -399,7 +428,7 @@ def _plural(count: int, word: str) -> str:
 def _imported(
     request: HttpRequest,
     source: RecordSource,
-    pending: dict[str, Any],
+    pending: ImportBatch,
     batch: Batch,
     outcome: CsvOutcome,
 ) -> HttpResponse:
@@ -412,7 +441,7 @@ def _imported(
     }
     messages.success(
         request,
-        f"Imported {_plural(report.total, 'record')} from {pending['name']}: "
+        f"Imported {_plural(report.total, 'record')} from {pending.file_name}: "
         f"{report.created} new, {report.updated} updated, {report.unchanged} "
         f"unchanged, {report.stale} stale.",
     )
@@ -451,6 +480,22 @@ def _where_counted(
             }
         )
     return counted
+
+
+@require_POST
+@login_required
+def import_cancel(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
+    """Drop the file waiting under this token: nothing is imported."""
+    source = _source(request, pk)
+    found = _pending(request, source, upload)
+    if found is None:
+        return _gone(source, request)
+    import_batch_cancel(batch=found[0], user=request.user)
+    request.session.pop(SESSION_KEY, None)
+    messages.info(
+        request, f"{found[0].file_name} was dropped: nothing was imported from it."
+    )
+    return redirect("records:import", pk=source.pk)
 
 
 @require_GET
