@@ -10,4 +10,4 @@ app = Celery("slaportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Feature packages with tasks of their own, inside an app.
-app.autodiscover_tasks(["reports.notifications"])
+app.autodiscover_tasks(["reports.notifications", "agreements.records"])

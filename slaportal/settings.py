@@ -518,4 +518,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.reconcile",
         "schedule": crontab(minute=17),
     },
+    # Every day at 03:40 local: CSV files uploaded more than a day ago and
+    # never imported are dropped (each new upload does it too).
+    "clear-pending-imports": {
+        "task": "agreements.records.tasks.clear_pending_imports",
+        "schedule": crontab(minute=40, hour=3),
+    },
 }
