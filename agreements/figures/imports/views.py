@@ -2,24 +2,29 @@
 preview with every problem by row and column, then import all rows or none.
 
 The preview holds unsaved objects, so the confirmation does not reuse it: the
-uploaded bytes wait in the session (one pending file per session, replaced
-by the next upload, dropped once imported) and are parsed again on confirm,
-which also catches a month that locked in between.
+uploaded bytes wait in a pending ``ImportBatch`` (the records import's table,
+with no source; the session holds only its id: one pending file per session,
+replaced by the next upload, dropped once imported, or after a day) and are
+parsed again on confirm, which also catches a month that locked in between.
 """
 
 from __future__ import annotations
 
-import base64
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from ...models import Team
+from ...records.batches import (
+    import_batch_cancel,
+    import_batch_imported,
+    import_batch_start,
+)
+from ...records.models import ImportBatch
 from ...views.common import require, visible_team
 from ..kinds import BY_IMPORT
 from ..team_views import figures_tabs
@@ -30,6 +35,7 @@ from . import (
     ImportKind,
     ImportPreview,
     RowError,
+    decode_csv,
     import_commit,
     parse_csv,
     template_csv,
@@ -97,28 +103,43 @@ def _page(
     )
 
 
-def _store(request: HttpRequest, *, team: Team, kind: str, data: bytes, name: str):
-    upload = uuid.uuid4().hex
-    request.session[SESSION_KEY] = {
-        "upload": upload,
-        "team": team.pk,
-        "kind": kind,
-        "name": name,
-        "data": base64.b64encode(data).decode("ascii"),
-    }
-    return upload
+def _store(
+    request: HttpRequest, *, team: Team, kind: str, data: bytes, name: str
+) -> str:
+    text = decode_csv(data)
+    batch = import_batch_start(
+        user=request.user,
+        team=team,
+        figures_kind=kind,
+        file_name=name,
+        raw=data,
+        # The preview read it, so it decodes; the fallback only fingerprints.
+        text=text if isinstance(text, str) else data.decode("utf-8", "replace"),
+        replaces=(request.session.get(SESSION_KEY) or {}).get("batch"),
+    )
+    request.session[SESSION_KEY] = {"batch": batch.pk}
+    return batch.token
 
 
-def _pending(request: HttpRequest, *, team: Team, kind: str, upload: str):
+def _pending(
+    request: HttpRequest, *, team: Team, kind: str, upload: str
+) -> ImportBatch | None:
     pending = request.session.get(SESSION_KEY) or {}
-    if (
-        not upload
-        or pending.get("upload") != upload
-        or pending.get("team") != team.pk
-        or pending.get("kind") != kind
-    ):
+    if not upload:
         return None
-    return pending
+    batch = (
+        ImportBatch.objects.pending()
+        .filter(
+            pk=pending.get("batch"),
+            token=upload,
+            kind=ImportBatch.Kind.FIGURES,
+            team=team,
+            figures_kind=kind,
+            user=request.user,
+        )
+        .first()
+    )
+    return batch if batch is not None and batch.data is not None else None
 
 
 @login_required
@@ -154,7 +175,6 @@ def import_upload(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         return _page(request, team, kind_, form=form, preview=preview, status=400)
     data = file.read()
     preview = parse_csv(kind_, data, team, request.user)
-    request.session.pop(SESSION_KEY, None)
     if not preview.is_valid:
         return _page(request, team, kind_, form=form, preview=preview, status=400)
     upload = _store(request, team=team, kind=kind_.value, data=data, name=file.name)
@@ -181,22 +201,24 @@ def _confirm(request: HttpRequest, team: Team, kind: ImportKind) -> HttpResponse
             "upload the file again if it is still needed.",
         )
         return redirect("figures:import", slug=team.slug, kind=kind.value)
-    data = base64.b64decode(pending["data"])
+    data = bytes(pending.data or b"")
     preview = parse_csv(kind, data, team, request.user)
     if preview.is_valid:
         try:
-            result = import_commit(preview, request.user)
+            with transaction.atomic():
+                result = import_commit(preview, request.user)
+                import_batch_imported(batch=pending, user=request.user)
         except ValidationError as exc:
             preview.errors.extend(RowError(None, None, m) for m in exc.messages)
+    request.session.pop(SESSION_KEY, None)
     if not preview.is_valid:
-        request.session.pop(SESSION_KEY, None)
+        import_batch_cancel(batch=pending, user=request.user)
         return _page(
             request, team, kind, form=UploadForm(), preview=preview, status=400
         )
-    request.session.pop(SESSION_KEY, None)
     created = len(result.created)
     text = (
-        f"Imported {created} row{'s' if created != 1 else ''} from {pending['name']}."
+        f"Imported {created} row{'s' if created != 1 else ''} from {pending.file_name}."
     )
     if result.already_imported:
         text += (
