@@ -48,13 +48,6 @@ GUESSED = {
 }
 
 
-@pytest.fixture
-def utc(settings):
-    """The organisation keeps UTC here, so a time without an offset reads as
-    written; the tests that import in another zone choose it on the form."""
-    settings.TIME_ZONE = "UTC"
-
-
 def csv_file(data: str | bytes, name: str = "helpdesk.csv") -> SimpleUploadedFile:
     raw = data.encode() if isinstance(data, str) else data
     return SimpleUploadedFile(name, raw, content_type="text/csv")

@@ -15,7 +15,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agreements.records.models import Lead, RecordSource
+from agreements.records.models import Lead
 from reports.selectors import scorecard_for
 from reports.tests.builders import leads_agreement
 
@@ -42,13 +42,6 @@ def _utc(settings):
 def march():
     with time_machine.travel(MARCH_2, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def crm(marketing) -> RecordSource:
-    return RecordSource.objects.create(
-        team=marketing, name="CRM", kind=RecordSource.Kind.LEADS
-    )
 
 
 @pytest.fixture
