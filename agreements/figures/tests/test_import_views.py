@@ -10,6 +10,7 @@ from django.urls import reverse
 from agreements.figures.imports import COLUMNS, MAX_ROWS, ImportKind
 from agreements.figures.imports import views as import_views
 from agreements.models import ClosedCustomer, LeadLogEntry
+from agreements.records.models import ImportBatch
 from agreements.tests.moments import local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
@@ -298,3 +299,20 @@ def test_an_unknown_kind_is_a_404(client, lead):
         client.get(reverse("figures:import_template", args=["nonsense"])).status_code
         == 404
     )
+
+
+def test_the_pending_file_waits_in_an_import_batch_not_the_session(client, lead):
+    response = upload(client, *GOOD)
+
+    assert set(client.session[import_views.SESSION_KEY]) == {"batch"}
+    batch = ImportBatch.objects.get(token=response.context["upload"])
+    assert (batch.kind, batch.figures_kind, batch.source) == (
+        "figures",
+        "lead_log",
+        None,
+    )
+    assert batch.status == "pending"
+    confirm(client, response)
+    batch.refresh_from_db()
+    assert (batch.status, batch.data) == ("imported", None)
+    assert import_views.SESSION_KEY not in client.session
