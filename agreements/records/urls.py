@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, webhook_views
+from . import record_views, views, webhook_views
 
 app_name = "records"
 
@@ -22,5 +22,6 @@ urlpatterns = [
         name="import_preview",
     ),
     path("<int:pk>/import/done/", views.import_done, name="import_done"),
+    path("<int:pk>/records/", record_views.source_records, name="records"),
     path("<int:pk>/webhook/", webhook_views.source_webhook, name="webhook"),
 ]
