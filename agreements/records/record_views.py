@@ -129,6 +129,8 @@ class Listed:
     # The field that holds the month a record counts in, where it keeps one
     # (a lead's); else the month it started in, in the organisation's zone.
     month_field: str = ""
+    # Fields no column shows, left unread (a lead's raw row is long).
+    deferred: tuple[str, ...] = ()
 
     def in_month(self, month: date) -> Q:
         if self.month_field:
@@ -141,6 +143,7 @@ class Listed:
     def rows(self) -> QuerySet:
         return (
             self.model._default_manager.select_related(*self.related)
+            .defer(*self.deferred)
             .annotate(**{f"{name}_count": Count(name) for name in self.counts})
             .order_by("-started_at", "-pk")
         )
@@ -200,6 +203,7 @@ LISTS = {
                 Lead,
                 related=("team", "duplicate_of__team", "duplicate_of__source__team"),
                 month_field="month",
+                deferred=("raw",),
             ),
         ),
         columns=(
