@@ -55,7 +55,8 @@ DASHBOARD_HEADER = [
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text(value: str) -> str:
+def csv_text(value: str) -> str:
+    """Text a person or a tool wrote, kept as text by a spreadsheet."""
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
@@ -81,11 +82,11 @@ def scorecard_rows(page: AgreementScorecard) -> list[list[str]]:
     return [
         [
             _cell(card.month),
-            _text(agreement.title),
+            csv_text(agreement.title),
             _cell(agreement.version),
-            _text(agreement.provider.name),
-            _text(agreement.consumer.name),
-            _text(line.name),
+            csv_text(agreement.provider.name),
+            csv_text(agreement.consumer.name),
+            csv_text(line.name),
             line.objective.get_comparator_display(),
             _cell(line.target),
             line.objective.get_unit_display(),
@@ -113,9 +114,9 @@ def dashboard_rows(board: Dashboard) -> list[list[str]]:
             agreement = card.agreement if card else row.agreement
             rows.append(
                 [
-                    _text(agreement.title),
-                    _text(agreement.provider.name),
-                    _text(agreement.consumer.name),
+                    csv_text(agreement.title),
+                    csv_text(agreement.provider.name),
+                    csv_text(agreement.consumer.name),
                     _cell(month),
                     Status.LABELS[card.status] if card else "Not in force",
                     card.headline if card else "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import batch_views, views, webhook_views
+from . import batch_views, record_views, views, webhook_views
 
 app_name = "records"
 
@@ -33,5 +33,6 @@ urlpatterns = [
         batch_views.import_undo,
         name="import_undo",
     ),
+    path("<int:pk>/records/", record_views.source_records, name="records"),
     path("<int:pk>/webhook/", webhook_views.source_webhook, name="webhook"),
 ]
