@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from agreements import periods
 
+from .csv_cells import csv_text
 from .scoring import Status
 from .selectors import AgreementScorecard, Dashboard, State
 
@@ -50,14 +51,6 @@ DASHBOARD_HEADER = [
     "reported_on_time",
     "state",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula; a
-# title typed by a user must stay text (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: str) -> str:
-    """Text a person or a tool wrote, kept as text by a spreadsheet."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 def _cell(value: Any) -> str:

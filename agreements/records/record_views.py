@@ -33,7 +33,8 @@ from django.utils import timezone
 from django.utils.text import capfirst, slugify
 from django.views.decorators.http import require_GET
 
-from reports.exports import csv_response, csv_text
+from reports.csv_cells import csv_text
+from reports.exports import csv_response
 
 from .. import periods
 from ..figures.forms import FiguresFilterForm

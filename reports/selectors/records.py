@@ -33,6 +33,8 @@ from agreements.records.models import (
     ServiceRequest,
 )
 
+from ..csv_cells import csv_text
+
 Source = Objective.Source
 # Records are read a little beyond the months (in UTC), so that a month
 # in any zone finds every record that starts or runs inside it.
@@ -328,15 +330,15 @@ def evidence_rows(evidence: Evidence) -> tuple[list[str], list[list[str]]]:
         ]
         return header, [
             [
-                row.external_id,
-                row.segment,
+                csv_text(row.external_id),
+                csv_text(row.segment),
                 when(row.started_at),
                 when(row.stopped_at),
                 f"{row.business_time.total_seconds() / 60:.1f}",
                 f"{row.target.total_seconds() / 60:.1f}",
                 when(row.due),
                 str(row.outcome),
-                calendar,
+                csv_text(calendar),
             ]
             for row in evidence.request_rows()
         ]
@@ -345,9 +347,9 @@ def evidence_rows(evidence: Evidence) -> tuple[list[str], list[list[str]]]:
     rows = [*figures.incidents, *figures.maintenance] if figures else []
     return header, [
         [
-            row.external_id,
+            csv_text(row.external_id),
             row.kind,
-            row.component,
+            csv_text(row.component),
             when(row.started_at),
             when(row.ended_at),
             f"{row.minutes:.1f}",

@@ -653,3 +653,33 @@ def test_a_leads_source_measures_only_its_teams_agreements(
         )
     assert "HubSpot (Marketing) is Marketing's feed" in str(elsewhere.value)
     assert "or leads Sales hands over" in str(elsewhere.value)
+
+
+def test_the_evidence_csv_keeps_a_records_id_as_text(
+    client, service_lead, sales_lead, service, sales, around_the_clock, status_page
+):
+    sent_while_open(
+        source=status_page,
+        rows=[
+            {
+                "external_id": "=HYPERLINK(1)",
+                "impact": "major",
+                "component": "+Portal",
+                "started_at": at(3, 10),
+                "ended_at": at(3, 11),
+                "updated_at": at(3, 11),
+            }
+        ],
+        user=service_lead,
+    )
+    agreement = signed(
+        user=service_lead,
+        other_signer=sales_lead,
+        provider=service,
+        consumer=sales,
+        objectives=[uptime_row(source=status_page, calendar=around_the_clock)],
+    )
+    objective = agreement.objectives.get()
+    url = reverse("reports:evidence_csv", args=[agreement.pk, objective.pk])
+    lines = page(client, sales_lead, f"{url}?month=2026-06").content.decode()
+    assert "'=HYPERLINK(1),major,'+Portal," in lines
