@@ -30,7 +30,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from .. import periods
-from ..figures.imports import MAX_BYTES
 from ..imports.headers import (
     PRESET_LABELS,
     PRESETS,
@@ -51,6 +50,11 @@ from .csv_import import Batch, ColumnMapping, CsvField
 from .models import Lead, RecordSource
 from .rows import RecordsInvalid
 from .services import LOOKUP_CHUNK, UpsertReport, records_upsert
+
+# A CRM's export is larger than a team's own files: a year of a large CRM's
+# leads fits in one file. Other sources keep the figures import's limits.
+LEAD_MAX_ROWS = 100_000
+LEAD_MAX_BYTES = 50 * 1024 * 1024
 
 # The fields of a lead a file fills, in the order a person maps them. A name
 # comes from one column, or from a first and a last name joined.
@@ -129,7 +133,7 @@ QUALIFIED_STATUSES = ("Working - Contacted", "Closed - Converted")
 def decode_lead_file(raw: bytes) -> str | RowError:
     """The file's text (UTF-8, UTF-16 or Windows-1252), or why it cannot be
     read (too large, a workbook or zip, binary, empty)."""
-    decoded = decode_export(raw, max_bytes=MAX_BYTES)
+    decoded = decode_export(raw, max_bytes=LEAD_MAX_BYTES)
     return decoded if isinstance(decoded, RowError) else decoded.text
 
 

@@ -52,6 +52,8 @@ from .csv_import import (
 from .forms import ColumnsForm, LateReasonForm, LeadColumnsForm
 from .lead_csv import (
     LEAD_CSV_FIELDS,
+    LEAD_MAX_BYTES,
+    LEAD_MAX_ROWS,
     NAME_FIELD,
     NAME_PARTS,
     decode_lead_file,
@@ -149,6 +151,13 @@ def _leads(source: RecordSource) -> bool:
     return source.kind == RecordSource.Kind.LEADS
 
 
+def _limits(source: RecordSource) -> tuple[int, int]:
+    """The most rows and bytes a file of the source may have."""
+    if _leads(source):
+        return LEAD_MAX_ROWS, LEAD_MAX_BYTES
+    return MAX_ROWS, MAX_BYTES
+
+
 def _fields(source: RecordSource) -> tuple[CsvField, ...]:
     return LEAD_CSV_FIELDS if _leads(source) else csv_fields(source.kind)
 
@@ -171,6 +180,7 @@ def _page(
     **context: Any,
 ) -> HttpResponse:
     errors = context.pop("errors", [])
+    max_rows, max_bytes = _limits(source)
     return render(
         request,
         template,
@@ -184,8 +194,8 @@ def _page(
             "errors": errors[:SHOWN_ERRORS],
             "error_count": len(errors),
             "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
-            "max_rows": MAX_ROWS,
-            "max_mb": MAX_BYTES // (1024 * 1024),
+            "max_rows": max_rows,
+            "max_mb": max_bytes // (1024 * 1024),
             "org_zone": periods.org_zone().key,
             **context,
         },
@@ -215,7 +225,11 @@ def _pending(
     if batch is None or batch.data is None:
         return None
     text = _decode(source, bytes(batch.data))
-    table = text if isinstance(text, RowError) else read_upload(text)
+    table = (
+        text
+        if isinstance(text, RowError)
+        else read_upload(text, max_rows=_limits(source)[0])
+    )
     if not isinstance(table, CsvTable):  # it was readable when uploaded
         return None
     return batch, table
@@ -238,13 +252,21 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     source = _source(request, pk)
     posted = request.method == "POST"
     form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
+    max_rows, max_bytes = _limits(source)
+    form.fields[
+        "file"
+    ].help_text = (
+        f"UTF-8, comma- or semicolon-separated, up to {max_bytes // (1024 * 1024)} MB."
+    )
     errors: list[RowError] = []
     if posted and form.is_valid():
         file = form.cleaned_data["file"]
         # One byte past the limit is enough to refuse a larger file unread.
-        raw = file.read(MAX_BYTES + 1)
+        raw = file.read(max_bytes + 1)
         text = _decode(source, raw)
-        table = text if isinstance(text, RowError) else read_upload(text)
+        table = (
+            text if isinstance(text, RowError) else read_upload(text, max_rows=max_rows)
+        )
         if isinstance(table, CsvTable):
             assert isinstance(text, str)  # a table was read from it
             batch = import_batch_start(
