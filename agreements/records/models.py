@@ -832,11 +832,16 @@ class Lead(models.Model):
         return f"Lead {self.external_id} from {self.team}"
 
     def save(self, *args, **kwargs) -> None:
-        self.month = periods.month_of(self.started_at)
-        self.email = (self.email or "").strip().lower()
+        self.derive()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "month", "email"}
         super().save(*args, **kwargs)
+
+    def derive(self) -> None:
+        """The month it counts in and its address as compared: set by
+        ``save``, and by a bulk write (``bulk``), which skips ``save``."""
+        self.month = periods.month_of(self.started_at)
+        self.email = (self.email or "").strip().lower()
 
     def as_record(self) -> measure.RequestRecord:
         """The lead as a request for ``measure``: handed over → first touch."""

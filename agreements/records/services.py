@@ -31,6 +31,7 @@ from .. import periods
 from ..history import delete_with_history, save_with_history
 from ..rules import can, require
 from ..services._common import correction_reason
+from .bulk import Write, bulk_write
 from .models import (
     ImportBatch,
     Lead,
@@ -53,6 +54,10 @@ from .rows import (
 # A batch's ids are looked up this many at a time (SQLite caps a query's
 # parameters).
 LOOKUP_CHUNK = 500
+# From this many records to write, a batch is written in bulk
+# (``bulk.bulk_write``); a smaller one record by record, which reads simpler
+# and costs little.
+BULK_FROM = 200
 
 
 @dataclass(slots=True)
@@ -228,6 +233,7 @@ def records_upsert(
     reason: str = "",
     enforce_lock: bool | None = None,
     batch: ImportBatch | None = None,
+    bulk: bool | None = None,
 ) -> UpsertReport:
     """Create or update the source's records from ``rows``, each keyed by
     its ``external_id``.
@@ -265,6 +271,10 @@ def records_upsert(
     ``batch``: the CSV import the rows come from; every record created or
     updated points to it (and its history rows too, which is how the import
     is undone: ``batches.import_batch_undo``).
+
+    ``bulk``: write the records in bulk (``bulk.bulk_write``: the same rows
+    and history rows, a fixed number of queries per chunk) or one by one;
+    by default in bulk from ``BULK_FROM`` records written.
     """
     if user is not None:
         require(
@@ -297,25 +307,29 @@ def records_upsert(
 
     report = UpsertReport()
     duplicates = _duplicates(plans, source)
+    writes: list[Write] = []
     for plan in plans:
-        why = (
-            correction_reason(reason, f"sent late to {source.name}")
-            if plan.locked and reason
-            else None
-        )
         if plan.action == "created":
             if plan.item.kind is LEAD:
                 email = plan.item.values.get("email")
                 plan.item.values["duplicate_of"] = duplicates.get(email or "")
-            _create(plan.item, source, user=user, why=why, batch=batch)
             report.created += 1
         elif plan.action == "updated":
-            _update(plan.record, plan.item, source, user=user, why=why, batch=batch)
             report.updated += 1
         elif plan.action == "unchanged":
             report.unchanged += 1
         else:
             report.stale += 1
+        if plan.writes:
+            writes.append(Write(plan.item, plan.record, _why(plan, source, reason)))
+    if len(writes) >= BULK_FROM if bulk is None else bulk:
+        bulk_write(writes, source, user=user, batch=batch)
+    else:
+        for write in writes:
+            if write.record is None:
+                _create(write, source, user=user, batch=batch)
+            else:
+                _update(write, user=user, batch=batch)
     report.late = sorted({month for plan in plans for month in plan.locked})
     report.late_rows = sum(1 for plan in plans if plan.locked)
     report.months = sorted(written)
@@ -400,17 +414,25 @@ def _duplicates(plans: list[Planned], source: RecordSource) -> dict[str, Lead]:
     }
 
 
+def _why(plan: Planned, source: RecordSource, reason: str) -> str:
+    """The reason the row's history keeps."""
+    if plan.locked and reason:
+        return correction_reason(reason, f"sent late to {source.name}")
+    if plan.action == "created":
+        return f"received from {source.name}"
+    return f"updated by {source.name}"
+
+
 def _create(
-    item: Parsed,
+    write: Write,
     source: RecordSource,
     *,
     user: User | None,
-    why: str | None,
     batch: ImportBatch | None,
 ) -> None:
+    item, reason = write.item, write.reason
     record = record_instance(item, source)
     record.batch = batch  # type: ignore[attr-defined]
-    reason = why or f"received from {source.name}"
     save_with_history(record, user=user, reason=reason)
     if item.kind is REQUEST:
         _write_pauses(
@@ -423,26 +445,23 @@ def _create(
 
 
 def _update(
-    record: models.Model,
-    item: Parsed,
-    source: RecordSource,
+    write: Write,
     *,
     user: User | None,
-    why: str | None,
     batch: ImportBatch | None,
 ) -> None:
-    reason = why or f"updated by {source.name}"
+    record, item, reason = write.record, write.item, write.reason
     pauses = item.values.get("pauses")
     # The values were checked with the batch (``rows.parse_rows``).
     for name, value in item.values.items():
         if name != "pauses":
             setattr(record, name, value)
     if batch is not None:
-        record.batch = batch  # type: ignore[attr-defined]
+        record.batch = batch
     save_with_history(record, user=user, reason=reason)
-    if item.kind is REQUEST and _stored_pauses(record) != (pauses or []):  # type: ignore[arg-type]
+    if item.kind is REQUEST and _stored_pauses(record) != (pauses or []):
         _write_pauses(
-            record,  # type: ignore[arg-type]
+            record,
             pauses or [],
             user=user,
             reason=reason,
