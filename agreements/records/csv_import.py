@@ -480,6 +480,20 @@ def _row_errors(
     ]
 
 
+def mapping_remember(
+    *, source: RecordSource, mapping: ColumnMapping, user: User
+) -> None:
+    """Keep the columns of an import on the source for its next file."""
+    if source.column_mapping != mapping.as_json():
+        source.column_mapping = mapping.as_json()
+        save_with_history(
+            source,
+            user=user,
+            reason="column mapping of its CSV import",
+            update_fields=["column_mapping"],
+        )
+
+
 def records_import_csv(
     *,
     source: RecordSource,
@@ -516,14 +530,7 @@ def records_import_csv(
                 raise _RolledBack(report)
             if import_batch is not None:
                 import_batch_imported(batch=import_batch, user=user, report=report)
-            if source.column_mapping != mapping.as_json():
-                source.column_mapping = mapping.as_json()
-                save_with_history(
-                    source,
-                    user=user,
-                    reason="column mapping of its CSV import",
-                    update_fields=["column_mapping"],
-                )
+            mapping_remember(source=source, mapping=mapping, user=user)
     except _RolledBack as rolled_back:
         report = rolled_back.report
     except RecordsInvalid as exc:

@@ -292,19 +292,10 @@ def records_upsert(
         .select_related("team")
         .get(pk=source.pk)
     )
-    parsed = parse_rows(rows, source)
     now = timezone.now()
-    plans = _plan(parsed, source)
-    written: set[date] = set()
-    for plan in plans:
-        if plan.writes:
-            months = _written_months(plan, now)
-            written |= months
-            plan.locked = sorted(m for m in months if periods.is_locked(m, now))
-    problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
-    if problems:
-        raise RecordsInvalid(problems)
-
+    plans, written = _checked(
+        rows, source, user=user, reason=reason, enforce=enforce, now=now
+    )
     report = UpsertReport()
     duplicates = _duplicates(plans, source)
     writes: list[Write] = []
@@ -340,6 +331,50 @@ def records_upsert(
         now=now,
     )
     return report
+
+
+def _checked(
+    rows: list[dict[str, Any]],
+    source: RecordSource,
+    *,
+    user: User | None,
+    reason: str,
+    enforce: bool,
+    now: datetime,
+) -> tuple[list[Planned], set[date]]:
+    """Each row's fate and the months the batch writes, once every row is
+    read and the lock rule holds; else ``RecordsInvalid``."""
+    plans = _plan(parse_rows(rows, source), source)
+    written: set[date] = set()
+    for plan in plans:
+        if plan.writes:
+            months = _written_months(plan, now)
+            written |= months
+            plan.locked = sorted(m for m in months if periods.is_locked(m, now))
+    problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
+    if problems:
+        raise RecordsInvalid(problems)
+    return plans, written
+
+
+def records_check(
+    *,
+    source: RecordSource,
+    rows: list[dict[str, Any]],
+    user: User,
+    reason: str = "",
+) -> None:
+    """Check a whole batch as ``records_upsert`` does, writing nothing: a
+    batch written in several calls (``background``) is refused whole, or
+    not at all. ``RecordsInvalid`` names every problem."""
+    _checked(
+        rows,
+        source,
+        user=user,
+        reason=(reason or "").strip(),
+        enforce=True,
+        now=timezone.now(),
+    )
 
 
 def _plan(parsed: list[Parsed], source: RecordSource) -> list[Planned]:
