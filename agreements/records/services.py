@@ -15,7 +15,7 @@ so that they count them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -375,6 +375,52 @@ def records_check(
         enforce=True,
         now=timezone.now(),
     )
+
+
+def records_preview(
+    *,
+    source: RecordSource,
+    rows: list[dict[str, Any]],
+    user: User,
+    reason: str = "",
+    group: Callable[[dict[str, Any]], Hashable],
+) -> dict[Hashable, UpsertReport]:
+    """What ``records_upsert`` would report for each group of ``rows``
+    (``group`` gives a row's), each group sent on its own, asked without
+    writing: the whole batch checked and its records looked up once, not
+    upserted group after group in a transaction rolled back. Raises as the
+    service does (``RecordsInvalid``, ``PermissionDenied``)."""
+    require(
+        user,
+        "send_records",
+        source,
+        f"Only a lead, manager or head of {source.team} can send its records.",
+    )
+    now = timezone.now()
+    plans, _ = _checked(
+        rows,
+        source,
+        user=user,
+        reason=(reason or "").strip(),
+        enforce=True,
+        now=now,
+    )
+    reports: dict[Hashable, UpsertReport] = {}
+    written: dict[Hashable, set[date]] = {}
+    for plan in plans:
+        key = group(rows[plan.item.number - 1])
+        report = reports.setdefault(key, UpsertReport())
+        setattr(report, plan.action, getattr(report, plan.action) + 1)
+        if plan.writes:
+            written.setdefault(key, set()).update(_written_months(plan, now))
+        if plan.locked:
+            report.late = sorted({*report.late, *plan.locked})
+            report.late_rows += 1
+    for key, report in reports.items():
+        report.months = sorted(written.get(key, ()))
+        if report.late:
+            report.recomputed = sorted(finalised_months(set(report.late), now=now))
+    return reports
 
 
 def _plan(parsed: list[Parsed], source: RecordSource) -> list[Planned]:

@@ -532,12 +532,13 @@ def import_progress(request: HttpRequest, pk: int, batch: int) -> HttpResponse:
         user=request.user,
     )
     context = {
-        "source": source,
         "batch": imported,
         "running": imported.status == ImportBatch.Status.RUNNING,
     }
     if request.headers.get("HX-Request"):
-        return render(request, "records/_import_progress.html", context)
+        return render(
+            request, "records/_import_progress.html", {"source": source, **context}
+        )
     return _page(
         request,
         "records/import_progress.html",
