@@ -11,6 +11,8 @@ checked row for row against the app, then floor and app are timed in
 alternating rounds, then the dashboard. ``--load`` serves the default size
 with gunicorn and loads it (``benchmarks/load.py``); ``--emails`` sends its
 month end through Celery to an SMTP sink (``benchmarks/emails.py``).
+``--import-rows N`` imports a CRM export of N leads (default 100,000; 0
+skips it) and reports rows per second (``benchmarks/imports.py``).
 ``--write FILE`` rewrites the results section of FILE.
 """
 
@@ -56,6 +58,12 @@ def main() -> None:
         "--connections", type=int, default=8, help="Concurrent load connections."
     )
     parser.add_argument("--emails", action="store_true", help="Send its month end.")
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=100_000,
+        help="Leads in the CRM export imported (0: skip it).",
+    )
     parser.add_argument(
         "--write", metavar="FILE", help="Rewrite the results section of FILE."
     )
@@ -104,8 +112,16 @@ def main() -> None:
                 "--out", str(out),
             )  # fmt: skip
             emails = json.loads(out.read_text())
+        imports = None
+        if args.import_rows:
+            out = Path(tmp) / "imports.json"
+            print(f"Importing a CRM export of {args.import_rows:,} leads ...")
+            _child("imports.py", "--rows", str(args.import_rows), "--out", str(out))
+            imports = json.loads(out.read_text())
 
     lines = report.lines(results, load, emails)
+    if imports is not None:
+        lines += ["", *_import_lines(imports)]
     print()
     print("\n".join(lines))
     if args.write:
@@ -119,6 +135,17 @@ def main() -> None:
         )
         report.write(Path(args.write), command, machine, lines)
         print(f"\nResults written to {args.write}")
+
+
+def _import_lines(result: dict) -> list[str]:
+    return [
+        f"CRM export of {result['rows']:,} leads ({result['megabytes']} MB), "
+        f"{result['engine']}:",
+        f"  preview (read, check, count by month): {result['preview_seconds']} s, "
+        f"{result['preview_rows_per_second']:,} rows/s",
+        f"  import (bulk writes with history):     {result['import_seconds']} s, "
+        f"{result['import_rows_per_second']:,} rows/s",
+    ]
 
 
 def _child(script: str, *argv: str) -> None:

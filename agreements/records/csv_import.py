@@ -31,11 +31,17 @@ from django.db import transaction
 
 from .. import periods
 from ..calendars.models import time_zones
-from ..figures.imports import rows_error
+from ..figures.imports import MAX_ROWS
 from ..history import save_with_history
 from ..imports.headers import header_key, match_headers
 from ..imports.moments import ISO_DATE, ISO_DATETIME, parse_moment
-from ..imports.reading import CsvTable, RowError, header_problems, parse_table
+from ..imports.reading import (
+    CsvTable,
+    RowError,
+    header_problems,
+    parse_table,
+    rows_problem,
+)
 from ..models.teams import Team
 from ..rules import require
 from .batches import import_batch_imported
@@ -329,15 +335,16 @@ def _text(value: Any) -> str:
 # --- Reading the file ------------------------------------------------------------
 
 
-def read_upload(text: str) -> CsvTable | list[RowError]:
+def read_upload(text: str, *, max_rows: int = MAX_ROWS) -> CsvTable | list[RowError]:
     """The file's header and rows, or every reason it cannot be mapped: it
-    cannot be parsed, has no rows or too many, or names a column twice
-    (a mapping names columns). A column without a name is left unmapped."""
+    cannot be parsed, has no rows or more than ``max_rows``, or names a
+    column twice (a mapping names columns). A column without a name is left
+    unmapped."""
     table = parse_table(text)
     if isinstance(table, RowError):
         return [table]
     errors = header_problems(table.header, allow_unnamed=True)
-    if (error := rows_error(table)) is not None:
+    if (error := rows_problem(table, max_rows=max_rows)) is not None:
         errors.append(error)
     return errors or table
 
@@ -473,6 +480,20 @@ def _row_errors(
     ]
 
 
+def mapping_remember(
+    *, source: RecordSource, mapping: ColumnMapping, user: User
+) -> None:
+    """Keep the columns of an import on the source for its next file."""
+    if source.column_mapping != mapping.as_json():
+        source.column_mapping = mapping.as_json()
+        save_with_history(
+            source,
+            user=user,
+            reason="column mapping of its CSV import",
+            update_fields=["column_mapping"],
+        )
+
+
 def records_import_csv(
     *,
     source: RecordSource,
@@ -509,14 +530,7 @@ def records_import_csv(
                 raise _RolledBack(report)
             if import_batch is not None:
                 import_batch_imported(batch=import_batch, user=user, report=report)
-            if source.column_mapping != mapping.as_json():
-                source.column_mapping = mapping.as_json()
-                save_with_history(
-                    source,
-                    user=user,
-                    reason="column mapping of its CSV import",
-                    update_fields=["column_mapping"],
-                )
+            mapping_remember(source=source, mapping=mapping, user=user)
     except _RolledBack as rolled_back:
         report = rolled_back.report
     except RecordsInvalid as exc:

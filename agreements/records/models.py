@@ -138,6 +138,9 @@ class ImportBatch(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be imported"
         IMPORTED = "imported", "Imported"
+        # Imported by a worker, chunk after chunk (``background``).
+        RUNNING = "running", "Importing"
+        FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         UNDONE = "undone", "Undone"
 
@@ -173,6 +176,14 @@ class ImportBatch(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING
     )
+    # Why records of locked months come late, kept for the worker that
+    # imports the file in the background.
+    reason = models.TextField(blank=True, default="")
+    # A background import's progress: rows written of the file's rows.
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    # Why a background import failed.
+    error = models.TextField(blank=True, default="")
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
@@ -205,11 +216,21 @@ class ImportBatch(models.Model):
                 name="import_batch_source_for_records_only",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "imported", "cancelled", "undone"]),
+                condition=Q(
+                    status__in=[
+                        "pending",
+                        "running",
+                        "imported",
+                        "failed",
+                        "cancelled",
+                        "undone",
+                    ]
+                ),
                 name="import_batch_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="pending") | Q(data__isnull=True),
+                # The worker reads the file while it imports it.
+                condition=Q(status__in=["pending", "running"]) | Q(data__isnull=True),
                 name="import_batch_keeps_the_file_only_while_pending",
             ),
         ]
@@ -224,6 +245,12 @@ class ImportBatch(models.Model):
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged + self.stale
+
+    @property
+    def percent_done(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)
 
 
 def _not_blank(field: str, prefix: str) -> models.CheckConstraint:
@@ -832,11 +859,16 @@ class Lead(models.Model):
         return f"Lead {self.external_id} from {self.team}"
 
     def save(self, *args, **kwargs) -> None:
-        self.month = periods.month_of(self.started_at)
-        self.email = (self.email or "").strip().lower()
+        self.derive()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "month", "email"}
         super().save(*args, **kwargs)
+
+    def derive(self) -> None:
+        """The month it counts in and its address as compared: set by
+        ``save``, and by a bulk write (``bulk``), which skips ``save``."""
+        self.month = periods.month_of(self.started_at)
+        self.email = (self.email or "").strip().lower()
 
     def as_record(self) -> measure.RequestRecord:
         """The lead as a request for ``measure``: handed over → first touch."""

@@ -15,7 +15,7 @@ so that they count them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from .. import periods
 from ..history import delete_with_history, save_with_history
 from ..rules import can, require
 from ..services._common import correction_reason
+from .bulk import Write, bulk_write
 from .models import (
     ImportBatch,
     Lead,
@@ -53,6 +54,10 @@ from .rows import (
 # A batch's ids are looked up this many at a time (SQLite caps a query's
 # parameters).
 LOOKUP_CHUNK = 500
+# From this many records to write, a batch is written in bulk
+# (``bulk.bulk_write``); a smaller one record by record, which reads simpler
+# and costs little.
+BULK_FROM = 200
 
 
 @dataclass(slots=True)
@@ -228,6 +233,7 @@ def records_upsert(
     reason: str = "",
     enforce_lock: bool | None = None,
     batch: ImportBatch | None = None,
+    bulk: bool | None = None,
 ) -> UpsertReport:
     """Create or update the source's records from ``rows``, each keyed by
     its ``external_id``.
@@ -265,6 +271,10 @@ def records_upsert(
     ``batch``: the CSV import the rows come from; every record created or
     updated points to it (and its history rows too, which is how the import
     is undone: ``batches.import_batch_undo``).
+
+    ``bulk``: write the records in bulk (``bulk.bulk_write``: the same rows
+    and history rows, a fixed number of queries per chunk) or one by one;
+    by default in bulk from ``BULK_FROM`` records written.
     """
     if user is not None:
         require(
@@ -282,40 +292,35 @@ def records_upsert(
         .select_related("team")
         .get(pk=source.pk)
     )
-    parsed = parse_rows(rows, source)
     now = timezone.now()
-    plans = _plan(parsed, source)
-    written: set[date] = set()
-    for plan in plans:
-        if plan.writes:
-            months = _written_months(plan, now)
-            written |= months
-            plan.locked = sorted(m for m in months if periods.is_locked(m, now))
-    problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
-    if problems:
-        raise RecordsInvalid(problems)
-
+    plans, written = _checked(
+        rows, source, user=user, reason=reason, enforce=enforce, now=now
+    )
     report = UpsertReport()
     duplicates = _duplicates(plans, source)
+    writes: list[Write] = []
     for plan in plans:
-        why = (
-            correction_reason(reason, f"sent late to {source.name}")
-            if plan.locked and reason
-            else None
-        )
         if plan.action == "created":
             if plan.item.kind is LEAD:
                 email = plan.item.values.get("email")
                 plan.item.values["duplicate_of"] = duplicates.get(email or "")
-            _create(plan.item, source, user=user, why=why, batch=batch)
             report.created += 1
         elif plan.action == "updated":
-            _update(plan.record, plan.item, source, user=user, why=why, batch=batch)
             report.updated += 1
         elif plan.action == "unchanged":
             report.unchanged += 1
         else:
             report.stale += 1
+        if plan.writes:
+            writes.append(Write(plan.item, plan.record, _why(plan, source, reason)))
+    if len(writes) >= BULK_FROM if bulk is None else bulk:
+        bulk_write(writes, source, user=user, batch=batch)
+    else:
+        for write in writes:
+            if write.record is None:
+                _create(write, source, user=user, batch=batch)
+            else:
+                _update(write, user=user, batch=batch)
     report.late = sorted({month for plan in plans for month in plan.locked})
     report.late_rows = sum(1 for plan in plans if plan.locked)
     report.months = sorted(written)
@@ -326,6 +331,96 @@ def records_upsert(
         now=now,
     )
     return report
+
+
+def _checked(
+    rows: list[dict[str, Any]],
+    source: RecordSource,
+    *,
+    user: User | None,
+    reason: str,
+    enforce: bool,
+    now: datetime,
+) -> tuple[list[Planned], set[date]]:
+    """Each row's fate and the months the batch writes, once every row is
+    read and the lock rule holds; else ``RecordsInvalid``."""
+    plans = _plan(parse_rows(rows, source), source)
+    written: set[date] = set()
+    for plan in plans:
+        if plan.writes:
+            months = _written_months(plan, now)
+            written |= months
+            plan.locked = sorted(m for m in months if periods.is_locked(m, now))
+    problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
+    if problems:
+        raise RecordsInvalid(problems)
+    return plans, written
+
+
+def records_check(
+    *,
+    source: RecordSource,
+    rows: list[dict[str, Any]],
+    user: User,
+    reason: str = "",
+) -> None:
+    """Check a whole batch as ``records_upsert`` does, writing nothing: a
+    batch written in several calls (``background``) is refused whole, or
+    not at all. ``RecordsInvalid`` names every problem."""
+    _checked(
+        rows,
+        source,
+        user=user,
+        reason=(reason or "").strip(),
+        enforce=True,
+        now=timezone.now(),
+    )
+
+
+def records_preview(
+    *,
+    source: RecordSource,
+    rows: list[dict[str, Any]],
+    user: User,
+    reason: str = "",
+    group: Callable[[dict[str, Any]], Hashable],
+) -> dict[Hashable, UpsertReport]:
+    """What ``records_upsert`` would report for each group of ``rows``
+    (``group`` gives a row's), each group sent on its own, asked without
+    writing: the whole batch checked and its records looked up once, not
+    upserted group after group in a transaction rolled back. Raises as the
+    service does (``RecordsInvalid``, ``PermissionDenied``)."""
+    require(
+        user,
+        "send_records",
+        source,
+        f"Only a lead, manager or head of {source.team} can send its records.",
+    )
+    now = timezone.now()
+    plans, _ = _checked(
+        rows,
+        source,
+        user=user,
+        reason=(reason or "").strip(),
+        enforce=True,
+        now=now,
+    )
+    reports: dict[Hashable, UpsertReport] = {}
+    written: dict[Hashable, set[date]] = {}
+    for plan in plans:
+        key = group(rows[plan.item.number - 1])
+        report = reports.setdefault(key, UpsertReport())
+        setattr(report, plan.action, getattr(report, plan.action) + 1)
+        if plan.writes:
+            written.setdefault(key, set()).update(_written_months(plan, now))
+        if plan.locked:
+            report.late = sorted({*report.late, *plan.locked})
+            report.late_rows += 1
+    for key, report in reports.items():
+        report.months = sorted(written.get(key, ()))
+        if report.late:
+            report.recomputed = sorted(finalised_months(set(report.late), now=now))
+    return reports
 
 
 def _plan(parsed: list[Parsed], source: RecordSource) -> list[Planned]:
@@ -400,17 +495,25 @@ def _duplicates(plans: list[Planned], source: RecordSource) -> dict[str, Lead]:
     }
 
 
+def _why(plan: Planned, source: RecordSource, reason: str) -> str:
+    """The reason the row's history keeps."""
+    if plan.locked and reason:
+        return correction_reason(reason, f"sent late to {source.name}")
+    if plan.action == "created":
+        return f"received from {source.name}"
+    return f"updated by {source.name}"
+
+
 def _create(
-    item: Parsed,
+    write: Write,
     source: RecordSource,
     *,
     user: User | None,
-    why: str | None,
     batch: ImportBatch | None,
 ) -> None:
+    item, reason = write.item, write.reason
     record = record_instance(item, source)
     record.batch = batch  # type: ignore[attr-defined]
-    reason = why or f"received from {source.name}"
     save_with_history(record, user=user, reason=reason)
     if item.kind is REQUEST:
         _write_pauses(
@@ -423,26 +526,23 @@ def _create(
 
 
 def _update(
-    record: models.Model,
-    item: Parsed,
-    source: RecordSource,
+    write: Write,
     *,
     user: User | None,
-    why: str | None,
     batch: ImportBatch | None,
 ) -> None:
-    reason = why or f"updated by {source.name}"
+    record, item, reason = write.record, write.item, write.reason
     pauses = item.values.get("pauses")
     # The values were checked with the batch (``rows.parse_rows``).
     for name, value in item.values.items():
         if name != "pauses":
             setattr(record, name, value)
     if batch is not None:
-        record.batch = batch  # type: ignore[attr-defined]
+        record.batch = batch
     save_with_history(record, user=user, reason=reason)
-    if item.kind is REQUEST and _stored_pauses(record) != (pauses or []):  # type: ignore[arg-type]
+    if item.kind is REQUEST and _stored_pauses(record) != (pauses or []):
         _write_pauses(
-            record,  # type: ignore[arg-type]
+            record,
             pauses or [],
             user=user,
             reason=reason,

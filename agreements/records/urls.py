@@ -27,6 +27,11 @@ urlpatterns = [
         name="import_cancel",
     ),
     path("<int:pk>/import/done/", views.import_done, name="import_done"),
+    path(
+        "<int:pk>/import/running/<int:batch>/",
+        views.import_progress,
+        name="import_progress",
+    ),
     path("<int:pk>/imports/", batch_views.import_history, name="import_history"),
     path(
         "<int:pk>/imports/<int:batch>/undo/",

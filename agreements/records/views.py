@@ -23,15 +23,23 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import periods
-from ..figures.imports import MAX_BYTES, MAX_ROWS, CsvTable, RowError, decode_csv
+from ..figures.imports import CsvTable, RowError
 from ..figures.imports.forms import UploadForm
 from ..models import Agreement, Objective, Team
 from ..rules import can
 from ..views.common import require
+from .background import (
+    decode_file,
+    file_batch,
+    import_batch_queue,
+    in_background,
+    leads,
+    limits,
+    read_file,
+)
 from .batches import (
     import_batch_cancel,
     import_batch_map,
@@ -43,7 +51,6 @@ from .csv_import import (
     ColumnMapping,
     CsvField,
     CsvOutcome,
-    batch_from,
     csv_fields,
     guess_columns,
     read_upload,
@@ -54,9 +61,7 @@ from .lead_csv import (
     LEAD_CSV_FIELDS,
     NAME_FIELD,
     NAME_PARTS,
-    decode_lead_file,
     guess_lead_mapping,
-    lead_batch_from,
     lead_months,
     recognised,
 )
@@ -143,22 +148,8 @@ def _source(request: HttpRequest, pk: int) -> RecordSource:
     return source
 
 
-def _leads(source: RecordSource) -> bool:
-    # A CRM's export is read as it is (``lead_csv``); other files as
-    # ``csv_import`` reads them.
-    return source.kind == RecordSource.Kind.LEADS
-
-
 def _fields(source: RecordSource) -> tuple[CsvField, ...]:
-    return LEAD_CSV_FIELDS if _leads(source) else csv_fields(source.kind)
-
-
-def _batch(table: CsvTable, source: RecordSource, mapping: ColumnMapping) -> Batch:
-    if _leads(source):
-        return lead_batch_from(
-            table, source=source, mapping=mapping, now=timezone.now()
-        )
-    return batch_from(table, source=source, mapping=mapping)
+    return LEAD_CSV_FIELDS if leads(source) else csv_fields(source.kind)
 
 
 def _page(
@@ -171,6 +162,7 @@ def _page(
     **context: Any,
 ) -> HttpResponse:
     errors = context.pop("errors", [])
+    max_rows, max_bytes = limits(source)
     return render(
         request,
         template,
@@ -184,17 +176,13 @@ def _page(
             "errors": errors[:SHOWN_ERRORS],
             "error_count": len(errors),
             "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
-            "max_rows": MAX_ROWS,
-            "max_mb": MAX_BYTES // (1024 * 1024),
+            "max_rows": max_rows,
+            "max_mb": max_bytes // (1024 * 1024),
             "org_zone": periods.org_zone().key,
             **context,
         },
         status=status,
     )
-
-
-def _decode(source: RecordSource, raw: bytes) -> str | RowError:
-    return decode_lead_file(raw) if _leads(source) else decode_csv(raw)
 
 
 def _pending(
@@ -214,8 +202,7 @@ def _pending(
     )
     if batch is None or batch.data is None:
         return None
-    text = _decode(source, bytes(batch.data))
-    table = text if isinstance(text, RowError) else read_upload(text)
+    table = read_file(source, bytes(batch.data))
     if not isinstance(table, CsvTable):  # it was readable when uploaded
         return None
     return batch, table
@@ -238,13 +225,23 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     source = _source(request, pk)
     posted = request.method == "POST"
     form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
+    max_rows, max_bytes = limits(source)
+    form.fields[
+        "file"
+    ].help_text = (
+        f"UTF-8, comma- or semicolon-separated, up to {max_bytes // (1024 * 1024)} MB."
+    )
     errors: list[RowError] = []
     if posted and form.is_valid():
         file = form.cleaned_data["file"]
         # One byte past the limit is enough to refuse a larger file unread.
-        raw = file.read(MAX_BYTES + 1)
-        text = _decode(source, raw)
-        table = text if isinstance(text, RowError) else read_upload(text)
+        raw = file.read(max_bytes + 1)
+        text = decode_file(source, raw)
+        table = (
+            [text]
+            if isinstance(text, RowError)
+            else read_upload(text, max_rows=max_rows)
+        )
         if isinstance(table, CsvTable):
             assert isinstance(text, str)  # a table was read from it
             batch = import_batch_start(
@@ -258,7 +255,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
             request.session[SESSION_KEY] = {"batch": batch.pk}
             return redirect("records:import_columns", pk=source.pk, upload=batch.token)
-        errors = [table] if isinstance(table, RowError) else table
+        errors = table
     return _page(
         request,
         "records/import_upload.html",
@@ -283,7 +280,7 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     saved = ColumnMapping.saved(source)
     if pending.mapping:
         chosen = ColumnMapping.from_json(pending.mapping)
-    elif _leads(source):
+    elif leads(source):
         chosen = guess_lead_mapping(table, saved)
     else:
         chosen = ColumnMapping(
@@ -291,7 +288,7 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         )
     data = request.POST if request.method == "POST" else None
     form: ColumnsForm
-    if _leads(source):
+    if leads(source):
         form = LeadColumnsForm(
             data, table=table, initial=LeadColumnsForm.initial_for(chosen)
         )
@@ -326,8 +323,8 @@ def import_columns(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
         from_last_import=any(
             saved.columns.get(name) == column for name, column in chosen.columns.items()
         ),
-        leads=_leads(source),
-        recognised=recognised(table.header) if _leads(source) else "",
+        leads=leads(source),
+        recognised=recognised(table.header) if leads(source) else "",
     )
 
 
@@ -357,7 +354,7 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     if not pending.mapping:
         return redirect("records:import_columns", pk=source.pk, upload=upload)
     mapping = ColumnMapping.from_json(pending.mapping)
-    batch = _batch(table, source, mapping)
+    batch = file_batch(table, source, mapping)
     confirming = request.method == "POST"
     # A head may import records of locked months as a correction, with a
     # reason: the preview counts them as if one were given.
@@ -376,12 +373,18 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     outcome = run(dry_run=True, reason=preview_reason)
     late = outcome.report.late if outcome.report else []
     if confirming and not outcome.errors and (late_form.is_valid() or not late):
+        if in_background(len(batch.rows)):
+            import_batch_queue(
+                batch=pending, user=request.user, rows=len(batch.rows), reason=reason
+            )
+            request.session.pop(SESSION_KEY, None)
+            return redirect("records:import_progress", pk=source.pk, batch=pending.pk)
         outcome = run(reason=reason)
         if outcome.written:
             return _imported(request, source, pending, batch, outcome)
     by_month = (
         lead_months(batch, source=source, user=request.user, reason=preview_reason)
-        if _leads(source) and outcome.report
+        if leads(source) and outcome.report
         else []
     )
     fields = [f for f in _fields(source) if f.name in mapping.columns]
@@ -513,4 +516,33 @@ def import_done(request: HttpRequest, pk: int) -> HttpResponse:
         source,
         step=len(STEPS) + 1,
         counted=_where_counted(request.user, source, months),
+    )
+
+
+@require_GET
+@login_required
+def import_progress(request: HttpRequest, pk: int, batch: int) -> HttpResponse:
+    """A file imported in the background: how far it is, refreshed every
+    second or two (htmx asks for the bar alone); once done, what it did."""
+    source = _source(request, pk)
+    imported = get_object_or_404(
+        ImportBatch.objects.exclude(status=ImportBatch.Status.PENDING),
+        pk=batch,
+        source=source,
+        user=request.user,
+    )
+    context = {
+        "batch": imported,
+        "running": imported.status == ImportBatch.Status.RUNNING,
+    }
+    if request.headers.get("HX-Request"):
+        return render(
+            request, "records/_import_progress.html", {"source": source, **context}
+        )
+    return _page(
+        request,
+        "records/import_progress.html",
+        source,
+        step=len(STEPS),
+        **context,
     )
