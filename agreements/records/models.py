@@ -259,6 +259,17 @@ def _not_blank(field: str, prefix: str) -> models.CheckConstraint:
     )
 
 
+def _import_batch() -> models.ForeignKey:
+    """The CSV import that last created or updated a record (``ImportBatch``)."""
+    return models.ForeignKey(
+        "ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 def _unique_per_source(prefix: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(
         fields=["source", "external_id"],
@@ -302,14 +313,7 @@ class ServiceRequest(models.Model):
     updated_at = models.DateTimeField(
         help_text="When the source last changed the request (orders updates)."
     )
-    # The CSV import that last created or updated it (``ImportBatch``).
-    batch = models.ForeignKey(
-        "ImportBatch",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    batch = _import_batch()
     received_at = models.DateTimeField(auto_now=True)
     history = history_records()
 
@@ -402,14 +406,7 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(
         help_text="When the source last changed the incident (orders updates)."
     )
-    # The CSV import that last created or updated it (``ImportBatch``).
-    batch = models.ForeignKey(
-        "ImportBatch",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    batch = _import_batch()
     received_at = models.DateTimeField(auto_now=True)
     history = history_records()
 
@@ -464,14 +461,7 @@ class MaintenanceWindow(models.Model):
     updated_at = models.DateTimeField(
         help_text="When the source last changed the window (orders updates)."
     )
-    # The CSV import that last created or updated it (``ImportBatch``).
-    batch = models.ForeignKey(
-        "ImportBatch",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    batch = _import_batch()
     received_at = models.DateTimeField(auto_now=True)
     history = history_records()
 
@@ -822,14 +812,7 @@ class Lead(models.Model):
     updated_at = models.DateTimeField(
         help_text="When the source last changed the lead (orders updates)."
     )
-    # The CSV import that last created or updated it (``ImportBatch``).
-    batch = models.ForeignKey(
-        "ImportBatch",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    batch = _import_batch()
     received_at = models.DateTimeField(auto_now=True)
     # When the portal first had it: whether a month's leads came in on time.
     first_received_at = models.DateTimeField(auto_now_add=True)
