@@ -114,8 +114,16 @@ def _measure(rows: int) -> dict[str, float | int]:
 
     from agreements.models import Membership, Team
     from agreements.records.background import file_batch, read_file
-    from agreements.records.csv_import import ColumnMapping, records_import_csv
-    from agreements.records.lead_csv import guess_lead_mapping, lead_months
+    from agreements.records.csv_import import (
+        ColumnMapping,
+        records_import_csv,
+        records_preview_csv,
+    )
+    from agreements.records.lead_csv import (
+        guess_lead_mapping,
+        handed_over_month,
+        lead_months,
+    )
     from agreements.records.models import Lead, RecordSource
 
     stamp = f"{time.time_ns()}"
@@ -136,16 +144,18 @@ def _measure(rows: int) -> dict[str, float | int]:
     mapping = guess_lead_mapping(table, ColumnMapping.saved(source))
     batch = file_batch(table, source, mapping)
     assert not batch.errors, batch.errors[:3]
-    outcome = records_import_csv(
+    checked = records_preview_csv(
         source=source,
         batch=batch,
         mapping=mapping,
         user=head,
         reason=reason,
-        dry_run=True,
+        group=handed_over_month,
     )
-    assert outcome.report is not None, outcome.errors[:3]
-    months = lead_months(batch, source=source, user=head, reason=reason)
+    assert checked.report is not None, checked.errors[:3]
+    months = lead_months(
+        batch, source=source, user=head, reason=reason, reports=checked.groups
+    )
     preview = time.perf_counter() - started
     print(f"  preview: {preview:.1f} s ({len(months)} months)", flush=True)
 

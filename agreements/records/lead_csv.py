@@ -356,6 +356,11 @@ class _RolledBack(Exception):
     pass
 
 
+def handed_over_month(row: dict[str, Any]) -> date:
+    """The month a lead's row counts in: the month it was handed over."""
+    return periods.month_of(row["started_at"])
+
+
 def lead_months(
     batch: Batch,
     *,
@@ -363,34 +368,34 @@ def lead_months(
     user: User,
     reason: str,
     dry_run: bool = False,
+    reports: dict[Any, UpsertReport] | None = None,
 ) -> list[LeadMonth]:
     """For each month of the file's leads (by their hand-over), oldest
     first: how many it has, how many are qualified, and what the service
     does with them (new, updated, unchanged, stale) were each month sent on
     its own. Counted from one lookup of the leads kept
-    (``services.records_preview``); with ``dry_run``, by upserting month
-    after month in a transaction rolled back, which gives the same and is
-    much slower. Empty when the batch is refused."""
+    (``services.records_preview``), or from the ``reports`` by month that
+    lookup gave already; with ``dry_run``, by upserting month after month
+    in a transaction rolled back, which gives the same and is much slower.
+    Empty when the batch is refused."""
     by_month: dict[date, list[dict[str, Any]]] = {}
     for row in batch.rows:
-        by_month.setdefault(periods.month_of(row["started_at"]), []).append(row)
-    try:
-        if dry_run:
-            reports = _upserted_by_month(by_month, source, user, reason)
-        else:
-            reports = {
-                key: report
-                for key, report in records_preview(
+        by_month.setdefault(handed_over_month(row), []).append(row)
+    if reports is None:
+        try:
+            reports = (
+                _upserted_by_month(by_month, source, user, reason)
+                if dry_run
+                else records_preview(
                     source=source,
                     rows=batch.rows,
                     user=user,
                     reason=reason,
-                    group=lambda row: periods.month_of(row["started_at"]),
-                ).items()
-                if isinstance(key, date)
-            }
-    except RecordsInvalid:
-        return []
+                    group=handed_over_month,
+                )
+            )
+        except RecordsInvalid:
+            return []
     return [
         LeadMonth(
             month,

@@ -8,6 +8,7 @@ before it writes any of it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -458,22 +459,34 @@ def record_instance(item: Parsed, source: RecordSource) -> models.Model:
     return item.kind.model(source=source, **fields)
 
 
-def _model_problems(
-    item: Parsed, instance: models.Model, named: set[str], problems: list[RowProblem]
-) -> None:
-    """The model's own field rules (lengths, plain text) for the fields not
-    ``named`` in a problem already; its constraints are the rows' checks."""
-    try:
-        computed = [f.name for f in instance._meta.fields if not f.editable]
-        instance.full_clean(
-            exclude=[*named, *RESOLVED, *computed],
-            validate_unique=False,
-            validate_constraints=False,
-        )
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                problems.append(RowProblem(item.number, field, message))
+def _model_problems(item: Parsed, named: set[str], problems: list[RowProblem]) -> None:
+    """The model's own field rules (lengths, plain text) for the fields the
+    row gives and no problem ``named`` already: each field's ``clean``, as
+    the model's ``full_clean`` runs it, without building the record (a
+    field left out keeps its default, which the rules allow); its
+    constraints are the rows' checks."""
+    fields = _checked_fields(item.kind.model)
+    for name, value in item.values.items():
+        field = fields.get(name)
+        if field is None or name in named:
+            continue
+        try:
+            field.clean(value, None)
+        except ValidationError as exc:
+            problems.extend(
+                RowProblem(item.number, name, message) for message in exc.messages
+            )
+
+
+@functools.cache
+def _checked_fields(model: type[models.Model]) -> dict[str, models.Field]:
+    """The fields of a record a row fills and the model checks: neither
+    the teams and links the service resolves nor those the model computes."""
+    return {
+        field.name: field
+        for field in model._meta.concrete_fields
+        if field.editable and field.name not in RESOLVED
+    }
 
 
 def parse_rows(rows: list[dict[str, Any]], source: RecordSource) -> list[Parsed]:
@@ -505,9 +518,7 @@ def parse_rows(rows: list[dict[str, Any]], source: RecordSource) -> list[Parsed]
     for problem in problems:
         named.setdefault(problem.row, set()).add(problem.field)
     for item in parsed:
-        _model_problems(
-            item, record_instance(item, source), named.get(item.number, set()), problems
-        )
+        _model_problems(item, named.get(item.number, set()), problems)
     if problems:
         problems.sort(key=lambda problem: problem.row)
         raise RecordsInvalid(problems)

@@ -148,7 +148,8 @@ class Planned:
     item: Parsed
     record: Any
     action: str  # "created", "updated", "unchanged" or "stale"
-    # The locked months it changes.
+    # The months it changes (``_written_months``), and those of them locked.
+    months: set[date] = dataclasses.field(default_factory=set)
     locked: list[date] = dataclasses.field(default_factory=list)
 
     @property
@@ -346,11 +347,14 @@ def _checked(
     read and the lock rule holds; else ``RecordsInvalid``."""
     plans = _plan(parse_rows(rows, source), source)
     written: set[date] = set()
+    locked: dict[date, bool] = {}  # each month asked once, not once a row
     for plan in plans:
         if plan.writes:
-            months = _written_months(plan, now)
-            written |= months
-            plan.locked = sorted(m for m in months if periods.is_locked(m, now))
+            plan.months = _written_months(plan, now)
+            written |= plan.months
+            for month in plan.months - locked.keys():
+                locked[month] = periods.is_locked(month, now)
+            plan.locked = sorted(m for m in plan.months if locked[m])
     problems = _lock_problems(plans, source, user=user, reason=reason, enforce=enforce)
     if problems:
         raise RecordsInvalid(problems)
@@ -407,17 +411,19 @@ def records_preview(
     )
     reports: dict[Hashable, UpsertReport] = {}
     written: dict[Hashable, set[date]] = {}
+    late: dict[Hashable, set[date]] = {}
     for plan in plans:
         key = group(rows[plan.item.number - 1])
         report = reports.setdefault(key, UpsertReport())
         setattr(report, plan.action, getattr(report, plan.action) + 1)
         if plan.writes:
-            written.setdefault(key, set()).update(_written_months(plan, now))
+            written.setdefault(key, set()).update(plan.months)
         if plan.locked:
-            report.late = sorted({*report.late, *plan.locked})
+            late.setdefault(key, set()).update(plan.locked)
             report.late_rows += 1
     for key, report in reports.items():
         report.months = sorted(written.get(key, ()))
+        report.late = sorted(late.get(key, ()))
         if report.late:
             report.recomputed = sorted(finalised_months(set(report.late), now=now))
     return reports

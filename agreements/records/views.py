@@ -7,15 +7,14 @@ figures import's ``MAX_BYTES``; the session holds only its id: one file per
 session, replaced by the next upload, dropped once imported or cancelled, or
 after a day), under a token the step URLs carry, so a page left open on an
 older file imports nothing. Nothing is written to the
-records before the confirmation: the preview is the import run in a
-transaction rolled back (``csv_import.records_import_csv``).
+records before the confirmation: the preview asks the import's service
+what it would do (``csv_import.records_preview_csv``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -51,10 +50,12 @@ from .csv_import import (
     ColumnMapping,
     CsvField,
     CsvOutcome,
+    CsvPreview,
     csv_fields,
     guess_columns,
     read_upload,
     records_import_csv,
+    records_preview_csv,
 )
 from .forms import ColumnsForm, LateReasonForm, LeadColumnsForm
 from .lead_csv import (
@@ -62,6 +63,7 @@ from .lead_csv import (
     NAME_FIELD,
     NAME_PARTS,
     guess_lead_mapping,
+    handed_over_month,
     lead_months,
     recognised,
 )
@@ -361,16 +363,15 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
     may_correct = can(request.user, "send_late_records", source)
     late_form = LateReasonForm(request.POST if confirming else None)
     reason = late_form.cleaned_data["reason"] if late_form.is_valid() else ""
-    run = partial(
-        records_import_csv,
+    preview_reason = reason or (PREVIEW_REASON if may_correct else "")
+    outcome: CsvOutcome = records_preview_csv(
         source=source,
         batch=batch,
         mapping=mapping,
         user=request.user,
-        import_batch=pending,
+        reason=preview_reason,
+        group=handed_over_month if leads(source) else None,
     )
-    preview_reason = reason or (PREVIEW_REASON if may_correct else "")
-    outcome = run(dry_run=True, reason=preview_reason)
     late = outcome.report.late if outcome.report else []
     if confirming and not outcome.errors and (late_form.is_valid() or not late):
         if in_background(len(batch.rows)):
@@ -379,12 +380,25 @@ def import_preview(request: HttpRequest, pk: int, upload: str) -> HttpResponse:
             )
             request.session.pop(SESSION_KEY, None)
             return redirect("records:import_progress", pk=source.pk, batch=pending.pk)
-        outcome = run(reason=reason)
+        outcome = records_import_csv(
+            source=source,
+            batch=batch,
+            mapping=mapping,
+            user=request.user,
+            import_batch=pending,
+            reason=reason,
+        )
         if outcome.written:
             return _imported(request, source, pending, batch, outcome)
     by_month = (
-        lead_months(batch, source=source, user=request.user, reason=preview_reason)
-        if leads(source) and outcome.report
+        lead_months(
+            batch,
+            source=source,
+            user=request.user,
+            reason=preview_reason,
+            reports=outcome.groups,
+        )
+        if isinstance(outcome, CsvPreview) and outcome.report and leads(source)
         else []
     )
     fields = [f for f in _fields(source) if f.name in mapping.columns]

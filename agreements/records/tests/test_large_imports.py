@@ -216,3 +216,68 @@ def test_the_preview_by_month_counts_as_the_service_would(crm, marketing_lead):
     assert fast == slow
     assert {m.report.stale for m in fast} != {0}
     assert sum(m.report.created for m in fast) == 7
+
+
+def test_the_preview_is_the_import_s_own_verdict(crm, marketing_head):
+    """Asked without writing, the preview reports what the import rolled
+    back reports: new, updated, unchanged, stale, late rows and months; and
+    refuses what it refuses, naming the same rows."""
+    from agreements.records.csv_import import (
+        Batch,
+        ColumnMapping,
+        records_import_csv,
+        records_preview_csv,
+    )
+    from agreements.records.lead_csv import handed_over_month
+
+    records_upsert(
+        source=crm,
+        rows=[
+            {
+                "external_id": str(n),
+                "started_at": dt.datetime(2026, 1 + n % 3, 1, 9, tzinfo=dt.UTC),
+                "updated_at": dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC),
+            }
+            for n in range(1, 10)
+        ],
+    )
+    rows = [
+        {
+            "external_id": str(n),
+            "started_at": dt.datetime(2026, 1 + n % 3, 1, 9, tzinfo=dt.UTC),
+            "updated_at": dt.datetime(2026, 3, 1, 9 + n % 3, tzinfo=dt.UTC),
+            "qualified": n % 2 == 0,
+        }
+        for n in range(1, 16)
+    ]
+    mapping = ColumnMapping({"external_id": "Record ID"}, "UTC")
+    ask = {"source": crm, "mapping": mapping, "user": marketing_head}
+    numbers = list(range(2, 17))
+    reason = "January's leads, exported late"
+    preview = records_preview_csv(
+        batch=Batch(rows=rows, numbers=numbers),
+        reason=reason,
+        group=handed_over_month,
+        **ask,
+    )
+    rolled_back = records_import_csv(
+        batch=Batch(rows=rows, numbers=numbers), reason=reason, dry_run=True, **ask
+    )
+    assert preview.report == rolled_back.report
+    assert preview.report is not None
+    assert preview.report.late == [dt.date(2026, 1, 1)]
+    assert preview.report.stale > 0 and preview.report.updated > 0
+    assert set(preview.groups) == {dt.date(2026, m, 1) for m in (1, 2, 3)}
+    assert sum(r.created for r in preview.groups.values()) == 6
+    assert not Lead.history.filter(external_id="15").exists()
+
+    # Without a reason, January's rows are refused, by row, in both.
+    refused = records_preview_csv(batch=Batch(rows=rows, numbers=numbers), **ask)
+    assert refused.report is None
+    assert (
+        refused.errors
+        == records_import_csv(
+            batch=Batch(rows=rows, numbers=numbers), dry_run=True, **ask
+        ).errors
+    )
+    assert refused.errors and "January 2026" in refused.errors[0].message
