@@ -299,6 +299,44 @@ def test_a_request_source_counts_no_flagged_duplicates(client, helpdesk, service
     assert "flagged duplicate" not in response.content.decode()
 
 
+# --- Stage and status -------------------------------------------------------------
+
+
+def test_a_leads_stage_and_status_are_shown_by_their_labels(
+    client, crm, marketing_lead
+):
+    records_upsert(
+        source=crm,
+        rows=[
+            lead("1", stage="salesqualifiedlead", status="IN_PROGRESS"),
+            lead("2", stage="Marketing Qualified Lead", status="ATTEMPTED_TO_CONTACT"),
+            lead("3", stage="Nurture", status="Working - Contacted"),
+        ],
+        user=marketing_lead,
+    )
+    client.force_login(marketing_lead)
+    response = client.get(url(crm))
+    shown = {
+        external_id: (
+            cell(response, external_id, "Stage").text,
+            cell(response, external_id, "Status").text,
+        )
+        for external_id in ("1", "2", "3")
+    }
+    assert shown == {
+        "1": ("Sales Qualified Lead", "In Progress"),
+        "2": ("Marketing Qualified Lead", "Attempted to Contact"),
+        # Not HubSpot's: as sent.
+        "3": ("Nurture", "Working - Contacted"),
+    }
+    rows = csv_rows(client.get(url(crm, format="csv")))
+    assert [(r["stage"], r["status"]) for r in rows] == [
+        ("Nurture", "Working - Contacted"),
+        ("Marketing Qualified Lead", "Attempted to Contact"),
+        ("Sales Qualified Lead", "In Progress"),
+    ]
+
+
 # --- What a row shows -------------------------------------------------------------
 
 
