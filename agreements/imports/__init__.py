@@ -11,7 +11,8 @@ others read the same way.
 - ``moments``: ``date_formats_for`` a column, ``parse_moment`` a value.
 - ``decimals``: ``number_styles_for`` a column, ``parse_number`` a value.
 - ``headers``: ``match_headers`` against an alias table (HubSpot's and
-  Salesforce's names of a lead's fields).
+  Salesforce's names of a lead's fields); ``value_label``, HubSpot's
+  lifecycle stages and lead statuses by their labels.
 """
 
 from .decimals import NUMBER_STYLES, NumberStyle, number_styles_for, parse_number

@@ -10,6 +10,10 @@ each field, which a person confirms.
 export and a Salesforce leads report (“Details Only”) give the fields of a
 lead (``LEAD_FIELDS``, named as ``records.Lead`` names them where it has
 them), in English, as of their public documentation.
+
+``HUBSPOT_LIFECYCLE_STAGES`` and ``HUBSPOT_LEAD_STATUSES`` are the values
+HubSpot gives a contact's two properties, by their labels; ``value_label``
+reads a value written either way as its label.
 """
 
 from __future__ import annotations
@@ -73,6 +77,31 @@ SALESFORCE_LEADS: dict[str, tuple[str, ...]] = {
     "last_name": ("Last Name",),
 }
 
+# The labels of HubSpot's default lifecycle stages and lead statuses, in its
+# order. Exports write the label, the API and some exports the internal value
+# (``salesqualifiedlead``, ``IN_PROGRESS``): that is the label's
+# ``header_key``, so one lookup by key reads both.
+HUBSPOT_LIFECYCLE_STAGES = (
+    "Subscriber",
+    "Lead",
+    "Marketing Qualified Lead",
+    "Sales Qualified Lead",
+    "Opportunity",
+    "Customer",
+    "Evangelist",
+    "Other",
+)
+HUBSPOT_LEAD_STATUSES = (
+    "New",
+    "Open",
+    "In Progress",
+    "Open Deal",
+    "Unqualified",
+    "Attempted to Contact",
+    "Connected",
+    "Bad Timing",
+)
+
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "hubspot": HUBSPOT_LEADS,
     "salesforce": SALESFORCE_LEADS,
@@ -93,6 +122,22 @@ def header_key(name: str) -> str:
         for char in decomposed
         if char.isalnum() and not unicodedata.combining(char)
     )
+
+
+def value_labels(labels: Iterable[str]) -> dict[str, str]:
+    """Labels by their key, for ``value_label``."""
+    return {header_key(label): label for label in labels}
+
+
+LIFECYCLE_STAGE_LABELS = value_labels(HUBSPOT_LIFECYCLE_STAGES)
+LEAD_STATUS_LABELS = value_labels(HUBSPOT_LEAD_STATUSES)
+
+
+def value_label(value: str, labels: Mapping[str, str]) -> str:
+    """The label of a value written as its label or as the CRM's internal
+    value (``salesqualifiedlead`` is Sales Qualified Lead); any other value
+    as it is."""
+    return labels.get(header_key(value), value) if value else value
 
 
 def match_headers(

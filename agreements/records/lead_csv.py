@@ -31,6 +31,7 @@ from django.db import transaction
 
 from .. import periods
 from ..imports.headers import (
+    HUBSPOT_LIFECYCLE_STAGES,
     PRESET_LABELS,
     PRESETS,
     header_key,
@@ -120,13 +121,9 @@ TIME_FIELDS = tuple(f.name for f in LEAD_CSV_FIELDS if f.time)
 NAME_PARTS = ("first_name", "last_name")
 NAME_FIELD = next(f for f in LEAD_CSV_FIELDS if f.name == "name")
 
-# Which leads count as qualified unless a person says otherwise.
-QUALIFIED_STAGES = (
-    "Marketing Qualified Lead",
-    "Sales Qualified Lead",
-    "Opportunity",
-    "Customer",
-)
+# Which leads count as qualified unless a person says otherwise: the
+# lifecycle stages from Marketing Qualified Lead to Customer.
+QUALIFIED_STAGES = HUBSPOT_LIFECYCLE_STAGES[2:6]
 QUALIFIED_STATUSES = ("Working - Contacted", "Closed - Converted")
 
 

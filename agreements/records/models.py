@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from .. import periods
 from ..calendars.models import WorkingCalendar
 from ..history import history_records
+from ..imports.headers import LEAD_STATUS_LABELS, LIFECYCLE_STAGE_LABELS, value_label
 from ..models.agreements import Objective
 from ..models.common import can_read_everything, member_team_ids
 from ..models.teams import Team
@@ -852,6 +853,17 @@ class Lead(models.Model):
         ``save``, and by a bulk write (``bulk``), which skips ``save``."""
         self.month = periods.month_of(self.started_at)
         self.email = (self.email or "").strip().lower()
+
+    @property
+    def stage_label(self) -> str:
+        """The lifecycle stage as people read it: HubSpot's internal value
+        (``salesqualifiedlead``) as its label; kept as sent."""
+        return value_label(self.stage, LIFECYCLE_STAGE_LABELS)
+
+    @property
+    def status_label(self) -> str:
+        """The lead status as people read it (``IN_PROGRESS``: In Progress)."""
+        return value_label(self.status, LEAD_STATUS_LABELS)
 
     def as_record(self) -> measure.RequestRecord:
         """The lead as a request for ``measure``: handed over → first touch."""

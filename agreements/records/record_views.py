@@ -5,9 +5,14 @@ the same list as CSV.
 The kinds of source share one page: ``LISTS`` holds, for each kind, the
 models listed (an incidents source also sends maintenance windows, listed
 with its incidents in time order), the columns the page and the CSV both
-show, what the search reads and the filters a kind adds. A page of any
-length runs the same queries: the page's keys (one query across the
-models), then each listed model's rows and their history.
+show, what the search reads and the filters a kind adds (and counts). A
+page of any length runs the same queries: the page's keys (one query across
+the models), then each listed model's rows, what they prefetch and their
+history.
+
+A lead flagged as the same person as another team's (``Lead.duplicate_of``)
+names that lead, and the lead counted names those flagged against it, as far
+as the person may see the other's source: else only its team.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db import models
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import capfirst, slugify
 from django.views.decorators.http import require_GET
 
@@ -48,14 +53,23 @@ from .models import Incident, Lead, MaintenanceWindow, RecordSource, ServiceRequ
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One value of a row: text, or a moment (shown in the organisation's
-    zone), and where the text links to."""
+    zone), and where the text links to; or several such values, a line each
+    (``lines``; one CSV cell)."""
 
     text: str = ""
     moment: datetime | None = None
     url: str = ""
+    lines: tuple[Cell, ...] = ()
+
+    @property
+    def parts(self) -> tuple[Cell, ...]:
+        """What the page shows, a line each."""
+        return self.lines or (self,)
 
     @property
     def csv(self) -> str:
+        if self.lines:
+            return csv_text("; ".join(line.text for line in self.lines))
         if self.moment is not None:
             return timezone.localtime(self.moment).isoformat()
         return csv_text(self.text)
@@ -97,19 +111,33 @@ def _qualified(record: Lead, user: Any) -> Cell:
     return Cell("yes" if record.qualified else "no")
 
 
-def _flagged(record: Lead, user: Any) -> Cell:
-    """The lead another team handed over first, linked where the person may
-    see its source."""
-    first = record.duplicate_of
-    if first is None:
-        return Cell()
-    text = f"flagged: same person as {first.external_id} from {first.team}"
-    if not can(user, "view_record_source", first.source):
-        return Cell(text)
-    query = urlencode({"month": FiguresFilterForm.ALL, "q": first.external_id})
+def _counted(record: Lead, user: Any) -> Cell:
+    return Cell("no" if record.duplicate_of_id is not None else "yes")
+
+
+def _also_sent(other: Lead, user: Any, *, counted: bool) -> Cell:
+    """The same person's lead from another team: its id, source and
+    hand-over, linked to it, for a person who may see its source; its team
+    alone for anyone else, who could see no more on the source's pages."""
+    there = "counted there" if counted else "not counted there"
+    if not can(user, "view_record_source", other.source):
+        return Cell(f"Also sent by {other.team}, {there}")
+    handed_over = dateformat.format(timezone.localtime(other.started_at), "j M Y, H:i")
+    query = urlencode({"month": FiguresFilterForm.ALL, "q": other.external_id})
     return Cell(
-        text, url=f"{reverse('records:records', args=[first.source_id])}?{query}"
+        f"Also sent by {other.team} as {other.external_id} ({other.source.name}, "
+        f"handed over {handed_over}), {there}",
+        url=f"{reverse('records:records', args=[other.source_id])}?{query}",
     )
+
+
+def _duplicate(record: Lead, user: Any) -> Cell:
+    """For a lead flagged as a duplicate, the lead counted; for a lead
+    counted, those flagged as its duplicates."""
+    if record.duplicate_of is not None:
+        return _also_sent(record.duplicate_of, user, counted=True)
+    flagged = record.duplicates.all()  # type: ignore[attr-defined]
+    return Cell(lines=tuple(_also_sent(lead, user, counted=False) for lead in flagged))
 
 
 ID = Column("Id", "external_id", _text("external_id"))
@@ -132,6 +160,8 @@ class Listed:
     month_field: str = ""
     # Fields no column shows, left unread (a lead's raw row is long).
     deferred: tuple[str, ...] = ()
+    # Related rows read for the rows shown, a query for all of them.
+    prefetched: tuple[Prefetch, ...] = ()
 
     def in_month(self, month: date) -> Q:
         if self.month_field:
@@ -144,6 +174,7 @@ class Listed:
     def rows(self) -> QuerySet:
         return (
             self.model._default_manager.select_related(*self.related)
+            .prefetch_related(*self.prefetched)
             .defer(*self.deferred)
             .annotate(**{f"{name}_count": Count(name) for name in self.counts})
             .order_by("-started_at", "-pk")
@@ -152,11 +183,14 @@ class Listed:
 
 @dataclass(frozen=True)
 class Flag:
-    """A filter a kind adds: a checkbox that keeps the rows it names."""
+    """A filter a kind adds: a checkbox that keeps the rows it names. With
+    ``summary`` (singular words), the page's summary counts those rows among
+    the ones shown and links to them."""
 
     name: str
     label: str
     condition: Q
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,7 +238,15 @@ LISTS = {
                 Lead,
                 related=("team", "duplicate_of__team", "duplicate_of__source__team"),
                 month_field="month",
-                deferred=("raw",),
+                deferred=("raw", "duplicate_of__raw"),
+                prefetched=(
+                    Prefetch(
+                        "duplicates",
+                        queryset=Lead.objects.select_related("team", "source__team")
+                        .defer("raw")
+                        .order_by("started_at", "pk"),
+                    ),
+                ),
             ),
         ),
         columns=(
@@ -214,11 +256,12 @@ LISTS = {
             Column("Company", "company", _text("company")),
             Column("Team", "team", _text("team")),
             Column("Handed over", "started_at", _moment("started_at")),
-            Column("Stage", "stage", _text("stage")),
-            Column("Status", "status", _text("status")),
+            Column("Stage", "stage", _text("stage_label")),
+            Column("Status", "status", _text("status_label")),
             Column("Qualified", "qualified", _qualified),
             Column("First touch", "first_touch_at", _moment("first_touch_at")),
-            Column("Flagged", "duplicate_of", _flagged),
+            Column("Counted", "counted", _counted),
+            Column("Duplicate", "duplicate", _duplicate),
         ),
         searched=("external_id", "email"),
         search_label="Id or email",
@@ -228,6 +271,7 @@ LISTS = {
                 "duplicates",
                 "Flagged duplicates only",
                 Q(duplicate_of__isnull=False),
+                summary="flagged duplicate",
             ),
         ),
     ),
@@ -312,6 +356,7 @@ def _keys(querysets: list[QuerySet]) -> QuerySet:
     query across the models, so that a page can be cut from it."""
     parts = [
         rows.order_by()
+        .prefetch_related(None)
         .annotate(listed=Value(number, output_field=models.IntegerField()))
         .values_list("started_at", "pk", "listed")
         for number, rows in enumerate(querysets)
@@ -349,6 +394,45 @@ def _rows(
         cells = [column.cell(record, user) for column in records.columns]
         rows.append(Row(record=record, cells=cells, history=history[number, pk]))
     return rows
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A summarised flag's rows among those shown, and the query that shows
+    only them."""
+
+    count: int
+    words: str
+    query: str
+
+
+def _tallies(
+    records: RecordList, querysets: list[QuerySet], request: HttpRequest
+) -> list[Tally]:
+    """The rows of each flag with a summary among those the filters keep:
+    one query per listed model."""
+    flags = [flag for flag in records.flags if flag.summary]
+    if not flags:
+        return []
+    counts = [
+        rows.order_by().aggregate(
+            **{flag.name: Count("pk", filter=flag.condition) for flag in flags}
+        )
+        for rows in querysets
+    ]
+    tallies = []
+    for flag in flags:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query[flag.name] = "on"
+        tallies.append(
+            Tally(
+                count=sum(count[flag.name] for count in counts),
+                words=flag.summary,
+                query=query.urlencode(),
+            )
+        )
+    return tallies
 
 
 def _merged(querysets: list[QuerySet]) -> Iterator[models.Model]:
@@ -400,6 +484,7 @@ def source_records(request: HttpRequest, pk: int) -> HttpResponse:
             "month": month,
             "page": page,
             "rows": _rows(records, querysets, keys, request.user),
+            "tallies": _tallies(records, querysets, request),
             "filter_query": query_without_page(request),
             "csv_query": download.urlencode(),
             "may_import": can(request.user, "send_records", source),

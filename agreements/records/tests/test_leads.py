@@ -192,3 +192,16 @@ def test_the_lead_log_says_which_months_the_crm_counts(
         reverse("figures:leads_list", args=[marketing.slug]), {"month": "2026-02"}
     )
     assert 'data-testid="crm-months"' not in february.content.decode()
+
+
+def test_a_leads_stage_and_status_read_as_hubspots_labels():
+    internal = Lead(stage="marketingqualifiedlead", status="OPEN_DEAL")
+    assert (internal.stage_label, internal.status_label) == (
+        "Marketing Qualified Lead",
+        "Open Deal",
+    )
+    labelled = Lead(stage="Customer", status="Bad Timing")
+    assert (labelled.stage_label, labelled.status_label) == ("Customer", "Bad Timing")
+    # Another CRM's values, and none, as they are.
+    other = Lead(stage="", status="Closed - Not Converted")
+    assert (other.stage_label, other.status_label) == ("", "Closed - Not Converted")

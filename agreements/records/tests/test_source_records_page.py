@@ -12,8 +12,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from agreements.models import Membership
 from agreements.records.models import RecordSource
 from agreements.records.services import records_upsert
+from agreements.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +23,10 @@ pytestmark = pytest.mark.django_db
 MARCH_15 = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
 # A page: the session, the user and their permissions and teams, the source,
 # the count and the page's keys, then the rows and their history once per
-# model listed (a lead's source; an incident and a maintenance window).
-QUERIES_LEADS = 12
+# model listed (a lead's source; an incident and a maintenance window); a
+# lead's source also reads the leads flagged as duplicates of those shown and
+# counts the flagged ones.
+QUERIES_LEADS = 14
 QUERIES_INCIDENTS = 14
 
 
@@ -171,7 +175,7 @@ def test_a_request_source_has_no_lead_filters(client, helpdesk, service_lead):
 
 @pytest.fixture
 def flagged(crm, salesforce, leads, sales_lead):
-    """Sales's CRM has lead 1's person as SF-9: flagged."""
+    """Sales's CRM has lead 1's person as SF-9: flagged, and lead 1 counted."""
     records_upsert(
         source=salesforce,
         rows=[lead("SF-9", email="1@example.com"), lead("SF-10")],
@@ -179,20 +183,158 @@ def flagged(crm, salesforce, leads, sales_lead):
     )
 
 
-def test_a_flagged_duplicate_names_the_lead_handed_over_first(
-    client, salesforce, crm, flagged, sales_lead, executive
+@pytest.fixture
+def zendesk(service) -> RecordSource:
+    return RecordSource.objects.create(
+        team=service, name="Zendesk Sell", kind=RecordSource.Kind.LEADS
+    )
+
+
+def cell(response, external_id: str, label: str):
+    """The cell of a row (by its id) under a column (by its label)."""
+    labels = [column.label for column in response.context["records"].columns]
+    (row,) = (
+        r for r in response.context["rows"] if r.record.external_id == external_id
+    )
+    return row.cells[labels.index(label)]
+
+
+def lines(response, external_id: str) -> list[str]:
+    """What a lead's duplicate cell says, a line each."""
+    return [part.text for part in cell(response, external_id, "Duplicate").parts]
+
+
+def test_a_flagged_duplicate_names_the_lead_counted_for_who_may_see_its_source(
+    client, salesforce, crm, flagged, executive
+):
+    client.force_login(executive)
+    response = client.get(url(salesforce))
+    assert cell(response, "SF-9", "Counted").text == "no"
+    assert cell(response, "SF-10", "Counted").text == "yes"
+    counted = cell(response, "SF-9", "Duplicate")
+    assert counted.text == (
+        "Also sent by Marketing as 1 (HubSpot, handed over 2 Mar 2026, 10:00), "
+        "counted there"
+    )
+    assert counted.url == f"{url(crm)}?month=all&q=1"
+    assert f'<a href="{url(crm)}?month=all&amp;q=1">Also sent by Marketing' in (
+        response.content.decode()
+    )
+    assert lines(response, "SF-10") == [""]
+
+
+def test_who_may_not_see_the_other_source_is_told_its_team_alone(
+    client, salesforce, crm, flagged, sales_lead, marketing_lead
 ):
     client.force_login(sales_lead)
-    response = client.get(url(salesforce, duplicates="on"))
-    assert listed(response) == ["SF-9"]
+    response = client.get(url(salesforce))
+    assert lines(response, "SF-9") == ["Also sent by Marketing, counted there"]
     page = response.content.decode()
-    assert "flagged: same person as 1 from Marketing" in page
-    # Sales may not open Marketing's CRM: named, not linked.
+    # Nothing Sales could not read on Marketing's pages: no id, source, time
+    # nor link.
+    assert "HubSpot" not in page
+    assert "2 Mar 2026" not in page
     assert url(crm) not in page
 
-    client.force_login(executive)
-    page = client.get(url(salesforce)).content.decode()
-    assert f'<a href="{url(crm)}?month=all&amp;q=1">flagged: same person as 1' in page
+    client.force_login(marketing_lead)
+    response = client.get(url(crm))
+    assert cell(response, "1", "Counted").text == "yes"
+    assert lines(response, "1") == ["Also sent by Sales, not counted there"]
+    assert "SF-9" not in response.content.decode()
+
+
+def test_the_lead_counted_names_each_lead_flagged_as_its_duplicate(
+    client, crm, salesforce, zendesk, flagged, service_lead, marketing_lead, sales
+):
+    records_upsert(
+        source=zendesk,
+        rows=[lead("ZD-3", "2026-03-12", email="1@example.com")],
+        user=service_lead,
+    )
+    # In Sales too, the marketing lead sees Sales's source, not Service's.
+    MembershipFactory(user=marketing_lead, team=sales, role=Membership.Role.MEMBER)
+    client.force_login(marketing_lead)
+    response = client.get(url(crm))
+    assert lines(response, "1") == [
+        "Also sent by Sales as SF-9 (Salesforce, handed over 10 Mar 2026, 10:00), "
+        "not counted there",
+        "Also sent by Customer Service, not counted there",
+    ]
+    parts = cell(response, "1", "Duplicate").parts
+    assert [part.url for part in parts] == [f"{url(salesforce)}?month=all&q=SF-9", ""]
+    assert "not counted there</a><br>Also sent by Customer Service" in (
+        response.content.decode()
+    )
+
+
+def test_the_flagged_duplicates_filter_and_their_count(
+    client, salesforce, crm, flagged, sales_lead, marketing_lead
+):
+    client.force_login(sales_lead)
+    response = client.get(url(salesforce))
+    assert listed(response) == ["SF-10", "SF-9"]
+    page = response.content.decode()
+    assert "Flagged duplicates only" in page
+    assert '<a href="?duplicates=on" class="link-secondary" data-testid="tally">' in (
+        page
+    )
+    assert "1 flagged duplicate</a>" in page
+    assert listed(client.get(url(salesforce, duplicates="on"))) == ["SF-9"]
+    # The count is of the rows the other filters keep.
+    searched = client.get(url(salesforce, q="SF-10")).content.decode()
+    assert "0 flagged duplicates</a>" in searched
+    assert 'href="?q=SF-10&amp;duplicates=on"' in searched
+
+    # The lead counted is not flagged.
+    client.force_login(marketing_lead)
+    response = client.get(url(crm, duplicates="on"))
+    assert listed(response) == []
+    assert "0 flagged duplicates</a>" in response.content.decode()
+
+
+def test_a_request_source_counts_no_flagged_duplicates(client, helpdesk, service_lead):
+    client.force_login(service_lead)
+    response = client.get(url(helpdesk))
+    assert response.context["tallies"] == []
+    assert "flagged duplicate" not in response.content.decode()
+
+
+# --- Stage and status -------------------------------------------------------------
+
+
+def test_a_leads_stage_and_status_are_shown_by_their_labels(
+    client, crm, marketing_lead
+):
+    records_upsert(
+        source=crm,
+        rows=[
+            lead("1", stage="salesqualifiedlead", status="IN_PROGRESS"),
+            lead("2", stage="Marketing Qualified Lead", status="ATTEMPTED_TO_CONTACT"),
+            lead("3", stage="Nurture", status="Working - Contacted"),
+        ],
+        user=marketing_lead,
+    )
+    client.force_login(marketing_lead)
+    response = client.get(url(crm))
+    shown = {
+        external_id: (
+            cell(response, external_id, "Stage").text,
+            cell(response, external_id, "Status").text,
+        )
+        for external_id in ("1", "2", "3")
+    }
+    assert shown == {
+        "1": ("Sales Qualified Lead", "In Progress"),
+        "2": ("Marketing Qualified Lead", "Attempted to Contact"),
+        # Not HubSpot's: as sent.
+        "3": ("Nurture", "Working - Contacted"),
+    }
+    rows = csv_rows(client.get(url(crm, format="csv")))
+    assert [(r["stage"], r["status"]) for r in rows] == [
+        ("Nurture", "Working - Contacted"),
+        ("Marketing Qualified Lead", "Attempted to Contact"),
+        ("Sales Qualified Lead", "In Progress"),
+    ]
 
 
 # --- What a row shows -------------------------------------------------------------
@@ -333,16 +475,42 @@ def test_the_csv_holds_every_row_the_filters_keep(
         "status": "",
         "qualified": "yes",
         "first_touch_at": "",
-        "duplicate_of": "",
+        "counted": "yes",
+        "duplicate": "Also sent by Sales, not counted there",
     }
     everything = csv_rows(client.get(url(crm, month="all", format="csv")))
     assert [r["external_id"] for r in everything] == ["3", "2", "1", "4"]
 
     client.force_login(sales_lead)
     flagged_rows = csv_rows(client.get(url(salesforce, duplicates="on", format="csv")))
-    assert [r["duplicate_of"] for r in flagged_rows] == [
-        "flagged: same person as 1 from Marketing"
+    assert [(r["counted"], r["duplicate"]) for r in flagged_rows] == [
+        ("no", "Also sent by Marketing, counted there")
     ]
+
+
+def test_the_csv_names_the_other_lead_for_who_may_see_its_source(
+    client, crm, salesforce, zendesk, flagged, service_lead, executive
+):
+    records_upsert(
+        source=zendesk,
+        rows=[lead("ZD-3", "2026-03-12", email="1@example.com")],
+        user=service_lead,
+    )
+    client.force_login(executive)
+    rows = {r["external_id"]: r for r in csv_rows(client.get(url(crm, format="csv")))}
+    # Each lead flagged against lead 1, in one cell.
+    assert rows["1"]["duplicate"] == (
+        "Also sent by Sales as SF-9 (Salesforce, handed over 10 Mar 2026, 10:00), "
+        "not counted there; Also sent by Customer Service as ZD-3 (Zendesk Sell, "
+        "handed over 12 Mar 2026, 10:00), not counted there"
+    )
+    (row,) = csv_rows(client.get(url(salesforce, duplicates="on", format="csv")))
+    assert (row["external_id"], row["counted"], row["duplicate"]) == (
+        "SF-9",
+        "no",
+        "Also sent by Marketing as 1 (HubSpot, handed over 2 Mar 2026, 10:00), "
+        "counted there",
+    )
 
 
 def test_a_csv_cell_a_spreadsheet_would_run_stays_text(client, crm, marketing_lead):
@@ -358,31 +526,51 @@ def test_a_csv_cell_a_spreadsheet_would_run_stays_text(client, crm, marketing_le
 
 
 @pytest.mark.parametrize("count", [2, 20])
+@pytest.mark.parametrize(
+    ("persona", "shown", "queries"),
+    [
+        # Every lead flagged, the other side hidden.
+        ("sales_lead", "salesforce", QUERIES_LEADS),
+        # Every lead counted, with two flagged against it, details shown; an
+        # executive's sources are not narrowed to their teams (one query less).
+        ("executive", "crm", QUERIES_LEADS - 1),
+    ],
+)
 def test_a_page_of_leads_runs_the_same_queries_however_many_rows(
     client,
+    request,
     crm,
     salesforce,
+    zendesk,
     marketing_lead,
     sales_lead,
+    service_lead,
+    persona,
+    shown,
+    queries,
     count,
     django_assert_num_queries,
     memory_cache,
 ):
-    records_upsert(
-        source=crm,
-        rows=[lead(f"M-{n}", email=f"p{n}@example.com") for n in range(count)],
-        user=marketing_lead,
-    )
-    # Every Sales lead is the same person as one of Marketing's: all flagged.
-    records_upsert(
-        source=salesforce,
-        rows=[lead(f"S-{n}", email=f"p{n}@example.com") for n in range(count)],
-        user=sales_lead,
-    )
-    client.force_login(sales_lead)
-    with django_assert_num_queries(QUERIES_LEADS):
-        response = client.get(url(salesforce))
+    # Every Sales and Service lead is the same person as one of Marketing's:
+    # all flagged.
+    for source, user, prefix in (
+        (crm, marketing_lead, "M"),
+        (salesforce, sales_lead, "S"),
+        (zendesk, service_lead, "Z"),
+    ):
+        records_upsert(
+            source=source,
+            rows=[
+                lead(f"{prefix}-{n}", email=f"p{n}@example.com") for n in range(count)
+            ],
+            user=user,
+        )
+    client.force_login(request.getfixturevalue(persona))
+    with django_assert_num_queries(queries):
+        response = client.get(url(request.getfixturevalue(shown)))
     assert len(response.context["rows"]) == count
+    assert all(row.cells[-1].parts[0].text for row in response.context["rows"])
 
 
 @pytest.mark.parametrize("count", [2, 20])
