@@ -9,7 +9,8 @@ batch as the service does (``services.records_check``: refused whole, or
 not at all), then writes ``IMPORT_CHUNK`` rows per transaction, each
 through ``records_upsert``, and counts them on the batch as it goes. The
 batch ends imported, with the counts, or failed, with the reason; the
-records a failed import wrote point to it, and undoing it removes them.
+records a failed import wrote before it stopped are taken back at once
+(``_failed``), so a file is imported whole or not at all.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .. import periods
 from ..figures.imports import MAX_BYTES, MAX_ROWS, decode_csv
 from ..history import save_with_history
 from ..imports.reading import CsvTable, RowError
-from .batches import import_batch_imported
+from .batches import import_batch_imported, take_back, undo_refusal
 from .csv_import import (
     Batch,
     ColumnMapping,
@@ -141,7 +144,7 @@ def import_batch_run(*, batch_id: int, chunk: int | None = None) -> ImportBatch 
         return batch
     except Exception as exc:
         logger.exception("The import of batch %s failed", batch_id)
-        _failed(batch, f"The import stopped: {exc}")
+        _failed(batch, f"The import stopped: {exc}.")
         raise
     with transaction.atomic():
         batch.refresh_from_db()
@@ -166,8 +169,13 @@ def _import(
         )
         raise ImportFailed(f"{shown}.")
     records_check(source=source, rows=rows.rows, user=user, reason=batch.reason)
+    # Delivered again after a worker was lost, the import starts over: the
+    # rows it wrote then are found unchanged.
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        rows_done=0, created=0, updated=0, unchanged=0, stale=0, months=[]
+    )
     total = UpsertReport()
-    months = set()
+    months: set = set()
     for at in range(0, len(rows.rows), chunk):
         with transaction.atomic():
             part = records_upsert(
@@ -177,23 +185,53 @@ def _import(
                 reason=batch.reason,
                 batch=batch,
             )
+            months |= set(part.months)
+            # The months written so far: a failed import is taken back
+            # only while they are open.
             ImportBatch.objects.filter(pk=batch.pk).update(
                 rows_done=F("rows_done") + part.total,
                 created=F("created") + part.created,
                 updated=F("updated") + part.updated,
                 unchanged=F("unchanged") + part.unchanged,
                 stale=F("stale") + part.stale,
+                months=[periods.format_month(month) for month in sorted(months)],
             )
         for name in ("created", "updated", "unchanged", "stale"):
             setattr(total, name, getattr(total, name) + getattr(part, name))
-        months |= set(part.months)
     total.months = sorted(months)
     return total
 
 
 def _failed(batch: ImportBatch, message: str) -> None:
+    """The batch failed: the records it wrote before it stopped are taken
+    back, so the import is whole or not at all; when that cannot be done
+    (a month they are in was locked meanwhile, or one was changed since),
+    they stay, the message says so, and the batch can be undone later as
+    far as the rules allow (``batches.undo_refusal``)."""
     batch.refresh_from_db()
     batch.status = ImportBatch.Status.FAILED
     batch.error = message
     batch.data = None
+    save_with_history(batch, user=batch.user, reason="import failed")
+    written = batch.created + batch.updated
+    if not written or batch.user is None:
+        return
+    refusal = undo_refusal(batch)
+    if not refusal:
+        try:
+            with transaction.atomic():
+                take_back(batch, user=batch.user, reason="the import failed")
+                batch.created = batch.updated = batch.unchanged = batch.stale = 0
+                batch.rows_done = 0
+                batch.months = []
+                save_with_history(
+                    batch, user=batch.user, reason="records written taken back"
+                )
+            return
+        except ValidationError as exc:
+            refusal = " ".join(exc.messages)
+    batch.error = (
+        f"{message} {written:,} record{'s' if written != 1 else ''} written before "
+        f"it stopped {'are' if written != 1 else 'is'} kept: {refusal}"
+    )
     save_with_history(batch, user=batch.user, reason="import failed")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..rules import can
 from ..views.common import require
-from .batches import import_batch_undo, undo_refusal
+from .batches import import_batch_undo, undo_refusal, undoable
 from .models import ImportBatch, RecordSource
 
 SHOWN_BATCHES = 100
@@ -34,18 +34,22 @@ def import_history(request: HttpRequest, pk: int) -> HttpResponse:
     batches = (
         ImportBatch.objects.filter(
             source=source,
-            status__in=[ImportBatch.Status.IMPORTED, ImportBatch.Status.UNDONE],
+            status__in=[
+                ImportBatch.Status.IMPORTED,
+                ImportBatch.Status.RUNNING,
+                ImportBatch.Status.FAILED,
+                ImportBatch.Status.UNDONE,
+            ],
         )
         .select_related("user", "undone_by")
-        .order_by("-imported_at", "-pk")[:SHOWN_BATCHES]
+        .order_by("-created_at", "-pk")[:SHOWN_BATCHES]
     )
     rows = [
         {
             "batch": batch,
             "months": batch.month_dates,
-            "refusal": undo_refusal(batch)
-            if batch.status == ImportBatch.Status.IMPORTED
-            else "",
+            "undoable": undoable(batch),
+            "refusal": undo_refusal(batch) if undoable(batch) else "",
         }
         for batch in batches
     ]

@@ -145,9 +145,17 @@ def _record_models() -> list[type[models.Model]]:
     return list(dict.fromkeys(kind.model for kind in KINDS.values()))
 
 
+def undoable(batch: ImportBatch) -> bool:
+    """Imported, or failed in the background with records written that
+    could not be taken back at once (``background``)."""
+    if batch.status == ImportBatch.Status.FAILED:
+        return batch.created + batch.updated > 0
+    return batch.status == ImportBatch.Status.IMPORTED
+
+
 def undo_refusal(batch: ImportBatch, *, now: datetime | None = None) -> str:
     """Why the import cannot be undone, or "" when it can."""
-    if batch.status != ImportBatch.Status.IMPORTED:
+    if not undoable(batch):
         status = batch.get_status_display().lower()
         return f"This import is {status}: there is nothing to undo."
     locked = [m for m in batch.month_dates if periods.is_locked(m, now)]
@@ -180,12 +188,15 @@ def _written(batch: ImportBatch) -> list[_Written]:
             continue
         records = model._default_manager.in_bulk(ids)
         first: dict[int, Any] = {}
+        before: dict[int, Any] = {}  # the row before the batch's first
         latest: dict[int, Any] = {}
+        # In the order written (two rows may share a moment).
         for row in history.objects.filter(id__in=ids).order_by(
             "history_date", "history_id"
         ):
-            if row.batch_id == batch.pk:
-                first.setdefault(row.id, row)
+            if row.batch_id == batch.pk and row.id not in first:
+                first[row.id] = row
+                before[row.id] = latest.get(row.id)
             latest[row.id] = row
         for pk in sorted(ids):
             record, last = records.get(pk), latest[pk]
@@ -193,7 +204,7 @@ def _written(batch: ImportBatch) -> list[_Written]:
                 changed.append(str(getattr(last, "external_id", pk)))
                 continue
             created = last.history_type == "+"
-            written.append(_Written(record, created, last.prev_record))
+            written.append(_Written(record, created, before[pk]))
     if changed:
         shown = ", ".join(sorted(changed)[:5])
         raise ValidationError(
@@ -263,7 +274,19 @@ def import_batch_undo(*, batch: ImportBatch, user: User) -> ImportBatch:
     )
     if refusal := undo_refusal(batch):
         raise ValidationError(refusal)
-    reason = f"undo of the import of {batch.file_name} (#{batch.pk})"
+    take_back(batch, user=user, reason=f"undo of the import of {batch.file_name}")
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at = timezone.now()
+    batch.undone_by = user
+    save_with_history(batch, user=user, reason="undone")
+    return batch
+
+
+def take_back(batch: ImportBatch, *, user: User, reason: str) -> None:
+    """Delete the records the batch created and put back the ones it
+    updated as they were before it; ``ValidationError`` when one was
+    changed since. Called inside a transaction."""
+    reason = f"{reason} (#{batch.pk})"
     for item in _written(batch):
         item.record.batch = None
         if item.created:
@@ -273,8 +296,3 @@ def import_batch_undo(*, batch: ImportBatch, user: User) -> ImportBatch:
             delete_with_history(item.record, user=user, reason=reason)
         else:
             _restore(item.record, item.before, user=user, reason=reason)
-    batch.status = ImportBatch.Status.UNDONE
-    batch.undone_at = timezone.now()
-    batch.undone_by = user
-    save_with_history(batch, user=user, reason="undone")
-    return batch

@@ -281,3 +281,87 @@ def test_the_preview_is_the_import_s_own_verdict(crm, marketing_head):
         ).errors
     )
     assert refused.errors and "January 2026" in refused.errors[0].message
+
+
+def _failing_on_the_second_chunk(monkeypatch, error: Exception) -> None:
+    real = background.records_upsert
+    calls: list[int] = []
+
+    def upsert(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise error
+        return real(**kwargs)
+
+    monkeypatch.setattr(background, "records_upsert", upsert)
+
+
+def test_a_background_import_failing_midway_takes_back_what_it_wrote(
+    client, lead, crm, worker, monkeypatch
+):
+    from agreements.records.rows import RecordsInvalid, RowProblem
+
+    records_upsert(
+        source=crm,
+        rows=[
+            {
+                "external_id": "1",
+                "started_at": dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+                "updated_at": dt.datetime(2026, 2, 1, 10, tzinfo=dt.UTC),
+                "email": "before@example.com",
+            }
+        ],
+    )
+    client.post(preview_url(client, crm, export(25)))
+    batch = ImportBatch.objects.get()
+    _failing_on_the_second_chunk(
+        monkeypatch, RecordsInvalid([RowProblem(11, "email", "not an email")])
+    )
+    import_batch_run(batch_id=batch.pk, chunk=10)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "not an email" in batch.error
+    # The first chunk's ten rows were written, then taken back: the lead
+    # sent before is as it was, no other lead is left.
+    assert list(Lead.objects.values_list("external_id", "email")) == [
+        ("1", "before@example.com")
+    ]
+    assert (batch.created, batch.updated, batch.rows_done) == (0, 0, 0)
+    assert Lead.history.filter(history_type="-").count() == 9
+    page = client.get(reverse("records:import_progress", args=[crm.pk, batch.pk]))
+    assert "Nothing was written" in page.content.decode()
+    history = client.get(reverse("records:import_history", args=[crm.pk]))
+    text = history.content.decode()
+    assert 'data-testid="batch-error"' in text and "not an email" in text
+    assert "Undo<" not in text
+
+
+def test_what_a_failed_import_could_not_take_back_can_be_undone_later(
+    client, lead, crm, worker, monkeypatch
+):
+    client.post(preview_url(client, crm, export(25)))
+    batch = ImportBatch.objects.get()
+    _failing_on_the_second_chunk(monkeypatch, RuntimeError("the database went away"))
+    monkeypatch.setattr(
+        background, "undo_refusal", lambda batch: "March 2026 is locked."
+    )
+    with pytest.raises(RuntimeError):
+        import_batch_run(batch_id=batch.pk, chunk=10)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.error == (
+        "The import stopped: the database went away. 10 records written before "
+        "it stopped are kept: March 2026 is locked."
+    )
+    assert Lead.objects.count() == 10
+    assert batch.months == ["2026-02", "2026-03"]
+    progress = client.get(reverse("records:import_progress", args=[crm.pk, batch.pk]))
+    assert reverse("records:import_history", args=[crm.pk]) in (
+        progress.content.decode()
+    )
+    # The months are open after all: the person undoes it from the imports.
+    undone = client.post(reverse("records:import_undo", args=[crm.pk, batch.pk]))
+    assert undone.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.UNDONE
+    assert not Lead.objects.exists()
