@@ -12,3 +12,27 @@ document.addEventListener("click", (event) => {
     button.textContent = "Copied";
   });
 });
+
+// <form data-busy="Checking the rows…">: while a long request runs, its
+// submit button is disabled (no second click) and the form's
+// [data-busy-status] says what is happening.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.busy) return;
+  const button = event.submitter;
+  const status = form.querySelector("[data-busy-status]");
+  // After this turn: a button disabled now would leave the form's data.
+  setTimeout(() => {
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    }
+    if (status) {
+      const spinner = document.createElement("span");
+      spinner.className = "spinner-border spinner-border-sm me-1";
+      spinner.setAttribute("aria-hidden", "true");
+      status.replaceChildren(spinner, form.dataset.busy);
+      status.classList.remove("d-none");
+    }
+  }, 0);
+});

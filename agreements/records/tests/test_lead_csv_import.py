@@ -114,6 +114,11 @@ def test_a_hubspot_export_is_recognised_and_its_columns_mapped(
     assert "Recognised: <strong>HubSpot contacts export</strong>" in (
         page.content.decode()
     )
+    # While the preview is asked, the page says what it waits for.
+    rows = HUBSPOT.strip().count("\n")
+    assert f'data-busy="Checking {rows} rows: the preview follows' in (
+        page.content.decode()
+    )
     proposed = as_proposed(page)
     assert {
         name: proposed[name]
