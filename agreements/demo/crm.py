@@ -1,5 +1,5 @@
-"""What the demo's CRM sends: the contacts Marketing hands over to Sales in
-HubSpot.
+"""What the demo's CRMs send: the contacts Marketing hands over to Sales in
+HubSpot, and the upsell leads Customer Service passes on in Salesforce.
 
 HubSpot holds one contact for each lead in Marketing's lead log: an entry's
 leads delivered and qualified are that day's contacts, from the entry's
@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 from django.utils.text import slugify
 
 from ..calendars.time import CalendarSnapshot
+from ..records.lead_csv import QUALIFIED_STATUSES
 from ..records.measure import due_at
 from .common import rng
-from .feeds import arrival, happened, response_delay
+from .feeds import arrival, calendar_days, happened, response_delay
 from .figures import CUSTOMER_NAMES, CUSTOMER_SUFFIXES
 
 # Share of each month's leads first touched after four business hours,
@@ -153,13 +154,19 @@ class Person:
         return f"{self.first} {self.last}"
 
 
-def _person(random: random_module.Random, taken: set[str]) -> Person:
+def _person(
+    random: random_module.Random, taken: set[str], companies: list[str] | None = None
+) -> Person:
     """Someone not in ``taken`` yet (by address), then taken: a CRM keeps
-    one contact per address."""
+    one contact per address. At one of ``companies`` where given."""
     while True:
         first = random.choice(FIRST_NAMES)
         last = random.choice(LAST_NAMES)
-        company = f"{random.choice(CUSTOMER_NAMES)} {random.choice(CUSTOMER_SUFFIXES)}"
+        company = (
+            random.choice(companies)
+            if companies
+            else f"{random.choice(CUSTOMER_NAMES)} {random.choice(CUSTOMER_SUFFIXES)}"
+        )
         email = (
             f"{slugify(first)}.{slugify(last).replace('-', '')}"
             f"@{slugify(company)}.example"
@@ -301,4 +308,136 @@ def hubspot_rows(
                 },
             }
         )
+    return rows
+
+
+# --- Customer Service's upsell leads ------------------------------------------
+
+# A Salesforce lead's status once Sales has touched it, and how common; it
+# is qualified as the import's default rule has it (``QUALIFIED_STATUSES``).
+UPSELL_STATUSES = (
+    ("Working - Contacted", 3),
+    ("Closed - Converted", 2),
+    ("Closed - Not Converted", 1),
+)
+UPSELL_UNTOUCHED = "Open - Not Contacted"
+UPSELLS_A_MONTH = (1, 3)
+# Days from a contact becoming a customer to the support call that makes
+# them an upsell lead.
+RETURNS_AFTER_DAYS = (20, 45)
+
+
+def _salesforce_id(random: random_module.Random) -> str:
+    """A lead id as Salesforce writes it: 00Q and 15 letters and digits."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "00Q" + "".join(random.choices(alphabet, k=15))
+
+
+def _salesforce_text(moment: dt.datetime | None, zone: ZoneInfo) -> str:
+    """A time as a Salesforce report writes it (US English)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    return f"{local.month}/{local.day}/{local.year} {local:%I:%M %p}".replace(" 0", " ")
+
+
+def _upsell(
+    random: random_module.Random,
+    person: Person,
+    started: dt.datetime,
+    *,
+    calendar: CalendarSnapshot,
+    cut: dt.datetime,
+) -> dict[str, Any] | None:
+    """One upsell lead as Customer Service's Salesforce sends it; None when
+    it had not been created by ``cut``."""
+    lead_id = _salesforce_id(random)
+    owner = random.choice(OWNERS)
+    status = random.choices(
+        [status for status, _ in UPSELL_STATUSES],
+        [weight for _, weight in UPSELL_STATUSES],
+    )[0]
+    touched = due_at(
+        calendar, started, dt.timedelta(minutes=random.randint(30, 2 * TOUCH_WITHIN))
+    )
+    if started > cut:
+        return None
+    touched = happened(touched, cut)
+    if touched is None:
+        status = UPSELL_UNTOUCHED
+    updated = touched or started
+    zone = calendar.zone
+    return {
+        "external_id": lead_id,
+        "started_at": started,
+        "qualified": status in QUALIFIED_STATUSES,
+        "owner_assigned_at": started,
+        "first_touch_at": touched,
+        "owner": owner,
+        "email": person.email,
+        "name": person.name,
+        "company": person.company,
+        "status": status,
+        "updated_at": updated,
+        "raw": {
+            "Lead ID": lead_id,
+            "First Name": person.first,
+            "Last Name": person.last,
+            "Email": person.email,
+            "Company / Account": person.company,
+            "Lead Owner": owner,
+            "Lead Status": status,
+            "Lead Source": "Customer Support",
+            "Create Date": _salesforce_text(started, zone),
+            "Last Modified Date": _salesforce_text(updated, zone),
+        },
+    }
+
+
+def upsell_rows(
+    month: dt.date,
+    *,
+    customers: list[str],
+    calendar: CalendarSnapshot,
+    cut: dt.datetime,
+    taken: set[str],
+) -> list[dict[str, Any]]:
+    """One month's upsell leads: someone at a customer asks support about
+    more seats or another product, and Customer Service passes them on to
+    Sales. ``customers``: the companies Sales had closed by then."""
+    random = rng(f"records:salesforce:{month:%Y-%m}")
+    weekdays = [day for day in calendar_days(month) if day.weekday() < 5]
+    rows = []
+    for _ in range(random.randint(*UPSELLS_A_MONTH)):
+        person = _person(random, taken, customers)
+        started = arrival(random, random.choice(weekdays), calendar.zone)
+        row = _upsell(random, person, started, calendar=calendar, cut=cut)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def returning_rows(
+    contacts: list[tuple[Person, dt.datetime]],
+    *,
+    calendar: CalendarSnapshot,
+    cut: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Contacts Marketing handed over who became customers (with when they
+    did), then called support: Customer Service passes them on again, and
+    the portal flags each as the same person Marketing handed over first."""
+    random = rng("records:salesforce:returning")
+    rows = []
+    for person, became_customer in contacts:
+        later = became_customer + dt.timedelta(days=random.randint(*RETURNS_AFTER_DAYS))
+        day = later.astimezone(calendar.zone).date()
+        row = _upsell(
+            random,
+            person,
+            arrival(random, day, calendar.zone),
+            calendar=calendar,
+            cut=cut,
+        )
+        if row is not None:
+            rows.append(row)
     return rows

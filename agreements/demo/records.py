@@ -2,7 +2,9 @@
 contacts Marketing hands over to Sales in HubSpot, the requests Sales sends
 Customer Service's helpdesk, and the status page's incidents and maintenance
 windows; and the working calendar whose business hours the requests (and the
-leads' follow-up) count in.
+leads' follow-up) count in. Customer Service also passes upsell leads on to
+Sales from its Salesforce: nothing is measured from them, but two are people
+Marketing had handed over already, flagged as such.
 
 The calendar and the sources come first (the agreements name them); the
 records are sent through ``records_upsert``, as a feed would send them, once
@@ -37,8 +39,9 @@ from ..calendars.services import (
     calendar_holidays_seed,
     calendar_interval_add,
 )
+from ..calendars.time import CalendarSnapshot
 from ..history import save_with_history
-from ..models import LeadLogEntry, Team
+from ..models import ClosedCustomer, LeadLogEntry, Team
 from ..records.models import (
     Incident,
     Lead,
@@ -50,7 +53,7 @@ from ..records.models import (
 from ..records.services import records_upsert
 from ..services._common import validate
 from .common import at
-from .crm import LoggedDay, hubspot_rows
+from .crm import LoggedDay, Person, hubspot_rows, returning_rows, upsell_rows
 from .feeds import HELPDESK_REQUESTS, as_sent, request_rows, status_page_rows
 
 Kind = RecordSource.Kind
@@ -63,12 +66,17 @@ HOLIDAYS_OF = "DE"
 HUBSPOT = "HubSpot contacts"
 HELPDESK = "Helpdesk"
 STATUS_PAGE = "Status page"
+UPSELLS = "Salesforce upsell leads"
 # name, the team that owns it, kind, the person who set it up
 SOURCES = (
     (HUBSPOT, "marketing", Kind.LEADS, "marketing-lead"),
+    (UPSELLS, "customer-service", Kind.LEADS, "service-head"),
     (HELPDESK, "customer-service", Kind.REQUESTS, "service-head"),
     (STATUS_PAGE, "customer-service", Kind.INCIDENTS, "service-head"),
 )
+# How many of Marketing's contacts who became customers come back through
+# support as upsell leads (flagged: Marketing handed them over first).
+RETURNING = 2
 
 
 @dataclass
@@ -256,6 +264,39 @@ def _lead_log(team: Team) -> dict[dt.date, list[LoggedDay]]:
     return logged
 
 
+def _upsells(
+    setup: RecordSetup,
+    months: list[dt.date],
+    office: CalendarSnapshot,
+    cut: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Customer Service's upsell leads of the year, at the customers Sales
+    had closed by each month, and a few of Marketing's contacts again."""
+    taken = set(Lead.objects.values_list("email", flat=True))
+    closed = list(
+        ClosedCustomer.objects.order_by("month", "customer").values_list(
+            "month", "customer"
+        )
+    )
+    rows = []
+    for month in months:
+        customers = [customer for closed_in, customer in closed if closed_in < month]
+        if customers:
+            rows += upsell_rows(
+                month, customers=customers, calendar=office, cut=cut, taken=taken
+            )
+    # The earliest to have become customers, in the year's first half.
+    contacts = [
+        (Person(*lead.name.split(" ", 1), lead.company, lead.email), lead.updated_at)
+        for lead in Lead.objects.filter(
+            source=setup.sources[HUBSPOT],
+            stage="Customer",
+            month__lt=months[len(months) // 2],
+        ).order_by("updated_at", "pk")[:RETURNING]
+    ]
+    return rows + returning_rows(contacts, calendar=office, cut=cut)
+
+
 def seed_records(setup: RecordSetup, users: dict) -> int:
     """A year of each source's records, up to a few minutes ago; returns how
     many were created."""
@@ -292,6 +333,11 @@ def seed_records(setup: RecordSetup, users: dict) -> int:
             )
         ]
         created += _send(source, rows, users["service-head"])
+    source = setup.sources[UPSELLS]
+    if not _has_records(source):
+        created += _send(
+            source, _upsells(setup, months, office, cut), users["service-head"]
+        )
     source = setup.sources[STATUS_PAGE]
     if not _has_records(source):
         # The status page writes local times: the night's outage on a

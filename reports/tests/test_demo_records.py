@@ -293,3 +293,23 @@ def test_seed_demo_counts_marketings_leads_from_its_crm_as_logged(demo):
         assert lead.name == f"{raw['First Name']} {raw['Last Name']}"
         if lead.first_touch_at is not None:
             assert lead.started_at <= lead.owner_assigned_at <= lead.first_touch_at
+
+
+def test_seed_demo_flags_marketings_leads_passed_on_again(demo):
+    """Customer Service passes upsell leads on to Sales from its Salesforce;
+    two are people Marketing had handed over, flagged and not counted."""
+    upsells = Lead.objects.filter(source__name="Salesforce upsell leads")
+    assert set(upsells.values_list("team__slug", flat=True)) == {"customer-service"}
+    assert 10 <= upsells.count() <= 40
+    flagged = upsells.exclude(duplicate_of=None).select_related("duplicate_of__source")
+    assert len(flagged) == 2
+    for lead in flagged:
+        first = lead.duplicate_of
+        assert (first.source.name, first.email) == ("HubSpot contacts", lead.email)
+        assert first.started_at < lead.started_at
+    assert Lead.objects.counted().filter(
+        source__name="Salesforce upsell leads"
+    ).count() == (upsells.count() - 2)
+    assert {recognised(list(lead.raw)) for lead in upsells} == {
+        "Salesforce leads report"
+    }
