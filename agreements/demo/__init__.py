@@ -17,8 +17,8 @@ from .figures import seed_figures
 from .friction import seed_friction
 from .lifecycle import date_lifecycle
 from .records import (
-    CRM,
     HELPDESK,
+    HUBSPOT,
     STATUS_PAGE,
     RecordSetup,
     availability_measure,
@@ -28,8 +28,8 @@ from .records import (
 )
 
 __all__ = [
-    "CRM",
     "HELPDESK",
+    "HUBSPOT",
     "STATUS_PAGE",
     "RecordSetup",
     "availability_measure",

@@ -1,6 +1,6 @@
-"""What the demo's record sources send, month by month: the lead hand-overs
-of Sales's CRM, the requests of Customer Service's helpdesk, and the status
-page's incidents and maintenance windows.
+"""What the demo's record sources send, month by month: the requests of
+Customer Service's helpdesk, and the status page's incidents and maintenance
+windows (the CRM's leads are ``crm``'s).
 
 Each month's rows come from a random source of their own, so a month looks
 the same on every machine and whichever day the seed runs; what had not
@@ -20,9 +20,8 @@ from ..records.measure import due_at
 from .common import rng
 
 # Share of each month's requests answered after their target, oldest first;
-# the last is the current month so far. Lead follow-up wants 90 % on time
-# (three months miss it), the helpdesk 95 % (two months miss it).
-LEADS_LATE = (0.04, 0.07, 0.17, 0.03, 0.06, 0.05, 0.2, 0.08, 0.04, 0.06, 0.15, 0.05)
+# the last is the current month so far. The helpdesk wants 95 % on time (two
+# months miss it).
 HELPDESK_LATE = (0.02, 0.0, 0.03, 0.02, 0.1, 0.03, 0.0, 0.02, 0.03, 0.12, 0.02, 0.03)
 
 # Status page, by the month's index in the year (0 the oldest): a long outage
@@ -56,22 +55,11 @@ class RequestFeed:
     # segment, how common, business minutes to the first response
     segments: tuple[tuple[str, int, int], ...]
     paused: float = 0.0  # share waiting for the requester before an answer
-    # From the first response to the resolution: calendar days for a lead
-    # (qualified or dropped), business minutes for a helpdesk request.
-    resolved_in_days: tuple[int, int] | None = None
+    # Business minutes from the first response to the resolution.
     resolved_in_minutes: tuple[int, int] | None = None
-    unresolved: float = 0.0
+    unresolved: float = 0.0  # share never resolved
 
 
-LEADS = RequestFeed(
-    prefix="LEAD",
-    consumer="marketing",
-    per_month=(25, 40),
-    late=LEADS_LATE,
-    segments=(("", 1, 240),),
-    resolved_in_days=(1, 12),
-    unresolved=0.15,
-)
 HELPDESK_REQUESTS = RequestFeed(
     prefix="HD",
     consumer="sales",
@@ -83,7 +71,8 @@ HELPDESK_REQUESTS = RequestFeed(
 )
 
 
-def _month_days(month: dt.date) -> list[dt.date]:
+def calendar_days(month: dt.date) -> list[dt.date]:
+    """Every day of ``month``, weekends and days to come too."""
     days = []
     day = month
     while day.month == month.month:
@@ -92,7 +81,7 @@ def _month_days(month: dt.date) -> list[dt.date]:
     return days
 
 
-def _start(random: random_module.Random, day: dt.date, zone: ZoneInfo) -> dt.datetime:
+def arrival(random: random_module.Random, day: dt.date, zone: ZoneInfo) -> dt.datetime:
     """Mostly office hours on a weekday; evenings and weekends too."""
     if day.weekday() < 5 and random.random() < 0.8:
         minute = random.randint(8 * 60, 18 * 60 - 1)
@@ -101,7 +90,7 @@ def _start(random: random_module.Random, day: dt.date, zone: ZoneInfo) -> dt.dat
     return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
 
 
-def _delay(random: random_module.Random, goal: int, late: bool) -> dt.timedelta:
+def response_delay(random: random_module.Random, goal: int, late: bool) -> dt.timedelta:
     """Business time to the first response: most well within the goal, the
     late ones up to twice it."""
     if late:
@@ -111,7 +100,7 @@ def _delay(random: random_module.Random, goal: int, late: bool) -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
 
 
-def _happened(moment: dt.datetime | None, cut: dt.datetime) -> dt.datetime | None:
+def happened(moment: dt.datetime | None, cut: dt.datetime) -> dt.datetime | None:
     return moment if moment is not None and moment <= cut else None
 
 
@@ -126,11 +115,11 @@ def request_rows(
     """One month's requests of ``feed``, as far as they had happened by
     ``cut``: not yet started ones left out, later answers left open."""
     random = rng(f"records:{feed.prefix}:{month:%Y-%m}")
-    days = _month_days(month)
+    days = calendar_days(month)
     weights = [1.0 if day.weekday() < 5 else 0.25 for day in days]
     count = random.randint(*feed.per_month)
     starts = sorted(
-        _start(random, day, calendar.zone)
+        arrival(random, day, calendar.zone)
         for day in random.choices(days, weights, k=count)
     )
     late = set(random.sample(range(count), round(count * feed.late[index])))
@@ -140,7 +129,7 @@ def request_rows(
     rows = []
     for number, started in enumerate(starts, start=1):
         segment = random.choices(segments, shares)[0]
-        delay = _delay(random, goal_of[segment], number - 1 in late)
+        delay = response_delay(random, goal_of[segment], number - 1 in late)
         pauses: list[tuple[dt.datetime, dt.datetime | None]] = []
         if random.random() < feed.paused:
             waiting = dt.timedelta(hours=random.randint(2, 30))
@@ -148,24 +137,22 @@ def request_rows(
             pauses.append((paused_at, paused_at + waiting))
         answered = due_at(calendar, started, delay, pauses)
         resolved = None
-        if answered is not None and random.random() >= feed.unresolved:
-            if feed.resolved_in_days:
-                resolved = answered + dt.timedelta(
-                    days=random.randint(*feed.resolved_in_days),
-                    minutes=random.randint(0, 240),
-                )
-            elif feed.resolved_in_minutes:
-                resolved = due_at(
-                    calendar,
-                    answered,
-                    dt.timedelta(minutes=random.randint(*feed.resolved_in_minutes)),
-                )
+        if (
+            answered is not None
+            and random.random() >= feed.unresolved
+            and feed.resolved_in_minutes
+        ):
+            resolved = due_at(
+                calendar,
+                answered,
+                dt.timedelta(minutes=random.randint(*feed.resolved_in_minutes)),
+            )
         if started > cut:
             continue
-        answered = _happened(answered, cut)
-        resolved = _happened(resolved, cut) if answered else None
+        answered = happened(answered, cut)
+        resolved = happened(resolved, cut) if answered else None
         pauses = [
-            (first, _happened(last, cut)) for first, last in pauses if first <= cut
+            (first, happened(last, cut)) for first, last in pauses if first <= cut
         ]
         moments = [started, answered, resolved, *(m for p in pauses for m in p)]
         rows.append(
@@ -216,7 +203,7 @@ def status_page_rows(
     short ones, and the month's special events (see the constants)."""
     random = rng(f"records:status:{month:%Y-%m}")
     key = f"{month:%y%m}"
-    days = _month_days(month)
+    days = calendar_days(month)
     rows = []
     for number in range(1, random.randint(2, 5) + 1):
         minutes = random.randint(3, 25)
@@ -306,7 +293,7 @@ def as_sent(rows: list[dict[str, Any]], cut: dt.datetime) -> list[dict[str, Any]
             if row["ended_at"] > cut:
                 continue
         else:
-            ended = _happened(row["ended_at"], cut)
+            ended = happened(row["ended_at"], cut)
             row = {**row, "ended_at": ended, "updated_at": ended or row["started_at"]}
         sent.append(row)
     return sent

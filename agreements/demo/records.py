@@ -1,7 +1,10 @@
 """A year of records behind the demo's objectives measured from them: the
-lead hand-overs Sales's CRM logs for Marketing, the requests Sales sends
+contacts Marketing hands over to Sales in HubSpot, the requests Sales sends
 Customer Service's helpdesk, and the status page's incidents and maintenance
-windows; and the working calendar whose business hours the requests count in.
+windows; and the working calendar whose business hours the requests (and the
+leads' follow-up) count in. Customer Service also passes upsell leads on to
+Sales from its Salesforce: nothing is measured from them, but two are people
+Marketing had handed over already, flagged as such.
 
 The calendar and the sources come first (the agreements name them); the
 records are sent through ``records_upsert``, as a feed would send them, once
@@ -10,7 +13,7 @@ source that has records already is left alone: the rows depend on the
 moment the seed runs (nothing is recorded after it), so a second run a few
 minutes later would otherwise answer a request that was still open.
 
-What each source sends, month by month, is ``feeds``' to say.
+What each source sends, month by month, is ``feeds``' and ``crm``'s to say.
 """
 
 from __future__ import annotations
@@ -36,10 +39,12 @@ from ..calendars.services import (
     calendar_holidays_seed,
     calendar_interval_add,
 )
+from ..calendars.time import CalendarSnapshot
 from ..history import save_with_history
-from ..models import Team
+from ..models import ClosedCustomer, LeadLogEntry, Team
 from ..records.models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordSource,
     RequestPause,
@@ -48,7 +53,8 @@ from ..records.models import (
 from ..records.services import records_upsert
 from ..services._common import validate
 from .common import at
-from .feeds import HELPDESK_REQUESTS, LEADS, as_sent, request_rows, status_page_rows
+from .crm import LoggedDay, Person, hubspot_rows, returning_rows, upsell_rows
+from .feeds import HELPDESK_REQUESTS, as_sent, request_rows, status_page_rows
 
 Kind = RecordSource.Kind
 
@@ -57,15 +63,20 @@ CALENDAR = "Office hours (demo)"
 OFFICE_HOURS = ((dt.time(9), dt.time(12, 30)), (dt.time(13, 30), dt.time(17, 30)))
 HOLIDAYS_OF = "DE"
 
-CRM = "CRM lead hand-overs"
+HUBSPOT = "HubSpot contacts"
 HELPDESK = "Helpdesk"
 STATUS_PAGE = "Status page"
+UPSELLS = "Salesforce upsell leads"
 # name, the team that owns it, kind, the person who set it up
 SOURCES = (
-    (CRM, "sales", Kind.REQUESTS, "sales-lead"),
+    (HUBSPOT, "marketing", Kind.LEADS, "marketing-lead"),
+    (UPSELLS, "customer-service", Kind.LEADS, "service-head"),
     (HELPDESK, "customer-service", Kind.REQUESTS, "service-head"),
     (STATUS_PAGE, "customer-service", Kind.INCIDENTS, "service-head"),
 )
+# How many of Marketing's contacts who became customers come back through
+# support as upsell leads (flagged: Marketing handed them over first).
+RETURNING = 2
 
 
 @dataclass
@@ -94,7 +105,8 @@ class RecordSetup:
 
 def requests_measure(source: str, minutes: int, **extra: Any) -> dict[str, Any]:
     """An objective row's measure (see ``RecordSetup.resolve``): the first
-    response within ``minutes`` of the demo's office hours."""
+    response (a lead's first touch) within ``minutes`` of the demo's office
+    hours."""
     return {
         "source": source,
         "calendar": CALENDAR,
@@ -205,6 +217,12 @@ def _date_received(source: RecordSource) -> None:
         model.history.filter(source_id=source.pk).update(
             received_at=F("updated_at"), history_date=F("updated_at")
         )
+    # A lead is sent once, as it stands: first received when last changed.
+    received = {"received_at": F("updated_at"), "first_received_at": F("updated_at")}
+    Lead.objects.filter(source=source).update(**received)
+    Lead.history.filter(source_id=source.pk).update(
+        **received, history_date=F("updated_at")
+    )
     requests = ServiceRequest.objects.filter(source=source)
     RequestPause.history.filter(request_id__in=requests.values("pk")).update(
         history_date=Subquery(
@@ -228,7 +246,55 @@ def _has_records(source: RecordSource) -> bool:
         source.requests.exists()
         or source.incidents.exists()
         or source.maintenance_windows.exists()
+        or source.leads.exists()
     )
+
+
+def _lead_log(team: Team) -> dict[dt.date, list[LoggedDay]]:
+    """The team's lead log by month: what its CRM holds, day by day."""
+    logged: dict[dt.date, list[LoggedDay]] = {}
+    for month, day, delivered, qualified, campaign in (
+        LeadLogEntry.objects.filter(team=team)
+        .order_by("date", "pk")
+        .values_list("month", "date", "leads_delivered", "qualified_leads", "source")
+    ):
+        logged.setdefault(month, []).append(
+            LoggedDay(day, delivered, qualified, campaign)
+        )
+    return logged
+
+
+def _upsells(
+    setup: RecordSetup,
+    months: list[dt.date],
+    office: CalendarSnapshot,
+    cut: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Customer Service's upsell leads of the year, at the customers Sales
+    had closed by each month, and a few of Marketing's contacts again."""
+    taken = set(Lead.objects.values_list("email", flat=True))
+    closed = list(
+        ClosedCustomer.objects.order_by("month", "customer").values_list(
+            "month", "customer"
+        )
+    )
+    rows = []
+    for month in months:
+        customers = [customer for closed_in, customer in closed if closed_in < month]
+        if customers:
+            rows += upsell_rows(
+                month, customers=customers, calendar=office, cut=cut, taken=taken
+            )
+    # The earliest to have become customers, in the year's first half.
+    contacts = [
+        (Person(*lead.name.split(" ", 1), lead.company, lead.email), lead.updated_at)
+        for lead in Lead.objects.filter(
+            source=setup.sources[HUBSPOT],
+            stage="Customer",
+            month__lt=months[len(months) // 2],
+        ).order_by("updated_at", "pk")[:RETURNING]
+    ]
+    return rows + returning_rows(contacts, calendar=office, cut=cut)
 
 
 def seed_records(setup: RecordSetup, users: dict) -> int:
@@ -238,21 +304,40 @@ def seed_records(setup: RecordSetup, users: dict) -> int:
     cut = timezone.now() - dt.timedelta(minutes=5)
     office = setup.calendars[CALENDAR].snapshot()
     created = 0
-    for name, feed, username in (
-        (CRM, LEADS, "sales-lead"),
-        (HELPDESK, HELPDESK_REQUESTS, "service-head"),
-    ):
-        source = setup.sources[name]
-        if _has_records(source):
-            continue
+    source = setup.sources[HUBSPOT]
+    if not _has_records(source):
+        # Marketing's contacts, one for each lead it logged: the months count
+        # the same from the CRM as from the log.
+        logged = _lead_log(source.team)
+        taken: set[str] = set()
+        rows = [
+            row
+            for index, month in enumerate(months)
+            for row in hubspot_rows(
+                month,
+                index,
+                logged.get(month, []),
+                calendar=office,
+                cut=cut,
+                taken=taken,
+            )
+        ]
+        created += _send(source, rows, users["marketing-lead"])
+    source = setup.sources[HELPDESK]
+    if not _has_records(source):
         rows = [
             row
             for index, month in enumerate(months)
             for row in request_rows(
-                feed, month=month, index=index, calendar=office, cut=cut
+                HELPDESK_REQUESTS, month=month, index=index, calendar=office, cut=cut
             )
         ]
-        created += _send(source, rows, users[username])
+        created += _send(source, rows, users["service-head"])
+    source = setup.sources[UPSELLS]
+    if not _has_records(source):
+        created += _send(
+            source, _upsells(setup, months, office, cut), users["service-head"]
+        )
     source = setup.sources[STATUS_PAGE]
     if not _has_records(source):
         # The status page writes local times: the night's outage on a

@@ -23,6 +23,7 @@ from agreements.models import (
 )
 from agreements.records.models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordMeasure,
     RecordSource,
@@ -152,6 +153,7 @@ def _snapshot():
                 RequestPause,
                 Incident,
                 MaintenanceWindow,
+                Lead,
             )
         ],
         "records_history": [
@@ -165,6 +167,7 @@ def _snapshot():
                 RequestPause,
                 Incident,
                 MaintenanceWindow,
+                Lead,
             )
         ],
         "figures_history": [

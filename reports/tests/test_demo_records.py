@@ -1,6 +1,8 @@
 """The demo's objectives measured from records, as ``seed_demo`` leaves them:
-Sales's lead follow-up from the CRM, Customer Service's helpdesk and status
-page, in business hours with a lunch break and German public holidays."""
+Sales's lead follow-up from Marketing's HubSpot contacts, Customer Service's
+helpdesk and status page, in business hours with a lunch break and German
+public holidays; and the leads Marketing delivered, counted from the CRM as
+its lead log counts them."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db.models import Sum
 
 from agreements import periods
-from agreements.models import Agreement, Objective
+from agreements.models import Agreement, LeadLogEntry, Objective
+from agreements.records.lead_csv import recognised
 from agreements.records.models import (
     Incident,
+    Lead,
     MaintenanceWindow,
     RecordMeasure,
     RecordSource,
@@ -64,10 +69,11 @@ def test_seed_demo_measures_three_objectives_from_records(demo, settings):
         Objective.Source.REQUEST_TIMES,
         Decimal(90),
     )
+    # Measured from the leads Marketing hands over: handed over → first touch.
     assert (leads.source.name, leads.source.team.slug, leads.source.kind) == (
-        "CRM lead hand-overs",
-        "sales",
-        RecordSource.Kind.REQUESTS,
+        "HubSpot contacts",
+        "marketing",
+        RecordSource.Kind.LEADS,
     )
     assert (leads.event, leads.target, leads.share) == (
         "first_response",
@@ -162,32 +168,35 @@ def test_seed_demo_records_make_months_met_and_missed(demo):
 
 
 def test_seed_demo_sends_a_year_of_realistic_records(demo):
-    crm = ServiceRequest.objects.filter(source__name="CRM lead hand-overs")
     helpdesk = ServiceRequest.objects.filter(source__name="Helpdesk")
     incidents = Incident.objects.all()
+    leads = Lead.objects.filter(source__name="HubSpot contacts")
     months = periods.recent_months(12)
     for month in months[:-1]:
         started = {
             "started_at__gte": periods.month_start(month),
             "started_at__lt": periods.month_end(month),
         }
-        assert 25 <= crm.filter(**started).count() <= 40
         assert 30 <= helpdesk.filter(**started).count() <= 50
         assert 2 <= incidents.filter(**started).count() <= 8
-    assert set(crm.values_list("consumer__slug", flat=True)) == {"marketing"}
+    assert not ServiceRequest.objects.exclude(source__name="Helpdesk").exists()
     assert set(helpdesk.values_list("consumer__slug", flat=True)) == {"sales"}
     assert set(helpdesk.values_list("segment", flat=True)) == {"P1", "P2", "P3"}
     # Leads come in outside office hours too.
-    hours = {moment.hour for moment in crm.values_list("started_at", flat=True)}
+    hours = {moment.hour for moment in leads.values_list("started_at", flat=True)}
     assert hours & {7, 19, 20, 21, 22} and hours & set(range(9, 17))
     assert RequestPause.objects.filter(request__source__name="Helpdesk").count() >= 5
-    total = crm.count() + helpdesk.count() + incidents.count()
-    assert total + MaintenanceWindow.objects.count() < 1500
+    # Quick to seed: the leads are as many as Marketing logged (the figures
+    # set them, about 200 a month), the other records a few hundred.
+    assert (
+        helpdesk.count() + incidents.count() + MaintenanceWindow.objects.count() < 800
+    )
+    assert Lead.objects.count() < 2500
 
-    # Nothing after now; some requests not answered yet.
-    for model in (ServiceRequest, Incident, MaintenanceWindow):
+    # Nothing after now; some leads not touched yet.
+    for model in (ServiceRequest, Incident, MaintenanceWindow, Lead):
         assert not model.objects.filter(updated_at__gt=NOW).exists()
-    assert crm.filter(first_response_at=None).exists()
+    assert leads.filter(first_touch_at=None).exists()
 
     # The status page's awkward cases: planned maintenance with a reason,
     # partial outages, two incidents at once, one across a month's end.
@@ -201,18 +210,106 @@ def test_seed_demo_sends_a_year_of_realistic_records(demo):
     assert any(
         periods.month_of(i.started_at) != periods.month_of(i.ended_at) for i in rows
     )
-    # Dated as received, not as seeded.
-    first = crm.order_by("started_at").first()
+    # Dated as received, not as seeded, and sent by the source's team.
+    first = helpdesk.order_by("started_at").first()
     assert first.received_at == first.updated_at < periods.month_start(months[1])
     assert first.history.get().history_date == first.updated_at
+    lead = leads.order_by("started_at").first()
+    assert lead.first_received_at == lead.received_at == lead.updated_at
+    assert lead.updated_at < periods.month_start(months[1])
+    history = lead.history.get()
+    assert (history.history_date, history.history_user.username) == (
+        lead.updated_at,
+        "marketing-lead",
+    )
+    assert history.history_change_reason == "received from HubSpot contacts"
 
     # A second run finds every source filled and sends nothing.
-    counts = [
-        model.history.count()
-        for model in (ServiceRequest, Incident, MaintenanceWindow, RequestPause)
-    ]
+    models = (ServiceRequest, Incident, MaintenanceWindow, RequestPause, Lead)
+    counts = [model.history.count() for model in models]
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert counts == [
-        model.history.count()
-        for model in (ServiceRequest, Incident, MaintenanceWindow, RequestPause)
-    ]
+    assert counts == [model.history.count() for model in models]
+
+
+def test_seed_demo_counts_marketings_leads_from_its_crm_as_logged(demo):
+    """Each month, Marketing's HubSpot contacts are the leads its lead log
+    counts: the scorecards count the same from either."""
+    months = periods.recent_months(12)
+    leads = Lead.objects.filter(source__name="HubSpot contacts")
+    source = RecordSource.objects.get(name="HubSpot contacts")
+    assert (source.team.slug, source.kind) == ("marketing", RecordSource.Kind.LEADS)
+    assert set(leads.values_list("team__slug", flat=True)) == {"marketing"}
+    assert not leads.exclude(duplicate_of=None).exists()
+    logged = {
+        row["month"]: (row["delivered"], row["qualified"])
+        for row in LeadLogEntry.objects.filter(team=source.team)
+        .values("month")
+        .annotate(delivered=Sum("leads_delivered"), qualified=Sum("qualified_leads"))
+    }
+    assert set(logged) == set(months)
+    for month in months:
+        in_month = leads.filter(month=month)
+        assert (in_month.count(), in_month.filter(qualified=True).count()) == (
+            logged[month]
+        ), month
+    stored = _stored("Leads delivered")
+    qualified = _stored("Qualified leads")
+    assert set(stored) == set(months[:-1])
+    for month in months[:-1]:
+        assert stored[month][0] == leads.filter(month=month).count(), month
+        assert qualified[month][0] == leads.filter(month=month, qualified=True).count()
+
+    # The follow-up of a finished month is judged on every lead of it.
+    follow_up = Agreement.objects.get(title="Lead follow-up", status="active")
+    card = scorecard_for(follow_up, months[-2])
+    figures = card.lines[0].records.figures
+    assert figures.met + figures.breached == leads.filter(month=months[-2]).count()
+
+    # Contacts as HubSpot exports them: one per address, owned by a Sales rep,
+    # the lifecycle stage and lead status by their labels, each row kept.
+    assert leads.values("email").distinct().count() == leads.count()
+    assert set(leads.exclude(owner="").values_list("owner", flat=True)) >= {
+        "Sam Ortega",
+        "Priya Nair",
+    }
+    stages = set(leads.values_list("stage", flat=True))
+    assert {"Lead", "Marketing Qualified Lead", "Sales Qualified Lead"} <= stages
+    assert {"New", "Unqualified", "In Progress"} <= set(
+        leads.values_list("status", flat=True)
+    )
+    campaigns = set(LeadLogEntry.objects.values_list("source", flat=True))
+    for lead in leads:
+        raw = lead.raw
+        assert recognised(list(raw)) == "HubSpot contacts export"
+        assert (raw["Record ID"], raw["Email"], raw["Lifecycle Stage"]) == (
+            lead.external_id,
+            lead.email,
+            lead.stage,
+        )
+        assert raw["Original Source Drill-Down 1"] in campaigns
+        # Qualified as the import's default rule reads the row.
+        assert lead.qualified == bool(raw["Became a Marketing Qualified Lead Date"])
+        assert lead.qualified == (lead.qualified_at is not None)
+        assert lead.name == f"{raw['First Name']} {raw['Last Name']}"
+        if lead.first_touch_at is not None:
+            assert lead.started_at <= lead.owner_assigned_at <= lead.first_touch_at
+
+
+def test_seed_demo_flags_marketings_leads_passed_on_again(demo):
+    """Customer Service passes upsell leads on to Sales from its Salesforce;
+    two are people Marketing had handed over, flagged and not counted."""
+    upsells = Lead.objects.filter(source__name="Salesforce upsell leads")
+    assert set(upsells.values_list("team__slug", flat=True)) == {"customer-service"}
+    assert 10 <= upsells.count() <= 40
+    flagged = upsells.exclude(duplicate_of=None).select_related("duplicate_of__source")
+    assert len(flagged) == 2
+    for lead in flagged:
+        first = lead.duplicate_of
+        assert (first.source.name, first.email) == ("HubSpot contacts", lead.email)
+        assert first.started_at < lead.started_at
+    assert Lead.objects.counted().filter(
+        source__name="Salesforce upsell leads"
+    ).count() == (upsells.count() - 2)
+    assert {recognised(list(lead.raw)) for lead in upsells} == {
+        "Salesforce leads report"
+    }

@@ -13,8 +13,8 @@ from django.db import transaction
 
 from agreements import periods
 from agreements.demo import (
-    CRM,
     HELPDESK,
+    HUBSPOT,
     STATUS_PAGE,
     RecordSetup,
     availability_measure,
@@ -129,7 +129,7 @@ CHAIN = [
                 "at_least",
                 90,
                 unit="percent",
-                measure=requests_measure(CRM, 240),
+                measure=requests_measure(HUBSPOT, 240),
             ),
         ],
     ),
