@@ -238,6 +238,39 @@ def test_a_lead_whose_row_changed_is_updated(client, lead, crm, march):
     assert bjorn.updated_at == MARCH_2 + dt.timedelta(hours=1)
 
 
+def test_a_newer_export_overlapping_the_first_adds_only_what_is_new(
+    client, lead, crm, march
+):
+    """The next day's export holds 2003 to 2007: 2003 moved on (an SQL
+    became an opportunity), 2004 and 2005 are as they were, 2006 and 2007
+    are new, and 2007 shares an address with 2006 (two CRM records, two
+    leads)."""
+    imported(client, preview(client, crm, HUBSPOT.encode()))
+    march.shift(dt.timedelta(days=1))
+    header, *rows = HUBSPOT.strip().split("\n")
+    newer = [
+        rows[2]
+        .replace('"salesqualifiedlead","IN_PROGRESS"', '"opportunity","OPEN_DEAL"')
+        .replace('"2026-03-01 10:00"', '"2026-03-03 11:00"'),
+        rows[3],
+        rows[4],
+        '"2006","Fay","Wu","fay@example.com","Mia Park","Wu Ltd","lead","NEW",'
+        '"2026-03-03 08:00","",""',
+        '"2007","Fay","Wu","fay@example.com","Mia Park","Wu Ltd","lead","NEW",'
+        '"2026-03-03 08:05","",""',
+    ]
+    page = preview(client, crm, "\n".join([header, *newer]).encode())
+    # Per month: leads, new, updated, unchanged, qualified.
+    assert months(page) == {FEBRUARY: (1, 0, 1, 0, 1), MARCH: (4, 2, 0, 2, 1)}
+    imported(client, page)
+    assert Lead.objects.count() == 7
+    chloe = Lead.objects.get(external_id="2003")
+    assert (chloe.stage, chloe.history.count()) == ("opportunity", 2)
+    assert Lead.objects.get(external_id="2001").history.count() == 1
+    march_leads = Lead.objects.counted().filter(month=MARCH)
+    assert march_leads.count() == 4
+
+
 def test_qualified_by_lifecycle_stage_is_kept_for_the_next_file(
     client, lead, crm, march
 ):
