@@ -24,12 +24,12 @@ $(BIN)/python:
 
 $(RUN_STAMP): requirements.txt | $(BIN)/python
 	@echo "Installing slaportal's dependencies into $(VENV)/ (about a minute the first time) ..."
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	@touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	@echo "Installing slaportal's dependencies and test tools into $(VENV)/ (a minute or two the first time) ..."
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	@touch $@ $(RUN_STAMP)
 
 # Links in the demo's emails point at the address it is served on, unless

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.conf import settings
@@ -61,6 +62,8 @@ PERSONAS = [
 ]
 
 EXECUTIVES_GROUP = "Executives"
+# Loggers that would repeat, line by line, what the summary says.
+QUIET_LOGGERS = ("celery.app.trace", "reports.notifications.jobs")
 
 
 def _objective(
@@ -283,8 +286,21 @@ class Command(BaseCommand):
         "twelve months of its figures, records and friction reports (idempotent)."
     )
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
+        # What the month ends and the in-process email tasks log is the
+        # seed's own summary, said once at the end.
+        quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
+        levels = [logger.level for logger in quiet]
+        for logger in quiet:
+            logger.setLevel(logging.WARNING)
+        try:
+            self._seed()
+        finally:
+            for logger, level in zip(quiet, levels, strict=True):
+                logger.setLevel(level)
+
+    @transaction.atomic
+    def _seed(self) -> None:
         created = 0
         teams = {}
         for name, slug, kind in TEAMS:
