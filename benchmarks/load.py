@@ -97,7 +97,7 @@ def main() -> None:
     # as while figures arrive: an address with a parameter the pages never
     # make ("fresh") is never kept, and each request's is new besides.
     routes = {
-        "health": ("/health/", {}),
+        "health": ("/health/live/", {}),
         "dashboard": ("/reports/dashboard/", session),
         "dashboard built": ("/reports/dashboard/?fresh={n}", session),
         "api": ("/api/v1/agreements/", bearer),
@@ -226,10 +226,10 @@ def _wait_for(port: int, server: subprocess.Popen) -> None:
     for _ in range(300):
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with {server.returncode}")
-        if _request(port, "/health/", {}):
+        if _request(port, "/health/live/", {}):
             return
         time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer /health/ within 30 s")
+    raise SystemExit("gunicorn did not answer /health/live/ within 30 s")
 
 
 if __name__ == "__main__":

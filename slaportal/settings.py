@@ -482,6 +482,10 @@ if not 0 <= SLA_EMAIL_HOUR <= 23:
 # idempotent and the hourly reconcile redoes whatever beat missed, so a missed
 # or doubled run is harmless (beat does not backfill).
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's scheduler, noting each tick for /health/ (slaportal/beat.py); it
+# ticks at least once a minute, whatever is due.
+CELERY_BEAT_SCHEDULER = "slaportal.beat:Scheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
 CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: proves a worker is consuming; shown on /health/.
     "worker-heartbeat": {

@@ -12,6 +12,7 @@ admin.site.site_title = "slaportal admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("health/live/", views.health_live, name="health_live"),
     path("agreements/", include("agreements.urls")),
     path("figures/", include("agreements.figures.urls")),
     path("records/", include("agreements.records.urls")),
