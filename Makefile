@@ -10,10 +10,11 @@ BENCH_ARGS ?=
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench worker beat clean help
+.PHONY: run prod test lint format bench worker beat clean help
 
 help:
 	@echo "make run    set up and serve the demo at http://$(HOST):$(PORT)"
+	@echo "make prod   the production stack here: gunicorn, worker, beat on PostgreSQL and Redis"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  run the benchmarks"
@@ -43,6 +44,10 @@ run: $(RUN_STAMP)
 	@echo "Emails are written as files to var/mail/."
 	@echo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production stack on this machine's PostgreSQL and Redis (scripts/prod).
+prod: $(RUN_STAMP)
+	HOST=$(HOST) PORT=$(PORT) scripts/prod
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -341,7 +341,27 @@ PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=()"
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-if not DEBUG:
+# Production served over plain HTTP on this machine's loopback alone (`make
+# prod`): the settings that need TLS are off, and their deploy checks with
+# them; every other production setting and check stays. Refused for any
+# host name but a loopback one.
+LOOPBACK_WITHOUT_TLS = not DEBUG and env.bool("SLA_LOOPBACK_WITHOUT_TLS", default=False)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+if LOOPBACK_WITHOUT_TLS and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+    raise ImproperlyConfigured(
+        "SLA_LOOPBACK_WITHOUT_TLS serves without TLS: DJANGO_ALLOWED_HOSTS may "
+        f"then name only {', '.join(sorted(LOOPBACK_HOSTS))}."
+    )
+if LOOPBACK_WITHOUT_TLS:
+    SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+    SECURE_HSTS_SECONDS = 0
+    SILENCED_SYSTEM_CHECKS += [
+        "security.W004",  # HSTS
+        "security.W008",  # redirect to HTTPS
+        "security.W012",  # session cookie over HTTPS only
+        "security.W016",  # CSRF cookie over HTTPS only
+    ]
+elif not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
