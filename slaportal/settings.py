@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while handling a request carries its id.
+    "slaportal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Compresses the pages (the dashboard is a few hundred KiB of HTML) after
     # every middleware below has read or written the body. Whitenoise serves
@@ -445,19 +447,34 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------
 
+# Every line carries the request's id (slaportal/logs.py, the X-Request-ID
+# header) or the Celery task's. In production each line is one JSON object, for
+# a log collector; the demo keeps plain lines, for a person at a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "slaportal.logs.ContextFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "slaportal.logs.json_formatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if DEBUG else "json",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
 }
+# A Celery worker replaces the root logger's handlers with its own plain ones
+# unless told not to: in production its lines (and its tasks') go out as JSON
+# through the handler above, with the task's id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = DEBUG
 
 # --- Product settings -----------------------------------------------------
 
