@@ -123,3 +123,45 @@ def test_check_deploy_is_clean_in_production():
     result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PROD)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+LOOPBACK = {**PROD, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+
+PRINT_TLS = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps([settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE,
+    settings.CSRF_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS]))
+"""
+
+
+def test_production_on_loopback_without_tls_passes_check_deploy():
+    """`make prod` serves plain HTTP on loopback: the four settings that
+    need TLS are off, and with them their checks; every other stays."""
+    tls = run_python(PRINT_TLS, **LOOPBACK, SLA_LOOPBACK_WITHOUT_TLS="True")
+    assert json.loads(tls.stdout) == [False, False, False, 0], tls.stderr
+    # Without the switch, the same hosts get every TLS setting, and the
+    # checks on them.
+    assert json.loads(run_python(PRINT_TLS, **LOOPBACK).stdout) == [
+        True,
+        True,
+        True,
+        60 * 60 * 24 * 365,
+    ]
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **LOOPBACK,
+        SLA_LOOPBACK_WITHOUT_TLS="True",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_serving_without_tls_is_refused_for_a_public_host_name():
+    result = run_python(PRINT_TLS, **PROD, SLA_LOOPBACK_WITHOUT_TLS="True")
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS may then name only" in result.stderr
