@@ -124,6 +124,11 @@ def _local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=org_zone())
 
 
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day``, in the organisation's zone."""
+    return _local_midnight(day)
+
+
 def month_start(month: date) -> datetime:
     """Midnight at the start of the month's first day, in the organisation's zone."""
     return _local_midnight(month_of(month))

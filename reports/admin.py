@@ -1,6 +1,12 @@
 from django.contrib import admin, messages
 
-from .models import Delivery, MonthlyRun, NotificationPreference, WorkerHeartbeat
+from .models import (
+    Delivery,
+    MonthlyRun,
+    Notification,
+    NotificationPreference,
+    WorkerHeartbeat,
+)
 from .notifications.ledger import deliveries_retry
 
 
@@ -71,7 +77,42 @@ class MonthlyRunAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "digest", "scorecards", "reminders", "alerts", "updated_at"]
-    list_filter = ["digest", "scorecards", "reminders", "alerts"]
+    list_display = [
+        "user",
+        "digest",
+        "scorecards",
+        "reminders",
+        "alerts",
+        "friction_email",
+        "agreement_email",
+        "breach_email",
+        "updated_at",
+    ]
+    list_filter = [
+        "digest",
+        "scorecards",
+        "reminders",
+        "alerts",
+        "friction_email",
+        "agreement_email",
+        "breach_email",
+    ]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The inbox entries, read-only: written by the events they announce."""
+
+    list_display = ["created_at", "event", "recipient", "email", "read_at", "text"]
+    list_filter = ["event", "email"]
+    search_fields = ["recipient__username", "key", "text"]
+    date_hierarchy = "created_at"
+    list_select_related = ["recipient"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -231,6 +231,7 @@ from .notifications.models import (  # noqa: E402
     Delivery,
     DeliveryQuerySet,
     MonthlyRun,
+    Notification,
     NotificationPreference,
 )
 
@@ -240,6 +241,7 @@ __all__ = [
     "DeliveryQuerySet",
     "MonthTotals",
     "MonthlyRun",
+    "Notification",
     "NotificationPreference",
     "Scorecard",
     "ScorecardLine",

@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +22,15 @@ from agreements.rules import require
 
 from .bulk import collection_paused, rows_insert
 from .history import history_snapshot
-from .models import Breach, MonthTotals, Scorecard, ScorecardLine, WorkerHeartbeat
+from .models import (
+    Breach,
+    MonthlyRun,
+    MonthTotals,
+    Scorecard,
+    ScorecardLine,
+    WorkerHeartbeat,
+)
+from .notifications import notices
 from .scoring import quantize
 from .selectors import ScorecardResult, scorecards_for_months
 from .selectors.overview import month_totals_values
@@ -255,6 +264,7 @@ def scorecards_finalise(
         history_snapshot(
             Breach, Breach.objects.filter(month=month), reason="opened", when=now
         )
+        _breaches_announce(month, opened_at=opened_at, now=now)
     if cleared:
         bulk_update_with_history(
             cleared,
@@ -272,6 +282,29 @@ def scorecards_finalise(
     report.breaches_opened = len(new_breaches)
     report.breaches_cleared = len(cleared)
     return report
+
+
+def _breaches_announce(
+    month: datetime.date, *, opened_at: datetime.datetime, now: datetime.datetime
+) -> None:
+    """Tell each new breach's provider what it owes. At the month's close
+    the month-end emails (planned right after) carry the breach notice, so
+    these wait in the inbox; a breach that a later correction opens is
+    emailed at once. A month closed too long after the fact to email tells
+    nobody, as its emails are skipped too."""
+    oldest = periods.add_months(
+        periods.current_month(now), -int(settings.SLA_EMAIL_CATCH_UP_MONTHS)
+    )
+    run = MonthlyRun.objects.filter(month=month).first()
+    if month < oldest or (run is not None and run.emails_skipped):
+        return
+    emailed = run is not None and run.deliveries_planned_at is not None
+    notices.breaches_opened(
+        # The breaches just inserted: a list of their ids could pass SQLite's
+        # parameter limit.
+        Breach.objects.filter(month=month, opened_at=opened_at),
+        email=emailed,
+    )
 
 
 def _month_totals_store(*, month: datetime.date, now: datetime.datetime) -> None:
@@ -304,7 +337,7 @@ def _count_breach_move(month: datetime.date, was: str, now: str) -> None:
 def _breach_guard(breach: Breach, user) -> Breach:
     current = (
         Breach.objects.select_for_update()
-        .select_related("agreement__provider", "agreement__consumer")
+        .select_related("agreement__provider", "agreement__consumer", "line__objective")
         .get(pk=breach.pk)
     )
     require(
@@ -332,6 +365,7 @@ def breach_acknowledge(*, breach: Breach, user: User, note: str = "") -> Breach:
     current.full_clean()
     save_with_history(current, user=user, reason="acknowledged")
     _count_breach_move(current.month, Breach.Status.OPEN, current.status)
+    notices.breach_acknowledged(breach=current, actor=user)
     return current
 
 
@@ -351,4 +385,5 @@ def breach_resolve(*, breach: Breach, user: User, note: str) -> Breach:
     current.full_clean()
     save_with_history(current, user=user, reason="resolved")
     _count_breach_move(current.month, was, current.status)
+    notices.breach_resolved(breach=current, actor=user)
     return current

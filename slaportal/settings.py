@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "slaportal.context_processors.navigation",
+                "reports.notifications.context_processors.inbox",
                 "csp.context_processors.nonce",
             ],
         },
@@ -552,6 +553,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(
             minute=10, hour=SLA_EMAIL_HOUR, day_of_month=f"{SLA_AT_RISK_FROM_DAY}-31"
         ),
+    },
+    # Every day at 08:15 local: yesterday's notifications, for those who
+    # chose to read them in a daily summary.
+    "event-summaries": {
+        "task": "reports.tasks.event_summaries_due",
+        "schedule": crontab(minute=15, hour=SLA_EMAIL_HOUR),
+    },
+    # Every day at 08:20 local: agreements whose review date has come, to
+    # both parties' heads (once per review date).
+    "review-dates": {
+        "task": "reports.tasks.reviews_due",
+        "schedule": crontab(minute=20, hour=SLA_EMAIL_HOUR),
+    },
+    # Every day at 03:50 local: notifications older than 90 days are dropped.
+    "clear-old-notifications": {
+        "task": "reports.tasks.notifications_clear_old",
+        "schedule": crontab(minute=50, hour=3),
     },
     # Every hour at :17: whatever should have happened and did not (beat or
     # the workers were down; a message was lost); running it again does nothing.

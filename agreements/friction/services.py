@@ -20,7 +20,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import periods
+from .. import events, periods
 from ..history import delete_with_history, save_with_history
 from ..models import FrictionComment, FrictionReport, Membership, Team
 from ..rules import require, signed_partner_ids
@@ -180,7 +180,9 @@ def friction_report_create(
         checks=[lambda: addressee, _month_check(report, open_month=True)],
         exclude=SERVICE_SET,
     )
-    return save_once(report, lookup=lookup, user=user, reason="filed")
+    report = save_once(report, lookup=lookup, user=user, reason="filed")
+    events.announce(events.FRICTION_FILED, actor=user, report=report)
+    return report
 
 
 def locked_report(report: FrictionReport) -> FrictionReport:
@@ -368,6 +370,9 @@ def friction_report_change_status(
     comment = FrictionComment(report=current, author=user, body=note, new_status=status)
     validate(comment, exclude=("report", "author"))
     save_with_history(comment, user=user, reason=reason)
+    events.announce(
+        events.FRICTION_STATUS_CHANGED, actor=user, report=current, note=note
+    )
     return current
 
 
@@ -391,4 +396,5 @@ def friction_comment_add(
     comment = FrictionComment(report=current, author=user, body=body)
     validate(comment, exclude=("report", "author"))
     save_with_history(comment, user=user, reason="commented")
+    events.announce(events.FRICTION_COMMENTED, actor=user, comment=comment)
     return comment

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .. import periods
+from .. import events, periods
 from ..history import delete_with_history, save_with_history
 from ..models import Agreement, Objective, Signature, Team
 from ..records.terms import (
@@ -353,6 +353,7 @@ def agreement_propose(*, agreement: Agreement, user: User) -> Agreement:
     current.status = Agreement.Status.PROPOSED
     current.proposed_at = timezone.now()
     save_with_history(current, user=user, reason="proposed for signature")
+    events.announce(events.AGREEMENT_PROPOSED, actor=user, agreement=current)
     return current
 
 
@@ -400,6 +401,7 @@ def agreement_sign(*, agreement: Agreement, user: User, team: Team) -> Agreement
         _activate(current, user=user)
     else:
         save_with_history(current, user=user, reason=f"signed for {team}")
+    events.announce(events.AGREEMENT_SIGNED, actor=user, agreement=current, team=team)
     return current
 
 
@@ -441,6 +443,9 @@ def agreement_request_changes(
     note = note.strip()
     save_with_history(
         current, user=user, reason="changes requested" + (f": {note}" if note else "")
+    )
+    events.announce(
+        events.AGREEMENT_CHANGES_REQUESTED, actor=user, agreement=current, note=note
     )
     return current
 
@@ -505,4 +510,5 @@ def agreement_retire(*, agreement: Agreement, user: User, note: str = "") -> Agr
     save_with_history(
         current, user=user, reason="retired" + (f": {note}" if note else "")
     )
+    events.announce(events.AGREEMENT_RETIRED, actor=user, agreement=current, note=note)
     return current

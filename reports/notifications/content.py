@@ -22,7 +22,7 @@ from agreements.friction.selectors import pain_point_summaries
 from agreements.models import Agreement, Membership, Objective
 from agreements.rules import can
 
-from ..models import Breach, Delivery
+from ..models import Breach, Delivery, Notification
 from ..scoring import Status, expected_text
 from ..selectors.cards import cards_for
 from . import links
@@ -41,7 +41,8 @@ from .cards import (
     trend_cells,
 )
 from .figures import missing_figures, objectives_at_risk
-from .recipients import PREFERENCE_OF
+from .inbox import hidden_from, shown_by
+from .recipients import PREFERENCE_OF, PREFERENCE_OF_EVENT
 from .visibility import Shown, check_visible
 
 Kind = Delivery.Kind
@@ -422,6 +423,78 @@ def _at_risk(delivery: Delivery) -> dict | None:
     }
 
 
+# --- Events -----------------------------------------------------------------
+
+PREFERENCE_LABELS = {
+    "friction_email": "friction reports",
+    "agreement_email": "agreements",
+    "breach_email": "breach updates",
+}
+
+
+def _event(delivery: Delivery) -> dict | None:
+    pk = int(delivery.subject_key.removeprefix("notification-"))
+    notification = Notification.objects.filter(
+        pk=pk, recipient_id=delivery.recipient_id
+    ).first()
+    if notification is None:
+        return None  # forgotten (older than the inbox keeps them)
+    preference = PREFERENCE_OF_EVENT[notification.event]
+    return {
+        "subject": clip_subject(notification.text),
+        "notification": notification,
+        "event_label": notification.get_event_display(),
+        "url": links.notification(notification.pk),
+        "preference_label": PREFERENCE_LABELS.get(preference or "", ""),
+        "switchable": preference is not None,
+        "shown": shown_by([notification]),
+    }
+
+
+def clip_subject(text: str, length: int = 120) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def summary_day(delivery: Delivery) -> date:
+    return date.fromisoformat(delivery.subject_key.removeprefix("summary-"))
+
+
+def _summary(delivery: Delivery) -> dict | None:
+    """The day's notifications its reader chose to have in a summary; any
+    about what they may no longer open left out."""
+    day = summary_day(delivery)
+    start = datetime(day.year, day.month, day.day, tzinfo=periods.org_zone())
+    found = list(
+        Notification.objects.filter(
+            recipient_id=delivery.recipient_id,
+            email=Notification.Email.DAILY,
+            created_at__gte=start,
+            created_at__lt=start + timedelta(days=1),
+        ).order_by("created_at", "pk")
+    )
+    hidden = hidden_from(delivery.recipient, found)
+    items = [
+        {
+            "notification": n,
+            "event_label": n.get_event_display(),
+            "url": links.notification(n.pk),
+        }
+        for n in found
+        if n.pk not in hidden
+    ]
+    if not items:
+        return None
+    return {
+        "subject": f"Your day in slaportal, {day:%-d %B %Y}: {len(items)} "
+        f"notification{'s' if len(items) != 1 else ''}",
+        "day": day,
+        "items": items,
+        "inbox_url": links.inbox(),
+        "switchable": True,
+        "shown": shown_by(item["notification"] for item in items),
+    }
+
+
 BUILDERS = {
     Kind.DIGEST: _digest,
     Kind.SCORECARD: _scorecard,
@@ -429,6 +502,8 @@ BUILDERS = {
     Kind.REMINDER: _reminder,
     Kind.ESCALATION: _escalation,
     Kind.AT_RISK: _at_risk,
+    Kind.EVENT: _event,
+    Kind.SUMMARY: _summary,
 }
 
 
@@ -459,12 +534,12 @@ def body_context(delivery: Delivery) -> dict | None:
     if context is None:
         return None
     return {
+        "switchable": PREFERENCE_OF[delivery.kind] is not None,
         **context,
         "greeting": GREETING,
         "month": delivery.month,
         "month_label": periods.month_label(delivery.month),
         "kind": delivery.kind,
-        "switchable": PREFERENCE_OF[delivery.kind] is not None,
         "portal_url": links.portal(),
         "dashboard_url": links.dashboard(),
         "preferences_url": links.preferences(),

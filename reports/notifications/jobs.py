@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,6 +25,7 @@ from ..models import (
     Delivery,
     MonthlyRun,
     MonthTotals,
+    Notification,
     Scorecard,
     ScorecardLine,
 )
@@ -34,9 +35,11 @@ from ..services import FinaliseReport, scorecards_finalise
 from . import schedule
 from .figures import missing_figures, objectives_at_risk
 from .ledger import deliveries_enqueue, deliveries_enqueue_batches, lease
+from .notices import reviews_due
 from .recipients import (
     AgreementBrief,
     Plan,
+    Planned,
     plan_at_risk,
     plan_missing_figures,
     plan_month_emails,
@@ -321,6 +324,61 @@ def at_risk_alerts_due(
     return pending
 
 
+# --- Daily summaries of event notifications ---------------------------------
+
+# How many days back a summary missed (beat or the workers were down) is
+# still sent.
+SUMMARY_CATCH_UP_DAYS = 3
+
+
+def plan_event_summaries(now: datetime) -> Plan:
+    """A summary of each of the last days for everyone who had notifications
+    that day they chose to read in a summary. One query."""
+    today = periods.today(now)
+    days = [today - timedelta(days=n) for n in range(1, SUMMARY_CATCH_UP_DAYS + 1)]
+    start = periods.day_start(days[-1])
+    rows = (
+        Notification.objects.filter(
+            email=Notification.Email.DAILY,
+            created_at__gte=start,
+            created_at__lt=periods.day_start(today),
+            recipient__is_active=True,
+        )
+        .select_related("recipient")
+        .order_by("recipient__username", "created_at")
+    )
+    per_day: dict[tuple[date, int], tuple[object, int]] = {}
+    for n in rows:
+        day = periods.today(n.created_at)
+        user, count = per_day.get((day, n.recipient_id), (n.recipient, 0))
+        per_day[day, n.recipient_id] = (user, count + 1)
+    plan = Plan()
+    for (day, _), (user, count) in per_day.items():
+        plan.add(
+            Planned(
+                user,
+                Kind.SUMMARY,
+                periods.month_of(day),
+                subject_key=f"summary-{day.isoformat()}",
+                note=f"{count} notification{'s' if count != 1 else ''}",
+            ),
+            {},
+        )
+    return plan
+
+
+@transaction.atomic
+def event_summaries_due(
+    *, now: datetime | None = None, enqueue: bool = True
+) -> list[int]:
+    """Write and queue yesterday's summaries (and those of the days before it
+    that were missed), once per person and day."""
+    pending = deliveries_create(plan_event_summaries(now or timezone.now()))
+    if enqueue:
+        deliveries_enqueue(pending)
+    return pending
+
+
 # --- Reconcile --------------------------------------------------------------
 
 
@@ -351,6 +409,8 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
         report.queued += len(closed.pending)
     report.queued += len(reminders_due(now=now))
     report.queued += len(at_risk_alerts_due(now=now))
+    report.queued += len(event_summaries_due(now=now))
+    reviews_due(now=now)
     report.requeued = deliveries_requeue_stuck(now=now)
     if report.months_closed or report.queued or report.requeued:
         logger.info(

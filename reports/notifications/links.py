@@ -33,3 +33,12 @@ def agreement(agreement_id: int) -> str:
 
 def preferences() -> str:
     return absolute(reverse("notifications:preferences"))
+
+
+def inbox() -> str:
+    return absolute(reverse("notifications:inbox"))
+
+
+def notification(pk: int) -> str:
+    """Opens the notification's object and marks it read."""
+    return absolute(reverse("notifications:open", args=[pk]))

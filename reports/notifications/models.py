@@ -1,11 +1,13 @@
 """The notifications' own tables: the month-end runs, the delivery ledger
-(one row per email, sent exactly once) and each person's email preferences.
-They belong to the ``reports`` app label, as they always have."""
+(one row per email, sent exactly once), each person's email preferences and
+their in-portal inbox. They belong to the ``reports`` app label, as they
+always have."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class MonthlyRun(models.Model):
@@ -62,6 +64,8 @@ class Delivery(models.Model):
         REMINDER = "reminder", "Reminder"
         ESCALATION = "escalation", "Escalation"
         AT_RISK = "at_risk", "At-risk alert"
+        EVENT = "event", "Event notice"
+        SUMMARY = "summary", "Daily summary"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -124,6 +128,8 @@ class Delivery(models.Model):
                         "reminder",
                         "escalation",
                         "at_risk",
+                        "event",
+                        "summary",
                     ]
                 ),
                 name="delivery_kind_valid",
@@ -140,8 +146,20 @@ class Delivery(models.Model):
         return f"{self.get_kind_display()}{key} {self.month:%Y-%m} to {self.recipient}"
 
 
+class EmailTiming(models.TextChoices):
+    """When the email of an event goes out (its inbox entry always appears)."""
+
+    AT_ONCE = "now", "At once"
+    DAILY = "daily", "In a daily summary"
+    OFF = "off", "Not by email (only in the portal)"
+
+
+TIMINGS = ["now", "daily", "off"]
+
+
 class NotificationPreference(models.Model):
-    """Which emails a person wants. No row means every email is wanted.
+    """Which emails a person wants. No row means every email is wanted, and
+    event emails go out at once.
 
     Breach notices are not listed: a breach owes a remedy, and the people of
     both parties hear about it whatever they chose.
@@ -175,10 +193,142 @@ class NotificationPreference(models.Model):
         default=True,
         help_text="Mid-month, when the pace so far says an objective will be missed.",
     )
+    friction_email = models.CharField(
+        "friction reports",
+        max_length=5,
+        choices=EmailTiming.choices,
+        default=EmailTiming.AT_ONCE,
+        help_text="A report filed to a team you head; what became of a report "
+        "your team filed (status changes, comments). Critical and high-severity "
+        "reports are emailed at once unless you switch these emails off.",
+    )
+    agreement_email = models.CharField(
+        "agreements",
+        max_length=5,
+        choices=EmailTiming.choices,
+        default=EmailTiming.AT_ONCE,
+        help_text="Your signature awaited, changes requested on your proposal, "
+        "an agreement active or retired, a review date reached.",
+    )
+    breach_email = models.CharField(
+        "breach updates",
+        max_length=5,
+        choices=EmailTiming.choices,
+        default=EmailTiming.AT_ONCE,
+        help_text="A breach owed to your team acknowledged or resolved by the "
+        "provider. A new breach is always emailed at once.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "email preference"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(friction_email__in=TIMINGS)
+                & models.Q(agreement_email__in=TIMINGS)
+                & models.Q(breach_email__in=TIMINGS),
+                name="notification_preference_timings_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Email preferences of {self.user}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at=None)
+
+
+class Notification(models.Model):
+    """One event, for one person: an entry in their in-portal inbox, and
+    the email that goes with it (``email``: at once, in the day's summary, or
+    none). At most one per person, event and occurrence (``key``), so an
+    event announced twice notifies nobody twice. Kept ``KEEP_DAYS`` days."""
+
+    KEEP_DAYS = 90
+
+    class Event(models.TextChoices):
+        FRICTION_FILED = "friction_filed", "Friction report filed"
+        FRICTION_STATUS = "friction_status", "Friction report status changed"
+        FRICTION_COMMENT = "friction_comment", "Friction report comment"
+        SIGNATURE_AWAITED = "signature_awaited", "Signature awaited"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        AGREEMENT_ACTIVE = "agreement_active", "Agreement active"
+        AGREEMENT_RETIRED = "agreement_retired", "Agreement retired"
+        BREACH_OPENED = "breach_opened", "Breach opened"
+        BREACH_ACKNOWLEDGED = "breach_acknowledged", "Breach acknowledged"
+        BREACH_RESOLVED = "breach_resolved", "Breach resolved"
+        REVIEW_DUE = "review_due", "Review date reached"
+
+    class Email(models.TextChoices):
+        AT_ONCE = "now", "At once"
+        DAILY = "daily", "In the daily summary"
+        NONE = "none", "Not emailed"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    event = models.CharField(max_length=20, choices=Event.choices)
+    key = models.CharField(
+        max_length=80, help_text="Tells apart the occurrences of one event."
+    )
+    text = models.CharField(max_length=400)
+    url = models.CharField(max_length=300, help_text="The page of its object.")
+    # What it is about, for the visibility check: its text is shown only to
+    # someone who may open these on their pages.
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    breach = models.ForeignKey(
+        "reports.Breach",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    friction_report = models.ForeignKey(
+        "agreements.FrictionReport",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    email = models.CharField(max_length=5, choices=Email.choices, default=Email.NONE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event", "key"],
+                name="one_notification_per_recipient_event",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email__in=["now", "daily", "none"]),
+                name="notification_email_valid",
+            ),
+        ]
+        indexes = [
+            # The bell's count, and the inbox page.
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["recipient", "-created_at"]),
+            # The daily summaries and the cleanup.
+            models.Index(fields=["email", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} for {self.recipient}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -7,6 +7,8 @@ from django.db import transaction
 from ..models import NotificationPreference
 
 SWITCHES = ("digest", "scorecards", "reminders", "alerts")
+# When the emails of events go out: at once, in a daily summary, or not at all.
+TIMINGS = ("friction_email", "agreement_email", "breach_email")
 
 
 def preferences_of(user) -> NotificationPreference:
@@ -16,15 +18,15 @@ def preferences_of(user) -> NotificationPreference:
 
 
 @transaction.atomic
-def preferences_update(*, user, **switches: bool) -> NotificationPreference:
-    unknown = set(switches) - set(SWITCHES)
+def preferences_update(*, user, **choices: bool | str) -> NotificationPreference:
+    unknown = set(choices) - set(SWITCHES) - set(TIMINGS)
     if unknown:
         raise TypeError(f"unknown email preferences: {', '.join(sorted(unknown))}")
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(
         user=user
     )
-    for name, value in switches.items():
-        setattr(preference, name, bool(value))
+    for name, value in choices.items():
+        setattr(preference, name, bool(value) if name in SWITCHES else value)
     preference.full_clean()
     preference.save()
     return preference

@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from agreements.models import Membership
 
-from ..models import Delivery, NotificationPreference
+from ..models import Delivery, Notification, NotificationPreference
 
 Kind = Delivery.Kind
 Role = Membership.Role
@@ -30,6 +30,26 @@ PREFERENCE_OF = {
     Kind.ESCALATION: "reminders",
     Kind.AT_RISK: "alerts",
     Kind.BREACH: None,
+    # Decided per event when it is written (``PREFERENCE_OF_EVENT``).
+    Kind.EVENT: None,
+    Kind.SUMMARY: None,
+}
+
+Event = Notification.Event
+# Which preference decides when each event is emailed; ``None``: always at
+# once (a new breach owes a remedy, as the month-end breach notice does).
+PREFERENCE_OF_EVENT: dict[str, str | None] = {
+    Event.FRICTION_FILED: "friction_email",
+    Event.FRICTION_STATUS: "friction_email",
+    Event.FRICTION_COMMENT: "friction_email",
+    Event.SIGNATURE_AWAITED: "agreement_email",
+    Event.CHANGES_REQUESTED: "agreement_email",
+    Event.AGREEMENT_ACTIVE: "agreement_email",
+    Event.AGREEMENT_RETIRED: "agreement_email",
+    Event.REVIEW_DUE: "agreement_email",
+    Event.BREACH_OPENED: None,
+    Event.BREACH_ACKNOWLEDGED: "breach_email",
+    Event.BREACH_RESOLVED: "breach_email",
 }
 
 

@@ -67,3 +67,24 @@ def reconcile() -> int:
     from .jobs import reconcile
 
     return len(reconcile().months_closed)
+
+
+@shared_task(name="reports.tasks.event_summaries_due", **IDEMPOTENT)
+def event_summaries_due() -> int:
+    from .jobs import event_summaries_due
+
+    return len(event_summaries_due())
+
+
+@shared_task(name="reports.tasks.reviews_due", **IDEMPOTENT)
+def reviews_due() -> int:
+    from .notices import reviews_due
+
+    return reviews_due()
+
+
+@shared_task(name="reports.tasks.notifications_clear_old", **IDEMPOTENT)
+def notifications_clear_old() -> int:
+    from .inbox import notifications_clear_old
+
+    return notifications_clear_old()

@@ -2,7 +2,8 @@
 
 Every email's context lists what it shows (``Shown``: agreements, breaches,
 pain points) and ``check_visible`` asks the pages' own rules about each, in
-three queries at most. An email that would show anything else is not sent.
+four queries at most. An email that would show anything else is not sent;
+an inbox entry about anything else shows no text (``hidden``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from agreements.models import Agreement, PainPoint
+from agreements.models import Agreement, FrictionReport, PainPoint
 
 from ..models import Breach
 
@@ -27,16 +28,18 @@ class Shown:
     agreements: set[int] = field(default_factory=set)
     breaches: set[int] = field(default_factory=set)
     pain_points: set[int] = field(default_factory=set)
+    friction_reports: set[int] = field(default_factory=set)
 
     def add_agreements(self, agreements: Iterable[Agreement]) -> Shown:
         self.agreements |= {a.pk for a in agreements}
         return self
 
 
-def check_visible(user, shown: Shown) -> None:
-    """Raise ``NotVisible`` unless ``user`` may open every agreement, breach
-    and pain point in ``shown`` on its page (``Agreement.objects.visible_to``,
-    the breach page's rule, ``PainPoint.objects.visible_to``)."""
+def not_visible(user, shown: Shown) -> dict[str, set[int]]:
+    """What of ``shown`` ``user`` may not open on its page
+    (``Agreement.objects.visible_to``, the breach page's rule,
+    ``PainPoint.objects.visible_to``, ``FrictionReport.objects.visible_to``),
+    by kind; empty when they may open everything."""
     missing: dict[str, set[int]] = {}
     visible = Agreement.objects.visible_to(user)
     if shown.agreements:
@@ -59,6 +62,21 @@ def check_visible(user, shown: Shown) -> None:
         )
         if seen != shown.pain_points:
             missing["pain_points"] = shown.pain_points - seen
+    if shown.friction_reports:
+        seen = set(
+            FrictionReport.objects.visible_to(user)
+            .filter(pk__in=shown.friction_reports)
+            .values_list("pk", flat=True)
+        )
+        if seen != shown.friction_reports:
+            missing["friction_reports"] = shown.friction_reports - seen
+    return missing
+
+
+def check_visible(user, shown: Shown) -> None:
+    """Raise ``NotVisible`` unless ``user`` may open everything in ``shown``
+    on its page (``not_visible``)."""
+    missing = not_visible(user, shown)
     if missing:
         logger.warning(
             "email withheld: it would show what its reader may not see",

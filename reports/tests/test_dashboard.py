@@ -294,9 +294,9 @@ def test_others_may_not_open_the_dashboard(client, request, persona):
 # calendars (their hours, their holidays) and its stored scorecards (the
 # running month's totals are the page's), breaches (the latest ids, their
 # rows, their owners), the teams the reader leads and heads (breach actions,
-# the "add it" links), the teams of the filter, and the navigation's team
-# check.
-DASHBOARD_QUERIES = 25
+# the "add it" links), the teams of the filter, the navigation's team
+# check, and the bell's unread count.
+DASHBOARD_QUERIES = 26
 
 
 def dashboard_queries(client, **params) -> int:

@@ -165,7 +165,7 @@ def test_the_list_shows_each_source_with_its_records(
             for n in range(3)
         ],
     )
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get(SOURCES)
 
     page = response.content.decode()

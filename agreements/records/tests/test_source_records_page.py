@@ -25,9 +25,9 @@ MARCH_15 = dt.datetime(2026, 3, 15, 12, 0, tzinfo=dt.UTC)
 # the count and the page's keys, then the rows and their history once per
 # model listed (a lead's source; an incident and a maintenance window); a
 # lead's source also reads the leads flagged as duplicates of those shown and
-# counts the flagged ones.
-QUERIES_LEADS = 14
-QUERIES_INCIDENTS = 14
+# counts the flagged ones; and the bell's unread count.
+QUERIES_LEADS = 15
+QUERIES_INCIDENTS = 15
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -27,7 +29,9 @@ def test_everything_is_on_until_switched_off(client, outsider):
     assert "Email preferences" in page
     for name in ("digest", "scorecards", "reminders", "alerts"):
         assert f'name="{name}"' in page
-    assert page.count("checked") == 4
+    assert page.count('type="checkbox" name') == page.count("checked") - 3 == 4
+    # Event emails: at once, for each of the three kinds.
+    assert len(re.findall(r'value="now" [^>]*checked', page)) == 3
     assert "Breach notices always go out" in page
     assert not NotificationPreference.objects.exists()
 
@@ -50,3 +54,29 @@ def test_the_user_menu_links_to_the_preferences(client, sales_lead):
     client.force_login(sales_lead)
     page = client.get(reverse("home")).content.decode()
     assert f'href="{URL}"' in page
+
+
+def test_choosing_when_event_emails_go_out(client, sales_lead):
+    client.force_login(sales_lead)
+    client.post(
+        URL,
+        {
+            "scorecards": "on",
+            "friction_email": "daily",
+            "agreement_email": "off",
+            "breach_email": "now",
+        },
+    )
+    mine = NotificationPreference.objects.get(user=sales_lead)
+    assert (mine.friction_email, mine.agreement_email, mine.breach_email) == (
+        "daily",
+        "off",
+        "now",
+    )
+    # A choice left out keeps its value; a made-up one is refused.
+    client.post(URL, {"scorecards": "on", "friction_email": "hourly"})
+    mine.refresh_from_db()
+    assert mine.friction_email == "daily"
+    client.post(URL, {"scorecards": "on"})
+    mine.refresh_from_db()
+    assert (mine.friction_email, mine.agreement_email) == ("daily", "off")
