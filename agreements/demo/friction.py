@@ -315,7 +315,11 @@ class _Writer:
 
     def comment(self, report, when, body, *, new_status="", reason="commented"):
         comment = FrictionComment(
-            report=report, author=self.head, body=body, new_status=new_status
+            report=report,
+            author=self.head,
+            team=report.addressed_team,
+            body=body,
+            new_status=new_status,
         )
         save_dated(comment, when=when, user=self.head, reason=reason)
         comment.created_at = when
