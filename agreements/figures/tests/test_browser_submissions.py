@@ -108,7 +108,9 @@ def test_a_friction_report_is_filed_acknowledged_and_followed(
     page.goto(report_url)
     expect(page.locator("h1 .sp-status")).to_have_text("Acknowledged")
     timeline = page.get_by_test_id("timeline")
-    expect(timeline).to_contain_text("Victor Hale set the status to Acknowledged")
+    expect(timeline).to_contain_text(
+        "Victor Hale (Customer Service) set the status to Acknowledged"
+    )
     expect(timeline).to_contain_text("Finance will credit the seats")
     report.refresh_from_db()
     assert report.status == FrictionReport.Status.ACKNOWLEDGED
