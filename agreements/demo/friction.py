@@ -474,14 +474,14 @@ def _talk_it_through(reports: list[FrictionReport], head) -> None:
             comment.created_at = when
             writer.comments.append(comment)
         writer.flush()
-    if len(open_reports) > 1:
-        report = open_reports[1]
-        # Set while still ahead: a few days after its last step, if that day
-        # has passed by now.
+    for report in open_reports[1:]:
+        # Set while still ahead: a few days after its last step, a day that
+        # has passed by now (the next open report, if that one's is not).
         due = periods.today(_last_step(report)) + dt.timedelta(days=3)
         if due < today:
             until = dt.datetime.combine(due, dt.time(), tzinfo=periods.org_zone())
             _assign(report, head, due, _moments(report, until=until))
+            break
 
 
 def _last_step(report: FrictionReport) -> dt.datetime:
