@@ -329,9 +329,7 @@ def test_seed_demo_adds_a_year_of_figures_and_friction(frozen):
     assert reports.exclude(pain_point=None).count() >= 25
     merged = PainPoint.objects.exclude(merged_into=None).get()
     assert not merged.reports.exists()
-    authors = set(
-        FrictionComment.objects.values_list("author__username", "team__slug")
-    )
+    authors = set(FrictionComment.objects.values_list("author__username", "team__slug"))
     assert ("service-head", "customer-service") in authors
     assert {team for _, team in authors} == {"customer-service", "sales"}
     planned = reports.exclude(assigned_to=None).exclude(due_date=None)
