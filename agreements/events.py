@@ -19,6 +19,7 @@ AGREEMENT_RETIRED = "agreement_retired"  # agreement, note
 FRICTION_FILED = "friction_filed"  # report
 FRICTION_STATUS_CHANGED = "friction_status_changed"  # report, note
 FRICTION_COMMENTED = "friction_commented"  # comment
+FRICTION_ASSIGNED = "friction_assigned"  # report
 
 
 class Listener(Protocol):

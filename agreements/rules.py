@@ -318,6 +318,12 @@ def report_is_new(user, report) -> bool:
 
 
 @rules.predicate
+def report_is_open(user, report) -> bool:
+    """A friction report not yet resolved or declined."""
+    return report is not None and not report.is_closed
+
+
+@rules.predicate
 def in_open_month(user, obj) -> bool:
     """A row whose month still takes figures (see ``periods``)."""
     return obj is not None and periods.is_open(obj.month)
@@ -369,7 +375,12 @@ RULES = {
     "change_friction_report": leads_reporting_team,
     "edit_friction_report": leads_reporting_team & report_is_new & in_open_month,
     "change_friction_status": heads_addressed_team,
-    "comment_friction_report": heads_addressed_team,
+    # The conversation: both sides, in any role; a third team never sees it.
+    "comment_friction_report": in_reporting_team | in_addressed_team,
+    # Who looks after it, and by when: the addressed team's heads, while it
+    # is open (``plan_friction_report`` adds the state, for the buttons).
+    "assign_friction_report": heads_addressed_team,
+    "plan_friction_report": heads_addressed_team & report_is_open,
     "link_friction_report": heads_addressed_team,
     "view_knowledge_base": is_executive | is_in_some_team,
     "manage_pain_points": is_a_head,
@@ -477,7 +488,8 @@ def agreement_actions_for(
 def friction_report_actions(user, report: FrictionReport) -> dict[str, Any]:
     """What the user may do with the report now: change it (its reporter,
     while it is new and its month open), move its status (the statuses it
-    may move to), comment, file it under a pain point, correct it (a locked
+    may move to), comment (either side), assign it and set its due date
+    (while it is open), file it under a pain point, correct it (a locked
     month)."""
     return {
         "change": can(user, "edit_friction_report", report),
@@ -485,6 +497,7 @@ def friction_report_actions(user, report: FrictionReport) -> dict[str, Any]:
         if can(user, "change_friction_status", report)
         else [],
         "comment": can(user, "comment_friction_report", report),
+        "assign": not report.is_closed and can(user, "assign_friction_report", report),
         "link": can(user, "link_friction_report", report),
         "correct": can(user, "correct_locked_row", report),
     }

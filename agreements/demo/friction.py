@@ -315,7 +315,11 @@ class _Writer:
 
     def comment(self, report, when, body, *, new_status="", reason="commented"):
         comment = FrictionComment(
-            report=report, author=self.head, body=body, new_status=new_status
+            report=report,
+            author=self.head,
+            team=report.addressed_team,
+            body=body,
+            new_status=new_status,
         )
         save_dated(comment, when=when, user=self.head, reason=reason)
         comment.created_at = when
@@ -424,6 +428,7 @@ def seed_friction(teams: dict, users: dict) -> int:
                     )
             when += dt.timedelta(days=random.randint(3, 12))
     writer.flush()
+    _talk_it_through(reports, head)
 
     # Found to be the same problem: the duplicate is merged, as a head would.
     if "export-slow" in pain_points and "export" in pain_points:
@@ -431,6 +436,75 @@ def seed_friction(teams: dict, users: dict) -> int:
             source=pain_points["export-slow"], target=pain_points["export"], user=head
         )
     return len(reports)
+
+
+# The latest open report, talked through by both teams: (who, text), the
+# head speaking for Customer Service, the reporter for Sales.
+CONVERSATION = [
+    ("head", "Which of their users see it? Our logs show nothing for the admins."),
+    ("reporter", "Mostly their finance team, six people, every Monday morning."),
+    ("head", "Thanks, that narrows it down. We aim to have it fixed by the date set."),
+]
+
+
+def _talk_it_through(reports: list[FrictionReport], head) -> None:
+    """The latest open report gets an assignee, a due date ahead and a
+    conversation between both teams; the one before it a due date that has
+    passed since, so the demo shows what "Overdue" looks like."""
+    open_reports = sorted(
+        (r for r in reports if r.status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS)),
+        key=lambda r: r.created_at,
+        reverse=True,
+    )
+    now = timezone.now()
+    today = periods.today()
+    if open_reports:
+        report = open_reports[0]
+        moments = _moments(report, until=now)
+        _assign(report, head, today + dt.timedelta(days=10), moments)
+        writer = _Writer(head)
+        for speaker, text in CONVERSATION:
+            author = head if speaker == "head" else report.created_by
+            side = report.addressed_team if speaker == "head" else report.reporting_team
+            comment = FrictionComment(
+                report=report, author=author, team=side, body=text
+            )
+            when = next(moments)
+            save_dated(comment, when=when, user=author, reason="commented")
+            comment.created_at = when
+            writer.comments.append(comment)
+        writer.flush()
+    for report in open_reports[1:]:
+        # Set while still ahead: a few days after its last step, a day that
+        # has passed by now (the next open report, if that one's is not).
+        due = periods.today(_last_step(report)) + dt.timedelta(days=3)
+        if due < today:
+            until = dt.datetime.combine(due, dt.time(), tzinfo=periods.org_zone())
+            _assign(report, head, due, _moments(report, until=until))
+            break
+
+
+def _last_step(report: FrictionReport) -> dt.datetime:
+    return report.history.latest("history_date").history_date
+
+
+def _moments(report: FrictionReport, *, until: dt.datetime):
+    """Moments after the report's last step and before ``until``, in order."""
+    start = max(_last_step(report), until - dt.timedelta(days=6))
+    return iter(start + (until - start) * k / 8 for k in range(1, 8))
+
+
+def _assign(report: FrictionReport, head, due: dt.date, moments) -> None:
+    name = head.get_full_name() or head.username
+    report.assigned_to = head
+    save_dated(report, when=next(moments), user=head, reason=f"assigned it to {name}")
+    report.due_date = due
+    save_dated(
+        report,
+        when=next(moments),
+        user=head,
+        reason=f"set the due date to {due.day} {due:%B %Y}",
+    )
 
 
 def _pain_point(key: str, *, head, when: dt.datetime) -> PainPoint:

@@ -1,11 +1,13 @@
 """Friction reports through /api/v1/: filed, changed and withdrawn by the
-reporting team's leads, moved along and commented on by the addressed team's
-heads. The same services and rules as the friction pages."""
+reporting team's leads; moved along, assigned and given a due date by the
+addressed team's heads; commented on by members of both teams. The same
+services and rules as the friction pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -32,12 +34,14 @@ from ..models import FrictionComment, FrictionReport, PainPoint, Team
 from ..rules import friction_report_actions
 from ..validators import multi_line, single_line
 from .forms import FRICTION_FIELDS
-from .models import TAG_MAX_LENGTH
+from .models import COMMENT_MAX_LENGTH, TAG_MAX_LENGTH
 from .services import (
     friction_comment_add,
+    friction_report_assign,
     friction_report_change_status,
     friction_report_create,
     friction_report_delete,
+    friction_report_set_due_date,
     friction_report_update,
 )
 
@@ -62,7 +66,13 @@ class FrictionActionsSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=FrictionReport.Status.choices),
         help_text="The statuses you may move it to now (a head of the addressed team).",
     )
-    comment = serializers.BooleanField()
+    comment = serializers.BooleanField(
+        help_text="Comment on it: a member of the reporting or the addressed team."
+    )
+    assign = serializers.BooleanField(
+        help_text="Assign it and set its due date: a head of the addressed team, "
+        "while it is open."
+    )
 
 
 class FrictionReportSerializer(ModelSerializer):
@@ -77,6 +87,20 @@ class FrictionReportSerializer(ModelSerializer):
         allow_null=True, help_text="The knowledge base entry it is filed under."
     )
     created_by = PersonSerializer()
+    assigned_to = PersonSerializer(
+        allow_null=True,
+        help_text="The member of the addressed team who looks after it.",
+    )
+    due_date = serializers.DateField(
+        allow_null=True, help_text="When the addressed team means to resolve it."
+    )
+    overdue = serializers.BooleanField(
+        source="is_overdue",
+        help_text="Past its due date and not resolved (the organisation's today).",
+    )
+    age_days = serializers.IntegerField(
+        help_text="Whole days since it was filed, until it was closed."
+    )
     actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -89,6 +113,10 @@ class FrictionReportSerializer(ModelSerializer):
             *FRICTION_FIELDS,
             "month",
             "status",
+            "assigned_to",
+            "due_date",
+            "overdue",
+            "age_days",
             "pain_point",
             "created_by",
             "created_at",
@@ -106,11 +134,16 @@ class FrictionReportSerializer(ModelSerializer):
     def get_actions(self, report: FrictionReport) -> dict[str, Any]:
         # The rules read the memberships cached on the user: no query per row.
         actions = friction_report_actions(self.context["request"].user, report)
-        return {name: actions[name] for name in ("change", "status", "comment")}
+        return {
+            name: actions[name] for name in ("change", "status", "comment", "assign")
+        }
 
 
 class FrictionCommentSerializer(ModelSerializer):
     author = PersonSerializer()
+    team = TeamSerializer(
+        help_text="The side the author spoke for: the reporting or the addressed team."
+    )
     new_status = serializers.SerializerMethodField(
         help_text="The status the report moved to, when the comment records a "
         "move; null for a plain comment."
@@ -118,7 +151,7 @@ class FrictionCommentSerializer(ModelSerializer):
 
     class Meta:
         model = FrictionComment
-        fields = ["id", "author", "body", "new_status", "created_at"]
+        fields = ["id", "author", "team", "body", "new_status", "created_at"]
         read_only_fields = fields
 
     @extend_schema_field(
@@ -131,7 +164,7 @@ class FrictionCommentSerializer(ModelSerializer):
 class FrictionReportDetailSerializer(FrictionReportSerializer):
     comments = FrictionCommentSerializer(
         many=True,
-        help_text="Comments and status changes of the addressed team, oldest first.",
+        help_text="Comments of both teams and status changes, oldest first.",
     )
 
     class Meta(FrictionReportSerializer.Meta):
@@ -207,13 +240,35 @@ class StatusInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
+        max_length=COMMENT_MAX_LENGTH,
         help_text="For the reporting team, kept as a comment. Required for wont_fix.",
     )
 
 
 class CommentInputSerializer(serializers.Serializer):
     body = TextField(
-        validators=[multi_line], error_messages={"blank": "Write a comment."}
+        validators=[multi_line],
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={
+            "blank": "Write a comment.",
+            "max_length": f"A comment can be at most {COMMENT_MAX_LENGTH} characters.",
+        },
+    )
+
+
+class AssignInputSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        allow_null=True,
+        help_text="A member of the addressed team (a user id); null: nobody.",
+    )
+
+
+class DueDateInputSerializer(serializers.Serializer):
+    due_date = serializers.DateField(
+        allow_null=True,
+        help_text="YYYY-MM-DD, today or later (the organisation's today); null: "
+        "no due date.",
     )
 
 
@@ -267,9 +322,11 @@ _ACTION_ERRORS = error_responses(400, 403, 404, 409, 422)
 )
 class FrictionReportViewSet(SubmissionViewSet):
     """Reports your teams filed or received (all of them for an executive);
-    another report is a 404. The reporting team's leads change or withdraw a
-    report while it is new and its month open; the addressed team's heads
-    move it along and comment."""
+    another report is a 404. Listed most urgent first (open before closed,
+    the most severe, then the oldest) unless ``ordering`` says otherwise. The
+    reporting team's leads change or withdraw a report while it is new and
+    its month open; the addressed team's heads move it along, assign it and
+    set its due date; members of both teams comment."""
 
     model = FrictionReport
     serializer_class = FrictionReportSerializer
@@ -284,6 +341,7 @@ class FrictionReportViewSet(SubmissionViewSet):
         "reporting_team",
         "addressed_team",
         "addressed_to",
+        "assigned_to",
         "pain_point",
         "created_by",
     )
@@ -294,14 +352,18 @@ class FrictionReportViewSet(SubmissionViewSet):
         "destroy": "change_friction_report",
         "change_status": "change_friction_status",
         "comments": "comment_friction_report",
+        "assign": "assign_friction_report",
+        "due_date": "assign_friction_report",
     }
     rule_messages = {
         "change_friction_report": "Only a lead, manager or head of the reporting "
         "team can change or withdraw a report.",
         "change_friction_status": "Only a head of the addressed team can change "
         "a report's status.",
-        "comment_friction_report": "Only a head of the addressed team can "
-        "comment on a report.",
+        "comment_friction_report": "Only members of the reporting and the "
+        "addressed team can comment on a report.",
+        "assign_friction_report": "Only a head of the addressed team can assign "
+        "a report or set its due date.",
     }
     ordering_fields = {
         "created_at": "created_at",
@@ -309,15 +371,20 @@ class FrictionReportViewSet(SubmissionViewSet):
         "month": "month",
         "customer": "customer",
         "status": "status",
+        # Most severe first ascending, as the friction page lists them.
+        "severity": "severity_rank",
+        "due_date": "due_date",
     }
-    ordering = ["-created_at", "-pk"]
+    ordering = list(FrictionReport.URGENCY_ORDER)
 
     def get_queryset(self) -> QuerySet[FrictionReport]:
-        reports = super().get_queryset()
+        reports = super().get_queryset().with_urgency()
         if self.action == "list":
             return reports
         return reports.prefetch_related(
-            Prefetch("comments", FrictionComment.objects.select_related("author"))
+            Prefetch(
+                "comments", FrictionComment.objects.select_related("author", "team")
+            )
         )
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
@@ -351,8 +418,9 @@ class FrictionReportViewSet(SubmissionViewSet):
 
     @extend_schema(
         summary="Comment on a friction report",
-        description="A head of the addressed team; the reporting team reads it. "
-        "The report's comments are part of the report (GET .../{id}/).",
+        description="A member of the reporting or the addressed team; the other "
+        "team reads it. The report's comments are part of the report "
+        "(GET .../{id}/).",
         request=CommentInputSerializer,
         responses={201: FrictionCommentSerializer, **_ACTION_ERRORS},
     )
@@ -367,3 +435,47 @@ class FrictionReportViewSet(SubmissionViewSet):
         return Response(
             FrictionCommentSerializer(comment).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        summary="Assign a friction report",
+        description="A head of the addressed team, to a member of that team "
+        "(null: nobody), while the report is open. Kept in the report's history; "
+        "the assignee it already has changes nothing.",
+        request=AssignInputSerializer,
+        responses={200: FrictionReportDetailSerializer, **_ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def assign(self, request: Request, pk: str) -> Response:
+        report = self.get_object()
+        assignee = self.validated(AssignInputSerializer)["assignee"]
+        updated = self.call_service(
+            lambda: friction_report_assign(
+                report=report, user=request.user, assignee=assignee
+            ),
+            obj=report,
+            state_rule="plan_friction_report",
+        )
+        return self._represent(updated)
+
+    @extend_schema(
+        summary="Set a friction report's due date",
+        description="A head of the addressed team, while the report is open: "
+        "today or later (null: no due date). Past it and still open, the report "
+        "is overdue to both teams.",
+        request=DueDateInputSerializer,
+        responses={200: FrictionReportDetailSerializer, **_ACTION_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="due-date", url_name="due-date")
+    @idempotent
+    def due_date(self, request: Request, pk: str) -> Response:
+        report = self.get_object()
+        due_date = self.validated(DueDateInputSerializer)["due_date"]
+        updated = self.call_service(
+            lambda: friction_report_set_due_date(
+                report=report, user=request.user, due_date=due_date
+            ),
+            obj=report,
+            state_rule="plan_friction_report",
+        )
+        return self._represent(updated)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from .. import periods
 from ..forms.common import ClientTokenForm, ReasonForm
 from ..models import FrictionReport, PainPoint
-from .models import TAGS_MAX_LENGTH
+from .models import COMMENT_MAX_LENGTH, TAGS_MAX_LENGTH
 
 FRICTION_FIELDS = (
     "customer",
@@ -127,17 +127,49 @@ class FrictionReportCorrectForm(FrictionReportFieldsForm, ReasonForm):
     pass
 
 
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="New status")
-    note = forms.CharField(
-        label="Note for the reporting team",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        help_text="Required when it will not be fixed.",
+# What the button that moves a report to each status says.
+STATUS_ACTIONS = {
+    FrictionReport.Status.ACKNOWLEDGED: "Acknowledge",
+    FrictionReport.Status.IN_PROGRESS: "Start work on it",
+    FrictionReport.Status.RESOLVED: "Mark resolved",
+    FrictionReport.Status.WONT_FIX: "Won't fix",
+}
+
+
+class CommentForm(forms.Form):
+    """The report page's one text box: a comment, or the note that goes with
+    a status change (then optional, except for won't fix)."""
+
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={
+            "required": "Write a comment.",
+            "max_length": f"A comment can be at most {COMMENT_MAX_LENGTH} "
+            "characters; this one has %(show_value)d. Shorten it, or say the rest "
+            "in a second comment.",
+        },
     )
 
-    def __init__(self, *args: Any, report: FrictionReport, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, moves_status: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if moves_status:
+            body = self.fields["body"]
+            body.required = False
+            body.help_text = (
+                "Both teams read it. Optional when you move the report on (it "
+                "goes with the move); say why when it will not be fixed."
+            )
+        else:
+            self.fields["body"].help_text = "Both teams read it."
+
+
+class StatusForm(CommentForm):
+    status = forms.ChoiceField(label="New status")
+
+    def __init__(self, *args: Any, report: FrictionReport, **kwargs: Any) -> None:
+        super().__init__(*args, moves_status=True, **kwargs)
         allowed = report.allowed_transitions()
         # The page offers the moves the workflow allows; a posted status is
         # any status, so that the service explains a move that is not allowed
@@ -149,12 +181,40 @@ class StatusForm(forms.Form):
         ]
 
 
-class CommentForm(forms.Form):
-    body = forms.CharField(
-        label="Comment",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Write a comment."},
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class AssignForm(forms.Form):
+    """Who in the addressed team looks after a report, and by when."""
+
+    assignee = PersonChoiceField(
+        queryset=None,
+        required=False,
+        label="Assigned to",
+        empty_label="Nobody yet",
     )
+    due_date = forms.DateField(
+        required=False,
+        label="Due by",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Past this day and not resolved, both teams see it as overdue.",
+    )
+
+    def __init__(
+        self, *args: Any, report: FrictionReport, assignees, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault(
+            "initial", {"assignee": report.assigned_to_id, "due_date": report.due_date}
+        )
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        field.queryset = assignees
+        field.error_messages["invalid_choice"] = (
+            f"Choose a member of {report.addressed_team.name}: only they can be "
+            "assigned it."
+        )
 
 
 class PainPointChoiceField(forms.ModelChoiceField):

@@ -7,9 +7,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.text import slugify
 
 from .. import periods
@@ -21,6 +24,7 @@ from .knowledge_models import PainPoint
 
 TAGS_MAX_LENGTH = 255
 TAG_MAX_LENGTH = 40
+COMMENT_MAX_LENGTH = 4000
 
 
 def normalise_tags(value: str | Iterable[str] | None) -> str:
@@ -77,6 +81,28 @@ class FrictionReportQuerySet(models.QuerySet):
     def open(self) -> FrictionReportQuerySet:
         return self.exclude(status__in=FrictionReport.CLOSED_STATUSES)
 
+    def with_urgency(self) -> FrictionReportQuerySet:
+        """Alias ``closed_rank`` (0 open, 1 closed) and ``severity_rank`` (0
+        critical … 3 low), the terms ``by_urgency`` sorts by."""
+        ranks = FrictionReport.SEVERITY_RANKS
+        return self.alias(
+            closed_rank=Case(
+                When(status__in=FrictionReport.CLOSED_STATUSES, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            severity_rank=Case(
+                *(When(severity=value, then=Value(rank)) for value, rank in ranks),
+                default=Value(len(ranks)),
+                output_field=IntegerField(),
+            ),
+        )
+
+    def by_urgency(self) -> FrictionReportQuerySet:
+        """Open reports before closed ones, then the most severe first, then
+        the oldest first: what needs someone now comes to the top."""
+        return self.with_urgency().order_by(*FrictionReport.URGENCY_ORDER)
+
     def search(self, text: str) -> FrictionReportQuerySet:
         text = (text or "").strip()
         if not text:
@@ -119,6 +145,14 @@ class FrictionReport(models.Model):
         Status.WONT_FIX: (),
     }
     CLOSED_STATUSES = (Status.RESOLVED, Status.WONT_FIX)
+    # The most severe first (``FrictionReportQuerySet.with_urgency``).
+    SEVERITY_RANKS = (
+        (Severity.CRITICAL, 0),
+        (Severity.HIGH, 1),
+        (Severity.MEDIUM, 2),
+        (Severity.LOW, 3),
+    )
+    URGENCY_ORDER = ("closed_rank", "severity_rank", "created_at", "pk")
 
     reporting_team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="friction_reports_filed"
@@ -168,6 +202,21 @@ class FrictionReport(models.Model):
         blank=True,
         editable=False,
         related_name="reports",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="friction_reports_assigned",
+        help_text="The member of the addressed team who looks after it.",
+    )
+    due_date = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the addressed team means to have it resolved.",
     )
     client_token = models.UUIDField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -280,6 +329,31 @@ class FrictionReport(models.Model):
     def responsible_team(self) -> Team:
         return self.reporting_team
 
+    @property
+    def is_overdue(self) -> bool:
+        """Past its due date (in the organisation's time zone) and not
+        resolved: both teams see it as overdue."""
+        return (
+            self.due_date is not None
+            and not self.is_closed
+            and self.due_date < periods.today()
+        )
+
+    @property
+    def age_days(self) -> int:
+        """Whole days since it was filed; a closed report's age stops at the
+        day it was closed."""
+        end = self.closed_at or timezone.now()
+        return max((end - self.created_at).days, 0)
+
+    @property
+    def age_text(self) -> str:
+        """``"under a day"``, ``"1 day"``, ``"12 days"``."""
+        days = self.age_days
+        if days == 0:
+            return "under a day"
+        return "1 day" if days == 1 else f"{days} days"
+
     def allowed_transitions(self) -> tuple[str, ...]:
         return self.TRANSITIONS[self.status]
 
@@ -303,7 +377,18 @@ class FrictionComment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    body = models.TextField(blank=True, default="", validators=[multi_line])
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The side the author spoke for: the reporting or the addressed team.",
+    )
+    body = models.TextField(
+        blank=True,
+        default="",
+        max_length=COMMENT_MAX_LENGTH,
+        validators=[multi_line, MaxLengthValidator(COMMENT_MAX_LENGTH)],
+    )
     new_status = models.CharField(
         max_length=12,
         choices=FrictionReport.Status.choices,
@@ -323,6 +408,12 @@ class FrictionComment(models.Model):
                 condition=~Q(body="") | ~Q(new_status=""),
                 name="friction_comment_not_empty",
                 violation_error_message="Write a comment.",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), COMMENT_MAX_LENGTH),
+                name="friction_comment_not_too_long",
+                violation_error_message=f"A comment can be at most "
+                f"{COMMENT_MAX_LENGTH} characters.",
             ),
         ]
 

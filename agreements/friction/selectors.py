@@ -186,7 +186,8 @@ def friction_report_list(
     pain_point: PainPoint | None = None,
     month: dt.date | None = None,
 ) -> QuerySet[FrictionReport]:
-    """Reports the user may read, filtered, newest first, ready to list."""
+    """Reports the user may read, filtered, ready to list: open before
+    closed, the most severe first, then the oldest first (``by_urgency``)."""
     reports = FrictionReport.objects.visible_to(user).filter(
         _report_q("", tag=tag, severity=severity, status=status, customer=customer)
     )
@@ -203,8 +204,13 @@ def friction_report_list(
     if search.strip():
         reports = reports.search(search)
     return reports.select_related(
-        "reporting_team", "addressed_team", "addressed_to", "pain_point", "created_by"
-    )
+        "reporting_team",
+        "addressed_team",
+        "addressed_to",
+        "assigned_to",
+        "pain_point",
+        "created_by",
+    ).by_urgency()
 
 
 def friction_tag_counts(

@@ -5,8 +5,15 @@ A lead, manager or head of a team that is party to a signed agreement files a
 report for an open month; it is addressed to a partner team (by default its
 customer service team) and to that team's head. While it is new and its month
 open, the reporting team may change or delete it. The addressed team's heads
-move it through ``new → acknowledged → in progress → resolved | won't fix``
-and comment; heads curate the pain points reports are grouped into.
+move it through ``new → acknowledged → in progress → resolved | won't fix``,
+assign it to one of their members and set a due date; members of both teams
+comment; heads curate the pain points reports are grouped into.
+
+Each change that someone else should hear about is one function here
+(``friction_report_create``, ``friction_report_change_status``,
+``friction_comment_add``, ``friction_report_assign``,
+``friction_report_set_due_date``): pages and the API call them, and so may
+whatever sends notifications.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import events, periods
+from ..access import team_ids_in
 from ..history import delete_with_history, save_with_history
 from ..models import FrictionComment, FrictionReport, Membership, Team
 from ..rules import require, signed_partner_ids
@@ -28,6 +36,7 @@ from ..services._common import (
     check_correction,
     check_fields,
     correction_reason,
+    day_label,
     describe_changes,
     edit_reason,
     existing_by_token,
@@ -36,6 +45,7 @@ from ..services._common import (
     snapshot,
     validate,
 )
+from .models import COMMENT_MAX_LENGTH
 
 FRICTION_FIELDS = (
     "customer",
@@ -318,8 +328,10 @@ def _status_label(status: str) -> str:
 def friction_report_change_status(
     *, report: FrictionReport, user: User, status: str, note: str = ""
 ) -> FrictionReport:
-    """Move a report along its workflow; the note is kept as a comment the
-    reporting team reads. Posting the status it already has writes nothing."""
+    """Move a report along its workflow; the note (optional, but required for
+    won't fix) is kept as a comment the reporting team reads. Posting the
+    status it already has writes nothing. A hook point for telling the
+    reporting team."""
     current = locked_report(report)
     require(
         user,
@@ -366,9 +378,10 @@ def friction_report_change_status(
         current.closed_at = now
     validate(current, exclude=SERVICE_SET)
     reason = f"status {_status_label(old)} → {_status_label(status)}"
+    # The note is checked before anything is saved: a note too long moves
+    # nothing.
+    comment = _comment(current, user, note, new_status=status, field="note")
     save_with_history(current, user=user, reason=reason + (f": {note}" if note else ""))
-    comment = FrictionComment(report=current, author=user, body=note, new_status=status)
-    validate(comment, exclude=("report", "author"))
     save_with_history(comment, user=user, reason=reason)
     events.announce(
         events.FRICTION_STATUS_CHANGED, actor=user, report=current, note=note
@@ -376,25 +389,189 @@ def friction_report_change_status(
     return current
 
 
+def _side(user: User, report: FrictionReport) -> Team:
+    """The team a person speaks for on a report. Someone in both teams
+    answers for the addressed team, whose move it usually is."""
+    mine = team_ids_in(user)
+    if report.addressed_team_id in mine:
+        return report.addressed_team
+    return report.reporting_team
+
+
+def _comment(
+    report: FrictionReport,
+    user: User,
+    body: str,
+    *,
+    new_status: str = "",
+    field: str = "body",
+) -> FrictionComment:
+    """A comment checked, not yet saved; or a ValidationError keyed ``field``
+    (too long, not text) and nothing written."""
+    comment = FrictionComment(
+        report=report,
+        author=user,
+        team=_side(user, report),
+        body=body,
+        new_status=new_status,
+    )
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    f"A comment can be at most {COMMENT_MAX_LENGTH} characters; "
+                    f"this one has {len(body)}. Shorten it, or say the rest in "
+                    "a second comment.",
+                    code="max_length",
+                )
+            }
+        )
+    try:
+        validate(comment, exclude=("report", "author", "team"))
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+    return comment
+
+
 @transaction.atomic
 def friction_comment_add(
     *, report: FrictionReport, user: User, body: str
 ) -> FrictionComment:
-    """A head of the addressed team comments; the reporting team reads it."""
+    """A member of the reporting or the addressed team comments on a report;
+    the other side reads it. The comment records the team its author spoke
+    for. A hook point: whatever tells the other side hangs off this call."""
     current = locked_report(report)
     require(
         user,
         "comment_friction_report",
         current,
-        f"Only a head of {current.addressed_team} can comment on this report.",
+        f"Only members of {current.reporting_team} and {current.addressed_team} "
+        "can comment on this report.",
     )
     body = (body or "").strip()
     if not body:
         raise ValidationError(
             {"body": ValidationError("Write a comment.", code="required")}
         )
-    comment = FrictionComment(report=current, author=user, body=body)
-    validate(comment, exclude=("report", "author"))
+    comment = _comment(current, user, body)
     save_with_history(comment, user=user, reason="commented")
     events.announce(events.FRICTION_COMMENTED, actor=user, comment=comment)
     return comment
+
+
+def _check_open(current: FrictionReport, what: str) -> None:
+    if current.is_closed:
+        raise ValidationError(
+            f"This report is {_status_label(current.status)}: it no longer "
+            f"takes {what}.",
+            code="closed",
+        )
+
+
+def person_name(user: User | None) -> str:
+    if user is None:
+        return "nobody"
+    return user.get_full_name() or user.username
+
+
+def friction_assignees(report: FrictionReport):
+    """The people a report can be assigned to: the addressed team's members,
+    by name."""
+    return (
+        User.objects.filter(is_active=True, memberships__team=report.addressed_team_id)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+@transaction.atomic
+def friction_report_assign(
+    *, report: FrictionReport, user: User, assignee: User | None
+) -> FrictionReport:
+    """A head of the addressed team hands the report to one of its members
+    (``None``: to nobody). Kept in the report's history; assigning the person
+    it already has writes nothing. A hook point for telling the assignee."""
+    current = locked_report(report)
+    require(
+        user,
+        "assign_friction_report",
+        current,
+        f"Only a head of {current.addressed_team} can assign this report.",
+    )
+    _check_open(current, "an assignee")
+    if assignee is not None and assignee.pk == current.assigned_to_id:
+        return current
+    if assignee is None and current.assigned_to_id is None:
+        return current
+    if (
+        assignee is not None
+        and not friction_assignees(current).filter(pk=assignee.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "assignee": ValidationError(
+                    f"{person_name(assignee)} is not a member of "
+                    f"{current.addressed_team}: assign it to someone in the team "
+                    "that received it.",
+                    code="not_a_member",
+                )
+            }
+        )
+    previous = current.assigned_to
+    current.assigned_to = assignee
+    if assignee is None:
+        reason = f"removed the assignee ({person_name(previous)})"
+    else:
+        reason = f"assigned it to {person_name(assignee)}"
+    validate(current, exclude=SERVICE_SET)
+    save_with_history(current, user=user, reason=reason)
+    if assignee is not None:
+        events.announce(events.FRICTION_ASSIGNED, actor=user, report=current)
+    return current
+
+
+@transaction.atomic
+def friction_report_set_due_date(
+    *,
+    report: FrictionReport,
+    user: User,
+    due_date: dt.date | None,
+    now: dt.datetime | None = None,
+) -> FrictionReport:
+    """A head of the addressed team says by when it will be resolved
+    (``None``: no date). Today or later; kept in the report's history; the
+    date it already has writes nothing. Past it and still open, the report
+    is overdue to both teams. A hook point for reminders."""
+    current = locked_report(report)
+    require(
+        user,
+        "assign_friction_report",
+        current,
+        f"Only a head of {current.addressed_team} can set this report's due date.",
+    )
+    _check_open(current, "a due date")
+    if due_date == current.due_date:
+        return current
+    if due_date is not None and due_date < periods.today(now):
+        raise ValidationError(
+            {
+                "due_date": ValidationError(
+                    f"{day_label(due_date)} has passed: choose today or a later day.",
+                    code="past",
+                )
+            }
+        )
+    previous = current.due_date
+    current.due_date = due_date
+    if due_date is None:
+        assert previous is not None  # the date it already has returned above
+        reason = f"removed the due date ({day_label(previous)})"
+    elif previous is None:
+        reason = f"set the due date to {day_label(due_date)}"
+    else:
+        reason = (
+            f"moved the due date from {day_label(previous)} to {day_label(due_date)}"
+        )
+    validate(current, exclude=SERVICE_SET)
+    save_with_history(current, user=user, reason=reason)
+    return current

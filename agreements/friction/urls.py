@@ -17,6 +17,7 @@ report_patterns = [
     path("<int:pk>/correct/", friction.friction_correct, name="correct"),
     path("<int:pk>/status/", friction.friction_status, name="status"),
     path("<int:pk>/comment/", friction.friction_comment, name="comment"),
+    path("<int:pk>/assign/", friction.friction_assign, name="assign"),
     path("<int:pk>/link/", friction.friction_link, name="link"),
 ]
 

@@ -1,12 +1,12 @@
 """The friction report pages: the list, the form, and a report's page with its
-timeline, where the addressed team's heads move it along, comment and file it
-under a pain point, and the reporting team sees what became of it."""
+timeline, where both teams talk it through, and the addressed team's heads
+move it along, assign it, set its due date and file it under a pain point."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +25,8 @@ from ..views.common import (
     require,
 )
 from .forms import (
+    STATUS_ACTIONS,
+    AssignForm,
     CommentForm,
     FrictionFilterForm,
     FrictionReportCorrectForm,
@@ -36,12 +38,15 @@ from .forms import (
 from .knowledge import friction_report_link, pain_point_create
 from .selectors import friction_report_list
 from .services import (
+    friction_assignees,
     friction_comment_add,
     friction_default_addressee,
+    friction_report_assign,
     friction_report_change_status,
     friction_report_correct,
     friction_report_create,
     friction_report_delete,
+    friction_report_set_due_date,
     friction_report_update,
 )
 
@@ -52,6 +57,7 @@ def _report(request: HttpRequest, pk: int) -> FrictionReport:
             "reporting_team",
             "addressed_team",
             "addressed_to",
+            "assigned_to",
             "created_by",
             "pain_point",
         ),
@@ -159,9 +165,24 @@ def friction_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def friction_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _report(request, pk)
+    return _detail_page(request, _report(request, pk))
+
+
+def _detail_page(
+    request: HttpRequest,
+    report: FrictionReport,
+    *,
+    reply_form: CommentForm | None = None,
+    assign_form: AssignForm | None = None,
+) -> HttpResponse:
+    """The report's page; a form posted from it and refused comes back bound,
+    with its errors and what the person typed."""
     user = request.user
     may = friction_report_actions(user, report)
+    if reply_form is None and may["comment"]:
+        reply_form = CommentForm(moves_status=bool(may["status"]))
+    if assign_form is None and may["assign"]:
+        assign_form = AssignForm(report=report, assignees=friction_assignees(report))
     return render(
         request,
         "friction/detail.html",
@@ -169,8 +190,9 @@ def friction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "timeline": friction_timeline(report),
             "may": may,
-            "status_form": StatusForm(report=report) if may["status"] else None,
-            "comment_form": CommentForm() if may["comment"] else None,
+            "reply_form": reply_form if may["comment"] else None,
+            "status_actions": [(s, STATUS_ACTIONS[s]) for s in may["status"]],
+            "assign_form": assign_form if may["assign"] else None,
             "link_form": LinkForm(
                 initial={
                     "pain_point": report.pain_point_id,
@@ -256,6 +278,7 @@ def friction_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def friction_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A status button of the reply form: the text typed goes with the move."""
     report = _report(request, pk)
     require(
         request,
@@ -264,26 +287,36 @@ def friction_status(request: HttpRequest, pk: int) -> HttpResponse:
         f"Only a head of {report.addressed_team} can change this report's status.",
     )
     form = StatusForm(request.POST, report=report)
-    if not form.is_valid():
-        messages.error(request, "Choose the report's new status.")
-        return redirect("friction:detail", pk=report.pk)
-    try:
-        report = friction_report_change_status(
-            report=report,
-            user=request.user,
-            status=form.cleaned_data["status"],
-            note=form.cleaned_data["note"],
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            f"Status set to “{report.get_status_display()}”. "
-            f"{report.reporting_team} sees it on the report.",
-        )
-    return redirect("friction:detail", pk=report.pk)
+    if form.is_valid():
+        try:
+            report = friction_report_change_status(
+                report=report,
+                user=request.user,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["body"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, _reply_errors(exc))
+        else:
+            messages.success(
+                request,
+                f"Status set to “{report.get_status_display()}”. "
+                f"{report.reporting_team} sees it on the report.",
+            )
+            return redirect("friction:detail", pk=report.pk)
+    return _detail_page(request, _report(request, pk), reply_form=form)
+
+
+def _reply_errors(exc: ValidationError) -> ValidationError:
+    """The service's refusal of a status change as the reply form shows it:
+    the note is the form's one comment box, and the status is the button
+    pressed, so its error goes above the form."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    names = {"note": "body", "status": NON_FIELD_ERRORS}
+    return ValidationError(
+        {names.get(name, name): errors for name, errors in exc.error_dict.items()}
+    )
 
 
 @login_required
@@ -294,22 +327,62 @@ def friction_comment(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "comment_friction_report",
         report,
-        f"Only a head of {report.addressed_team} can comment on this report.",
+        f"Only members of {report.reporting_team} and {report.addressed_team} can "
+        "comment on this report.",
     )
-    form = CommentForm(request.POST)
+    moves_status = bool(friction_report_actions(request.user, report)["status"])
+    form = CommentForm(request.POST, moves_status=moves_status)
     if form.is_valid():
         try:
-            friction_comment_add(
+            comment = friction_comment_add(
                 report=report, user=request.user, body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            add_service_errors(form, exc)
         else:
-            messages.success(request, "Comment added.")
-    else:
-        messages.error(request, "Write a comment.")
-    return redirect("friction:detail", pk=report.pk)
+            other = (
+                report.addressed_team
+                if comment.team_id == report.reporting_team_id
+                else report.reporting_team
+            )
+            messages.success(request, f"Comment added. {other} sees it on the report.")
+            return redirect("friction:detail", pk=report.pk)
+    return _detail_page(request, report, reply_form=form)
+
+
+@login_required
+@require_POST
+def friction_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who looks after the report and by when: one form, two changes (each
+    its own service, each its own line in the history), saved together."""
+    report = _report(request, pk)
+    require(
+        request,
+        "assign_friction_report",
+        report,
+        f"Only a head of {report.addressed_team} can assign this report and set "
+        "its due date.",
+    )
+    form = AssignForm(request.POST, report=report, assignees=friction_assignees(report))
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        due_date = form.cleaned_data["due_date"]
+        try:
+            with transaction.atomic():
+                if assignee != report.assigned_to:
+                    report = friction_report_assign(
+                        report=report, user=request.user, assignee=assignee
+                    )
+                if due_date != report.due_date:
+                    report = friction_report_set_due_date(
+                        report=report, user=request.user, due_date=due_date
+                    )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved. Both teams see it on the report.")
+            return redirect("friction:detail", pk=report.pk)
+    return _detail_page(request, _report(request, pk), assign_form=form)
 
 
 @login_required

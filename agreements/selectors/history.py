@@ -26,6 +26,10 @@ _HIDDEN = {
     "acknowledged_at",
     "closed_at",
     "addressed_to",
+    # A friction report's assignee and due date: the timeline tells each
+    # change in a sentence ("assigned it to …", "set the due date to …").
+    "assigned_to",
+    "due_date",
 }
 _ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 
@@ -145,14 +149,25 @@ class TimelineEvent:
     who: Any
     kind: str  # "filed", "status", "comment", "changed", "corrected", "deleted"
     text: str = ""  # a comment or note, or what the portal recorded
+    team: Any = None  # the team the person spoke for (filing, comments)
     status: str = ""  # the new status of a status change
     status_label: str = ""
     changes: list[Change] = field(default_factory=list)
 
 
+# How the friction services word an assignment or a due date in history.
+_PLANNING = (
+    "assigned it to ",
+    "removed the assignee",
+    "set the due date",
+    "moved the due date",
+    "removed the due date",
+)
+
+
 def friction_timeline(report) -> list[TimelineEvent]:
-    """Filing, edits, corrections, pain point links, status changes and
-    comments of a report, oldest first. Two queries."""
+    """Filing, edits, corrections, pain point links, assignments, due dates,
+    status changes and comments of a report, oldest first. Two queries."""
     from ..models import FrictionReport
 
     events = []
@@ -165,23 +180,30 @@ def friction_timeline(report) -> list[TimelineEvent]:
             kind = "corrected"
         else:
             kind = "changed"
+        team = None
+        if kind == "filed":
+            team = report.reporting_team
+        elif entry.reason.startswith(_PLANNING):
+            team = report.addressed_team  # only its heads assign and set dates
         events.append(
             TimelineEvent(
                 when=entry.when,
                 who=entry.who,
                 kind=kind,
                 text=entry.reason,
+                team=team,
                 changes=entry.changes,
             )
         )
     labels = dict(FrictionReport.Status.choices)
-    for comment in report.comments.select_related("author"):
+    for comment in report.comments.select_related("author", "team"):
         events.append(
             TimelineEvent(
                 when=comment.created_at,
                 who=comment.author,
                 kind="status" if comment.new_status else "comment",
                 text=comment.body,
+                team=comment.team,
                 status=comment.new_status,
                 status_label=labels.get(comment.new_status, ""),
             )

@@ -158,4 +158,5 @@ class FrictionCommentFactory(factory.django.DjangoModelFactory):
 
     report = factory.SubFactory(FrictionReportFactory)
     author = factory.SubFactory(UserFactory)
+    team = factory.LazyAttribute(lambda comment: comment.report.addressed_team)
     body = "We are looking into it."

@@ -321,7 +321,9 @@ def test_seed_demo_adds_a_year_of_figures_and_friction(frozen):
     assert corrected[0].when < periods.month_start(months[-1])
 
     # About forty friction reports, in every status, most grouped into pain
-    # points, with a merged duplicate, and the VP of Service's comments.
+    # points, with a merged duplicate, the VP of Service's comments, and one
+    # open report talked through by both teams, assigned and due; another
+    # overdue.
     reports = FrictionReport.objects.all()
     assert 35 <= reports.count() <= 45
     assert {r.status for r in reports} == set(FrictionReport.Status.values)
@@ -330,9 +332,12 @@ def test_seed_demo_adds_a_year_of_figures_and_friction(frozen):
     assert reports.exclude(pain_point=None).count() >= 25
     merged = PainPoint.objects.exclude(merged_into=None).get()
     assert not merged.reports.exists()
-    assert set(FrictionComment.objects.values_list("author__username", flat=True)) == {
-        "service-head"
-    }
+    authors = set(FrictionComment.objects.values_list("author__username", "team__slug"))
+    assert ("service-head", "customer-service") in authors
+    assert {team for _, team in authors} == {"customer-service", "sales"}
+    planned = reports.exclude(assigned_to=None).exclude(due_date=None)
+    assert planned.count() == 2
+    assert [r.is_overdue for r in planned.order_by("due_date")] == [True, False]
     # Back-dated rows carry their history as of when they happened.
     oldest = reports.order_by("created_at").first()
     assert oldest.history.earliest().history_date == oldest.created_at

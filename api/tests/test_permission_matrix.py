@@ -98,7 +98,8 @@ MARKETING_FIGURES_ACT = row(200, 403, 403, 404, 403, 404)
 SALES_FIGURES_SEE = row(404, 200, 200, 200, 200, 404)
 SALES_FIGURES_ACT = row(404, 200, 200, 403, 403, 404)
 # A friction report Sales filed to Customer Service: both teams and executives
-# read it; Sales' leads change it while new; Customer Service's head moves it.
+# read it; Sales' leads change it while new; Customer Service's head moves it,
+# assigns it and sets its due date.
 REPORT_SEE = row(404, 200, 200, 200, 200, 404)
 REPORT_CHANGE = row(404, 200, 200, 403, 403, 404)
 REPORT_HANDLE = row(404, 403, 403, 200, 403, 404)
@@ -270,10 +271,21 @@ MATRIX: dict[tuple[str, str], Cell] = {
         subject="friction_report",
         body=lambda world, user: {"status": "acknowledged", "note": "On it"},
     ),
+    # Both teams talk it through, in any role; executives read along.
     ("api:v1:friction-report-comments", "POST"): Cell(
-        {**REPORT_HANDLE, "service_head": 201},
+        row(404, 201, 201, 201, 403, 404),
         subject="friction_report",
         body=lambda world, user: {"body": "Which invoices?"},
+    ),
+    ("api:v1:friction-report-assign", "POST"): Cell(
+        REPORT_HANDLE,
+        subject="friction_report",
+        body=lambda world, user: {"assignee": world["service_head"].pk},
+    ),
+    ("api:v1:friction-report-due-date", "POST"): Cell(
+        REPORT_HANDLE,
+        subject="friction_report",
+        body=lambda world, user: {"due_date": periods.today().isoformat()},
     ),
     ("api:v1:pain-point-list", "GET"): Cell(KNOWLEDGE_SEE),
     ("api:v1:pain-point-detail", "GET"): Cell(KNOWLEDGE_SEE, subject="pain_point"),
@@ -448,7 +460,12 @@ def _snapshot(subject: Any) -> tuple:
         state += (subject.status, subject.edit_count, subject.title)
     if isinstance(subject, FrictionReport):
         subject.refresh_from_db()
-        state += (subject.status, subject.customer)
+        state += (
+            subject.status,
+            subject.customer,
+            subject.assigned_to_id,
+            subject.due_date,
+        )
     if isinstance(subject, PainPoint):
         subject.refresh_from_db()
         state += (subject.merged_into_id,)

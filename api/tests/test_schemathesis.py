@@ -84,7 +84,7 @@ TOKENS: dict[str, str] = {}
 
 # Actions only a head may take: sent with a head's token, so that they are
 # tried through to the service and not only refused.
-HEAD_ACTIONS = ("/status/", "/comments/", "/merge/")
+HEAD_ACTIONS = ("/status/", "/comments/", "/assign/", "/due-date/", "/merge/")
 
 # What ran, for the summary line (failing examples include Hypothesis's
 # replays of a failure while it shrinks it).

@@ -252,6 +252,7 @@ class Notification(models.Model):
         FRICTION_FILED = "friction_filed", "Friction report filed"
         FRICTION_STATUS = "friction_status", "Friction report status changed"
         FRICTION_COMMENT = "friction_comment", "Friction report comment"
+        FRICTION_ASSIGNED = "friction_assigned", "Friction report assigned"
         SIGNATURE_AWAITED = "signature_awaited", "Signature awaited"
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
         AGREEMENT_ACTIVE = "agreement_active", "Agreement active"

@@ -25,6 +25,7 @@ from agreements.models import (
     Membership,
     Team,
 )
+from agreements.services._common import day_label
 
 from ..models import Breach, Notification
 from .events import Notice, clip, notify
@@ -224,7 +225,11 @@ def _friction_url(report: FrictionReport) -> str:
 
 
 def _addressed_side(report: FrictionReport) -> list:
-    return [*people([report.addressed_team], HEADS), report.addressed_to]
+    return [
+        *people([report.addressed_team], HEADS),
+        report.addressed_to,
+        *([report.assigned_to] if report.assigned_to_id else []),
+    ]
 
 
 def _reporting_side(report: FrictionReport) -> list:
@@ -276,9 +281,8 @@ def friction_commented(*, comment: FrictionComment, actor) -> list[Notice]:
     team's lead hear of a comment from anyone else, the addressed team's
     head of one from the reporting team."""
     report = comment.report
-    from_reporters = Membership.objects.filter(
-        user=actor, team=report.reporting_team
-    ).exists()
+    # The comment keeps the team its author spoke for.
+    from_reporters = comment.team_id == report.reporting_team_id
     recipients = _addressed_side(report) if from_reporters else _reporting_side(report)
     return [
         Notice(
@@ -288,6 +292,25 @@ def friction_commented(*, comment: FrictionComment, actor) -> list[Notice]:
             f"{report.customer}: “{clip(comment.body, 200)}”",
             url=_friction_url(report),
             recipients=recipients,
+            actor=actor,
+            friction_report_id=report.pk,
+        )
+    ]
+
+
+def friction_assigned(*, report: FrictionReport, actor) -> list[Notice]:
+    """The person the report was assigned to."""
+    due = f", due {day_label(report.due_date)}" if report.due_date else ""
+    severity = report.get_severity_display().lower()
+    return [
+        Notice(
+            event=Event.FRICTION_ASSIGNED,
+            key=f"friction-{report.pk}-assigned-{report.assigned_to_id}",
+            text=f"{_name(actor)} assigned you the {severity}-severity friction report"
+            f" from {report.reporting_team} about "
+            f"{report.customer}{due}.",
+            url=_friction_url(report),
+            recipients=[report.assigned_to] if report.assigned_to_id else [],
             actor=actor,
             friction_report_id=report.pk,
         )
@@ -378,6 +401,7 @@ ANNOUNCED = {
     events.FRICTION_FILED: friction_filed,
     events.FRICTION_STATUS_CHANGED: friction_status_changed,
     events.FRICTION_COMMENTED: friction_commented,
+    events.FRICTION_ASSIGNED: friction_assigned,
 }
 
 

@@ -42,6 +42,7 @@ PREFERENCE_OF_EVENT: dict[str, str | None] = {
     Event.FRICTION_FILED: "friction_email",
     Event.FRICTION_STATUS: "friction_email",
     Event.FRICTION_COMMENT: "friction_email",
+    Event.FRICTION_ASSIGNED: "friction_email",
     Event.SIGNATURE_AWAITED: "agreement_email",
     Event.CHANGES_REQUESTED: "agreement_email",
     Event.AGREEMENT_ACTIVE: "agreement_email",

@@ -182,7 +182,7 @@ def my_month(
                 addressed_team__in=heads, status=FrictionReport.Status.NEW
             )
             .select_related("reporting_team")
-            .order_by("created_at", "pk")
+            .by_urgency()  # the friction list's order: most severe, then oldest
         )
         first = list(waiting[: WAITING_LIMIT + 1])
         total = len(first) if len(first) <= WAITING_LIMIT else waiting.count()

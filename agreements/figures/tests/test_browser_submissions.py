@@ -97,19 +97,20 @@ def test_a_friction_report_is_filed_acknowledged_and_followed(
     log_in(page, live_server, "service-head")
     waiting = page.get_by_test_id("friction-waiting")
     waiting.get_by_role("link", name=re.compile("Hooli Europe")).click()
-    status = page.get_by_test_id("status-form")
-    status.get_by_label("New status").select_option(label="Acknowledged")
-    status.get_by_label("Note for the reporting team").fill(
+    reply = page.get_by_test_id("reply-form")
+    reply.get_by_label("Comment").fill(
         "Finance will credit the seats on the next invoice."
     )
-    status.get_by_role("button", name="Update status").click()
+    reply.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("h1 .sp-status")).to_have_text("Acknowledged")
 
     log_in(page, live_server, "sales-manager")
     page.goto(report_url)
     expect(page.locator("h1 .sp-status")).to_have_text("Acknowledged")
     timeline = page.get_by_test_id("timeline")
-    expect(timeline).to_contain_text("Victor Hale set the status to Acknowledged")
+    expect(timeline).to_contain_text(
+        "Victor Hale (Customer Service) set the status to Acknowledged"
+    )
     expect(timeline).to_contain_text("Finance will credit the seats")
     report.refresh_from_db()
     assert report.status == FrictionReport.Status.ACKNOWLEDGED

@@ -340,7 +340,7 @@ def test_an_unknown_status_is_refused(report, service_head):
     assert "status" in caught.value.message_dict
 
 
-def test_only_heads_of_the_addressed_team_change_status_and_comment(
+def test_only_heads_of_the_addressed_team_change_status(
     report, sales_manager, sales_head, service_lead, executive, outsider
 ):
     before = _written()
@@ -349,6 +349,14 @@ def test_only_heads_of_the_addressed_team_change_status_and_comment(
             friction_report_change_status(
                 report=report, user=user, status=Status.ACKNOWLEDGED
             )
+    assert _written() == before
+
+
+def test_only_members_of_the_two_teams_comment(
+    report, marketing_lead, executive, outsider
+):
+    before = _written()
+    for user in (marketing_lead, executive, outsider):
         with pytest.raises(PermissionDenied):
             friction_comment_add(report=report, user=user, body="Hi")
     assert _written() == before
@@ -371,7 +379,9 @@ def test_an_empty_comment_is_refused(report, service_head):
 
 def test_the_database_refuses_an_empty_comment(report, service_head):
     with pytest.raises(IntegrityError), transaction.atomic():
-        FrictionComment.objects.create(report=report, author=service_head, body="")
+        FrictionComment.objects.create(
+            report=report, author=service_head, team=report.addressed_team, body=""
+        )
 
 
 # --- Who reads reports -----------------------------------------------------------

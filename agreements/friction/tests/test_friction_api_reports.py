@@ -162,9 +162,19 @@ def test_each_report_says_what_the_person_may_do_with_it(
     api_client, report, sales_manager, service_head, executive
 ):
     expected = {
-        sales_manager: {"change": True, "status": [], "comment": False},
-        service_head: {"change": False, "status": ["acknowledged"], "comment": True},
-        executive: {"change": False, "status": [], "comment": False},
+        sales_manager: {
+            "change": True,
+            "status": [],
+            "comment": True,
+            "assign": False,
+        },
+        service_head: {
+            "change": False,
+            "status": ["acknowledged"],
+            "comment": True,
+            "assign": True,
+        },
+        executive: {"change": False, "status": [], "comment": False, "assign": False},
     }
     for user, actions in expected.items():
         api_client.force_login(user)
@@ -344,7 +354,9 @@ def test_the_report_list_queries_do_not_grow_with_rows(
             FrictionReportFactory.create(
                 reporting_team=service, addressed_team=sales, tags="a,b"
             )
-            FrictionComment.objects.create(report=report, author=sales_lead, body="x")
+            FrictionComment.objects.create(
+                report=report, author=sales_lead, team=sales, body="x"
+            )
 
     add(1)
     api_client.force_login(sales_lead)

@@ -81,14 +81,19 @@ def test_page_matrix(client, request, report, persona, page):
 ACTIONS = {
     # action: (data, who may, what changes)
     "status": (
-        {"status": "acknowledged", "note": "On it"},
+        {"status": "acknowledged", "body": "On it"},
         {"service_head"},
         lambda r: r.status == Status.ACKNOWLEDGED,
     ),
     "comment": (
         {"body": "Which invoices?"},
-        {"service_head"},
+        {"service_head", "sales_lead", "sales_manager"},
         lambda r: r.comments.filter(body="Which invoices?").exists(),
+    ),
+    "assign": (
+        {"assignee": "", "due_date": "2026-03-31"},
+        {"service_head"},
+        lambda r: r.due_date == dt.date(2026, 3, 31),
     ),
     "link": (
         {"new_title": "Late invoices", "new_category": "billing"},
@@ -129,7 +134,7 @@ def test_action_matrix(client, request, report, sales, service, persona, action)
         assert written() == before
 
 
-@pytest.mark.parametrize("action", ["status", "comment", "link"])
+@pytest.mark.parametrize("action", ["status", "comment", "assign", "link"])
 def test_report_actions_are_post_only(client, service_head, report, action):
     client.force_login(service_head)
     assert client.get(url(action, report.pk)).status_code == 405
@@ -143,13 +148,11 @@ def test_the_head_moves_the_report_on_and_the_reporter_sees_it(
 ):
     client.force_login(service_head)
     page = client.get(url("detail", report.pk))
-    assert [v for v, _ in page.context["status_form"].fields["status"].choices] == [
-        Status.ACKNOWLEDGED
-    ]
-    client.post(url("status", report.pk), {"status": "acknowledged", "note": ""})
+    assert page.context["status_actions"] == [(Status.ACKNOWLEDGED, "Acknowledge")]
+    client.post(url("status", report.pk), {"status": "acknowledged", "body": ""})
     client.post(
         url("status", report.pk),
-        {"status": "in_progress", "note": "Finance is on it <today>"},
+        {"status": "in_progress", "body": "Finance is on it <today>"},
     )
     client.post(url("comment", report.pk), {"body": "Fixed for <b>March</b> invoices"})
 
@@ -161,7 +164,7 @@ def test_the_head_moves_the_report_on_and_the_reporter_sees_it(
     assert kinds == ["filed", "status", "status", "comment"]
     assert "Finance is on it &lt;today&gt;" in page
     assert "Fixed for &lt;b&gt;March&lt;/b&gt; invoices" in page
-    assert "status_form" not in response.context or not response.context["status_form"]
+    assert response.context["status_actions"] == []
     assert url("status", report.pk) not in page
     listed = body(client.get(url("list") + "?box=filed"))
     assert 'data-status="in_progress"' in listed
@@ -170,7 +173,7 @@ def test_the_head_moves_the_report_on_and_the_reporter_sees_it(
 def test_a_move_the_workflow_does_not_allow_is_explained(client, report, service_head):
     client.force_login(service_head)
     response = client.post(
-        url("status", report.pk), {"status": "resolved", "note": ""}, follow=True
+        url("status", report.pk), {"status": "resolved", "body": ""}, follow=True
     )
     assert "can move to “acknowledged”, not to “resolved”" in body(response)
     report.refresh_from_db()
@@ -181,7 +184,7 @@ def test_wont_fix_needs_a_note(client, report, service_head):
     client.force_login(service_head)
     client.post(url("status", report.pk), {"status": "acknowledged"})
     response = client.post(
-        url("status", report.pk), {"status": "wont_fix", "note": ""}, follow=True
+        url("status", report.pk), {"status": "wont_fix", "body": ""}, follow=True
     )
     assert "Say why it will not be fixed" in body(response)
     report.refresh_from_db()

@@ -7,6 +7,7 @@ import pytest
 
 from agreements.friction.services import (
     friction_comment_add,
+    friction_report_assign,
     friction_report_change_status,
     friction_report_create,
 )
@@ -125,12 +126,33 @@ def test_a_comment_reaches_the_other_side(
         "sales-lead": Email.AT_ONCE,
     }
     assert "Which plan?" in Notification.objects.first().text
-    # A comment from the reporting team goes to the addressed team's head.
+    # A reply from the reporting team goes to the addressed team's head.
     Notification.objects.all().delete()
-    comment = report.comments.create(author=sales_manager, body="The Pro plan.")
-    sent(notices.on_announced, "friction_commented", actor=sales_manager,
-         comment=comment)  # fmt: skip
+    sent(friction_comment_add, report=report, user=sales_manager, body="Pro plan.")
     assert heard() == {"service-head": Email.AT_ONCE}
+
+
+def test_the_person_a_report_is_assigned_to_hears_of_it_and_of_replies(
+    parties, sales, sales_manager, service_head, service_lead, sent, mailoutbox
+):
+    report = file(sales_manager, sales)
+    Notification.objects.all().delete()
+    sent(
+        friction_report_assign, report=report, user=service_head, assignee=service_lead
+    )
+    assert heard(Event.FRICTION_ASSIGNED) == {"service-lead": Email.AT_ONCE}
+    assert "assigned you the medium-severity friction report" in (
+        Notification.objects.get().text
+    )
+    # Assigned the same person again: nothing more.
+    sent(
+        friction_report_assign, report=report, user=service_head, assignee=service_lead
+    )
+    assert Notification.objects.count() == 1
+    # The reporter's reply reaches the assignee too.
+    Notification.objects.all().delete()
+    sent(friction_comment_add, report=report, user=sales_manager, body="Any news?")
+    assert set(heard(Event.FRICTION_COMMENT)) == {"service-head", "service-lead"}
 
 
 def test_no_email_about_a_report_its_reader_can_no_longer_see(
