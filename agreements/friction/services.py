@@ -28,7 +28,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import events, periods
-from ..access import team_ids_in
 from ..history import delete_with_history, save_with_history
 from ..models import FrictionComment, FrictionReport, Membership, Team
 from ..rules import require, signed_partner_ids
@@ -392,8 +391,7 @@ def friction_report_change_status(
 def _side(user: User, report: FrictionReport) -> Team:
     """The team a person speaks for on a report. Someone in both teams
     answers for the addressed team, whose move it usually is."""
-    mine = team_ids_in(user)
-    if report.addressed_team_id in mine:
+    if Membership.objects.filter(user=user, team_id=report.addressed_team_id).exists():
         return report.addressed_team
     return report.reporting_team
 
@@ -468,7 +466,7 @@ def _check_open(current: FrictionReport, what: str) -> None:
         )
 
 
-def person_name(user: User | None) -> str:
+def _person_name(user: User | None) -> str:
     if user is None:
         return "nobody"
     return user.get_full_name() or user.username
@@ -510,7 +508,7 @@ def friction_report_assign(
         raise ValidationError(
             {
                 "assignee": ValidationError(
-                    f"{person_name(assignee)} is not a member of "
+                    f"{_person_name(assignee)} is not a member of "
                     f"{current.addressed_team}: assign it to someone in the team "
                     "that received it.",
                     code="not_a_member",
@@ -520,9 +518,9 @@ def friction_report_assign(
     previous = current.assigned_to
     current.assigned_to = assignee
     if assignee is None:
-        reason = f"removed the assignee ({person_name(previous)})"
+        reason = f"removed the assignee ({_person_name(previous)})"
     else:
-        reason = f"assigned it to {person_name(assignee)}"
+        reason = f"assigned it to {_person_name(assignee)}"
     validate(current, exclude=SERVICE_SET)
     save_with_history(current, user=user, reason=reason)
     if assignee is not None:

@@ -59,6 +59,8 @@ LOCKED_REQUEST = {
 ACTS_AS = {
     "api:v1:friction-report-status": "sales_head",
     "api:v1:friction-report-comments": "sales_head",
+    "api:v1:friction-report-assign": "sales_head",
+    "api:v1:friction-report-due-date": "sales_head",
     "api:v1:pain-point-merge": "sales_head",
 }
 BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
@@ -269,6 +271,18 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
         ("acknowledged_report", {"status": "wont_fix"}, "note"),
         ("acknowledged_report", {"status": "wont_fix", "note": "  "}, "note"),
         ("friction_report", {"__key__": "x" * 256}, "Idempotency-Key"),
+    ],
+    ("api:v1:friction-report-assign", "POST"): [
+        ("friction_report", {}, "assignee"),
+        ("friction_report", {"assignee": 999999}, "assignee"),
+        ("friction_report", {"assignee": "Victor"}, "assignee"),
+        ("friction_report", "[]", "Expected a dictionary"),
+    ],
+    ("api:v1:friction-report-due-date", "POST"): [
+        ("friction_report", {}, "due_date"),
+        ("friction_report", {"due_date": "2026-13-01"}, "due_date"),
+        ("friction_report", {"due_date": "2020-01-01"}, "has passed"),
+        ("friction_report", {"due_date": ["2030-01-01"]}, "due_date"),
     ],
     ("api:v1:friction-report-comments", "POST"): [
         ("friction_report", {}, "body"),

@@ -55,8 +55,9 @@ def test_home_query_count_does_not_grow_with_teams(
     # Session, user, memberships, two permission lookups, two for the
     # agreements card (counts, proposals awaiting a signature), the versions
     # in force this month and the reported month (and, once that has locked,
-    # whether it is finalised), and the navigation's team and head checks.
-    with django_assert_max_num_queries(11):
+    # whether it is finalised), the navigation's team and head checks, and
+    # the bell's unread count.
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("home"))
     assert response.content.count(b"list-group-item") == 10
 
