@@ -44,7 +44,10 @@ def channel_add(
     """Connect a channel. The address is checked (``check_webhook``), kept
     encrypted, and never shown again but for its last four characters."""
     _require(user, team)
-    url = check_webhook(kind, webhook_url)
+    try:
+        url = check_webhook(kind, webhook_url)
+    except ValidationError as exc:
+        raise ValidationError({"webhook_url": exc.messages}) from None
     channel = TeamChannel(
         team=team,
         kind=kind,

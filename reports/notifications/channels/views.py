@@ -52,12 +52,7 @@ def team_channels(request: HttpRequest, slug: str) -> HttpResponse:
                 events=form.cleaned_data["events"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                target = field if field in form.fields else None
-                if field == "__all__" or target is None:
-                    target = "webhook_url" if field == "__all__" else None
-                for error in errors:
-                    form.add_error(target, error)
+            form.add_error(None, exc)
         else:
             messages.success(
                 request, f"{channel.name} is connected. Send it a test message."
