@@ -95,6 +95,17 @@ class PostFailed(Exception):
         self.permanent = permanent
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook answers where it was asked: following a redirect could take
+    the message to an address nobody checked (``check_webhook``)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def post(channel: TeamChannel, body: dict) -> None:
     """POST ``body`` as JSON to the channel's webhook. The address is read
     here and never logged nor put in an error."""
@@ -114,16 +125,15 @@ def post(channel: TeamChannel, body: dict) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(  # noqa: S310
-            request, timeout=TIMEOUT_SECONDS
-        ) as response:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(1024)
     except urllib.error.HTTPError as exc:
         answer = exc.read(200).decode(errors="replace").strip()
         reason = f"The channel answered {exc.code} {exc.reason}" + (
             f": {answer}" if answer else ""
         )
-        raise PostFailed(reason[:500], permanent=400 <= exc.code < 500) from None
+        # A 4xx (or a redirect) will not change by trying again.
+        raise PostFailed(reason[:500], permanent=exc.code < 500) from None
     except (urllib.error.URLError, OSError) as exc:
         why = getattr(exc, "reason", None) or exc.__class__.__name__
         raise PostFailed(
