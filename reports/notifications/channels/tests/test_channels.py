@@ -347,3 +347,14 @@ def test_critical_reports_go_out_at_night(
     assert ChannelDelivery.objects.get(channel=channel).not_before is None
     assert len(sink.received) == 1
     assert len(mailoutbox) == 1
+
+
+def test_heads_find_their_teams_channels_from_their_preferences(
+    client, sales, sales_head, sales_lead
+):
+    client.force_login(sales_head)
+    page = client.get(reverse("notifications:preferences")).content.decode()
+    assert _page(sales) in page
+    client.force_login(sales_lead)
+    page = client.get(reverse("notifications:preferences")).content.decode()
+    assert _page(sales) not in page
