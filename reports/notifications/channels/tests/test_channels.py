@@ -358,3 +358,19 @@ def test_heads_find_their_teams_channels_from_their_preferences(
     client.force_login(sales_lead)
     page = client.get(reverse("notifications:preferences")).content.decode()
     assert _page(sales) not in page
+
+
+def test_the_admin_lists_channels_without_their_address(
+    admin_client, sales, sales_head
+):
+    channel = _channel(sales, sales_head, SLACK)
+    for name in ("teamchannel", "channeldelivery"):
+        assert (
+            admin_client.get(reverse(f"admin:reports_{name}_changelist")).status_code
+            == 200
+        )
+    page = admin_client.get(
+        reverse("admin:reports_teamchannel_change", args=[channel.pk])
+    ).content.decode()
+    assert "1234" in page
+    assert "secretpart" not in page and channel.webhook_encrypted not in page
