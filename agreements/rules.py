@@ -414,6 +414,9 @@ RULES = {
     | partners_calendar_team,
     "manage_calendar": (is_organisation_wide & is_administrator) | heads_calendar_team,
     "add_calendar": (is_no_team & is_administrator) | heads_team,
+    # A team's chat channels (reports.notifications.channels): the object is
+    # the team. Its heads connect, test and remove them.
+    "manage_team_channels": heads_team,
 }
 for _name, _predicate in RULES.items():
     rules.add_rule(f"agreements.{_name}", _predicate)

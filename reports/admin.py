@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 
 from .models import (
+    ChannelDelivery,
     Delivery,
     MonthlyRun,
     Notification,
     NotificationPreference,
+    TeamChannel,
     WorkerHeartbeat,
 )
 from .notifications.ledger import deliveries_retry
@@ -110,6 +112,39 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["recipient__username", "key", "text"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TeamChannel)
+class TeamChannelAdmin(admin.ModelAdmin):
+    """Connected on the team's channels page; here only seen (never the
+    webhook address) or removed."""
+
+    list_display = ["name", "team", "kind", "webhook_end", "last_error", "created_at"]
+    list_filter = ["kind", "team"]
+    fields = ["team", "kind", "name", "events", "webhook_end", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ChannelDelivery)
+class ChannelDeliveryAdmin(admin.ModelAdmin):
+    """The channel messages' ledger, read-only."""
+
+    list_display = ["created_at", "channel", "event", "status", "attempts", "sent_at"]
+    list_filter = ["status", "event"]
+    list_select_related = ["channel__team"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -227,6 +227,7 @@ class MonthTotals(models.Model):
 # --- Monthly emails: reports/notifications/models.py -----------------------
 # Kept in this app's label (no data migration); imported here so that Django
 # finds them, and so that ``from reports.models import Delivery`` still works.
+from .notifications.channels.models import ChannelDelivery, TeamChannel  # noqa: E402
 from .notifications.models import (  # noqa: E402
     Delivery,
     DeliveryQuerySet,
@@ -237,6 +238,7 @@ from .notifications.models import (  # noqa: E402
 
 __all__ = [
     "Breach",
+    "ChannelDelivery",
     "Delivery",
     "DeliveryQuerySet",
     "MonthTotals",
@@ -245,5 +247,6 @@ __all__ = [
     "NotificationPreference",
     "Scorecard",
     "ScorecardLine",
+    "TeamChannel",
     "WorkerHeartbeat",
 ]

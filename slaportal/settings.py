@@ -505,6 +505,13 @@ SLA_EMAIL_LEASE_SECONDS = env.float("SLA_EMAIL_LEASE_SECONDS", default=15 * 60)
 SLA_EMAIL_BATCH_SIZE = env.int("SLA_EMAIL_BATCH_SIZE", default=25)
 # The queue background tasks are sent to; empty means Celery's default.
 SLA_TASK_QUEUE = env.str("SLA_TASK_QUEUE", default="")
+# Team channels (Slack, Teams): the Fernet key their webhook addresses are
+# encrypted with; empty, a key derived from DJANGO_SECRET_KEY. Generate one
+# with `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`.
+SLA_CHANNEL_KEY = env.str("SLA_CHANNEL_KEY", default="")
+# Lets a channel post to http://127.0.0.1 (a local sink) with DEBUG off: tests.
+SLA_CHANNEL_ALLOW_LOCAL = env.bool("SLA_CHANNEL_ALLOW_LOCAL", default=False)
 
 if not 0 <= SLA_GRACE_DAYS <= 27:
     raise ImproperlyConfigured("SLA_GRACE_DAYS must be between 0 and 27.")
@@ -570,6 +577,12 @@ CELERY_BEAT_SCHEDULE = {
     "clear-old-notifications": {
         "task": "reports.tasks.notifications_clear_old",
         "schedule": crontab(minute=50, hour=3),
+    },
+    # Every 5 minutes: emails and channel messages held outside their
+    # recipients' working hours, once those hours have begun.
+    "held-release": {
+        "task": "reports.tasks.held_release",
+        "schedule": crontab(minute="*/5"),
     },
     # Every hour at :17: whatever should have happened and did not (beat or
     # the workers were down; a message was lost); running it again does nothing.

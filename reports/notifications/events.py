@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 
 from agreements import periods
 
 from ..models import Delivery, Notification, NotificationPreference
+from .channels.fanout import channel_deliveries_create
 from .ledger import deliveries_enqueue
 from .models import EmailTiming
+from .quiet import people_not_before
 from .recipients import PREFERENCE_OF_EVENT, preferences_for
 
 Event = Notification.Event
@@ -37,8 +40,9 @@ class Notice:
     notifies nobody again. ``url`` is the path of the page of what it is
     about, which ``agreement_id``, ``breach_id`` or ``friction_report_id``
     name for the visibility check. ``urgent`` sends it at once even to those
-    who chose a daily summary; ``email=False`` puts it in the inbox only
-    (another email already says it).
+    who chose a daily summary; ``critical`` sends it even outside the
+    recipient's working hours (``quiet``); ``email=False`` puts it in the
+    inbox only (another email already says it).
     """
 
     event: str
@@ -48,6 +52,7 @@ class Notice:
     recipients: Iterable
     actor: object | None = None
     urgent: bool = False
+    critical: bool = False
     email: bool = True
     agreement_id: int | None = None
     breach_id: int | None = None
@@ -78,6 +83,9 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> list[Notificat
     are queued when that commits. A fixed number of queries (a few more past
     ``READ_BACK`` emails at once), however many notices and people.
     """
+    notices = list(notices)
+    now = timezone.now()
+    channel_deliveries_create(notices, now=now, enqueue=enqueue)
     pairs = []
     for notice in notices:
         actor_id = getattr(notice.actor, "pk", None)
@@ -91,7 +99,6 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> list[Notificat
     if not pairs:
         return []
     prefs = preferences_for({user.pk for _, user in pairs})
-    now = timezone.now()
     new = [
         Notification(
             recipient=user,
@@ -119,9 +126,12 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> list[Notificat
         for n in Notification.objects.filter(created_at=now).select_related("recipient")
         if (n.recipient_id, n.event, n.key) in wanted
     ]
+    critical = {(n.event, n.key) for n, _ in pairs if n.critical}
     _deliveries_create(
         [n for n in written if n.email == Email.AT_ONCE and n.recipient.email],
         enqueue=enqueue,
+        now=now,
+        critical=critical,
     )
     return written
 
@@ -134,18 +144,32 @@ def delivery_key(notification: Notification) -> str:
     return f"notification-{notification.pk}"
 
 
-def _deliveries_create(notifications: list[Notification], *, enqueue: bool) -> None:
+def _deliveries_create(
+    notifications: list[Notification],
+    *,
+    enqueue: bool,
+    now: datetime,
+    critical: set[tuple[str, str]],
+) -> None:
     """One ledger row per notification, in the month it was created: a
     second writer of the same notification collides on the ledger's unique
-    constraint and writes nothing."""
+    constraint and writes nothing. Outside the recipient's working hours a
+    row that is not critical is held until they start again (``quiet``)."""
     if not notifications:
         return
+    held = people_not_before(
+        {n.recipient_id for n in notifications if (n.event, n.key) not in critical},
+        now,
+    )
     rows = [
         Delivery(
             month=periods.month_of(n.created_at),
             recipient_id=n.recipient_id,
             kind=Delivery.Kind.EVENT,
             subject_key=delivery_key(n),
+            not_before=None
+            if (n.event, n.key) in critical
+            else held.get(n.recipient_id),
         )
         for n in notifications
     ]
@@ -159,6 +183,7 @@ def _deliveries_create(notifications: list[Notification], *, enqueue: bool) -> N
             subject_key__in=keys[start : start + READ_BACK],
             status=Delivery.Status.PENDING,
             attempts=0,
+            not_before=None,
         ).values_list("pk", flat=True)
     ]
     if enqueue:

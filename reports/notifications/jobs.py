@@ -33,6 +33,8 @@ from ..scoring import Status
 from ..selectors import scorecards_for_months
 from ..services import FinaliseReport, scorecards_finalise
 from . import schedule
+from .channels.fanout import channel_deliveries_enqueue
+from .channels.models import ChannelDelivery
 from .figures import missing_figures, objectives_at_risk
 from .ledger import deliveries_enqueue, deliveries_enqueue_batches, lease
 from .notices import reviews_due
@@ -399,6 +401,27 @@ def deliveries_requeue_stuck(*, now: datetime | None = None) -> int:
     return deliveries_enqueue(ids)
 
 
+def held_release(*, now: datetime | None = None) -> int:
+    """Queue the emails and channel messages held for quiet hours whose
+    working period has begun (beat, every few minutes). Queuing one twice
+    sends it once: the ledgers' claims see to that."""
+    now = now or timezone.now()
+    emails = list(Delivery.objects.released(now=now).values_list("pk", flat=True))
+    posts = list(ChannelDelivery.objects.released(now=now).values_list("pk", flat=True))
+    return deliveries_enqueue(emails) + channel_deliveries_enqueue(posts)
+
+
+def channel_deliveries_requeue_stuck(*, now: datetime | None = None) -> int:
+    """The channel messages' ``deliveries_requeue_stuck``."""
+    now = now or timezone.now()
+    ids = list(
+        ChannelDelivery.objects.stuck(now=now, lease=lease()).values_list(
+            "pk", flat=True
+        )
+    )
+    return channel_deliveries_enqueue(ids)
+
+
 def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     """Do whatever should have happened by ``now`` and did not. Running it
     again changes nothing."""
@@ -412,6 +435,7 @@ def reconcile(*, now: datetime | None = None) -> ReconcileReport:
     report.queued += len(event_summaries_due(now=now))
     reviews_due(now=now)
     report.requeued = deliveries_requeue_stuck(now=now)
+    report.requeued += channel_deliveries_requeue_stuck(now=now)
     if report.months_closed or report.queued or report.requeued:
         logger.info(
             "Reconcile: closed %s, queued %s, requeued %s",

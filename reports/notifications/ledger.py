@@ -66,7 +66,9 @@ def backoff(attempts: int) -> float:
 
 
 def _claimable(now: datetime) -> Q:
-    return Q(status=Status.PENDING) | Q(
+    # A row held for the recipient's working hours (``not_before``) waits.
+    due = Q(not_before=None) | Q(not_before__lte=now)
+    return (Q(status=Status.PENDING) & due) | Q(
         status=Status.SENDING, claimed_at__lt=now - lease()
     )
 

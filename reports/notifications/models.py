@@ -41,10 +41,20 @@ class DeliveryQuerySet(models.QuerySet):
         by a worker that has not finished within the lease (it died)."""
         cutoff = now - lease
         Status = Delivery.Status
+        due = models.Q(not_before=None) | models.Q(not_before__lte=now)
         return self.filter(
             models.Q(status=Status.PENDING, claimed_at__lt=cutoff)
-            | models.Q(status=Status.PENDING, claimed_at=None, created_at__lt=cutoff)
+            | (
+                models.Q(status=Status.PENDING, claimed_at=None, created_at__lt=cutoff)
+                & due
+            )
             | models.Q(status=Status.SENDING, claimed_at__lt=cutoff)
+        )
+
+    def released(self, *, now) -> DeliveryQuerySet:
+        """Held rows (quiet hours) whose time has come, never tried yet."""
+        return self.filter(
+            status=Delivery.Status.PENDING, claimed_at=None, not_before__lte=now
         )
 
 
@@ -99,6 +109,11 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Held until then: outside the recipient's working hours.",
+    )
 
     objects = DeliveryQuerySet.as_manager()
 

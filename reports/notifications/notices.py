@@ -251,6 +251,7 @@ def friction_filed(*, report: FrictionReport, actor) -> list[Notice]:
             actor=actor,
             urgent=report.severity
             in (FrictionReport.Severity.CRITICAL, FrictionReport.Severity.HIGH),
+            critical=report.severity == FrictionReport.Severity.CRITICAL,
             friction_report_id=report.pk,
         )
     ]
@@ -352,6 +353,7 @@ def breaches_opened(breaches: QuerySet[Breach], *, email: bool = True) -> int:
             url=_breach_url(breach),
             recipients=provider_people(breach.agreement.provider_id),
             urgent=True,
+            critical=True,
             email=email,
             breach_id=breach.pk,
         )

@@ -88,3 +88,24 @@ def notifications_clear_old() -> int:
     from .inbox import notifications_clear_old
 
     return notifications_clear_old()
+
+
+# Like ``deliver``: the channel ledger bounds the attempts.
+@shared_task(
+    name="reports.tasks.deliver_to_channel", bind=True, max_retries=None, **IDEMPOTENT
+)
+def deliver_to_channel(self, delivery_id: int) -> str:
+    from .channels.send import channel_delivery_send
+    from .ledger import Result
+
+    outcome = channel_delivery_send(delivery_id=delivery_id)
+    if outcome.result == Result.RETRY and not self.request.is_eager:
+        raise self.retry(countdown=outcome.countdown)
+    return outcome.result.value
+
+
+@shared_task(name="reports.tasks.held_release", **IDEMPOTENT)
+def held_release() -> int:
+    from .jobs import held_release
+
+    return held_release()
