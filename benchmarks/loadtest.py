@@ -7,9 +7,9 @@ portal while the month end sends its emails.
 
 Against the generated organisation of ``--scale`` (``benchmarks/org.py``; a
 database of its own, ``<name>_load_bench_<teams>_<agreements>``), with
-production settings on loopback (``SLA_LOOPBACK_WITHOUT_TLS``), Redis
-database ``--redis-db`` (12) and the API's per-user throttle lifted.
-``--users`` virtual users, each signed in as a generated person, send
+production settings on loopback (``SLA_LOOPBACK_WITHOUT_TLS``), a Redis
+database of its own (``--redis-url``, database 12) and the API's per-user
+throttle lifted. ``--users`` virtual users, each signed in as a generated person, send
 requests back to back for ``--seconds`` (or ``--requests`` in all): team
 leads log leads, sales managers file friction reports (each a form fetched
 and posted with its CSRF token), executives and heads read the dashboard and
@@ -50,7 +50,8 @@ from benchmarks.load import production_env  # noqa: E402
 
 HOST = "127.0.0.1"
 TEAMS, AGREEMENTS = 200, 1000  # at scale 1
-REDIS_DB = 12  # the load test's own: never the default 0, nor the bench's 13
+# The load test's own Redis database: never the default 0, nor the bench's 13.
+REDIS_URL = f"redis://{HOST}:6379/12"
 LOCK = "slaportal:loadtest:running"
 MONTH_END_TIMEOUT = 600.0  # seconds
 P95_TARGET = 0.5  # seconds, every route
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         teams, agreements, base=urlunsplit(parts._replace(path=f"/{name}_load"))
     )
     port, smtp_port = _free_port(), _free_port()
-    redis_url = f"redis://{HOST}:6379/{args.redis_db}"
+    redis_url = args.redis_url
     env = {
         **production_env(url),
         "SLA_LOOPBACK_WITHOUT_TLS": "true",
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     lock = redis.Redis.from_url(redis_url)
     if not lock.set(LOCK, os.getpid(), nx=True, ex=int(args.seconds) + 1800):
         raise SystemExit(
-            f"Another load test is running on Redis database {args.redis_db} "
-            f"(key {LOCK}); wait for it, or pass --redis-db."
+            f"Another load test is running on {redis_url} (key {LOCK}); wait "
+            "for it, or pass another --redis-url."
         )
     try:
         result = _run(args, env, teams, agreements, port, smtp_port)
@@ -162,7 +163,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--worker-processes", type=int, default=2)
-    parser.add_argument("--redis-db", type=int, default=REDIS_DB)
+    parser.add_argument(
+        "--redis-url", default=REDIS_URL, help="Its broker and cache, its own."
+    )
     parser.add_argument("--out", help="Write the figures as JSON to this file.")
     parser.add_argument("--write", metavar="FILE", help="Rewrite its load test part.")
     args = parser.parse_args(argv)
