@@ -77,6 +77,7 @@ class Sample:
     seconds: float
     ok: bool
     status: int
+    at: float  # when it was sent, seconds into the load
 
 
 @dataclass
@@ -211,6 +212,8 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
             "half-way ...",
             flush=True,
         )
+        # What else the machine is doing weighs on the figures: noted.
+        load_average = os.getloadavg()[0]
         load = Load(port, people, args.seconds, args.requests)
         close_at = args.seconds / 2 if args.close_at is None else args.close_at
         month_end = MonthEnd(month)
@@ -223,9 +226,14 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
             time.sleep(0.1)
         load.join()
         time.sleep(1)  # the sink writes each message after it answers
+        end = month_end.summary()
+        window = None
+        if end["seconds"] is not None:
+            window = (end["started_at"], end["started_at"] + end["seconds"])
         summary = {
-            **load.summary(),
-            "month_end": {**month_end.summary(), **_emails_check(started_at, sink_log)},
+            **load.summary(window),
+            "load_average": load_average,
+            "month_end": {**end, **_emails_check(started_at, sink_log)},
         }
     finally:
         for process in reversed(processes):
@@ -444,7 +452,6 @@ class Load:
     def join(self) -> None:
         for thread in self.threads:
             thread.join()
-        self.ended = time.perf_counter()
 
     def _may_send(self) -> bool:
         if time.perf_counter() >= self.deadline:
@@ -503,7 +510,8 @@ class Load:
                 person.cookies[key] = morsel.value
         ok = status in expect
         with self.lock:
-            self.samples.append(Sample(route, seconds, ok, status))
+            at = started - self.began
+            self.samples.append(Sample(route, seconds, ok, status, at))
             if not ok:
                 why = f"{status} {method} {path}" + (
                     " (the form came back with errors)" if status == 200 else ""
@@ -564,8 +572,11 @@ class Load:
         self._request(person, "api: agreements", "GET", "/api/v1/agreements/")
         return True
 
-    def summary(self) -> dict:
-        seconds = self.ended - self.began
+    def summary(self, month_end: tuple[float, float] | None = None) -> dict:
+        """Per route, over the time from the first request sent to the last
+        answered; and the whole load inside and outside ``month_end`` (its
+        start and end, seconds into the load)."""
+        seconds = max(s.at + s.seconds for s in self.samples)
         routes = {}
         for route in sorted({s.route for s in self.samples}):
             mine = [s for s in self.samples if s.route == route]
@@ -579,12 +590,29 @@ class Load:
                 "errors": sum(1 for s in mine if not s.ok),
                 "examples": self.errors.get(route, [])[:3],
             }
+        periods = {}
+        if month_end is not None:
+            start, end = month_end[0], min(month_end[1], seconds)
+            inside = [s for s in self.samples if start <= s.at < end]
+            outside = [s for s in self.samples if not start <= s.at < end]
+            for name, mine, lasted in (
+                ("during the month end", inside, end - start),
+                ("outside it", outside, seconds - (end - start)),
+            ):
+                times = sorted(s.seconds for s in mine)
+                periods[name] = {
+                    "requests": len(mine),
+                    "rate": len(mine) / lasted if lasted > 0 else 0.0,
+                    "p50": statistics.median(times) if times else 0.0,
+                    "p95": percentile(times, 95),
+                }
         return {
             "seconds": seconds,
             "requests": len(self.samples),
             "rate": len(self.samples) / seconds,
             "errors": sum(1 for s in self.samples if not s.ok),
             "routes": routes,
+            "periods": periods,
         }
 
 
@@ -800,7 +828,8 @@ def report_lines(result: dict) -> list[str]:
         f"worker of {result['worker_processes']} processes, beat and an SMTP sink; "
         f"{result['teams']} teams, {result['agreements']:,} agreements; "
         f"{result['requests']:,} requests in {result['seconds']:.1f} s, "
-        f"**{result['rate']:.1f} requests/s**, {result['errors']} errors.",
+        f"**{result['rate']:.1f} requests/s**, {result['errors']} errors "
+        f"(the machine's load average before it: {result['load_average']:.1f}).",
         "",
         "| route | requests | per s | p50 | p95 | p99 | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -810,6 +839,13 @@ def report_lines(result: dict) -> list[str]:
             f"| {route} | {r['requests']:,} | {r['rate']:.1f} | {_ms(r['p50'])} | "
             f"{_ms(r['p95'])} | {_ms(r['p99'])} | {r['errors']} |"
         )
+    if result["periods"]:
+        out.append("")
+        out += [
+            f"{name.capitalize()}: {p['requests']:,} requests, {p['rate']:.1f}/s, "
+            f"p50 {_ms(p['p50'])}, p95 {_ms(p['p95'])}."
+            for name, p in result["periods"].items()
+        ]
     examples = [e for r in result["routes"].values() for e in r["examples"]]
     if examples:
         out += ["", "Errors, for example: " + "; ".join(examples[:5]) + "."]
