@@ -6,11 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LOADTEST_ARGS ?=
 
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run prod test lint format bench worker beat clean help
+.PHONY: run prod test lint format bench loadtest worker beat clean help
 
 help:
 	@echo "make run    set up and serve the demo at http://$(HOST):$(PORT)"
@@ -18,6 +19,7 @@ help:
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  run the benchmarks"
+	@echo "make loadtest  load the whole production stack (PostgreSQL and Redis)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "slaportal needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.11)")'
@@ -64,6 +66,11 @@ format: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# gunicorn, a worker, beat and an SMTP sink under a mix of users for a minute,
+# with the month end half-way; needs DATABASE_URL=postgres://... and Redis.
+loadtest: $(DEV_STAMP)
+	$(BIN)/python benchmarks/loadtest.py $(LOADTEST_ARGS)
 
 worker: $(RUN_STAMP)
 	$(BIN)/celery -A slaportal worker --loglevel INFO
