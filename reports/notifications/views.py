@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from agreements.access import team_ids_headed
 from agreements.models import Team
+from agreements.rules import can
 from agreements.views.common import paginate
 
 from ..models import Notification
@@ -79,8 +79,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "form": form,
             "timing_fields": [form[name] for name in TIMINGS],
             # The teams whose Slack or Teams channels the person connects.
-            "headed_teams": Team.objects.filter(
-                pk__in=team_ids_headed(request.user)
-            ).order_by("name"),
+            "headed_teams": [
+                team
+                for team in Team.objects.of_user(request.user).order_by("name")
+                if can(request.user, "manage_team_channels", team)
+            ],
         },
     )
