@@ -108,14 +108,17 @@ def _analyze() -> None:
 
 def reset_month(month: datetime.date) -> None:
     """Leave ``month`` as before its month end: no scorecards, lines,
-    breaches, totals or history rows of them, no emails, no run."""
+    breaches, totals or history rows of them, no emails, notifications or
+    channel posts of its breaches, no run."""
     from django.db import connection, transaction
 
     from reports.models import (
         Breach,
+        ChannelDelivery,
         Delivery,
         MonthlyRun,
         MonthTotals,
+        Notification,
         Scorecard,
         ScorecardLine,
     )
@@ -123,7 +126,11 @@ def reset_month(month: datetime.date) -> None:
     sc = Scorecard._meta.db_table
     line_history = ScorecardLine.history.model._meta.db_table
     in_month = f"IN (SELECT id FROM {sc} WHERE month = %(month)s)"
+    breaches = f"IN (SELECT id FROM {Breach._meta.db_table} WHERE month = %(month)s)"
     statements = [
+        # What the month end told people of its breaches.
+        f"DELETE FROM {Notification._meta.db_table} WHERE breach_id {breaches}",
+        f"DELETE FROM {ChannelDelivery._meta.db_table} WHERE breach_id {breaches}",
         f"DELETE FROM {Breach.history.model._meta.db_table} WHERE month = %(month)s",
         f"DELETE FROM {Breach._meta.db_table} WHERE month = %(month)s",
         f"DELETE FROM {line_history} WHERE scorecard_id {in_month}",
