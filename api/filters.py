@@ -11,20 +11,25 @@ from rest_framework.request import Request
 
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter's backend, except that a filter given with no value
-    (``?status=``) is a 400: the schema offers no empty value, so a client
-    sending one has a bug worth hearing about."""
+    (``?status=``) or more than once (``?status=a&status=b``, of which
+    django-filter would silently take the last) is a 400: the schema offers
+    one value, so a client sending none or several has a bug worth hearing
+    about."""
 
     def get_filterset(self, request: Request, queryset: QuerySet, view: Any):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
-            empty = {
-                name: ["Give a value, or leave the parameter out."]
-                for name in filterset.filters
-                if name in request.query_params
-                and not any(v.strip() for v in request.query_params.getlist(name))
-            }
-            if empty:
-                raise exceptions.ValidationError(empty)
+            problems: dict[str, list[str]] = {}
+            for name in filterset.filters:
+                values = request.query_params.getlist(name)
+                if name not in request.query_params:
+                    continue
+                if not any(v.strip() for v in values):
+                    problems[name] = ["Give a value, or leave the parameter out."]
+                elif len(values) > 1:
+                    problems[name] = ["Give one value: the parameter came twice."]
+            if problems:
+                raise exceptions.ValidationError(problems)
         return filterset
 
 

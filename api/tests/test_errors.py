@@ -142,3 +142,20 @@ def test_a_write_to_an_unknown_api_path_is_a_json_404(marketing_lead):
     response = client.patch("/api/v1/agreements/x/", {}, format="json")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("pain_point=", "Give a value, or leave the parameter out."),
+        ("pain_point=1&pain_point=2", "Give one value: the parameter came twice."),
+        ("severity=high&severity=low", "Give one value: the parameter came twice."),
+    ],
+)
+def test_a_filter_given_empty_or_twice_is_a_400(
+    api_client, marketing_lead, query, message
+):
+    api_client.force_authenticate(marketing_lead)
+    response = api_client.get(f"{reverse('api:v1:friction-report-list')}?{query}")
+    assert response.status_code == 400
+    assert message in str(response.json())
