@@ -21,6 +21,16 @@ NEW_ID = re.compile(r"[0-9a-f]{32}")
 view_log = logging.getLogger("slaportal.tests.view")
 
 
+@pytest.fixture(autouse=True)
+def _outside_any_request():
+    """Each test starts outside a request, whatever a request of an earlier
+    test in this process left behind (a response never closed keeps its
+    id until the next request)."""
+    token = request_id.set(None)
+    yield
+    request_id.reset(token)
+
+
 def logging_view(request):
     view_log.info("inside the view")
     return HttpResponse("ok")
