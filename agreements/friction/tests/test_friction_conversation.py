@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from agreements import periods
 from agreements.friction.models import COMMENT_MAX_LENGTH
 from agreements.friction.selectors import friction_report_list
 from agreements.friction.services import (
@@ -284,9 +285,11 @@ def test_a_report_is_overdue_the_day_after_its_due_date_until_resolved(
     )
     report.refresh_from_db()
     assert not report.is_overdue
-    frozen.move_to(dt.datetime(2026, 3, 17, 23, 59, tzinfo=dt.UTC))
+    # Days in the organisation's time zone, whatever it is.
+    zone = periods.org_zone()
+    frozen.move_to(dt.datetime(2026, 3, 17, 23, 59, tzinfo=zone))
     assert not report.is_overdue
-    frozen.move_to(dt.datetime(2026, 3, 18, 0, 0, tzinfo=dt.UTC))
+    frozen.move_to(dt.datetime(2026, 3, 18, 0, 0, tzinfo=zone))
     assert report.is_overdue
     for status in (Status.ACKNOWLEDGED, Status.RESOLVED):
         report = friction_report_change_status(
