@@ -230,7 +230,7 @@ class MonthTotals(models.Model):
 from .notifications.channels.models import ChannelDelivery, TeamChannel  # noqa: E402
 from .notifications.models import (  # noqa: E402
     Delivery,
-    DeliveryQuerySet,
+    LedgerQuerySet,
     MonthlyRun,
     Notification,
     NotificationPreference,
@@ -240,7 +240,7 @@ __all__ = [
     "Breach",
     "ChannelDelivery",
     "Delivery",
-    "DeliveryQuerySet",
+    "LedgerQuerySet",
     "MonthTotals",
     "MonthlyRun",
     "Notification",

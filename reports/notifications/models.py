@@ -35,27 +35,26 @@ class MonthlyRun(models.Model):
         return f"Month-end {self.month:%Y-%m}"
 
 
-class DeliveryQuerySet(models.QuerySet):
-    def stuck(self, *, now, lease) -> DeliveryQuerySet:
-        """Rows nobody is working on: pending with no recent attempt, or claimed
-        by a worker that has not finished within the lease (it died)."""
+class LedgerQuerySet(models.QuerySet):
+    """What the email ledger (``Delivery``) and the channel ledger
+    (``ChannelDelivery``) share: rows ``pending``, ``sending`` or done,
+    claimed at ``claimed_at``, perhaps held until ``not_before``."""
+
+    def stuck(self, *, now, lease) -> LedgerQuerySet:
+        """Rows nobody is working on: pending and due with no recent attempt,
+        or claimed by a worker that has not finished within the lease (it
+        died)."""
         cutoff = now - lease
-        Status = Delivery.Status
         due = models.Q(not_before=None) | models.Q(not_before__lte=now)
         return self.filter(
-            models.Q(status=Status.PENDING, claimed_at__lt=cutoff)
-            | (
-                models.Q(status=Status.PENDING, claimed_at=None, created_at__lt=cutoff)
-                & due
-            )
-            | models.Q(status=Status.SENDING, claimed_at__lt=cutoff)
+            models.Q(status="pending", claimed_at__lt=cutoff)
+            | (models.Q(status="pending", claimed_at=None, created_at__lt=cutoff) & due)
+            | models.Q(status="sending", claimed_at__lt=cutoff)
         )
 
-    def released(self, *, now) -> DeliveryQuerySet:
+    def released(self, *, now) -> LedgerQuerySet:
         """Held rows (quiet hours) whose time has come, never tried yet."""
-        return self.filter(
-            status=Delivery.Status.PENDING, claimed_at=None, not_before__lte=now
-        )
+        return self.filter(status="pending", claimed_at=None, not_before__lte=now)
 
 
 class Delivery(models.Model):
@@ -115,7 +114,7 @@ class Delivery(models.Model):
         help_text="Held until then: outside the recipient's working hours.",
     )
 
-    objects = DeliveryQuerySet.as_manager()
+    objects = LedgerQuerySet.as_manager()
 
     class Meta:
         ordering = ["-month", "kind", "recipient_id", "subject_key"]

@@ -8,7 +8,7 @@ from django.db import models
 
 from agreements.history import history_records
 
-from ..models import Notification
+from ..models import LedgerQuerySet, Notification
 
 
 class TeamChannel(models.Model):
@@ -64,29 +64,6 @@ class TeamChannel(models.Model):
         return event in self.events
 
 
-class ChannelDeliveryQuerySet(models.QuerySet):
-    def stuck(self, *, now, lease) -> ChannelDeliveryQuerySet:
-        """Rows nobody is working on: pending and due with no recent attempt,
-        or claimed by a worker that did not finish within the lease."""
-        Status = ChannelDelivery.Status
-        cutoff = now - lease
-        due = models.Q(not_before=None) | models.Q(not_before__lte=now)
-        return self.filter(
-            models.Q(status=Status.PENDING, claimed_at__lt=cutoff)
-            | (
-                models.Q(status=Status.PENDING, claimed_at=None, created_at__lt=cutoff)
-                & due
-            )
-            | models.Q(status=Status.SENDING, claimed_at__lt=cutoff)
-        )
-
-    def released(self, *, now) -> ChannelDeliveryQuerySet:
-        """Held rows (quiet hours) whose time has come, never tried yet."""
-        return self.filter(
-            status=ChannelDelivery.Status.PENDING, claimed_at=None, not_before__lte=now
-        )
-
-
 class ChannelDelivery(models.Model):
     """One event posted to one channel: claimed (``pending → sending``, a
     conditional UPDATE), posted, marked ``sent``; at most one per channel,
@@ -121,7 +98,7 @@ class ChannelDelivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ChannelDeliveryQuerySet.as_manager()
+    objects = LedgerQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
