@@ -15,9 +15,10 @@ from agreements.friction.services import (
     friction_report_set_due_date,
 )
 from agreements.friction.tests.friction_api import REPORTS, file, post
-from agreements.models import FrictionComment, FrictionReport, Membership
+from agreements.models import FrictionReport
 from agreements.tests.factories import FrictionReportFactory
-from conftest import make_member
+
+from .conversation import written
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 
@@ -28,28 +29,9 @@ def report_url(report: FrictionReport, action: str = "detail") -> str:
     return reverse(f"api:v1:friction-report-{action}", args=[report.pk])
 
 
-def written() -> tuple:
-    return (
-        FrictionReport.history.count(),
-        FrictionComment.objects.count(),
-        FrictionComment.history.count(),
-    )
-
-
 @pytest.fixture
 def report(sales, sales_manager, service_head) -> FrictionReport:
     return file(sales, sales_manager)
-
-
-@pytest.fixture
-def service_member(service):
-    return make_member(
-        "service-member",
-        service,
-        Membership.Role.MEMBER,
-        first_name="Dana",
-        last_name="Reed",
-    )
 
 
 # --- Comments ----------------------------------------------------------------------

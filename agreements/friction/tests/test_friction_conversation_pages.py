@@ -18,50 +18,19 @@ from agreements.friction.models import COMMENT_MAX_LENGTH
 from agreements.friction.services import (
     friction_comment_add,
     friction_report_assign,
-    friction_report_create,
     friction_report_set_due_date,
 )
 from agreements.friction.tests.friction_pages import body, url
-from agreements.models import FrictionComment, FrictionReport, Membership
+from agreements.models import FrictionReport
 from agreements.tests.factories import FrictionReportFactory, PainPointFactory
 from agreements.tests.moments import NOW
-from conftest import make_member
+
+from .conversation import written
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen", "chain")]
 
 Status = FrictionReport.Status
 Severity = FrictionReport.Severity
-
-
-def written() -> tuple:
-    return (
-        FrictionReport.history.count(),
-        FrictionComment.objects.count(),
-        FrictionComment.history.count(),
-    )
-
-
-@pytest.fixture
-def report(sales, sales_manager, service_head) -> FrictionReport:
-    return friction_report_create(
-        reporting_team=sales,
-        user=sales_manager,
-        customer="Acme GmbH",
-        category=FrictionReport.Category.BILLING,
-        severity=Severity.HIGH,
-        description="Invoices arrive two weeks late.",
-    )
-
-
-@pytest.fixture
-def service_member(service):
-    return make_member(
-        "service-member",
-        service,
-        Membership.Role.MEMBER,
-        first_name="Dana",
-        last_name="Reed",
-    )
 
 
 def label_of(page: str, field_id: str) -> str:
