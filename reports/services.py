@@ -272,6 +272,9 @@ def scorecards_finalise(
             ["status", "resolved_at", "note"],
             default_change_reason="cleared by a correction",
         )
+        run = MonthlyRun.objects.filter(month=month).first()
+        if _announces(month, now=now, run=run):
+            notices.breaches_cleared(cleared)
 
     # 4. The month's totals, as the dashboard shows them.
     _month_totals_store(month=month, now=now)
@@ -284,6 +287,18 @@ def scorecards_finalise(
     return report
 
 
+def _announces(
+    month: datetime.date, *, now: datetime.datetime, run: MonthlyRun | None
+) -> bool:
+    """Whether what happens to ``month``'s breaches is told to people: not
+    for a month closed too long after the fact to email, whose emails are
+    skipped too (``run``: the month's ``MonthlyRun``)."""
+    oldest = periods.add_months(
+        periods.current_month(now), -int(settings.SLA_EMAIL_CATCH_UP_MONTHS)
+    )
+    return month >= oldest and not (run is not None and run.emails_skipped)
+
+
 def _breaches_announce(
     month: datetime.date, *, opened_at: datetime.datetime, now: datetime.datetime
 ) -> None:
@@ -292,11 +307,8 @@ def _breaches_announce(
     these wait in the inbox; a breach that a later correction opens is
     emailed at once. A month closed too long after the fact to email tells
     nobody, as its emails are skipped too."""
-    oldest = periods.add_months(
-        periods.current_month(now), -int(settings.SLA_EMAIL_CATCH_UP_MONTHS)
-    )
     run = MonthlyRun.objects.filter(month=month).first()
-    if month < oldest or (run is not None and run.emails_skipped):
+    if not _announces(month, now=now, run=run):
         return
     emailed = run is not None and run.deliveries_planned_at is not None
     notices.breaches_opened(

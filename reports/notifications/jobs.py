@@ -37,7 +37,8 @@ from .channels.fanout import channel_deliveries_enqueue
 from .channels.models import ChannelDelivery
 from .figures import missing_figures, objectives_at_risk
 from .ledger import deliveries_enqueue, deliveries_enqueue_batches, lease
-from .notices import reviews_due
+from .notices import figures_missing, reviews_due
+from .quiet import people_not_before
 from .recipients import (
     AgreementBrief,
     Plan,
@@ -55,13 +56,16 @@ REMINDER_ROLES = (Role.LEAD, Role.MANAGER, Role.HEAD)
 ESCALATION_ROLES = (Role.HEAD, Role.MANAGER)
 
 
-def deliveries_create(plan: Plan) -> list[int]:
-    """Write the plan's ledger rows that do not exist yet; return their ids.
+def deliveries_create(plan: Plan, *, now: datetime) -> list[int]:
+    """Write the plan's ledger rows that do not exist yet; return the ids of
+    those due at ``now``.
 
     A person gets one month-end email about their agreements, a scorecard or
     a breach notice, whichever was planned first: changing preferences in
-    between does not send them both. Rows an earlier run left unsent are the
-    reconcile pass's business (``deliveries_requeue_stuck``).
+    between does not send them both. Nothing scheduled is critical: a row
+    for someone outside their working hours is held until they start again
+    (``quiet``; ``held_release`` queues it then). Rows an earlier run left
+    unsent are the reconcile pass's business (``deliveries_requeue_stuck``).
     """
     if not plan.deliveries:
         return []
@@ -80,6 +84,7 @@ def deliveries_create(plan: Plan) -> list[int]:
     ]
     if not new:
         return []
+    held = people_not_before({p.recipient.pk for p in new}, now)
     # ignore_conflicts: a concurrent run may have written some of them since.
     Delivery.objects.bulk_create(
         [
@@ -88,30 +93,49 @@ def deliveries_create(plan: Plan) -> list[int]:
                 recipient=p.recipient,
                 kind=p.kind,
                 subject_key=p.subject_key,
+                not_before=held.get(p.recipient.pk),
             )
             for p in new
         ],
         ignore_conflicts=True,
     )
     keys = {(p.month, p.recipient.pk, p.kind, p.subject_key) for p in new}
-    rows = Delivery.objects.filter(
-        month__in=months,
-        kind__in={p.kind for p in new},
-        recipient_id__in={p.recipient.pk for p in new},
-        status=Delivery.Status.PENDING,
-    ).values_list("pk", "month", "recipient_id", "kind", "subject_key")
+    rows = (
+        Delivery.objects.filter(
+            month__in=months,
+            kind__in={p.kind for p in new},
+            recipient_id__in={p.recipient.pk for p in new},
+            status=Delivery.Status.PENDING,
+        )
+        .due(now=now)
+        .values_list("pk", "month", "recipient_id", "kind", "subject_key")
+    )
     return sorted(pk for pk, *key in rows if tuple(key) in keys)
 
 
-def pending_month_end(month: date) -> list[int]:
-    """Every month-end delivery of ``month`` still waiting to be sent."""
+def pending_month_end(month: date, *, now: datetime) -> list[int]:
+    """Every month-end delivery of ``month`` waiting to be sent and due at
+    ``now``: those held for their recipient's working hours wait."""
     return list(
         Delivery.objects.filter(
             month=month, kind__in=MONTH_END_KINDS, status=Delivery.Status.PENDING
         )
+        .due(now=now)
         .order_by("kind", "recipient__username")
         .values_list("pk", flat=True)
     )
+
+
+def held_month_end(month: date, *, now: datetime) -> int:
+    """How many of ``month``'s month-end emails wait for working hours."""
+    return (
+        Delivery.objects.filter(
+            month=month,
+            kind__in=MONTH_END_KINDS,
+            status=Delivery.Status.PENDING,
+            not_before__gt=now,
+        )
+    ).count()
 
 
 # --- Month close ------------------------------------------------------------
@@ -188,8 +212,8 @@ def month_close(
     transaction.on_commit(_refresh_statistics)
     run.finalised_at = run.finalised_at or now
     if emails:
-        deliveries_create(plan_month_emails(month, stored_briefs(month)))
-        report.pending = pending_month_end(month)
+        deliveries_create(plan_month_emails(month, stored_briefs(month)), now=now)
+        report.pending = pending_month_end(month, now=now)
         run.deliveries_planned_at = run.deliveries_planned_at or now
         if enqueue:
             deliveries_enqueue_batches(report.pending)
@@ -273,26 +297,25 @@ def months_close_due(*, now: datetime | None = None) -> list[CloseReport]:
 # --- Reminders, escalations, alerts -----------------------------------------
 
 
-def plan_reminders(now: datetime) -> Plan:
+def _missing_due(now: datetime) -> list[tuple[date, dict, str, tuple[str, ...]]]:
+    """The figures missing that someone should hear of at ``now``: per month,
+    the missing objectives per team, the email kind and who gets it."""
+    due = [
+        (month, missing_figures(month), Kind.REMINDER, REMINDER_ROLES)
+        for month in schedule.reminder_months(now)
+    ]
+    month = schedule.escalation_month(now)
+    if month is not None and periods.is_locked(month, now):
+        due.append((month, missing_figures(month), Kind.ESCALATION, ESCALATION_ROLES))
+    return due
+
+
+def plan_reminders(now: datetime, due: list | None = None) -> Plan:
     """Leads of teams with figures missing in a month whose deadline is near;
     heads of teams whose figures were still missing when the month closed."""
     plan = Plan()
-    for month in schedule.reminder_months(now):
-        plan.extend(
-            plan_missing_figures(
-                month, missing_figures(month), kind=Kind.REMINDER, roles=REMINDER_ROLES
-            )
-        )
-    month = schedule.escalation_month(now)
-    if month is not None and periods.is_locked(month, now):
-        plan.extend(
-            plan_missing_figures(
-                month,
-                missing_figures(month),
-                kind=Kind.ESCALATION,
-                roles=ESCALATION_ROLES,
-            )
-        )
+    for month, missing, kind, roles in _missing_due(now) if due is None else due:
+        plan.extend(plan_missing_figures(month, missing, kind=kind, roles=roles))
     return plan
 
 
@@ -307,8 +330,19 @@ def plan_alerts(now: datetime) -> Plan:
 
 @transaction.atomic
 def reminders_due(*, now: datetime | None = None, enqueue: bool = True) -> list[int]:
-    """Write and queue the reminders and escalations due at ``now``."""
-    pending = deliveries_create(plan_reminders(now or timezone.now()))
+    """Write and queue the reminders and escalations due at ``now``, with
+    their inbox entries and channel posts."""
+    now = now or timezone.now()
+    due = _missing_due(now)
+    pending = deliveries_create(plan_reminders(now, due), now=now)
+    for month, missing, kind, roles in due:
+        figures_missing(
+            month=month,
+            missing=missing,
+            roles=roles,
+            escalated=kind == Kind.ESCALATION,
+            enqueue=enqueue,
+        )
     if enqueue:
         deliveries_enqueue(pending)
     return pending
@@ -320,7 +354,8 @@ def at_risk_alerts_due(
 ) -> list[int]:
     """Write and queue the at-risk alerts due at ``now``, once per objective
     and month."""
-    pending = deliveries_create(plan_alerts(now or timezone.now()))
+    now = now or timezone.now()
+    pending = deliveries_create(plan_alerts(now), now=now)
     if enqueue:
         deliveries_enqueue(pending)
     return pending
@@ -375,7 +410,8 @@ def event_summaries_due(
 ) -> list[int]:
     """Write and queue yesterday's summaries (and those of the days before it
     that were missed), once per person and day."""
-    pending = deliveries_create(plan_event_summaries(now or timezone.now()))
+    now = now or timezone.now()
+    pending = deliveries_create(plan_event_summaries(now), now=now)
     if enqueue:
         deliveries_enqueue(pending)
     return pending

@@ -40,6 +40,10 @@ class LedgerQuerySet(models.QuerySet):
     (``ChannelDelivery``) share: rows ``pending``, ``sending`` or done,
     claimed at ``claimed_at``, perhaps held until ``not_before``."""
 
+    def due(self, *, now) -> LedgerQuerySet:
+        """Rows not held, or held until a moment that has come."""
+        return self.filter(models.Q(not_before=None) | models.Q(not_before__lte=now))
+
     def stuck(self, *, now, lease) -> LedgerQuerySet:
         """Rows nobody is working on: pending and due with no recent attempt,
         or claimed by a worker that has not finished within the lease (it
@@ -275,6 +279,7 @@ class Notification(models.Model):
         BREACH_ACKNOWLEDGED = "breach_acknowledged", "Breach acknowledged"
         BREACH_RESOLVED = "breach_resolved", "Breach resolved"
         REVIEW_DUE = "review_due", "Review date reached"
+        FIGURES_MISSING = "figures_missing", "Figures missing"
 
     class Email(models.TextChoices):
         AT_ONCE = "now", "At once"

@@ -27,7 +27,7 @@ from agreements.models import (
 )
 from agreements.services._common import day_label
 
-from ..models import Breach, Notification
+from ..models import Breach, Notification, ScorecardLine
 from .events import Notice, clip, notify
 from .recipients import first_in_line, leaders_of
 
@@ -217,6 +217,50 @@ def reviews_due(*, now: datetime | None = None, enqueue: bool = True) -> int:
     return len(notify(notices, enqueue=enqueue))
 
 
+def figures_missing(
+    *,
+    month,
+    missing: dict[int, list],
+    roles: tuple[str, ...],
+    escalated: bool = False,
+    enqueue: bool = True,
+) -> int:
+    """The inbox entries and channel posts beside the reminder emails: one
+    per agreement with ``month``'s figures missing (``missing``:
+    ``{provider_team_id: [objectives]}``), to the people the reminder or the
+    escalation goes to. Their emails are the reminders themselves."""
+    leaders = leaders_of(missing)
+    label = periods.month_label(month)
+    notices = []
+    for team_id, objectives in missing.items():
+        by_agreement: dict[int, list] = {}
+        for objective in objectives:
+            by_agreement.setdefault(objective.agreement_id, []).append(objective)
+        recipients = first_in_line(leaders.get(team_id, []), roles)
+        for agreement_id, owed in by_agreement.items():
+            agreement = owed[0].agreement
+            names = ", ".join(o.name for o in owed)
+            text = (
+                f"Still missing when {label} closed: {names} of {_parties(agreement)}."
+                if escalated
+                else f"Figures missing for {label}: {names} of "
+                f"{_parties(agreement)}. Due by {periods.due_text(month)}."
+            )
+            notices.append(
+                Notice(
+                    event=Event.FIGURES_MISSING,
+                    key=f"agreement-{agreement_id}-missing-{month:%Y-%m}"
+                    + ("-escalated" if escalated else ""),
+                    text=text,
+                    url=reverse("figures:team", args=[agreement.provider.slug]),
+                    recipients=recipients,
+                    email=False,
+                    agreement_id=agreement_id,
+                )
+            )
+    return len(notify(notices, enqueue=enqueue))
+
+
 # --- Friction reports -------------------------------------------------------
 
 
@@ -359,6 +403,51 @@ def breaches_opened(breaches: QuerySet[Breach], *, email: bool = True) -> int:
         )
         for breach in breaches
     ]
+    return len(notify(notices))
+
+
+def breaches_cleared(breaches: list[Breach]) -> int:
+    """A correction brought the objective of each of ``breaches`` back on
+    target: the consumer's head hears it is resolved, and the provider's
+    head and lead that nothing is owed any more."""
+    if not breaches:
+        return 0
+    agreements = {
+        a.pk: a
+        for a in Agreement.objects.filter(
+            pk__in={b.agreement_id for b in breaches}
+        ).select_related("provider", "consumer")
+    }
+    leaders = leaders_of(
+        {a.provider_id for a in agreements.values()}
+        | {a.consumer_id for a in agreements.values()}
+    )
+    names = dict(
+        ScorecardLine.objects.filter(pk__in={b.line_id for b in breaches}).values_list(
+            "pk", "objective__name"
+        )
+    )
+    notices = []
+    for breach in breaches:
+        agreement = agreements[breach.agreement_id]
+        provider = leaders.get(agreement.provider_id, [])
+        notices.append(
+            Notice(
+                event=Event.BREACH_RESOLVED,
+                key=f"breach-{breach.pk}-{Breach.Status.RESOLVED}",
+                text=f"Cleared: a correction brought “{names[breach.line_id]}” of "
+                f"{_parties(agreement)} back on target for "
+                f"{periods.month_label(breach.month)}. The breach is resolved; "
+                "nothing is owed.",
+                url=_breach_url(breach),
+                recipients=[
+                    *first_in_line(leaders.get(agreement.consumer_id, []), HEADS),
+                    *first_in_line(provider, HEADS),
+                    *first_in_line(provider, LEADS),
+                ],
+                breach_id=breach.pk,
+            )
+        )
     return len(notify(notices))
 
 

@@ -51,6 +51,8 @@ PREFERENCE_OF_EVENT: dict[str, str | None] = {
     Event.BREACH_OPENED: None,
     Event.BREACH_ACKNOWLEDGED: "breach_email",
     Event.BREACH_RESOLVED: "breach_email",
+    # Its email is the reminder, which has a preference of its own.
+    Event.FIGURES_MISSING: None,
 }
 
 

@@ -21,6 +21,7 @@ from agreements import periods
 from reports.notifications.jobs import (
     MONTH_END_KINDS,
     computed_briefs,
+    held_month_end,
     month_close,
     pending_month_end,
 )
@@ -96,7 +97,13 @@ class Command(BaseCommand):
         if resend:
             again = deliveries_resend(month=month_, kinds=MONTH_END_KINDS)
             self.stdout.write(f"{len(again)} email(s) already sent will be sent again.")
-        pending = pending_month_end(month_)
+        pending = pending_month_end(month_, now=now)
+        held = held_month_end(month_, now=now)
+        if held:
+            self.stdout.write(
+                f"{held} email(s) wait for their readers' working hours; "
+                "they go when those start."
+            )
         if in_process or current_app.conf.task_always_eager:
             counts = send_with_progress(self, pending)
         else:

@@ -269,3 +269,39 @@ def test_no_email_shows_what_its_reader_can_no_longer_see(
     assert delivery.status == Delivery.Status.FAILED
     assert delivery.last_error.startswith("Withheld")
     assert mailoutbox == []
+
+
+def test_a_breach_cleared_by_a_correction_tells_both_sides_once(org, sent, mailoutbox):
+    from agreements.figures import kinds
+    from agreements.figures.models import LeadLogEntry
+    from agreements.figures.services import figure_correct
+    from reports.services import scorecards_finalise
+
+    jobs.month_close(month=JANUARY, now=JANUARY_CLOSE, enqueue=False)
+    breach = Breach.objects.get()
+    entry = LeadLogEntry.objects.get(date=dt.date(2026, 1, 25))
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        sent(
+            figure_correct,
+            kinds.LEADS,
+            user=org.people["marketing-head"],
+            reason="The CRM export missed the webinar leads",
+            row=entry,
+            qualified_leads=80,
+        )
+        sent(scorecards_finalise, month=JANUARY, reason="correction")
+        sent(scorecards_finalise, month=JANUARY, reason="correction")
+    breach.refresh_from_db()
+    assert breach.status == Breach.Status.RESOLVED
+    # The consumer's head (Sales has a manager for one) and the provider's
+    # head and lead, each once however many times the month is finalised.
+    told = heard(Event.BREACH_RESOLVED)
+    assert told == {
+        "sales-manager": Email.AT_ONCE,
+        "marketing-head": Email.AT_ONCE,
+        "marketing-lead": Email.AT_ONCE,
+    }
+    note = Notification.objects.filter(event=Event.BREACH_RESOLVED).first()
+    assert note.text.startswith("Cleared: a correction brought “Qualified leads”")
+    assert note.url == f"/reports/breaches/{breach.pk}/"
+    assert emailed(mailoutbox) == ["marketing-head", "marketing-lead", "sales-manager"]

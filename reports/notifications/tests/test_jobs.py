@@ -350,3 +350,102 @@ def test_the_close_refreshes_the_planners_statistics_before_the_emails(
     else:
         assert analyzed == []
     assert len(mailoutbox) == 8
+
+
+def test_reminders_reach_the_inbox_too_once(
+    missing, mailoutbox, django_capture_on_commit_callbacks, eager
+):
+    from reports.models import Notification
+
+    on_time = dt.datetime(2026, 2, 1, 8, 5, tzinfo=UTC)
+    run(jobs.reminders_due, on_time, django_capture_on_commit_callbacks)
+    rows = Notification.objects.filter(event=Notification.Event.FIGURES_MISSING)
+    assert sorted(rows.values_list("recipient__username", "email")) == [
+        ("sales-lead", Notification.Email.NONE),
+        ("service-lead", Notification.Email.NONE),
+    ]
+    sales = rows.get(recipient__username="sales-lead")
+    assert sales.text.startswith("Figures missing for January 2026: Uptime of")
+    assert sales.url == f"/figures/{missing.handover.provider.slug}/"
+    run(
+        jobs.reminders_due,
+        on_time + dt.timedelta(days=1),
+        django_capture_on_commit_callbacks,
+    )
+    assert rows.count() == 2
+    # The reminder emails are the emails of these entries: nothing more.
+    assert len(mailoutbox) == 2
+
+    run(
+        jobs.reminders_due,
+        JANUARY_CLOSE + dt.timedelta(minutes=5),
+        django_capture_on_commit_callbacks,
+    )
+    escalated = rows.filter(key__endswith="-escalated")
+    assert sorted(escalated.values_list("recipient__username", flat=True)) == [
+        "sales-manager",
+        "service-head",
+    ]
+    assert escalated.first().text.startswith("Still missing when January 2026 closed")
+
+
+# --- Quiet hours --------------------------------------------------------------
+
+
+def _office_hours(team):
+    from agreements.calendars.models import WorkingCalendar, WorkingInterval
+
+    calendar = WorkingCalendar.objects.create(team=team, name="Office", time_zone="UTC")
+    for weekday in range(5):
+        WorkingInterval.objects.create(
+            calendar=calendar, weekday=weekday, start=dt.time(9), end=dt.time(17)
+        )
+
+
+def test_scheduled_emails_wait_for_the_reader_s_working_hours(
+    missing, mailoutbox, django_capture_on_commit_callbacks, eager
+):
+    capture = django_capture_on_commit_callbacks
+    _office_hours(missing.handover.provider)  # Sales works Mon–Fri 09–17
+    sunday = dt.datetime(2026, 2, 1, 8, 5, tzinfo=UTC)
+    run(jobs.reminders_due, sunday, capture)
+    # Customer Service keeps no hours of its own: its lead hears at once.
+    assert inbox(mailoutbox) == [("reminder", "service-lead@example.com")]
+    held = Delivery.objects.get(recipient__username="sales-lead")
+    monday = dt.datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+    assert (held.status, held.not_before) == (Status.PENDING, monday)
+
+    assert run(jobs.held_release, monday - dt.timedelta(minutes=1), capture)[0] == 0
+    assert run(jobs.reconcile, sunday + dt.timedelta(hours=2), capture)[0].queued == 0
+    assert len(mailoutbox) == 1
+    run(jobs.held_release, monday, capture)
+    assert inbox(mailoutbox) == [
+        ("reminder", "sales-lead@example.com"),
+        ("reminder", "service-lead@example.com"),
+    ]
+    held.refresh_from_db()
+    assert held.status == Status.SENT
+
+
+def test_the_month_end_emails_of_a_team_at_rest_go_when_it_starts(
+    org, mailoutbox, django_capture_on_commit_callbacks, eager
+):
+    capture = django_capture_on_commit_callbacks
+    _office_hours(org.leads.provider)  # Marketing starts at 09:00
+    report, _ = run(jobs.month_close, JANUARY_CLOSE, capture, month=JANUARY)
+    marketing = {"marketing-lead", "marketing-head"}
+    sent = {m.to[0].split("<")[1].split("@")[0] for m in mailoutbox}
+    assert sent and not sent & marketing
+    assert len(report.pending) == len(mailoutbox)
+    held = Delivery.objects.filter(not_before=JANUARY_CLOSE.replace(hour=9))
+    assert jobs.held_month_end(JANUARY, now=JANUARY_CLOSE) == held.count()
+    assert set(held.values_list("recipient__username", "kind")) == {
+        ("marketing-lead", Kind.SCORECARD),
+        ("marketing-head", Kind.SCORECARD),
+        ("marketing-head", Kind.DIGEST),
+    }
+
+    run(jobs.held_release, JANUARY_CLOSE.replace(hour=9), capture)
+    sent = {m.to[0].split("<")[1].split("@")[0] for m in mailoutbox}
+    assert marketing <= sent
+    assert jobs.held_month_end(JANUARY, now=JANUARY_CLOSE.replace(hour=9)) == 0

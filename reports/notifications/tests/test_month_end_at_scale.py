@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from agreements.models import Membership, Objective
 from agreements.tests.factories import (
@@ -52,7 +53,7 @@ def test_a_batch_builds_each_body_once_and_sends_over_one_connection(
         executive.user_permissions.add(*org.people["executive"].user_permissions.all())
     with time_machine.travel(AFTER_CLOSE, tick=False):
         month_close(month=JANUARY, enqueue=False)
-        ids = pending_month_end(JANUARY)
+        ids = pending_month_end(JANUARY, now=timezone.now())
         deliveries = Delivery.objects.filter(pk__in=ids).select_related("recipient")
         audiences = {content.audience(d) for d in deliveries}
         built = []
@@ -78,7 +79,7 @@ def test_each_reader_is_greeted_by_name_in_a_shared_body(org, mailoutbox):
         executive.user_permissions.add(*org.people["executive"].user_permissions.all())
     with time_machine.travel(AFTER_CLOSE, tick=False):
         month_close(month=JANUARY, enqueue=False)
-        deliveries_send_batch(pending_month_end(JANUARY))
+        deliveries_send_batch(pending_month_end(JANUARY, now=timezone.now()))
     by_reader = {m.to[0].split("<")[1].rstrip(">"): m for m in mailoutbox}
     ceo, coo = by_reader["ceo@example.com"], by_reader["coo@example.com"]
     assert "Hello Ceo," in html_of(ceo) and "Hello Ceo," in ceo.body
@@ -131,7 +132,7 @@ def test_the_demo_month_end_emails_fit_in_an_inbox():
         call_command("seed_demo", stdout=StringIO())
         month = dt.date(2026, 11, 1)
         month_close(month=month, enqueue=False)
-        ids = pending_month_end(month)
+        ids = pending_month_end(month, now=timezone.now())
         composer = Composer()
         sizes = {}
         for delivery in Delivery.objects.filter(pk__in=ids).select_related("recipient"):

@@ -235,6 +235,35 @@ def test_an_event_is_posted_once_to_the_channels_of_its_teams(
 
 
 @time_machine.travel(WORKING, tick=False)
+def test_figures_missing_are_posted_to_the_team_that_owes_them(
+    sales, service, sales_lead, sales_head, service_head, sink, commit
+):
+    from agreements.tests.factories import ObjectiveFactory
+    from reports.notifications import notices
+    from reports.notifications.jobs import REMINDER_ROLES
+
+    agreement = AgreementFactory(provider=sales, consumer=service, title="Handover")
+    objective = ObjectiveFactory(agreement=agreement, name="Customers closed")
+    _channel(sales, sales_head, sink.url, events=[Event.FIGURES_MISSING])
+    # The consumer's channel, even hearing of it, is not told what Sales owes.
+    _channel(service, service_head, sink.url, events=[Event.FIGURES_MISSING])
+    month = dt.date(2026, 2, 1)
+    for _ in range(2):
+        with commit(execute=True):
+            notices.figures_missing(
+                month=month, missing={sales.pk: [objective]}, roles=REMINDER_ROLES
+            )
+    (delivery,) = ChannelDelivery.objects.all()
+    assert delivery.channel.team == sales
+    assert len(sink.received) == 1
+    text = sink.received[0]["text"]
+    assert "Figures missing for February 2026: Customers closed of “Handover”" in text
+    assert f"/figures/{sales.slug}/" in text
+    (entry,) = Notification.objects.filter(event=Event.FIGURES_MISSING)
+    assert entry.recipient == sales_lead
+
+
+@time_machine.travel(WORKING, tick=False)
 def test_a_5xx_is_retried_and_posted_once_a_4xx_fails_with_its_reason(
     sales, service, sales_head, sink, commit
 ):
