@@ -90,12 +90,18 @@ def friction_list(request: HttpRequest) -> HttpResponse:
         reports = reports.filter(reporting_team__in=mine)
     elif box == "received":
         reports = reports.filter(addressed_team__in=mine)
+    page = paginate(request, reports)
+    # When every report shown goes the same way (as for most teams, who file
+    # to one partner), the direction is said once above the list, not on
+    # every row.
+    directions = {(r.reporting_team_id, r.addressed_team_id) for r in page}
     return render(
         request,
         "friction/list.html",
         {
             "form": form,
-            "page": paginate(request, reports),
+            "page": page,
+            "shared_direction": page[0] if len(directions) == 1 else None,
             "filtered": any(filters.values()),
             "filter_query": query_without_page(request),
             "may_file": bool(_filing_teams(user)),
