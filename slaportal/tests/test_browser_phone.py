@@ -55,9 +55,7 @@ def breach(march, chain) -> Breach:
 
 
 def no_sideways_scroll(page: Page) -> None:
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - window.innerWidth"
-    )
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
