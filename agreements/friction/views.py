@@ -90,12 +90,31 @@ def friction_list(request: HttpRequest) -> HttpResponse:
         reports = reports.filter(reporting_team__in=mine)
     elif box == "received":
         reports = reports.filter(addressed_team__in=mine)
+    page = paginate(request, reports)
+    # When every report shown goes the same way (as for most teams, who file
+    # to one partner), the direction is said once above the list, not on
+    # every row.
+    directions = {(r.reporting_team_id, r.addressed_team_id) for r in page}
+    if len(directions) > 1:
+        # Otherwise each row names only the other party: "to Marketing" for
+        # what the reader's team filed, "from Sales" for what it received.
+        my_ids = set(mine.values_list("pk", flat=True))
+        for report in page:
+            if report.reporting_team_id in my_ids:
+                report.direction_text = f"to {report.addressed_team.name}"
+            elif report.addressed_team_id in my_ids:
+                report.direction_text = f"from {report.reporting_team.name}"
+            else:
+                report.direction_text = (
+                    f"{report.reporting_team.name} → {report.addressed_team.name}"
+                )
     return render(
         request,
         "friction/list.html",
         {
             "form": form,
-            "page": paginate(request, reports),
+            "page": page,
+            "shared_direction": page[0] if len(directions) == 1 else None,
             "filtered": any(filters.values()),
             "filter_query": query_without_page(request),
             "may_file": bool(_filing_teams(user)),

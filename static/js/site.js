@@ -36,3 +36,20 @@ document.addEventListener("submit", (event) => {
     }
   }, 0);
 });
+
+// --- Phone layouts -------------------------------------------------------
+// <div data-scroll-end>: a sideways-scrolling box (the dashboard's heat map)
+// opens scrolled to its end, so a phone shows the latest months first; when
+// it does scroll, the cue after it ("← Scroll for earlier months") shows.
+function scrollToEnd() {
+  document.querySelectorAll("[data-scroll-end]").forEach((box) => {
+    const overflows = box.scrollWidth > box.clientWidth + 1;
+    if (overflows) box.scrollLeft = box.scrollWidth;
+    const cue = box.nextElementSibling;
+    if (cue && cue.classList.contains("sp-heat-cue")) {
+      cue.classList.toggle("d-none", !overflows);
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", scrollToEnd);
+if (document.readyState !== "loading") scrollToEnd();
