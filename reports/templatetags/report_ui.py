@@ -131,6 +131,7 @@ def heat_cells(row) -> SafeString:
                 format_html(
                     '<td class="sp-cell sp-cell-none" data-status="none" '
                     'title="{}: not in force">'
+                    '<span aria-hidden="true">–</span>'
                     '<span class="visually-hidden">not in force</span></td>',
                     title,
                 )
