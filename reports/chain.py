@@ -223,9 +223,10 @@ def chain_svg(
         ),
     )
 
+    # A group, not an image: its boxes and arrows are links a keyboard reaches.
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
-        'width="{w}" height="{h}" role="img" aria-label="{label}" '
+        'width="{w}" height="{h}" role="group" aria-label="{label}" '
         'class="chain-diagram" font-family="{font}" style="max-width:100%;'
         'height:auto">'
         "<defs>{markers}</defs>{edges}{boxes}</svg>",

@@ -131,6 +131,7 @@ def heat_cells(row) -> SafeString:
                 format_html(
                     '<td class="sp-cell sp-cell-none" data-status="none" '
                     'title="{}: not in force">'
+                    '<span aria-hidden="true">–</span>'
                     '<span class="visually-hidden">not in force</span></td>',
                     title,
                 )
@@ -146,7 +147,7 @@ def heat_cells(row) -> SafeString:
                 '<td class="sp-cell sp-cell-{}{}" data-status="{}">'
                 '<a href="{}?month={}" title="{}, {}: {} · {} ({})">'
                 '<span class="sp-icon" aria-hidden="true">{}</span>'
-                '<span class="visually-hidden">{}: {}</span></a></td>',
+                '<span class="visually-hidden">{}: {}{}</span></a></td>',
                 cell.status,
                 " sp-cell-live" if cell.live else "",
                 cell.status,
@@ -160,6 +161,8 @@ def heat_cells(row) -> SafeString:
                 Status.ICONS[cell.status],
                 month,
                 label,
+                # Striped, and said: a running or closing month is not final.
+                f", so far ({cell.state_label.lower()})" if cell.live else "",
             )
         )
     return mark_safe("".join(cells))  # noqa: S308 - each part is escaped above

@@ -53,3 +53,33 @@ function scrollToEnd() {
 }
 document.addEventListener("DOMContentLoaded", scrollToEnd);
 if (document.readyState !== "loading") scrollToEnd();
+
+// --- Accessibility --------------------------------------------------------
+// A box that scrolls sideways (a wide table or code sample on a phone) and
+// holds nothing focusable cannot be scrolled with the keyboard: let it take
+// the focus (WCAG 2.1.1). Checked again when the window changes size and
+// after htmx swaps content in.
+function focusableScrollers(root) {
+  const boxes = root.querySelectorAll(
+    ".table-responsive, pre, .sp-heat-scroll, .sp-chain-scroll, .sp-preview",
+  );
+  for (const box of boxes) {
+    const scrolls =
+      box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    const reachable = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+    if (scrolls && !reachable && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.dataset.spScroller = "";
+    } else if (!scrolls && box.dataset.spScroller !== undefined) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.spScroller;
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", () => focusableScrollers(document));
+document.addEventListener("htmx:afterSettle", () => focusableScrollers(document));
+let spResizeTimer;
+window.addEventListener("resize", () => {
+  clearTimeout(spResizeTimer);
+  spResizeTimer = setTimeout(() => focusableScrollers(document), 150);
+});
