@@ -20,7 +20,8 @@ OBJECTIVES_PREFIX = "objectives"
 MAX_OBJECTIVES = 30
 # The history keeps a change reason of up to 100 characters, and the services
 # put "changes requested: " or "retired: " in front of the note.
-NOTE_MAX_LENGTH = 80
+# Kept in the history's reason (a text field) and in the event's email.
+NOTE_MAX_LENGTH = 2000
 
 
 class AgreementForm(forms.ModelForm):
@@ -349,7 +350,7 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 

@@ -36,3 +36,33 @@ document.addEventListener("submit", (event) => {
     }
   }, 0);
 });
+
+// ---- Interactions: live filters, confirmations, toasts, units, log preview ----
+// Pages style themselves for JavaScript with <html class="js">: the filter
+// forms' Show buttons (.sp-nojs-only) are only for browsers without it.
+document.documentElement.classList.add("js");
+
+// <form data-confirm="dialog-id">: the first submit opens that Bootstrap
+// dialog instead; its [data-confirm-go] button submits the form for real.
+// Without JavaScript the form simply posts.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+  if (form.dataset.confirmed === "yes") return;
+  const dialog = document.getElementById(form.dataset.confirm);
+  if (!dialog || !window.bootstrap) return;
+  event.preventDefault();
+  dialog.spForm = form;
+  dialog.spSubmitter = event.submitter;
+  bootstrap.Modal.getOrCreateInstance(dialog).show();
+});
+document.addEventListener("click", (event) => {
+  const go = event.target.closest("[data-confirm-go]");
+  if (!go) return;
+  const dialog = go.closest(".modal");
+  const form = dialog && dialog.spForm;
+  if (!form) return;
+  form.dataset.confirmed = "yes";
+  go.disabled = true;
+  form.requestSubmit(dialog.spSubmitter || undefined);
+});
