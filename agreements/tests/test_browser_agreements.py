@@ -86,13 +86,15 @@ def test_draft_propose_and_sign_until_active(
     detail_url = f"{live_server.url}{agreement.get_absolute_url()}"
 
     page.get_by_role("button", name="Propose for signature").click()
+    page.get_by_role("dialog").get_by_role("button", name="Propose for signature").click()
     expect(page.locator("h1 .sp-status")).to_have_text("Proposed")
-    expect(page.get_by_role("alert").first).to_contain_text("Proposed for signature")
+    expect(page.get_by_test_id("toasts")).to_contain_text("Proposed for signature")
 
     log_in(page, live_server, "sales-lead")
     page.goto(detail_url)
     page.get_by_role("button", name="Sign for Sales").click()
-    expect(page.get_by_role("alert").first).to_contain_text(
+    page.get_by_role("dialog").get_by_role("button", name="Sign for Sales").click()
+    expect(page.get_by_test_id("toasts")).to_contain_text(
         "It becomes active when the other team signs."
     )
     expect(page.get_by_role("button", name="Sign for Sales")).to_have_count(0)
@@ -100,6 +102,7 @@ def test_draft_propose_and_sign_until_active(
     log_in(page, live_server, "marketing-lead")
     page.goto(detail_url)
     page.get_by_role("button", name="Sign for Marketing").click()
+    page.get_by_role("dialog").get_by_role("button", name="Sign for Marketing").click()
     # Signed by both, and its start date has come: in force.
     expect(page.locator("h1 .sp-status")).to_have_text("In force")
     signatures = page.get_by_test_id("signatures")

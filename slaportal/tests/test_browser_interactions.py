@@ -89,3 +89,25 @@ def test_signing_asks_first_and_cancel_posts_nothing(
     page.get_by_role("dialog").get_by_role("button", name="Sign for Sales").click()
     expect(page.get_by_test_id("signatures")).to_contain_text("Signed by")
     assert agreement.signatures.filter(team=sales).exists()
+
+
+def test_a_save_is_told_in_a_toast_that_does_not_push_the_page_down(
+    page: Page, live_server, marketing_lead, sales_lead, marketing, sales
+):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server, "sales-lead")
+    page.goto(f"{live_server.url}{agreement.get_absolute_url()}")
+    heading = page.get_by_role("heading", level=1)
+    top_before = heading.bounding_box()["y"]
+
+    page.get_by_role("button", name="Sign for Sales").click()
+    page.get_by_role("dialog").get_by_role("button", name="Sign for Sales").click()
+    toast = page.get_by_test_id("toast")
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text("Signed for Sales.")
+    expect(toast).to_have_attribute("role", "status")
+    expect(page.get_by_test_id("toasts")).to_have_attribute("aria-live", "polite")
+    # The page starts where it did: the toast floats over it.
+    assert heading.bounding_box()["y"] == top_before
+    expect(page.get_by_role("alert")).to_have_count(0)

@@ -66,3 +66,10 @@ document.addEventListener("click", (event) => {
   go.disabled = true;
   form.requestSubmit(dialog.spSubmitter || undefined);
 });
+
+// Messages after a save are toasts (rendered shown, so they read without
+// JavaScript too): they leave by themselves after a while, unless hovered.
+document.querySelectorAll(".sp-toasts .toast").forEach((toast) => {
+  if (!window.bootstrap) return;
+  bootstrap.Toast.getOrCreateInstance(toast, { delay: 8000 }).show();
+});
