@@ -73,3 +73,19 @@ document.querySelectorAll(".sp-toasts .toast").forEach((toast) => {
   if (!window.bootstrap) return;
   bootstrap.Toast.getOrCreateInstance(toast, { delay: 8000 }).show();
 });
+
+// The log form's "with this entry": the month so far plus the value typed.
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.form) return;
+  document.querySelectorAll(`[data-preview][data-adds-field="${input.name}"]`).forEach((item) => {
+    const out = item.querySelector("[data-after]");
+    if (!out) return;
+    const soFar = Number(item.dataset.soFar);
+    const value = Number(input.value);
+    out.textContent =
+      input.value.trim() === "" || !Number.isFinite(value)
+        ? "—"
+        : (soFar + value).toLocaleString("en-GB", { maximumFractionDigits: 2 });
+  });
+});
