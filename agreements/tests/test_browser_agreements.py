@@ -86,7 +86,9 @@ def test_draft_propose_and_sign_until_active(
     detail_url = f"{live_server.url}{agreement.get_absolute_url()}"
 
     page.get_by_role("button", name="Propose for signature").click()
-    page.get_by_role("dialog").get_by_role("button", name="Propose for signature").click()
+    page.get_by_role("dialog").get_by_role(
+        "button", name="Propose for signature"
+    ).click()
     expect(page.locator("h1 .sp-status")).to_have_text("Proposed")
     expect(page.get_by_test_id("toasts")).to_contain_text("Proposed for signature")
 

@@ -89,3 +89,33 @@ document.addEventListener("input", (event) => {
         : (soFar + value).toLocaleString("en-GB", { maximumFractionDigits: 2 });
   });
 });
+
+// An objective's "Measured by" (<select data-units='{"source": [units]}'>)
+// offers only the units that fit it in the same row's unit select; the
+// server refuses any other.
+function spFitUnits(sourceSelect) {
+  let allowed;
+  try {
+    allowed = JSON.parse(sourceSelect.dataset.units)[sourceSelect.value];
+  } catch {
+    return;
+  }
+  const row = sourceSelect.closest(".sp-objective-row");
+  const unit = row && row.querySelector('select[name$="-unit"]');
+  if (!unit) return;
+  for (const option of unit.options) {
+    const fits = !allowed || allowed.includes(option.value);
+    option.hidden = !fits;
+    option.disabled = !fits;
+  }
+  if (allowed && !allowed.includes(unit.value)) unit.value = allowed[0];
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("select[data-units]")) {
+    spFitUnits(event.target);
+  }
+});
+document.querySelectorAll("select[data-units]").forEach(spFitUnits);
+document.addEventListener("htmx:load", (event) => {
+  event.target.querySelectorAll?.("select[data-units]").forEach(spFitUnits);
+});
