@@ -59,7 +59,7 @@ class DateInput(forms.DateInput):
     every ``DateField`` using this widget accepts all of them."""
 
     input_type = "text"
-    placeholder = "1 Dec 2026"
+    placeholder = "e.g. 1 Dec 2026"
 
     def __init__(self, attrs: dict | None = None) -> None:
         super().__init__(

@@ -41,7 +41,7 @@ def test_a_day_is_shown_as_pages_write_it():
     html = str(DayForm(initial={"day": dt.date(2026, 12, 1)})["day"])
     assert 'type="text"' in html
     assert 'value="1 Dec 2026"' in html
-    assert 'placeholder="1 Dec 2026"' in html
+    assert 'placeholder="e.g. 1 Dec 2026"' in html
 
 
 def test_what_was_typed_wrongly_comes_back_as_typed():

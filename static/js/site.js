@@ -119,3 +119,13 @@ document.querySelectorAll("select[data-units]").forEach(spFitUnits);
 document.addEventListener("htmx:load", (event) => {
   event.target.querySelectorAll?.("select[data-units]").forEach(spFitUnits);
 });
+
+// A filter's address keeps only the filters set: ?severity=critical, not
+// ?q=&box=&status=&severity=critical.
+document.addEventListener("htmx:configRequest", (event) => {
+  const { verb, parameters } = event.detail;
+  if (verb !== "get" || !parameters || typeof parameters.entries !== "function") return;
+  for (const [name, value] of Array.from(parameters.entries())) {
+    if (value === "") parameters.delete(name);
+  }
+});
