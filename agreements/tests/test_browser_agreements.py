@@ -40,7 +40,7 @@ def test_draft_propose_and_sign_until_active(
         "Marketing hands Sales a steady flow of qualified leads."
     )
     page.get_by_label("In force from").fill(periods.current_month().isoformat())
-    page.get_by_label("Compensation clause").fill(
+    page.get_by_label("In words").fill(
         "A shortfall is made up the next month; two misses in a row go to the "
         "head of Marketing."
     )
@@ -130,7 +130,7 @@ def test_a_bad_objective_is_shown_on_its_row(
     page.get_by_label("Title").fill("Leads")
     page.get_by_label("Consumer").select_option(label="Sales")
     page.get_by_label("In force from").fill(periods.current_month().isoformat())
-    page.get_by_label("Compensation clause").fill("Make it up.")
+    page.get_by_label("In words").fill("Make it up.")
     fill_objective(page, 0, name="Uptime", metric_source="manual", unit="percent")
     fill_objective(page, 0, target="120")
     # Saved with Enter in a field, as many people do: a click on the sticky

@@ -111,3 +111,25 @@ def test_a_save_is_told_in_a_toast_that_does_not_push_the_page_down(
     # The page starts where it did: the toast floats over it.
     assert heading.bounding_box()["y"] == top_before
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_the_editor_offers_only_the_units_that_fit_the_source(
+    page: Page, live_server, marketing_lead, marketing, sales
+):
+    log_in(page, live_server, "marketing-lead")
+    page.goto(f"{live_server.url}/agreements/new/")
+    row = page.get_by_test_id("objective-row").first
+    unit = row.get_by_label("Unit")
+
+    row.get_by_label("Measured by").select_option("manual")
+    unit.select_option("percent")
+    expect(unit).to_have_value("percent")
+
+    # A count is counted: the unit follows, and "%" is no longer offered.
+    row.get_by_label("Measured by").select_option("qualified_leads")
+    expect(unit).to_have_value("count")
+    expect(unit.locator('option[value="percent"]')).to_be_disabled()
+
+    row.get_by_label("Measured by").select_option("availability")
+    expect(unit).to_have_value("percent")
+    expect(unit.locator('option[value="count"]')).to_be_disabled()
