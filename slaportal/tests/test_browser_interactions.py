@@ -133,3 +133,28 @@ def test_the_editor_offers_only_the_units_that_fit_the_source(
     row.get_by_label("Measured by").select_option("availability")
     expect(unit).to_have_value("percent")
     expect(unit.locator('option[value="count"]')).to_be_disabled()
+
+
+def test_without_javascript_the_forms_still_work(
+    browser, live_server, marketing_lead, sales_lead, marketing, sales
+):
+    agreement = proposed(user=marketing_lead, provider=marketing, consumer=sales)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "sales-lead")
+        page.goto(f"{live_server.url}{agreement.get_absolute_url()}")
+        # The request-changes dialog opens in the page through its link.
+        page.get_by_role("button", name="Request changes").click()
+        expect(page.locator("#request-changes-note")).to_be_visible()
+        page.goto(f"{live_server.url}{agreement.get_absolute_url()}")
+        # Signing posts at once: there is no dialog to confirm without JS.
+        page.get_by_role("button", name="Sign for Sales").click()
+        expect(page.get_by_test_id("signatures")).to_contain_text("Signed by")
+        expect(page.get_by_test_id("toast")).to_contain_text("Signed for Sales.")
+        assert agreement.signatures.filter(team=sales).exists()
+        # A filter's button is shown and submits the form.
+        page.goto(f"{live_server.url}/friction/")
+        expect(page.get_by_role("button", name="Filter")).to_be_visible()
+    finally:
+        context.close()
