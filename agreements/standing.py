@@ -18,6 +18,8 @@ class Line(Protocol):
     """What the figures pages read of an engine line
     (``reports.selectors.LineView``)."""
 
+    objective: Any
+    target: Any
     status: str
     actual: Any
 

@@ -65,7 +65,7 @@ LINE_FIELDS = ["target", "actual", "attainment", "status", "reported_on_time"]
 def _remedy_for(agreement) -> str:
     remedy = agreement.remedy_text
     clause = agreement.compensation_clause.strip()
-    return f"{remedy}. {clause}" if remedy else clause
+    return ". ".join(part for part in (remedy, clause) if part)
 
 
 def _card_values(card: ScorecardResult) -> dict:

@@ -24,6 +24,8 @@ if env_file.exists():
     env.read_env(str(env_file))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# With DEBUG, Django's technical error pages instead of the portal's own.
+TECHNICAL_ERROR_PAGES = env.bool("SLA_TECHNICAL_ERROR_PAGES", default=False)
 
 
 def _require(name: str) -> str:
@@ -104,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # With DEBUG (the demo), the portal's own error pages, not Django's.
+    "slaportal.error_pages.OwnErrorPagesMiddleware",
     # Last, so that it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
     "slaportal.lockout.LoginAddressThrottleMiddleware",

@@ -11,6 +11,7 @@ admin.site.site_title = "slaportal admin"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("health/", views.health, name="health"),
     path("health/live/", views.health_live, name="health_live"),
     path("agreements/", include("agreements.urls")),

@@ -12,12 +12,13 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
+from ..forms.common import DateInput
 from ..models import Team
 from .models import WorkingCalendar, WorkingInterval, time_zones
 from .services import ICS_MAX_BYTES
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 # "2026", "2026 2027", "2026, 2027" or "2026–2028".
 YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
 

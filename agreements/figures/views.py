@@ -33,6 +33,7 @@ from ..views.common import (
 )
 from .forms import FiguresFilterForm, HandoverFilterForm, figure_forms
 from .kinds import CUSTOMERS, KINDS, FigureKind
+from .preview import month_preview
 from .row_pages import (
     LATE_PAGE,
     correct_page,
@@ -157,6 +158,7 @@ def figures_new(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             "title": kind_.new_title,
             "submit_label": "Save",
             "cancel_url": _list_url(kind_, team),
+            "preview": month_preview(kind_, team, form),
         },
     )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,8 @@ OBJECTIVES_PREFIX = "objectives"
 MAX_OBJECTIVES = 30
 # The history keeps a change reason of up to 100 characters, and the services
 # put "changes requested: " or "retired: " in front of the note.
-NOTE_MAX_LENGTH = 80
+# Kept in the history's reason (a text field) and in the event's email.
+NOTE_MAX_LENGTH = 2000
 
 
 class AgreementForm(forms.ModelForm):
@@ -48,14 +50,15 @@ class AgreementForm(forms.ModelForm):
             "effective_from": "In force from",
             "effective_to": "In force until",
             "review_on": "Review on",
+            "compensation_clause": "In words",
             "remedy": "Structured remedy",
         }
         field_classes = {"remedy_credit": FiniteDecimalField}
         help_texts = {
             "title": "Short and specific, e.g. “Qualified leads for Sales”.",
             "summary": "What the promise is about, in a sentence or two.",
-            "compensation_clause": "What happens when an objective is missed: "
-            "make-up, escalation, internal credit…",
+            "compensation_clause": "Make-up, escalation, internal credit… "
+            "Optional when a structured remedy below says it.",
         }
         widgets = {
             "effective_from": DateInput(),
@@ -76,6 +79,14 @@ class AgreementForm(forms.ModelForm):
         self.fields["consumer"].empty_label = "Choose the team it promises to…"
         if not editing:
             del self.fields["edit_count"]
+        # One of the two is needed (the model's clean says so), neither alone.
+        self.fields["remedy"].required = False
+        self.fields[
+            "remedy"
+        ].help_text = "Optional: lets scorecards and breach emails state the remedy."
+
+    def clean_remedy(self) -> str:
+        return self.cleaned_data.get("remedy") or Agreement.Remedy.NONE
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -192,6 +203,10 @@ class ObjectiveForm(forms.ModelForm):
             ("", "Choose…"),
             *Objective.Source.choices,
         ]
+        # site.js offers only the units that fit the chosen source.
+        self.fields["metric_source"].widget.attrs["data-units"] = json.dumps(
+            Objective.UNITS_BY_SOURCE
+        )
         self.fields["measure_source"].label_from_instance = lambda source: (
             f"{source.name} ({source.team}, {source.kind_words})"
         )
@@ -218,6 +233,20 @@ class ObjectiveForm(forms.ModelForm):
         if "component" in values:
             values["component"] = (values["component"] or "").strip()
         return values
+
+    def clean_unit(self) -> str:
+        # A counted source in another unit is refused by the model's clean.
+        unit = self.cleaned_data.get("unit", "")
+        source = self.cleaned_data.get("metric_source")
+        if (
+            source in Objective.RECORD_SOURCES
+            and unit not in (Objective.UNITS_BY_SOURCE[source])
+        ):
+            raise ValidationError(
+                "A figure measured from records is a share of requests or of "
+                "time: use %."
+            )
+        return unit
 
     @property
     def is_removed(self) -> bool:
@@ -349,7 +378,7 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=NOTE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 

@@ -27,17 +27,63 @@ class FiniteDecimalField(forms.DecimalField):
 class BoundedDateField(forms.DateField):
     """A date in 2000-01-01 … 2100-12-31, the dates the portal keeps."""
 
+    default_error_messages = {"invalid": "Enter a day like 1 Dec 2026."}
+
     def to_python(self, value: Any):
         value = super().to_python(value)
         return periods.check_day(value) if value is not None else None
 
 
+# What a day may be typed as: the way every page writes it ("1 Dec 2026"),
+# the month spelt out, ISO (what scripts and the API send) and day-first
+# numbers. Never month-first: 03/04 is the 3rd of April here.
+DAY_INPUT_FORMATS = ("%d %b %Y", "%d %B %Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def parse_day(text: str) -> dt.date | None:
+    text = " ".join(text.replace(",", " ").split())
+    for pattern in DAY_INPUT_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A day, shown and typed as every page writes one ("1 Dec 2026").
+
+    A text box rather than ``<input type="date">``: the browser's picker shows
+    the format of the computer's locale (mm/dd/yyyy on many), never the
+    portal's. What was typed in a known format reaches the field as ISO, so
+    every ``DateField`` using this widget accepts all of them."""
+
+    input_type = "text"
+    placeholder = "e.g. 1 Dec 2026"
 
     def __init__(self, attrs: dict | None = None) -> None:
-        # The browser's date picker sends and expects ISO dates.
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+        super().__init__(
+            attrs={
+                "placeholder": self.placeholder,
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "data-day-input": "",
+                **(attrs or {}),
+            }
+        )
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, dt.date):
+            return f"{value.day} {value:%b %Y}"
+        return super().format_value(value)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            day = parse_day(value)
+            if day is not None:
+                return day.isoformat()
+        return value
 
 
 class MonthInput(forms.TextInput):

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .. import periods
-from ..forms.common import ClientTokenForm, ReasonForm
+from ..forms.common import ClientTokenForm, DateInput, ReasonForm
 from ..models import FrictionReport, PainPoint
 from .models import COMMENT_MAX_LENGTH, TAGS_MAX_LENGTH
 
@@ -198,7 +198,8 @@ class AssignForm(forms.Form):
     due_date = forms.DateField(
         required=False,
         label="Due by",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
+        error_messages={"invalid": "Enter a day like 1 Dec 2026."},
         help_text="Past this day and not resolved, both teams see it as overdue.",
     )
 

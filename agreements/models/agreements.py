@@ -155,8 +155,12 @@ class Agreement(models.Model):
         validators=[periods.check_day],
         help_text="When both teams should look at it again, on or after the start.",
     )
+    # What happens when an objective is missed: in words, as a structured
+    # remedy, or both (clean() asks for one of them).
     compensation_clause = models.TextField(
-        validators=[multi_line], help_text="What happens when an objective is missed."
+        blank=True,
+        validators=[multi_line],
+        help_text="What happens when an objective is missed.",
     )
     remedy = models.CharField(
         max_length=10, choices=Remedy.choices, default=Remedy.NONE
@@ -294,6 +298,13 @@ class Agreement(models.Model):
             and self.review_on < self.effective_from
         ):
             errors["review_on"] = "The review date must not be before the start date."
+        if not (self.compensation_clause or "").strip() and (
+            self.remedy in ("", self.Remedy.NONE)
+        ):
+            errors["compensation_clause"] = (
+                "Say what happens when an objective is missed: in words, or "
+                "choose a structured remedy."
+            )
         if self.remedy == self.Remedy.CREDIT and not self.remedy_credit:
             errors["remedy_credit"] = "Give the credit owed for each miss."
         if self.remedy != self.Remedy.CREDIT and self.remedy_credit:
@@ -422,6 +433,15 @@ class Objective(models.Model):
     # a ``RecordMeasure`` saying how; the agreement editor does not offer
     # them yet (the API and the services do).
     RECORD_SOURCES = (Source.REQUEST_TIMES, Source.AVAILABILITY)
+    # The units each way of measuring may be given in: what is counted is a
+    # count, a figure from records is a share (%), a manual measurement any.
+    # The model refuses a counted source in another unit, the record terms a
+    # record source; the editor offers only these.
+    UNITS_BY_SOURCE: dict[str, tuple[str, ...]] = {
+        **dict.fromkeys(COUNTED_SOURCES, (Unit.COUNT,)),
+        **dict.fromkeys(RECORD_SOURCES, (Unit.PERCENT,)),
+        Source.MANUAL: tuple(Unit.values),
+    }
     # While the agreement services validate an edit: the objective's
     # ``RecordMeasure`` (agreements.records), to save after the objective.
     new_measure: Any = None
@@ -525,7 +545,10 @@ class Objective(models.Model):
             errors["target"] = "A percentage target cannot be over 100."
         if self.weight is not None and self.weight <= 0:
             errors["weight"] = "The weight must be above zero."
-        if self.metric_source in self.COUNTED_SOURCES and self.unit != self.Unit.COUNT:
+        if (
+            self.metric_source in self.COUNTED_SOURCES
+            and self.unit not in self.UNITS_BY_SOURCE[self.metric_source]
+        ):
             errors["unit"] = (
                 "Leads, customers and friction reports are counted: use count."
             )

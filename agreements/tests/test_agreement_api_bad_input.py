@@ -137,14 +137,14 @@ BAD_INPUT: dict[tuple[str, str], list[tuple[str | None, Any, str]]] = {
         ("proposed", {"team": "service"}, "is not a party"),
     ],
     ("api:v1:agreement-request-changes", "POST"): [
-        ("proposed", {"note": "x" * 81}, "note"),
+        ("proposed", {"note": "x" * 2001}, "note"),
         ("proposed", {"note": ["a list"]}, "note"),
     ],
     ("api:v1:agreement-revise", "POST"): [
         ("active", {"__key__": "x" * 256}, "Idempotency-Key"),
     ],
     ("api:v1:agreement-retire", "POST"): [
-        ("active", {"note": "x" * 81}, "note"),
+        ("active", {"note": "x" * 2001}, "note"),
     ],
     # "TODAY" stands for today's date, an open month's.
     ("api:v1:lead-log-entry-list", "POST"): [

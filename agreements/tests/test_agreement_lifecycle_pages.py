@@ -154,9 +154,9 @@ def test_a_too_long_note_is_refused(client, sales_lead, proposed_ms):
     client.force_login(sales_lead)
     before = snapshot()
     response = client.post(
-        url("request_changes", proposed_ms.pk), {"note": "x" * 81}, follow=True
+        url("request_changes", proposed_ms.pk), {"note": "x" * 2001}, follow=True
     )
-    assert "Note: Ensure this value has at most 80 characters" in errors_of(response)
+    assert "Note: Ensure this value has at most 2000 characters" in errors_of(response)
     assert snapshot() == before
 
 

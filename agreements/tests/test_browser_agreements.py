@@ -40,7 +40,7 @@ def test_draft_propose_and_sign_until_active(
         "Marketing hands Sales a steady flow of qualified leads."
     )
     page.get_by_label("In force from").fill(periods.current_month().isoformat())
-    page.get_by_label("Compensation clause").fill(
+    page.get_by_label("In words").fill(
         "A shortfall is made up the next month; two misses in a row go to the "
         "head of Marketing."
     )
@@ -86,13 +86,17 @@ def test_draft_propose_and_sign_until_active(
     detail_url = f"{live_server.url}{agreement.get_absolute_url()}"
 
     page.get_by_role("button", name="Propose for signature").click()
+    page.get_by_role("dialog").get_by_role(
+        "button", name="Propose for signature"
+    ).click()
     expect(page.locator("h1 .sp-status")).to_have_text("Proposed")
-    expect(page.get_by_role("alert").first).to_contain_text("Proposed for signature")
+    expect(page.get_by_test_id("toasts")).to_contain_text("Proposed for signature")
 
     log_in(page, live_server, "sales-lead")
     page.goto(detail_url)
     page.get_by_role("button", name="Sign for Sales").click()
-    expect(page.get_by_role("alert").first).to_contain_text(
+    page.get_by_role("dialog").get_by_role("button", name="Sign for Sales").click()
+    expect(page.get_by_test_id("toasts")).to_contain_text(
         "It becomes active when the other team signs."
     )
     expect(page.get_by_role("button", name="Sign for Sales")).to_have_count(0)
@@ -100,6 +104,7 @@ def test_draft_propose_and_sign_until_active(
     log_in(page, live_server, "marketing-lead")
     page.goto(detail_url)
     page.get_by_role("button", name="Sign for Marketing").click()
+    page.get_by_role("dialog").get_by_role("button", name="Sign for Marketing").click()
     # Signed by both, and its start date has come: in force.
     expect(page.locator("h1 .sp-status")).to_have_text("In force")
     signatures = page.get_by_test_id("signatures")
@@ -125,7 +130,7 @@ def test_a_bad_objective_is_shown_on_its_row(
     page.get_by_label("Title").fill("Leads")
     page.get_by_label("Consumer").select_option(label="Sales")
     page.get_by_label("In force from").fill(periods.current_month().isoformat())
-    page.get_by_label("Compensation clause").fill("Make it up.")
+    page.get_by_label("In words").fill("Make it up.")
     fill_objective(page, 0, name="Uptime", metric_source="manual", unit="percent")
     fill_objective(page, 0, target="120")
     # Saved with Enter in a field, as many people do: a click on the sticky

@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from ..figures.kinds import KINDS
 from ..forms import AgreementFilterForm, NoteForm
@@ -124,12 +125,44 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "newest": versions[0] if versions else None,
             "history": agreement_history(agreement),
             "sign_teams": [
-                p["team"] for p in parties if p["team"].pk in may["sign_for"]
+                {
+                    "team": p["team"],
+                    "action": f"Sign for {p['team']}",
+                    "question": f"Sign for {p['team']}?",
+                    "consequence": _sign_consequence(agreement, p),
+                    "confirm_id": f"confirm-sign-{p['team'].pk}",
+                }
+                for p in parties
+                if p["team"].pk in may["sign_for"]
             ],
             "may": may,
             "note_form": NoteForm(),
             "corrections": _corrections(agreement),
         },
+    )
+
+
+def _sign_consequence(agreement: Agreement, party: dict) -> str:
+    """What signing for ``party`` does, said in the confirmation before it."""
+    start = date_format(agreement.effective_from, "j M Y")
+    others = [
+        team
+        for team in (agreement.provider, agreement.consumer)
+        if team != party["team"]
+        and team.pk not in {s.team_id for s in agreement.signatures.all()}
+    ]
+    terms = (
+        f"version {agreement.version} binding between {agreement.provider} and "
+        f"{agreement.consumer} from {start}"
+    )
+    if others:
+        return (
+            f"Signing for {party['team']} makes {terms} once {others[0]} has "
+            "signed too."
+        )
+    return (
+        f"Signing for {party['team']} makes {terms}: the other team has signed, "
+        "so it becomes active now."
     )
 
 

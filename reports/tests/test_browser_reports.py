@@ -162,7 +162,7 @@ def test_the_vp_drills_from_the_dashboard_to_a_breach_and_its_pdf(
     page.goto(scorecard_url)
 
     missed_line.get_by_role("button", name="Acknowledge").click()
-    expect(page.get_by_role("alert").first).to_contain_text(
+    expect(page.get_by_test_id("toasts")).to_contain_text(
         f"Breach of Customers closed ({label}) acknowledged."
     )
     expect(page.get_by_test_id("lines")).to_contain_text("Acknowledged")

@@ -87,7 +87,7 @@ def test_posting_the_same_form_twice_logs_once(client, marketing_lead):
         ("date", "2026-03-16", "16 March 2026 is in the future"),
         ("date", "2026-04-01", "April 2026 has not begun yet"),
         ("date", "2026-02-27", "February 2026 is locked"),
-        ("date", "yesterday", "Enter a valid date."),
+        ("date", "yesterday", "Enter a day like 1 Dec 2026."),
     ],
 )
 def test_bad_lead_log_input_writes_nothing(

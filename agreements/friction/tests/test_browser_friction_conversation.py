@@ -97,7 +97,7 @@ def test_the_head_assigns_and_asks_and_the_reporter_replies(
     expect(reply.get_by_role("button", name="Acknowledge")).to_have_count(0)
     reply.get_by_label("Comment").fill("INV-2041 and INV-2042.")
     reply.get_by_role("button", name="Add comment").click()
-    expect(page.get_by_role("alert").first).to_contain_text("Comment added")
+    expect(page.get_by_test_id("toasts")).to_contain_text("Comment added")
     mine = page.get_by_test_id("timeline").locator('[data-side="reporting"]').last
     expect(mine).to_contain_text("Priya Nair (Sales) commented")
     expect(mine).to_contain_text("INV-2041 and INV-2042.")

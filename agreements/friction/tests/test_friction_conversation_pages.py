@@ -206,7 +206,7 @@ def test_saving_the_same_assignment_again_writes_nothing(
             {"assignee": "service_member", "due_date": "2026-03-14"},
             "14 March 2026 has passed: choose today or a later day.",
         ),
-        ({"assignee": "", "due_date": "someday"}, "Enter a valid date."),
+        ({"assignee": "", "due_date": "someday"}, "Enter a day like 1 Dec 2026."),
     ],
 )
 def test_a_refused_assignment_says_why_and_writes_nothing(

@@ -120,7 +120,7 @@ def test_the_marketing_lead_imports_a_hubspot_export_and_finds_its_leads_counted
         expect(cells.nth(6)).to_have_text(str(QUALIFIED))
         assert not Lead.objects.exists()
         page.get_by_role("button", name="Import 5 records").click()
-        expect(page.get_by_role("alert").first).to_contain_text(
+        expect(page.get_by_test_id("toasts")).to_contain_text(
             "Imported 5 records from hubspot-contacts.csv: 5 new"
         )
         assert Lead.objects.filter(source=crm, qualified=True).count() == QUALIFIED

@@ -102,7 +102,7 @@ def test_a_lead_imports_a_helpdesk_export_and_finds_the_breached_requests(
         screenshot("records-import-preview")
         page.get_by_role("button", name="Import 12 records").click()
 
-        expect(page.get_by_role("alert").first).to_contain_text(
+        expect(page.get_by_test_id("toasts")).to_contain_text(
             "Imported 12 records from helpdesk-export.csv: 12 new"
         )
         assert ServiceRequest.objects.filter(source=helpdesk).count() == 12

@@ -44,7 +44,7 @@ def test_a_report_filed_is_heard_of_assigned_and_answered_through_the_inbox(
         "Their invoice lists seats they cancelled in January."
     )
     page.get_by_role("button", name="File the report").click()
-    expect(page.get_by_role("alert").first).to_contain_text("Report filed")
+    expect(page.get_by_test_id("toasts")).to_contain_text("Report filed")
     report = FrictionReport.objects.get(customer="Hooli Europe")
 
     # The head's bell counts it; a high report is emailed at once.
