@@ -239,7 +239,7 @@ def agreement_create(
     consumer: Team,
     title: str,
     effective_from: date,
-    compensation_clause: str,
+    compensation_clause: str = "",
     summary: str = "",
     effective_to: date | None = None,
     review_on: date | None = None,

@@ -152,7 +152,9 @@ def test_the_printable_scorecard_stands_alone_with_its_charts(
     response = client.get(url("scorecard_print", scored))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<link" not in body  # inline CSS only: the PDF fetches nothing
+    # Inline CSS only: the page needs no stylesheet; it names its icons.
+    assert 'rel="stylesheet"' not in body
+    assert 'rel="icon"' in body
     assert "@page" in body and "@media print" in body
     assert body.count('class="sp-trend"') == 2
     assert "Back to the scorecard" in body

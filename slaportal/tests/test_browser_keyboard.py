@@ -125,7 +125,7 @@ def test_a_lead_logs_leads_from_my_month_with_the_keyboard(
     tab_to(page, named("Save", "button"), "the Save button")
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("alert").first).to_contain_text(
+    expect(page.get_by_test_id("toasts")).to_contain_text(
         "Saved: 42 leads (18 qualified)"
     )
     assert LeadLogEntry.objects.filter(
@@ -158,7 +158,7 @@ def test_a_sales_manager_files_a_friction_report_with_the_keyboard(
     tab_to(page, named("File the report", "button"), "File the report")
     page.keyboard.press("Space")
 
-    expect(page.get_by_role("alert").first).to_contain_text("Report filed")
+    expect(page.get_by_test_id("toasts")).to_contain_text("Report filed")
     report = FrictionReport.objects.get(customer="Keyboard Corp")
     assert (report.category, report.severity) == ("billing", "high")
 
@@ -202,7 +202,7 @@ def test_the_head_of_service_acknowledges_a_breach_with_the_keyboard(
     tab_to(page, named("Acknowledge", "button"), "the Acknowledge button")
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("alert").first).to_contain_text("acknowledged")
+    expect(page.get_by_test_id("toasts")).to_contain_text("acknowledged")
     breach.refresh_from_db()
     assert breach.status == Breach.Status.ACKNOWLEDGED
     assert breach.acknowledged_by.username == "service-head"

@@ -103,7 +103,7 @@ def test_a_lead_logs_figures_from_the_home_page_on_a_phone(
     assert_on_screen(page, save)
     save.click()
 
-    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.get_by_test_id("toasts")).to_be_visible()
     entry = LeadLogEntry.objects.get(team=chain.leads.provider)
     assert (entry.leads_delivered, entry.qualified_leads) == (42, 18)
     assert entry.month == MARCH
@@ -135,7 +135,7 @@ def test_a_sales_manager_files_a_friction_report_on_a_phone(
     assert_on_screen(page, submit)
     submit.click()
 
-    expect(page.get_by_role("alert").first).to_contain_text("Report filed")
+    expect(page.get_by_test_id("toasts")).to_contain_text("Report filed")
     report = FrictionReport.objects.get(customer="Hooli Europe")
     assert (report.reporting_team, report.addressed_team) == (
         chain.handover.provider,
@@ -160,7 +160,7 @@ def test_the_providers_head_acknowledges_a_breach_on_a_phone(
     assert_on_screen(page, acknowledge)
     acknowledge.click()
 
-    expect(page.get_by_role("alert").first).to_contain_text("acknowledged")
+    expect(page.get_by_test_id("toasts")).to_contain_text("acknowledged")
     breach.refresh_from_db()
     assert (breach.status, breach.acknowledged_by) == ("acknowledged", marketing_head)
 
