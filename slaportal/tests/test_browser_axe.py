@@ -29,7 +29,7 @@ from conftest import ARTIFACTS, ROOT, SUMMARY_LINES
 
 # The tests only read: each runs in a transaction that is rolled back, while
 # the demo seeded once for the module stays (and is flushed at its end).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+pytestmark = [pytest.mark.browser, pytest.mark.audit, pytest.mark.django_db]
 
 AXE = ROOT / "static" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]

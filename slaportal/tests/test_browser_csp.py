@@ -14,7 +14,11 @@ from agreements.models import Agreement, FrictionReport, PainPoint
 from conftest import log_in as sign_in
 from reports.models import Breach
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.audit,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture

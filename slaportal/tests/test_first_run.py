@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+# Processes of its own, as the services tier's tests start: run once.
+pytestmark = pytest.mark.services
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
