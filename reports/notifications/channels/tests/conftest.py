@@ -50,7 +50,14 @@ def _channel_settings(settings):
     settings.SLA_EMAIL_RETRY_SECONDS = 30
     settings.SLA_EMAIL_LEASE_SECONDS = 900
     settings.SLA_TASK_QUEUE = ""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Celery reads Django's settings once: after an earlier test has read
+    # them, only its own configuration says whether tasks run in-process.
+    from slaportal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
 
 
 @pytest.fixture

@@ -40,7 +40,9 @@ def test_a_post_refused_once_by_the_channel_is_delivered_once_by_the_worker(
             "SITE_URL": "https://sla.example.com",
         }
     )
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from slaportal.celery import app
+
+    app.conf.task_always_eager = False  # the worker sends it (restored after)
     settings.SLA_TASK_QUEUE = worker.queue
     _channel(
         service, service_head, sink.url, events=(Notification.Event.FRICTION_FILED,)
