@@ -145,11 +145,11 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _sign_consequence(agreement: Agreement, party: dict) -> str:
     """What signing for ``party`` does, said in the confirmation before it."""
     start = date_format(agreement.effective_from, "j M Y")
+    signed = {s.team_id for s in agreement.signatures.all()}
     others = [
         team
         for team in (agreement.provider, agreement.consumer)
-        if team != party["team"]
-        and team.pk not in {s.team_id for s in agreement.signatures.all()}
+        if team != party["team"] and team.pk not in signed
     ]
     terms = (
         f"version {agreement.version} binding between {agreement.provider} and "
