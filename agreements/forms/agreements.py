@@ -234,20 +234,6 @@ class ObjectiveForm(forms.ModelForm):
             values["component"] = (values["component"] or "").strip()
         return values
 
-    def clean_unit(self) -> str:
-        # A counted source in another unit is refused by the model's clean.
-        unit = self.cleaned_data.get("unit", "")
-        source = self.cleaned_data.get("metric_source")
-        if (
-            source in Objective.RECORD_SOURCES
-            and unit not in (Objective.UNITS_BY_SOURCE[source])
-        ):
-            raise ValidationError(
-                "A figure measured from records is a share of requests or of "
-                "time: use %."
-            )
-        return unit
-
     @property
     def is_removed(self) -> bool:
         """Marked for removal in the editor (kept as hidden inputs until saved)."""

@@ -435,8 +435,7 @@ class Objective(models.Model):
     RECORD_SOURCES = (Source.REQUEST_TIMES, Source.AVAILABILITY)
     # The units each way of measuring may be given in: what is counted is a
     # count, a figure from records is a share (%), a manual measurement any.
-    # The model refuses a counted source in another unit, the record terms a
-    # record source; the editor offers only these.
+    # The model's clean refuses any other; the editor offers only these.
     UNITS_BY_SOURCE: dict[str, tuple[str, ...]] = {
         **dict.fromkeys(COUNTED_SOURCES, (Unit.COUNT,)),
         **dict.fromkeys(RECORD_SOURCES, (Unit.PERCENT,)),
@@ -545,12 +544,13 @@ class Objective(models.Model):
             errors["target"] = "A percentage target cannot be over 100."
         if self.weight is not None and self.weight <= 0:
             errors["weight"] = "The weight must be above zero."
-        if (
-            self.metric_source in self.COUNTED_SOURCES
-            and self.unit not in self.UNITS_BY_SOURCE[self.metric_source]
-        ):
+        fits = self.UNITS_BY_SOURCE.get(self.metric_source, tuple(self.Unit.values))
+        if self.unit not in fits:
             errors["unit"] = (
                 "Leads, customers and friction reports are counted: use count."
+                if self.metric_source in self.COUNTED_SOURCES
+                else "A figure measured from records is a share of requests or "
+                "of time: use %."
             )
         threshold = self.warning_threshold
         if threshold is not None and self.target is not None:

@@ -114,25 +114,14 @@ def measure_build(
 
 
 def record_objective_errors(objective: Objective) -> list[str]:
-    """What an objective measured from records must be besides its measure:
-    a percentage at least to reach."""
+    """What an objective measured from records must be besides its measure
+    and its unit (a percentage, which the model's clean asks): at least to
+    reach."""
     if objective.metric_source not in SOURCE_KINDS:
         return []
-    errors = []
-    if objective.unit != Objective.Unit.PERCENT:
-        errors.append("unit: a figure measured from records is a percentage (%).")
     if objective.comparator != Objective.Comparator.AT_LEAST:
-        errors.append(
-            "comparator: a share of requests or of time is judged “at least”."
-        )
-    if objective.target is not None:
-        try:
-            over = Decimal(objective.target) > 100
-        except (InvalidOperation, TypeError):
-            over = False
-        if over:
-            errors.append("target: a percentage cannot be over 100.")
-    return errors
+        return ["comparator: a share of requests or of time is judged “at least”."]
+    return []
 
 
 def measure_terms(measure: RecordMeasure | None) -> tuple:

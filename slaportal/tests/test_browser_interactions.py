@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from agreements.records.models import RecordSource
 from agreements.tests.builders import proposed
 from agreements.tests.factories import FrictionReportFactory
 from conftest import log_in
@@ -41,6 +43,9 @@ def test_a_friction_filter_applies_as_it_changes_and_the_address_follows(
     expect(page).to_have_url(re.compile(r"severity=critical"))
     # The filter form itself was not replaced: the choice stays as made.
     expect(page.get_by_label("Severity")).to_have_value("critical")
+    # The form's Clear link, outside the list, follows the filters too.
+    clear = page.get_by_role("link", name="Clear")
+    expect(clear).to_be_visible()
 
     # The address is shareable: opened afresh, it shows the same list.
     page.goto(page.url)
@@ -48,6 +53,40 @@ def test_a_friction_filter_applies_as_it_changes_and_the_address_follows(
 
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"severity=critical"))
+
+
+def test_clear_and_the_download_follow_a_live_filter(
+    page: Page, live_server, sales_manager, marketing_lead, marketing, sales, service
+):
+    FrictionReportFactory(
+        reporting_team=sales,
+        addressed_team=service,
+        customer="Globex",
+        severity="critical",
+    )
+    log_in(page, live_server, "sales-manager")
+    page.goto(f"{live_server.url}/friction/?severity=critical")
+    page.get_by_role("link", name="Clear").click()
+    expect(page).not_to_have_url(re.compile(r"severity="))
+    expect(page.get_by_role("link", name="Clear")).to_have_count(0)
+    page.get_by_label("Severity").select_option("critical")
+    expect(page.get_by_role("link", name="Clear")).to_be_visible()
+    page.get_by_label("Severity").select_option("")
+    expect(page.get_by_role("link", name="Clear")).to_have_count(0)
+
+    source = RecordSource.objects.create(
+        team=marketing, name="HubSpot", kind=RecordSource.Kind.LEADS
+    )
+    page.context.clear_cookies()
+    log_in(page, live_server, "marketing-lead")
+    page.goto(live_server.url + reverse("records:records", args=[source.pk]))
+    csv_link = page.get_by_test_id("csv-link")
+    expect(csv_link).not_to_have_attribute("href", re.compile(r"q=Acme"))
+    page.get_by_label("Search").fill("Acme")
+    page.get_by_label("Search").press("Enter")
+    expect(page).to_have_url(re.compile(r"q=Acme"))
+    # The download is of what is shown now, not of the page as first opened.
+    expect(csv_link).to_have_attribute("href", re.compile(r"q=Acme"))
 
 
 def test_a_search_applies_on_enter_without_a_button(

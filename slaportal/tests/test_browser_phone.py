@@ -254,3 +254,21 @@ def test_every_page_on_the_move_fits_a_phone_and_keeps_its_tables_on_a_desktop(
         expect(filters).to_be_hidden()
         # A desktop keeps the table: its column headings show.
         expect(page.get_by_role("columnheader", name="Severity")).to_be_visible()
+
+
+def test_a_scorecard_s_objectives_start_on_a_phone_s_first_screen(
+    page: Page, live_server, march, chain, marketing_head
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "marketing-head")
+    page.goto(f"{live_server.url}/reports/agreements/{chain.leads.pk}/")
+    lines = page.get_by_test_id("lines")
+    expect(lines).to_be_visible()
+    # Without scrolling: the summary leaves room for the first objective.
+    first = lines.locator("tbody tr").first
+    box = first.bounding_box()
+    assert box is not None
+    assert box["y"] < PHONE["height"], f"the first objective starts at {box['y']}px"
+    no_sideways_scroll(page)
+    # The month arrows show only the arrow but keep the month as their name.
+    expect(page.get_by_role("link", name="‹ February 2026")).to_be_visible()
