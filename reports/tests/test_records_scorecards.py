@@ -284,7 +284,7 @@ def test_an_objective_from_records_says_how_it_is_measured(
         team=marketing, name="Their desk", kind=RecordSource.Kind.REQUESTS
     )
     assert "is Marketing's feed" in refused(answers_row(source=theirs, calendar=office))
-    assert "is a percentage" in refused(
+    assert "measured from records is a share of requests or of time: use %" in refused(
         {**answers_row(source=helpdesk, calendar=office), "unit": "count"}
     )
     assert "objective's target" in refused(
