@@ -145,6 +145,9 @@ def reset_month(month: datetime.date) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql, params)
+    from slaportal import freshness
+
+    freshness.months_moved(None)
 
 
 def vacuum() -> None:

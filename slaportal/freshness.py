@@ -16,16 +16,29 @@ email ledger, API token use) do not move it.
 The stamp lives in the cache. When the cache loses it (a restart, an
 eviction), it starts again from the clock, never from a value a kept page
 may carry; a kept page also expires after PAGE_SECONDS whatever happens.
+
+*Month stamps* are narrower: one per month, moved by a change to that
+month's figures, and one for every month, moved by any change whose months
+are not known (an agreement signed, a calendar, an entry edited, records
+imported). They let a month's organisation-wide judgement be kept while
+figures arrive for another month. Every change to figures and agreements is
+kept in history, so the history rows say what moved: a row created or
+deleted with a ``month`` moves that month, anything else every month. Bulk
+writes that bypass history's signal (records imports) move them
+themselves.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import hashlib
 import pickle
 import re
 import time
 import zlib
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -123,14 +136,93 @@ def _resume(**kwargs) -> None:
     if _migrating:
         _migrating = False
         bump()
+        months_moved(None)
 
 
 def watch_writes() -> None:
-    """Have every database connection move the stamp on its writes, and a
-    migration move it once, when it is over."""
+    """Have every database connection move the stamp on its writes, every
+    history row move its month's stamp, and a migration move them once,
+    when it is over."""
+    from simple_history.signals import post_create_historical_record
+
     connection_created.connect(_install, dispatch_uid="slaportal.freshness")
     pre_migrate.connect(_pause, dispatch_uid="slaportal.freshness")
     post_migrate.connect(_resume, dispatch_uid="slaportal.freshness")
+    post_create_historical_record.connect(
+        _history_written, dispatch_uid="slaportal.freshness"
+    )
+
+
+# --- Month stamps -----------------------------------------------------------
+
+EVERY_MONTH_KEY = "data-stamp:every-month"
+
+
+def _month_key(month: datetime.date) -> str:
+    return f"data-stamp:month:{month:%Y-%m}"
+
+
+def _move(keys: Iterable[str]) -> None:
+    for key in keys:
+        # Missing: whoever reads it next starts it afresh, from the clock.
+        with contextlib.suppress(ValueError):
+            cache.incr(key)
+
+
+def months_moved(months: Iterable[datetime.date] | None) -> None:
+    """The figures of ``months`` change (None: of months not known, so of
+    every month). Their stamps move when the transaction commits, and
+    before this connection next reads one, as the data stamp does."""
+    keys = (
+        {EVERY_MONTH_KEY}
+        if months is None
+        else {_month_key(month.replace(day=1)) for month in months}
+    )
+    if not keys:
+        return
+    pending = getattr(connection, "months_pending", None)
+    if pending is None:
+        pending = connection.months_pending = set()  # type: ignore[attr-defined]
+    if connection.in_atomic_block:
+        pending |= keys
+        moving = frozenset(keys)
+        # Once per transaction for each set of months, however many rows.
+        if not any(
+            isinstance(entry[1], partial) and entry[1].args == (moving,)
+            for entry in connection.run_on_commit
+        ):
+            connection.on_commit(partial(_move, moving))
+    else:
+        _move(keys)
+
+
+def month_stamp(month: datetime.date) -> tuple[int, int]:
+    """The stamps of every month and of ``month`` (one cache read; each
+    started from the clock when missing)."""
+    pending = getattr(connection, "months_pending", None)
+    if pending:
+        connection.months_pending = set()  # type: ignore[attr-defined]
+        _move(pending)
+    keys = [EVERY_MONTH_KEY, _month_key(month)]
+    values = cache.get_many(keys)
+    for key in keys:
+        if values.get(key) is None:
+            start = time.time_ns()
+            if not cache.add(key, start, timeout=None):
+                start = cache.get(key, start)
+            values[key] = start
+    return int(values[EVERY_MONTH_KEY]), int(values[keys[1]])
+
+
+def _history_written(sender, instance, history_instance, **kwargs) -> None:
+    month = getattr(instance, "month", None)
+    created_or_deleted = getattr(history_instance, "history_type", "") in ("+", "-")
+    if isinstance(month, datetime.date) and created_or_deleted:
+        months_moved([month])
+    else:
+        # An edit may have moved the row from another month, and a change
+        # without a month (an agreement, a calendar) may touch any.
+        months_moved(None)
 
 
 def kept(

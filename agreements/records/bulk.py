@@ -24,6 +24,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from slaportal import freshness
+
 from .models import Lead, RequestPause, ServiceRequest
 from .rows import Parsed, record_instance
 
@@ -54,7 +56,9 @@ def bulk_write(
     batch: Any,
 ) -> None:
     """Create and update the records of ``writes``, ``WRITE_CHUNK`` at a
-    time, with their history (and a request's pauses)."""
+    time, with their history (and a request's pauses). History's bulk
+    helpers send no signal: the months' stamps are moved here."""
+    freshness.months_moved(None)
     for at in range(0, len(writes), WRITE_CHUNK):
         chunk = writes[at : at + WRITE_CHUNK]
         by_model: dict[type[models.Model], list[Write]] = {}

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import reduce
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import Lower, RowNumber
@@ -22,6 +23,7 @@ from agreements import periods
 from agreements.models import Agreement, Membership, Team, in_force_q
 from agreements.models.agreements import AgreementQuerySet
 from agreements.rules import can
+from slaportal.freshness import PAGE_SECONDS, month_stamp
 
 from ..models import Breach, MonthTotals, Scorecard, ScorecardLine
 from ..scoring import Status
@@ -397,6 +399,44 @@ def _late_from_cards(cards: Cards) -> tuple[Counter[str], list[LateReporter]]:
     return summary, list(late.values())
 
 
+def _report_month_computed(
+    agreements: AgreementQuerySet,
+    month: datetime.date,
+    state: str,
+    *,
+    now: datetime.datetime,
+) -> tuple[Counter[str], list[LateReporter], dict[uuid.UUID, str]]:
+    """A month not finalised yet (closing, or locked and not closed): its
+    statuses, late reporters and each lineage's status, computed from its
+    figures. For the whole organisation (an executive's view) the result is
+    kept in the cache while the month's figures stand
+    (``freshness.month_stamp``): the figures arriving for the running month
+    do not make every agreement be judged again."""
+    if not is_everything(agreements):
+        return _report_month_build(agreements, month, now)
+    key = "report-month:{:%Y-%m}:{}:{}:{}".format(month, state, *month_stamp(month))
+    kept = cache.get(key)
+    if kept is not None:
+        summary, late, statuses = kept
+        return Counter(summary), late, statuses
+    summary, late, statuses = _report_month_build(agreements, month, now)
+    cache.set(key, (dict(summary), late, statuses), timeout=PAGE_SECONDS)
+    return summary, late, statuses
+
+
+def _report_month_build(
+    agreements: AgreementQuerySet, month: datetime.date, now: datetime.datetime
+) -> tuple[Counter[str], list[LateReporter], dict[uuid.UUID, str]]:
+    cards = cards_for([month], agreements=agreements, now=now)
+    summary, late = _late_from_cards(cards)
+    # Kept small: the late reporters' teams carry their name and link only.
+    for reporter in late:
+        team = reporter.team
+        reporter.team = Team(pk=team.pk, name=team.name, slug=team.slug)
+    statuses = {lineage: card.status for (lineage, _month), card in cards.items()}
+    return summary, late, statuses
+
+
 def _late_order(reporter: LateReporter) -> tuple[int, str]:
     return (-reporter.count, reporter.team.name.lower())
 
@@ -543,15 +583,16 @@ def dashboard(
     if is_everything(agreements):
         totals = {row.month: row for row in MonthTotals.objects.defer("late")}
 
-    report_cards: Cards = {}
+    report_statuses: dict[uuid.UUID, str] = {}
     if totals is not None and report_month in finalised and report_month in totals:
         summary, late, late_count = _late_from_totals(totals[report_month])
     elif report_month in finalised:
         summary, late = _late_from_store(agreements, report_month)
         late_count = len(late)
     else:
-        report_cards = cards_for([report_month], agreements=agreements, now=now)
-        summary, late = _late_from_cards(report_cards)
+        summary, late, report_statuses = _report_month_computed(
+            agreements, report_month, report_state, now=now
+        )
         late_count = len(late)
     late.sort(key=_late_order)
 
@@ -572,8 +613,8 @@ def dashboard(
             listed = listed.filter(
                 lineage__in=[
                     lineage
-                    for (lineage, _month), card in report_cards.items()
-                    if card.status in wanted
+                    for lineage, status in report_statuses.items()
+                    if status in wanted
                 ]
             )
     if every_row:

@@ -3,6 +3,8 @@ is written; what no page shows does not."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
@@ -75,8 +77,10 @@ def test_a_commit_moves_the_stamp_for_every_other_process(
     ):
         for n in range(3):
             TeamFactory(name=f"Team {n}")
-    # Once per transaction, however many rows it wrote.
-    assert callbacks == [freshness.bump]
+    # Once per transaction, however many rows it wrote (and the month
+    # stamps once, for every month: a team has no month).
+    assert [c for c in callbacks if c is freshness.bump] == [freshness.bump]
+    assert len(callbacks) == 2
     assert freshness.stamp() != before
 
 
@@ -150,3 +154,72 @@ def test_an_api_address_with_made_up_parameters_is_never_kept(
         assert len(built) == 3  # built each time
     finally:
         views.AgreementViewSet.get_queryset = original
+
+
+# --- Month stamps -------------------------------------------------------------
+
+
+def test_a_figure_created_or_deleted_moves_its_month_alone():
+    from agreements.tests.factories import LeadLogEntryFactory
+
+    january, february = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
+    team = TeamFactory()
+    before = freshness.month_stamp(january), freshness.month_stamp(february)
+    entry = LeadLogEntryFactory(
+        team=team, date=dt.date(2026, 2, 3), month=february, leads_delivered=5
+    )
+    every, jan = freshness.month_stamp(january)
+    assert (every, jan) == before[0]  # January and every month stand
+    assert freshness.month_stamp(february) != before[1]
+
+    moved = freshness.month_stamp(february)
+    entry.delete()
+    assert freshness.month_stamp(february) != moved
+    assert freshness.month_stamp(january) == before[0]
+
+
+def test_an_edit_or_a_change_without_a_month_moves_every_month():
+    from agreements.tests.factories import LeadLogEntryFactory
+
+    january = dt.date(2026, 1, 1)
+    entry = LeadLogEntryFactory(
+        team=TeamFactory(), date=dt.date(2026, 2, 3), month=dt.date(2026, 2, 1)
+    )
+    before = freshness.month_stamp(january)
+    entry.leads_delivered += 1
+    entry.save()  # it might have moved from another month
+    assert freshness.month_stamp(january)[0] != before[0]
+
+    before = freshness.month_stamp(january)
+    TeamFactory()  # a team, an agreement, a calendar: any month
+    assert freshness.month_stamp(january)[0] != before[0]
+
+
+def test_month_stamps_move_once_when_the_transaction_commits(
+    django_capture_on_commit_callbacks,
+):
+    from agreements.tests.factories import LeadLogEntryFactory
+
+    team = TeamFactory()
+    february = dt.date(2026, 2, 1)
+    before = freshness.month_stamp(february)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        for day in (3, 4, 5):
+            LeadLogEntryFactory(
+                team=team, date=february.replace(day=day), month=february
+            )
+    moved = [c for c in callbacks if getattr(c, "func", None) is freshness._move]
+    assert [c.args for c in moved] == [(frozenset({"data-stamp:month:2026-02"}),)]
+    assert freshness.month_stamp(february)[1] != before[1]
+
+
+def test_records_written_in_bulk_move_every_month(monkeypatch):
+    from agreements.records import bulk
+
+    moved = []
+    monkeypatch.setattr(bulk.freshness, "months_moved", moved.append)
+    bulk.bulk_write([], source=None, user=None, batch=None)
+    assert moved == [None]

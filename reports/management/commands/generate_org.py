@@ -39,6 +39,7 @@ from agreements.models import (
     Team,
 )
 from reports.models import Breach, MonthTotals, Scorecard, ScorecardLine
+from slaportal import freshness
 
 Source = Objective.Source
 BATCH = 2000
@@ -92,6 +93,8 @@ class Command(BaseCommand):
         rng = random.Random(opts["seed"])
         with transaction.atomic():
             counts = self._generate(rng, opts)
+            # Written in bulk, without history's signals.
+            freshness.months_moved(None)
         counts["seconds"] = round(time.perf_counter() - started, 1)
         self.stdout.write(
             ", ".join(f"{key} {value:,}" for key, value in counts.items())
