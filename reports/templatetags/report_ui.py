@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from html import escape as escape_html
 
 from django import template
 from django.urls import reverse
@@ -121,49 +122,40 @@ def trend_svg(trend, selected: datetime.date | None = None) -> SafeString:
 def heat_cells(row) -> SafeString:
     """The cells of one heat-map row: per month, a square in the status colour
     with its icon, linking to that month's scorecard, or a blank when not in
-    force. Built here rather than in the template: a page has hundreds."""
-    title = row.agreement.title
+    force. Built here rather than in the template, and escaped with the
+    standard library's ``html.escape`` (what Django's ``escape`` calls)
+    rather than ``format_html``: a page has hundreds of cells."""
+    title = escape_html(row.agreement.title)
     urls: dict[int, str] = {}
     cells = []
     for cell in row.cells:
         if cell is None:
             cells.append(
-                format_html(
-                    '<td class="sp-cell sp-cell-none" data-status="none" '
-                    'title="{}: not in force">'
-                    '<span aria-hidden="true">–</span>'
-                    '<span class="visually-hidden">not in force</span></td>',
-                    title,
-                )
+                '<td class="sp-cell sp-cell-none" data-status="none" '
+                f'title="{title}: not in force">'
+                '<span aria-hidden="true">–</span>'
+                '<span class="visually-hidden">not in force</span></td>'
             )
             continue
         pk = cell.agreement.pk
         if pk not in urls:
-            urls[pk] = reverse("reports:scorecard", args=[pk])
-        month = periods.month_label(cell.month)
-        label = Status.LABELS[cell.status]
+            urls[pk] = escape_html(reverse("reports:scorecard", args=[pk]))
+        month = escape_html(periods.month_label(cell.month))
+        status = escape_html(cell.status)
+        label = escape_html(Status.LABELS[cell.status])
+        state = escape_html(cell.state_label.lower())
+        # Striped, and said: a running or closing month is not final.
+        live, so_far = (
+            (" sp-cell-live", f", so far ({state})") if cell.live else ("", "")
+        )
         cells.append(
-            format_html(
-                '<td class="sp-cell sp-cell-{}{}" data-status="{}">'
-                '<a href="{}?month={}" title="{}, {}: {} · {} ({})">'
-                '<span class="sp-icon" aria-hidden="true">{}</span>'
-                '<span class="visually-hidden">{}: {}{}</span></a></td>',
-                cell.status,
-                " sp-cell-live" if cell.live else "",
-                cell.status,
-                urls[pk],
-                periods.format_month(cell.month),
-                title,
-                month,
-                label,
-                cell.headline,
-                cell.state_label.lower(),
-                Status.ICONS[cell.status],
-                month,
-                label,
-                # Striped, and said: a running or closing month is not final.
-                f", so far ({cell.state_label.lower()})" if cell.live else "",
-            )
+            f'<td class="sp-cell sp-cell-{status}{live}" data-status="{status}">'
+            f'<a href="{urls[pk]}?month={periods.format_month(cell.month)}" '
+            f'title="{title}, {month}: {label} · {escape_html(cell.headline)} '
+            f'({state})">'
+            f'<span class="sp-icon" aria-hidden="true">'
+            f"{escape_html(Status.ICONS[cell.status])}</span>"
+            f'<span class="visually-hidden">{month}: {label}{so_far}</span></a></td>'
         )
     return mark_safe("".join(cells))  # noqa: S308 - each part is escaped above
 
