@@ -158,6 +158,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--requests", type=int, default=0, help="At most (0: any).")
     parser.add_argument(
+        "--think",
+        type=float,
+        default=0,
+        help="Seconds each user pauses before a request, on average (each "
+        "pause drawn between half and one and a half times it; default 0: "
+        "none, every user sends its next request as soon as it has an answer).",
+    )
+    parser.add_argument(
         "--close-at",
         type=float,
         help="Seconds into the load to start the month end (default: half-way).",
@@ -172,6 +180,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0:
         parser.error("--users and --seconds must be positive")
+    if args.think < 0:
+        parser.error("--think cannot be negative")
     return args
 
 
@@ -214,7 +224,7 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
         )
         # What else the machine is doing weighs on the figures: noted.
         load_average = os.getloadavg()[0]
-        load = Load(port, people, args.seconds, args.requests)
+        load = Load(port, people, args.seconds, args.requests, think=args.think)
         close_at = args.seconds / 2 if args.close_at is None else args.close_at
         month_end = MonthEnd(month)
         load.start()
@@ -249,6 +259,7 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
         "teams": teams,
         "agreements": agreements,
         "users": args.users,
+        "think": args.think,
         "web_workers": args.web_workers,
         "worker_processes": args.worker_processes,
         **summary,
@@ -424,10 +435,23 @@ def _wait_for_web(port: int, server: subprocess.Popen) -> None:
 
 
 class Load:
-    """The virtual users, each a thread sending one request after another."""
+    """The virtual users, each a thread sending one request after another,
+    after a pause of about ``think`` seconds (none when 0)."""
 
-    def __init__(self, port: int, people: list[Person], seconds: float, cap: int):
+    def __init__(
+        self,
+        port: int,
+        people: list[Person],
+        seconds: float,
+        cap: int,
+        *,
+        think: float = 0,
+    ):
         self.port, self.people, self.seconds, self.cap = port, people, seconds, cap
+        self.think = think
+        # Each user's pauses, drawn from its own generator: the same run twice
+        # pauses alike.
+        self.pauses = {id(p): random.Random(1000 + n) for n, p in enumerate(people)}
         self.samples: list[Sample] = []
         self.errors: dict[str, list[str]] = {}
         self.lock = threading.Lock()
@@ -487,6 +511,9 @@ class Load:
         expect: tuple[int, ...] = (200,),
     ) -> tuple[int, dict, str]:
         """One request as ``person``; raises ``_Stop`` once the load is over."""
+        if self.think:
+            pause = self.pauses[id(person)].uniform(0.5, 1.5) * self.think
+            time.sleep(max(0.0, min(pause, self.deadline - time.perf_counter())))
         if not self._may_send():
             raise _Stop
         headers = {**person.headers, "Accept-Encoding": "gzip"}
@@ -824,7 +851,13 @@ def _met(ok: bool) -> str:
 def report_lines(result: dict) -> list[str]:
     end = result["month_end"]
     out = [
-        f"{result['users']} users, {result['web_workers']} gunicorn workers, a "
+        f"{result['users']} users"
+        + (
+            f" pausing {result['think']:g} s on average before each request"
+            if result.get("think")
+            else ""
+        )
+        + f", {result['web_workers']} gunicorn workers, a "
         f"worker of {result['worker_processes']} processes, beat and an SMTP sink; "
         f"{result['teams']} teams, {result['agreements']:,} agreements; "
         f"{result['requests']:,} requests in {result['seconds']:.1f} s, "

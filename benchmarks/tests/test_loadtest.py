@@ -45,7 +45,7 @@ def test_load_test_has_no_errors_and_sends_each_month_end_email_once(
         [
             sys.executable, "benchmarks/loadtest.py",
             "--teams", str(TEAMS), "--agreements", str(AGREEMENTS),
-            "--months", "13", "--users", "5", "--seconds", "10",
+            "--months", "13", "--users", "5", "--seconds", "10", "--think", "0.1",
             "--redis-url", redis, "--out", str(out),
         ],
         cwd=ROOT,
@@ -60,6 +60,7 @@ def test_load_test_has_no_errors_and_sends_each_month_end_email_once(
     result = json.loads(out.read_text())
 
     assert result["requests"] > 0
+    assert result["think"] == 0.1
     assert result["errors"] == 0, result["routes"]
     # Every kind of user had its turn: leads, a manager, readers, the API.
     assert {"lead log: save", "friction: file", "dashboard", "api: agreements"} <= set(
