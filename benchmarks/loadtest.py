@@ -171,6 +171,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="Seconds into the load to start the month end (default: half-way).",
     )
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=4,
+        help="Threads per gunicorn worker (1: sync workers), as the Procfile.",
+    )
     parser.add_argument("--worker-processes", type=int, default=2)
     parser.add_argument(
         "--redis-url", default=REDIS_URL, help="Its broker and cache, its own."
@@ -261,6 +267,7 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
         "users": args.users,
         "think": args.think,
         "web_workers": args.web_workers,
+        "web_threads": args.web_threads,
         "worker_processes": args.worker_processes,
         **summary,
     }
@@ -387,6 +394,7 @@ def _start_stack(args, env, port, smtp, sink_log, tmp, processes: list) -> None:
     name = f"loadtest-{uuid.uuid4().hex[:8]}@{HOST}"
     web = [
         python, "-m", "gunicorn", "slaportal.wsgi", "--workers", str(args.web_workers),
+        "--threads", str(args.web_threads),
         "--bind", f"{HOST}:{port}", "--log-level", "warning",
     ]  # fmt: skip
     worker = [
@@ -857,7 +865,13 @@ def report_lines(result: dict) -> list[str]:
             if result.get("think")
             else ""
         )
-        + f", {result['web_workers']} gunicorn workers, a "
+        + f", {result['web_workers']} gunicorn workers"
+        + (
+            f" of {result['web_threads']} threads"
+            if result.get("web_threads", 1) > 1
+            else ""
+        )
+        + ", a "
         f"worker of {result['worker_processes']} processes, beat and an SMTP sink; "
         f"{result['teams']} teams, {result['agreements']:,} agreements; "
         f"{result['requests']:,} requests in {result['seconds']:.1f} s, "
