@@ -52,7 +52,7 @@ from reports.models import Breach
 from reports.services import scorecards_finalise
 from reports.tests.builders import JANUARY, leads_agreement
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 # Hypothesis's examples per operation, and stateful scenarios (CI runs the
 # suite at several frozen moments with fewer: SLA_FUZZ_EXAMPLES).

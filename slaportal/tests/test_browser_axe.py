@@ -8,12 +8,15 @@ pain points, scorecards, breaches and notifications. It is seeded once for
 the module, served by one live server, and read by one browser: each test is
 one persona on one viewport, and keeps its logged-in context for the other
 viewport. The counts by impact, and each violation, are written to
-``test-artifacts/axe-summary.json`` and printed at the end of the run.
+``test-artifacts/axe-summary.json`` and printed at the end of the run; a
+screenshot of every page, as the first persona to open it sees it at each
+width, to ``test-artifacts/screens/pages/<viewport>/``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +29,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from conftest import ARTIFACTS, ROOT, SUMMARY_LINES
+
+SCREENS = ARTIFACTS / "screens" / "pages"
 
 # The tests only read: each runs in a transaction that is rolled back, while
 # the demo seeded once for the module stays (and is flushed at its end).
@@ -59,6 +64,8 @@ class Site:
     results: list[dict[str, Any]] = field(default_factory=list)
     # (viewport, shape) of the pages checked so far.
     checked: set[tuple[str, str]] = field(default_factory=set)
+    # (viewport, what) of the pages photographed so far.
+    shot: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _first(queryset) -> Any:
@@ -386,6 +393,12 @@ def test_no_serious_or_critical_axe_violation(
             if urlsplit(page.url).path != urlsplit(path).path:
                 continue
             opened.add(what)
+            if (viewport, what) not in site.shot:
+                site.shot.add((viewport, what))
+                name = re.sub(r"[^a-z0-9]+", "-", what.lower()).strip("-")
+                page.screenshot(
+                    path=str(SCREENS / viewport / f"{name}.png"), full_page=True
+                )
             shape = (viewport, page.evaluate(SHAPE))
             if shape in site.checked:
                 continue
