@@ -83,11 +83,16 @@ def stamp() -> int:
     if getattr(connection, "wrote_since_stamp", False):
         connection.wrote_since_stamp = False  # type: ignore[attr-defined]
         bump()
-    value = cache.get(STAMP_KEY)
+    return _started(STAMP_KEY, cache.get(STAMP_KEY))
+
+
+def _started(key: str, value: Any) -> int:
+    """``value`` read for ``key``; when missing, a new stamp from the clock
+    (or whatever another process started meanwhile)."""
     if value is None:
         value = time.time_ns()
-        if not cache.add(STAMP_KEY, value, timeout=None):
-            value = cache.get(STAMP_KEY, value)
+        if not cache.add(key, value, timeout=None):
+            value = cache.get(key, value)
     return int(value)
 
 
@@ -180,20 +185,20 @@ def months_moved(months: Iterable[datetime.date] | None) -> None:
     )
     if not keys:
         return
+    if not connection.in_atomic_block:
+        _move(keys)
+        return
     pending = getattr(connection, "months_pending", None)
     if pending is None:
         pending = connection.months_pending = set()  # type: ignore[attr-defined]
-    if connection.in_atomic_block:
-        pending |= keys
-        moving = frozenset(keys)
-        # Once per transaction for each set of months, however many rows.
-        if not any(
-            isinstance(entry[1], partial) and entry[1].args == (moving,)
-            for entry in connection.run_on_commit
-        ):
-            connection.on_commit(partial(_move, moving))
-    else:
-        _move(keys)
+    pending |= keys
+    moving = frozenset(keys)
+    # Once per transaction for each set of months, however many rows.
+    if not any(
+        isinstance(entry[1], partial) and entry[1].args == (moving,)
+        for entry in connection.run_on_commit
+    ):
+        connection.on_commit(partial(_move, moving))
 
 
 def month_stamp(month: datetime.date) -> tuple[int, int]:
@@ -203,15 +208,9 @@ def month_stamp(month: datetime.date) -> tuple[int, int]:
     if pending:
         connection.months_pending = set()  # type: ignore[attr-defined]
         _move(pending)
-    keys = [EVERY_MONTH_KEY, _month_key(month)]
-    values = cache.get_many(keys)
-    for key in keys:
-        if values.get(key) is None:
-            start = time.time_ns()
-            if not cache.add(key, start, timeout=None):
-                start = cache.get(key, start)
-            values[key] = start
-    return int(values[EVERY_MONTH_KEY]), int(values[keys[1]])
+    every, this = EVERY_MONTH_KEY, _month_key(month)
+    values = cache.get_many([every, this])
+    return _started(every, values.get(every)), _started(this, values.get(this))
 
 
 def _history_written(sender, instance, history_instance, **kwargs) -> None:
