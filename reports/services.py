@@ -19,6 +19,7 @@ from agreements import periods
 from agreements.history import save_with_history
 from agreements.models import Agreement
 from agreements.rules import require
+from slaportal.freshness import months_moved
 
 from .bulk import collection_paused, rows_insert
 from .history import history_snapshot
@@ -114,6 +115,9 @@ def scorecards_finalise(
         )
     report = FinaliseReport(month=month)
     why = reason or "recomputed after a correction"
+    # Its rows are written in bulk, without history's signals: the pages
+    # that keep this month's judgement are told here (when it commits).
+    months_moved([month])
     cards = scorecards_for_months([month], now=now)[month]
 
     # 1. One scorecard per agreement in force.

@@ -23,7 +23,8 @@ are not known (an agreement signed, a calendar, an entry edited, records
 imported). They let a month's organisation-wide judgement be kept while
 figures arrive for another month. Every change to figures and agreements is
 kept in history, so the history rows say what moved: a row created or
-deleted with a ``month`` moves that month, anything else every month. Bulk
+deleted with a ``month`` moves that month, anything else every month, but
+for what no month's judgement reads (friction, channels, breaches). Bulk
 writes that bypass history's signal (records imports) move them
 themselves.
 """
@@ -204,16 +205,39 @@ def months_moved(months: Iterable[datetime.date] | None) -> None:
 def month_stamp(month: datetime.date) -> tuple[int, int]:
     """The stamps of every month and of ``month`` (one cache read; each
     started from the clock when missing)."""
+    every, this = month_stamps([month])
+    return every, this
+
+
+def month_stamps(months: Iterable[datetime.date]) -> tuple[int, ...]:
+    """The stamps of every month and of each of ``months``, in that order
+    (one cache read; each started from the clock when missing)."""
     pending = getattr(connection, "months_pending", None)
     if pending:
         connection.months_pending = set()  # type: ignore[attr-defined]
         _move(pending)
-    every, this = EVERY_MONTH_KEY, _month_key(month)
-    values = cache.get_many([every, this])
-    return _started(every, values.get(every)), _started(this, values.get(this))
+    keys = [EVERY_MONTH_KEY, *(_month_key(month) for month in months)]
+    values = cache.get_many(keys)
+    return tuple(_started(key, values.get(key)) for key in keys)
+
+
+# History of what no month's judgement reads (scorecard statuses, late
+# reporters): the friction reports and their conversation, the knowledge
+# base, team channels, breaches (opened by finalising, acknowledged after).
+UNJUDGED = frozenset(
+    {
+        "agreements.frictionreport",
+        "agreements.frictioncomment",
+        "agreements.painpoint",
+        "reports.teamchannel",
+        "reports.breach",
+    }
+)
 
 
 def _history_written(sender, instance, history_instance, **kwargs) -> None:
+    if instance._meta.label_lower in UNJUDGED:
+        return
     month = getattr(instance, "month", None)
     created_or_deleted = getattr(history_instance, "history_type", "") in ("+", "-")
     if isinstance(month, datetime.date) and created_or_deleted:

@@ -4,7 +4,9 @@ the number of agreements."""
 
 from __future__ import annotations
 
+import copy
 import datetime
+import hashlib
 import operator
 import uuid
 from collections import Counter
@@ -23,7 +25,7 @@ from agreements import periods
 from agreements.models import Agreement, Membership, Team, in_force_q
 from agreements.models.agreements import AgreementQuerySet
 from agreements.rules import can
-from slaportal.freshness import PAGE_SECONDS, month_stamp
+from slaportal.freshness import PAGE_SECONDS, month_stamp, month_stamps
 
 from ..models import Breach, MonthTotals, Scorecard, ScorecardLine
 from ..scoring import Status
@@ -437,6 +439,73 @@ def _report_month_build(
     return summary, late, statuses
 
 
+def _settled_cards(
+    versions: list[Agreement],
+    shown: AgreementQuerySet,
+    months: list[datetime.date],
+    *,
+    finalised: set[datetime.date],
+    now: datetime.datetime,
+) -> Cards:
+    """The heat map's cards of one page in ``months`` (the running month not
+    among them), kept in the cache while those months' judgements stand
+    (``freshness.month_stamps``; finalising moves its month's stamp too):
+    figures logged for the running month, which move the data stamp all day,
+    do not make the page read eleven months again. Kept as plain values,
+    each cell's version standing in for the one that was in force."""
+    if not months or not versions:
+        return cards_for(
+            months, agreements=shown, now=now, lines_for=[], finalised=finalised
+        )
+    parts = (
+        tuple(v.pk for v in versions),
+        tuple(months),
+        tuple(sorted(finalised.intersection(months))),
+        tuple(periods.month_state(month, now) for month in months),
+        month_stamps(months),
+    )
+    key = "heat-cells:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is None:
+        cards = cards_for(
+            months, agreements=shown, now=now, lines_for=[], finalised=finalised
+        )
+        values = [
+            (
+                card.agreement.pk,
+                lineage.hex,
+                month,
+                card.state,
+                card.status,
+                card.score,
+                card.reported_on_time,
+                card.met_count,
+                card.objective_count,
+            )
+            for (lineage, month), card in cards.items()
+        ]
+        cache.set(key, values, timeout=PAGE_SECONDS)
+        return cards
+    rows = {v.lineage.hex: v for v in versions}
+    cards = {}
+    for pk, lineage, month, state, status, score, on_time, met, count in kept:
+        agreement = rows[lineage]
+        if agreement.pk != pk:  # an earlier version: the row's, under its id
+            agreement = copy.copy(agreement)
+            agreement.pk = pk
+        cards[(agreement.lineage, month)] = CardView(
+            agreement=agreement,
+            month=month,
+            state=state,
+            status=status,
+            score=score,
+            reported_on_time=on_time,
+            met_count=met,
+            objective_count=count,
+        )
+    return cards
+
+
 def _late_order(reporter: LateReporter) -> tuple[int, str]:
     return (-reporter.count, reporter.team.name.lower())
 
@@ -620,13 +689,21 @@ def dashboard(
     if every_row:
         page_obj, versions = None, list(listed)
         shown = agreements.filter(lineage__in=listed.values("lineage"))
+        cards = cards_for(
+            months, agreements=shown, now=now, lines_for=[], finalised=finalised
+        )
     else:
         page_obj = Paginator(listed, HEAT_MAP_PAGE_SIZE).get_page(page)
         versions = list(page_obj.object_list)
         shown = agreements.filter(lineage__in=[v.lineage for v in versions])
-    cards = cards_for(
-        months, agreements=shown, now=now, lines_for=[], finalised=finalised
-    )
+        settled = [month for month in months if month != current]
+        cards = _settled_cards(versions, shown, settled, finalised=finalised, now=now)
+        if current in months:
+            cards.update(
+                cards_for(
+                    [current], agreements=shown, now=now, lines_for=[], finalised=set()
+                )
+            )
     rows = [
         HeatRow(agreement=v, cells=[cards.get((v.lineage, m)) for m in months])
         for v in versions

@@ -131,20 +131,11 @@ class PrivatePostgres:
     def url(self, name: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
-    def create_database(self, name: str) -> None:
+    def create_database(self, name: str, *, template: str = "") -> None:
+        sql = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
         subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-q",
-                "-c",
-                f"CREATE DATABASE {name}",
-            ],
+            [*psql, "-q", "-c", sql],
             check=True,
             capture_output=True,
         )
@@ -242,20 +233,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture
-def stack(tmp_path):
-    postgres = PrivatePostgres()
-    postgres.start()
-    postgres.create_database("slaportal")
-    redis = PrivateRedis()
-    redis.start()
-    port = _free_port()
-    env = clean_env(
+def _manage(env: dict[str, str], *args: str, check: bool = True):
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if check and done.returncode:
+        raise AssertionError(f"{args[:2]} failed:\n{done.stderr[-3000:]}")
+    return done
+
+
+def _stack_env(database_url: str, redis_port: int) -> dict[str, str]:
+    return clean_env(
         DJANGO_DEBUG="False",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=postgres.url("slaportal"),
-        REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+        DATABASE_URL=database_url,
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         DJANGO_SECURE_SSL_REDIRECT="False",
         DJANGO_SECURE_HSTS_SECONDS="0",
         DJANGO_SESSION_COOKIE_SECURE="False",
@@ -265,21 +263,40 @@ def stack(tmp_path):
         SLA_TASK_QUEUE="",
     )
 
-    def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if check and done.returncode:
-            raise AssertionError(f"{args[:2]} failed:\n{done.stderr[-3000:]}")
-        return done
 
-    manage("manage.py", "migrate", "--noinput", "-v0")
-    manage("manage.py", "collectstatic", "--noinput", "-v0")
+MIGRATED = "migrated"  # the cluster's migrated, empty database: each test's template
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One cluster for the module, with a migrated database that each test
+    copies (CREATE DATABASE ... TEMPLATE): the migrations run once."""
+    postgres = PrivatePostgres()
+    postgres.start()
+    try:
+        postgres.create_database(MIGRATED)
+        env = _stack_env(postgres.url(MIGRATED), _free_port())
+        _manage(env, "manage.py", "migrate", "--noinput", "-v0")
+        _manage(env, "manage.py", "collectstatic", "--noinput", "-v0")
+        yield postgres
+    finally:
+        postgres.stop()
+        postgres.remove()
+
+
+@pytest.fixture
+def stack(tmp_path, cluster):
+    postgres = cluster
+    name = f"slaportal_{secrets.token_hex(4)}"
+    postgres.create_database(name, template=MIGRATED)
+    redis = PrivateRedis()
+    redis.start()
+    port = _free_port()
+    env = _stack_env(postgres.url(name), redis.port)
+
+    def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return _manage(env, *args, check=check)
+
     seeded = json.loads(manage("-c", SEED).stdout.strip().splitlines()[-1])
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
@@ -316,8 +333,6 @@ def stack(tmp_path):
         server.wait(timeout=20)
         log.close()
         redis.stop()
-        postgres.stop()
-        postgres.remove()
 
 
 def _lead_log(client: Client, token: str, team: int) -> int:

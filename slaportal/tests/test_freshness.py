@@ -195,6 +195,30 @@ def test_an_edit_or_a_change_without_a_month_moves_every_month():
     assert freshness.month_stamp(january)[0] != before[0]
 
 
+def test_friction_and_breaches_move_no_month():
+    """What no month's judgement reads leaves every month's stamp alone."""
+    from agreements.tests.factories import (
+        FrictionCommentFactory,
+        FrictionReportFactory,
+    )
+
+    january = dt.date(2026, 1, 1)
+    report = FrictionReportFactory(month=january)
+    before = freshness.month_stamp(january)
+    FrictionCommentFactory(report=report, author=report.created_by)
+    report.description += " More detail."
+    report.save()
+    FrictionReportFactory(
+        month=january,
+        reporting_team=report.reporting_team,
+        addressed_team=report.addressed_team,
+        created_by=report.created_by,
+    )
+    assert freshness.month_stamp(january) == before
+    TeamFactory()  # while a change that may bear on any month moves them all
+    assert freshness.month_stamp(january)[0] != before[0]
+
+
 def test_month_stamps_move_once_when_the_transaction_commits(
     django_capture_on_commit_callbacks,
 ):
