@@ -179,6 +179,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--worker-processes", type=int, default=2)
     parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="The worker's niceness (0: the web's priority), as the Procfile.",
+    )
+    parser.add_argument(
         "--redis-url", default=REDIS_URL, help="Its broker and cache, its own."
     )
     parser.add_argument("--out", help="Write the figures as JSON to this file.")
@@ -269,6 +275,7 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
         "web_workers": args.web_workers,
         "web_threads": args.web_threads,
         "worker_processes": args.worker_processes,
+        "worker_nice": args.worker_nice,
         **summary,
     }
 
@@ -398,6 +405,7 @@ def _start_stack(args, env, port, smtp, sink_log, tmp, processes: list) -> None:
         "--bind", f"{HOST}:{port}", "--log-level", "warning",
     ]  # fmt: skip
     worker = [
+        "nice", "-n", str(args.worker_nice),
         *celery, "worker", "-c", str(args.worker_processes), "-n", name,
         "--without-gossip", "--without-mingle", "-l", "WARNING",
     ]  # fmt: skip
@@ -872,7 +880,9 @@ def report_lines(result: dict) -> list[str]:
             else ""
         )
         + ", a "
-        f"worker of {result['worker_processes']} processes, beat and an SMTP sink; "
+        f"worker of {result['worker_processes']} processes"
+        + (f" at niceness {result['worker_nice']}" if result.get("worker_nice") else "")
+        + ", beat and an SMTP sink; "
         f"{result['teams']} teams, {result['agreements']:,} agreements; "
         f"{result['requests']:,} requests in {result['seconds']:.1f} s, "
         f"**{result['rate']:.1f} requests/s**, {result['errors']} errors "
