@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from agreements import periods
 from agreements.demo import (
@@ -37,6 +39,7 @@ from agreements.services import (
 from reports.models import Breach, Scorecard, ScorecardLine
 from reports.notifications import schedule
 from reports.notifications.jobs import months_close_due
+from reports.notifications.models import Notification
 from reports.services import breach_acknowledge, breach_resolve
 
 TEAMS = [
@@ -384,6 +387,7 @@ class Command(BaseCommand):
             _date_close(report.month)
         if reports:
             _settle_breaches(users)
+            _date_notifications()
         return len(reports)
 
     def _seed_agreements(self, teams: dict, users: dict, setup: RecordSetup) -> int:
@@ -544,3 +548,41 @@ def _settle_breaches(users: dict) -> None:
         for record, when in zip(steps[1:], [acknowledged, resolved], strict=False):
             if when is not None:
                 type(record).objects.filter(pk=record.pk).update(history_date=when)
+
+
+def _date_notifications() -> None:
+    """Each person's inbox as they would have left it: every notice dated
+    when its event happened (a signature asked for, an agreement in force, a
+    breach opened, acknowledged or resolved) and read a day later, but for
+    the latest close's news and signatures still awaited."""
+    latest = Scorecard.objects.aggregate(month=Max("month"))["month"]
+    if latest is None:
+        return
+    news_since = schedule.close_due_at(latest)
+    now = timezone.now()
+    Event = Notification.Event
+    done = (Agreement.Status.ACTIVE, Agreement.Status.RETIRED)
+    for notice in Notification.objects.select_related("agreement", "breach"):
+        agreement, breach = notice.agreement, notice.breach
+        when = None
+        if breach is not None:
+            when = {
+                Event.BREACH_OPENED: breach.opened_at,
+                Event.BREACH_ACKNOWLEDGED: breach.acknowledged_at,
+                Event.BREACH_RESOLVED: breach.resolved_at,
+            }.get(notice.event)
+        elif agreement is not None and agreement.activated_at is not None:
+            when = {
+                Event.SIGNATURE_AWAITED: agreement.activated_at
+                - datetime.timedelta(days=1),
+                Event.AGREEMENT_ACTIVE: agreement.activated_at,
+            }.get(notice.event)
+        if when is None or when > now:
+            continue
+        awaited = notice.event == Event.SIGNATURE_AWAITED and (
+            agreement is None or agreement.status not in done
+        )
+        read = None
+        if when < news_since and not awaited:
+            read = min(when + datetime.timedelta(days=1), now)
+        Notification.objects.filter(pk=notice.pk).update(created_at=when, read_at=read)
