@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import reduce
 from operator import or_
@@ -349,6 +349,12 @@ class Row:
     record: models.Model
     cells: list[Cell]
     history: list[Any]
+    labels: list[str] = field(default_factory=list)  # the cells' columns
+
+    @property
+    def labelled(self) -> list[tuple[str, Cell]]:
+        """(column, cell): on a phone each value is labelled by its column."""
+        return list(zip(self.labels, self.cells, strict=True))
 
 
 def _keys(querysets: list[QuerySet]) -> QuerySet:
@@ -392,7 +398,14 @@ def _rows(
         if record is None:  # deleted between the two queries
             continue
         cells = [column.cell(record, user) for column in records.columns]
-        rows.append(Row(record=record, cells=cells, history=history[number, pk]))
+        rows.append(
+            Row(
+                record=record,
+                cells=cells,
+                history=history[number, pk],
+                labels=[str(column.label) for column in records.columns],
+            )
+        )
     return rows
 
 

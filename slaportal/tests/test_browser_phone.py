@@ -14,6 +14,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from agreements import periods
 from agreements.models import FrictionReport, LeadLogEntry
+from agreements.records.models import RecordSource
+from agreements.records.services import records_upsert
 from agreements.tests.factories import (
     ClosedCustomerFactory,
     FrictionReportFactory,
@@ -224,10 +226,29 @@ def test_every_page_on_the_move_fits_a_phone_and_keeps_its_tables_on_a_desktop(
             customer=customer,
             created_by=sales_manager,
         )
+    crm = RecordSource.objects.create(
+        team=chain.leads.provider, name="HubSpot", kind=RecordSource.Kind.LEADS
+    )
+    records_upsert(
+        source=crm,
+        rows=[
+            {
+                "external_id": f"HS-{n}",
+                "started_at": f"2026-03-0{n}T10:00:00Z",
+                "updated_at": f"2026-03-0{n}T10:00:00Z",
+                "email": f"lead{n}@example.com",
+                "name": "Ann Lee",
+                "company": "Acme Corporation Europe",
+                "qualified": n % 2 == 0,
+            }
+            for n in (2, 3)
+        ],
+    )
+    records = ("records", "marketing-lead", f"/records/{crm.pk}/records/")
     page.set_viewport_size(PHONE if width == "phone" else DESKTOP)
     SCREENS.mkdir(parents=True, exist_ok=True)
     persona = None
-    for name, username, path in _pages(chain, breach):
+    for name, username, path in [*_pages(chain, breach), records]:
         if username != persona:
             log_in(page, live_server, username)
             persona = username
@@ -235,6 +256,13 @@ def test_every_page_on_the_move_fits_a_phone_and_keeps_its_tables_on_a_desktop(
         assert response is not None and response.status == 200, (name, path)
         if width == "phone":
             no_sideways_scroll(page)
+            # Nor does a table scroll sideways in its own frame: lists are
+            # stacked cards.
+            wide = page.evaluate(
+                "[...document.querySelectorAll('.table-responsive')]"
+                ".filter(e => e.scrollWidth > e.clientWidth + 1).length"
+            )
+            assert wide == 0, f"{path}: {wide} table(s) scroll sideways"
         page.screenshot(path=str(SCREENS / f"{name}-{width}.png"), full_page=True)
 
     # The friction list says the one direction once, not on every row.
