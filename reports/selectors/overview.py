@@ -407,7 +407,7 @@ def _report_month_computed(
     state: str,
     *,
     now: datetime.datetime,
-) -> tuple[Counter[str], list[LateReporter], dict[uuid.UUID, str]]:
+) -> tuple[Counter[str], list[LateReporter], dict[str, str]]:
     """A month not finalised yet (closing, or locked and not closed): its
     statuses, late reporters and each lineage's status, computed from its
     figures. For the whole organisation (an executive's view) the result is
@@ -428,14 +428,15 @@ def _report_month_computed(
 
 def _report_month_build(
     agreements: AgreementQuerySet, month: datetime.date, now: datetime.datetime
-) -> tuple[Counter[str], list[LateReporter], dict[uuid.UUID, str]]:
+) -> tuple[Counter[str], list[LateReporter], dict[str, str]]:
     cards = cards_for([month], agreements=agreements, now=now)
     summary, late = _late_from_cards(cards)
     # Kept small: the late reporters' teams carry their name and link only.
     for reporter in late:
         team = reporter.team
         reporter.team = Team(pk=team.pk, name=team.name, slug=team.slug)
-    statuses = {lineage: card.status for (lineage, _month), card in cards.items()}
+    # Keyed by the lineage's hex: a thousand UUIDs cost more to unpickle.
+    statuses = {lineage.hex: card.status for (lineage, _month), card in cards.items()}
     return summary, late, statuses
 
 
@@ -652,7 +653,7 @@ def dashboard(
     if is_everything(agreements):
         totals = {row.month: row for row in MonthTotals.objects.defer("late")}
 
-    report_statuses: dict[uuid.UUID, str] = {}
+    report_statuses: dict[str, str] = {}
     if totals is not None and report_month in finalised and report_month in totals:
         summary, late, late_count = _late_from_totals(totals[report_month])
     elif report_month in finalised:
