@@ -22,6 +22,7 @@ against what the sink received. PostgreSQL only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import gzip
 import http.client
@@ -78,6 +79,7 @@ class Sample:
     ok: bool
     status: int
     at: float  # when it was sent, seconds into the load
+    user: str = ""  # who sent it
 
 
 @dataclass
@@ -187,7 +189,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--redis-url", default=REDIS_URL, help="Its broker and cache, its own."
     )
-    parser.add_argument("--out", help="Write the figures as JSON to this file.")
+    parser.add_argument(
+        "--out", help="Write the figures, and every request's, as JSON to this file."
+    )
     parser.add_argument("--write", metavar="FILE", help="Rewrite its load test part.")
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0:
@@ -256,6 +260,8 @@ def _run(args, env: dict, teams: int, agreements: int, port: int, smtp: int) -> 
             **load.summary(window),
             "load_average": load_average,
             "month_end": {**end, **_emails_check(started_at, sink_log)},
+            # Every request, for a closer look (--out).
+            "samples": [dataclasses.asdict(sample) for sample in load.samples],
         }
     finally:
         for process in reversed(processes):
@@ -554,7 +560,7 @@ class Load:
         ok = status in expect
         with self.lock:
             at = started - self.began
-            self.samples.append(Sample(route, seconds, ok, status, at))
+            self.samples.append(Sample(route, seconds, ok, status, at, person.username))
             if not ok:
                 why = f"{status} {method} {path}" + (
                     " (the form came back with errors)" if status == 200 else ""

@@ -61,6 +61,10 @@ def test_load_test_has_no_errors_and_sends_each_month_end_email_once(
 
     assert result["requests"] > 0
     assert result["think"] == 0.1
+    assert result["worker_nice"] == 10  # as the Procfile runs the worker
+    # Every request is in the figures' file, with who sent it.
+    assert len(result["samples"]) == result["requests"]
+    assert all(sample["user"] for sample in result["samples"])
     assert result["errors"] == 0, result["routes"]
     # Every kind of user had its turn: leads, a manager, readers, the API.
     assert {"lead log: save", "friction: file", "dashboard", "api: agreements"} <= set(
