@@ -162,10 +162,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--think",
         type=float,
-        default=0,
+        default=2,
         help="Seconds each user pauses before a request, on average (each "
-        "pause drawn between half and one and a half times it; default 0: "
-        "none, every user sends its next request as soon as it has an answer).",
+        "pause drawn between half and one and a half times it; default 2, as "
+        "a person reads a page before the next click; 0: none, every user "
+        "sends its next request as soon as it has an answer, the stack at "
+        "saturation).",
     )
     parser.add_argument(
         "--close-at",
