@@ -36,18 +36,17 @@ def computed(monkeypatch) -> list[list[dt.date]]:
     return asked
 
 
+def _shown(card) -> tuple[int, str, str, int]:
+    return (card.agreement.pk, card.status, card.state, card.met_count)
+
+
 def cells(client) -> dict[tuple[str, dt.date], tuple[int, str, str, int]]:
     """Each cell of the page: its version, status, state and objectives met."""
     response = client.get(DASHBOARD)
     assert response.status_code == 200
     board = response.context["board"]
     return {
-        (row.agreement.title, month): (
-            cell.agreement.pk,
-            cell.status,
-            cell.state,
-            cell.met_count,
-        )
+        (row.agreement.title, month): _shown(cell)
         for row in board.rows
         for month, cell in zip(board.months, row.cells, strict=True)
         if cell is not None
@@ -62,12 +61,7 @@ def as_computed_now(agreements) -> dict[tuple[str, dt.date], tuple[int, str, str
     months = periods.recent_months(12)
     shown = Agreement.objects.filter(lineage__in=[a.lineage for a in agreements])
     return {
-        (card.agreement.title, month): (
-            card.agreement.pk,
-            card.status,
-            card.state,
-            card.met_count,
-        )
+        (card.agreement.title, month): _shown(card)
         for (_lineage, month), card in cards_for(
             months, agreements=shown, lines_for=[]
         ).items()
