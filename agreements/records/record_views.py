@@ -393,6 +393,7 @@ def _rows(
         for entry in entries:
             history[number, entry.id].append(entry)
     rows = []
+    labels = [str(column.label) for column in records.columns]
     for _started, pk, number in keys:
         record = found.get((number, pk))
         if record is None:  # deleted between the two queries
@@ -403,7 +404,7 @@ def _rows(
                 record=record,
                 cells=cells,
                 history=history[number, pk],
-                labels=[str(column.label) for column in records.columns],
+                labels=labels,
             )
         )
     return rows

@@ -562,6 +562,7 @@ def _date_notifications() -> None:
     now = timezone.now()
     Event = Notification.Event
     done = (Agreement.Status.ACTIVE, Agreement.Status.RETIRED)
+    dated = []
     for notice in Notification.objects.select_related("agreement", "breach"):
         agreement, breach = notice.agreement, notice.breach
         when = None
@@ -582,7 +583,8 @@ def _date_notifications() -> None:
         awaited = notice.event == Event.SIGNATURE_AWAITED and (
             agreement is None or agreement.status not in done
         )
-        read = None
+        notice.created_at, notice.read_at = when, None
         if when < news_since and not awaited:
-            read = min(when + datetime.timedelta(days=1), now)
-        Notification.objects.filter(pk=notice.pk).update(created_at=when, read_at=read)
+            notice.read_at = min(when + datetime.timedelta(days=1), now)
+        dated.append(notice)
+    Notification.objects.bulk_update(dated, ["created_at", "read_at"])
