@@ -38,6 +38,7 @@ def main() -> None:
     from agreements.models import Objective
     from benchmarks import floors
     from reports.selectors import scorecards_for_months
+    from reports.notifications.jobs import _refresh_statistics
     from reports.services import scorecards_finalise
 
     settings.DEBUG = False  # no query log growing in memory while timing
@@ -105,7 +106,10 @@ def main() -> None:
 
     # 3. The dashboard as an executive sees it the morning after the month
     # end: the measured month finalised (the next run deletes it again).
+    # As the month close does after its commit: the planner is told of the
+    # month's new rows before anything reads them.
     report = scorecards_finalise(month=month, now=now)
+    _refresh_statistics()
     dashboard = _dashboard(args.rounds)
     org.reset_month(month)
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from agreements.forms.common import MonthField, MonthInput
 from agreements.models import Team
@@ -13,25 +16,37 @@ from .selectors.overview import STATUS_FILTER_LABELS
 
 
 class TeamSelect(forms.Select):
-    """A select whose options are written in one pass. The dashboard lists
-    every team of the organisation twice; Django's select renders a
-    template per option, which took most of the page's time at a thousand
-    teams."""
+    """A select whose options are written in one pass, and once for every
+    select of a form that lists the same teams (``options_html``). The
+    dashboard lists every team of the organisation twice; Django's select
+    renders a template per option, which took most of the page's time at a
+    thousand teams."""
+
+    options_html: str | None = None
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, " selected" if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
-        )
+        options = self.options_html
+        if options is None:
+            options = option_tags(self.choices)
+        for key in chosen:
+            tag = f'<option value="{html.escape(key)}">'
+            options = options.replace(tag, f"{tag[:-1]} selected>", 1)
         attrs = self.build_attrs(self.attrs, attrs)
         return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(attrs), options
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(attrs),
+            mark_safe(options),  # noqa: S308 (each value escaped by option_tags)
         )
+
+
+def option_tags(choices) -> str:
+    """``<option>`` tags of ``choices`` (value, label), none selected."""
+    return "".join(
+        f'<option value="{html.escape(str(key))}">{html.escape(str(label))}</option>'
+        for key, label in choices
+    )
 
 
 class DashboardFilterForm(forms.Form):
@@ -75,8 +90,13 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, teams: QuerySet[Team], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-        self.fields["breach_team"].queryset = teams
+        # Both selects list the same teams: read once, as pairs, not models,
+        # and written once.
+        tags = option_tags(teams.values_list("slug", "name"))
+        for name in ("team", "breach_team"):
+            field = self.fields[name]
+            field.queryset = teams  # what a chosen slug is checked against
+            field.widget.options_html = option_tags([("", field.empty_label)]) + tags
 
 
 class BreachNoteForm(forms.Form):

@@ -271,6 +271,9 @@ class Agreement(models.Model):
                 "already active.",
             ),
         ]
+        # Lists sorted by title stop after their first rows (the dashboard's
+        # breaches: the first titles with one, not every breach sorted).
+        indexes = [models.Index(fields=["title"], name="agreement_title")]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.provider} → {self.consumer}, v{self.version})"

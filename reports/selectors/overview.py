@@ -614,6 +614,30 @@ def _breach_rows(breaches: list[Breach], *, now: datetime.datetime) -> list[Brea
     ]
 
 
+def _first_by_title(breaches: QuerySet[Breach], months: list) -> QuerySet[Breach]:
+    """Those of ``breaches`` in ``months`` (newest first) that can be among
+    the list's first BREACH_LIST_LIMIT, newest month first and then by
+    agreement title: every one of the months but the last, which the list
+    needs whole, and of the last those of its first BREACH_LIST_LIMIT titles.
+    The titles come from the title index, a few rows read: a month of
+    thousands of breaches is not sorted whole to show fifty."""
+    *whole, last = months or [None]
+    if last is None:
+        return breaches.none()
+    titles = list(
+        Agreement.objects.filter(
+            Exists(breaches.filter(month=last, agreement=OuterRef("pk")))
+        )
+        .order_by("title")
+        .values_list("title", flat=True)
+        .distinct()[:BREACH_LIST_LIMIT]
+    )
+    of_last = Q(month=last)
+    if len(titles) == BREACH_LIST_LIMIT:
+        of_last &= Q(agreement__title__lte=titles[-1])
+    return breaches.filter(Q(month__in=whole) | of_last)
+
+
 def dashboard(
     *,
     agreements: AgreementQuerySet,
@@ -767,7 +791,7 @@ def dashboard(
         listed_months.append(month)
         running += n
     order = ("-month", "agreement__title", "line__objective__position", "pk")
-    latest = chosen.filter(month__in=listed_months).order_by(*order)
+    latest = _first_by_title(chosen, listed_months).order_by(*order)
     # The ids first, then the rows with what the list shows: sorting
     # thousands of bare ids is cheap, joining them all to six tables is not.
     breaches = list(

@@ -360,6 +360,31 @@ def test_the_dashboard_lists_the_latest_breaches_and_counts_them_all(
     assert f"the latest 2 of {total}" in response.content.decode()
 
 
+def test_the_breach_list_is_the_first_of_every_breach_sorted_whatever_its_length(
+    client, executive, frozen, monkeypatch
+):
+    """The list reads the first titles with a breach, not every breach: it
+    must still be the first of them all, sorted, ties of title included."""
+    from reports.selectors import overview
+
+    agreements = build_org(5)
+    # Two agreements of one title: the cut by title must keep both.
+    Agreement.objects.filter(pk__in=[a.pk for a in agreements[1:3]]).update(
+        title="Agreement 1"
+    )
+    scorecards_finalise(month=JANUARY)
+    order = ("-month", "agreement__title", "line__objective__position", "pk")
+    every = list(Breach.objects.order_by(*order).values_list("pk", flat=True))
+    assert len({b.agreement_id for b in Breach.objects.all()}) >= 4
+    client.force_login(executive)
+    for limit in range(1, len(every) + 2):
+        monkeypatch.setattr(overview, "BREACH_LIST_LIMIT", limit)
+        freshness.bump()
+        board = client.get(DASHBOARD).context["board"]
+        assert [row.breach.pk for row in board.breaches] == every[:limit], limit
+        assert board.breach_total == len(every)
+
+
 # --- At size: pages, capped lists, and the store ----------------------------
 
 
@@ -395,6 +420,10 @@ def test_the_heat_map_shows_a_page_at_a_time_and_keeps_the_filter(
         "Agreement 0"
     ]
     assert filtered.context["filter_query"] == f"team={team}"
+    # The chosen team is selected in its own select, not in the breaches'.
+    body = filtered.content.decode()
+    assert body.count(f'<option value="{team}" selected>') == 1
+    assert body.count(f'<option value="{team}">') == 1
 
 
 def test_the_csv_export_lists_every_agreement_whatever_the_page_size(
