@@ -120,12 +120,18 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> list[Notificat
     # again) is left alone by the unique constraint; the ones written now are
     # those created at this very moment.
     Notification.objects.bulk_create(new, ignore_conflicts=True)
-    wanted = {(n.recipient_id, n.event, n.key) for n in new}
-    written = [
-        n
-        for n in Notification.objects.filter(created_at=now).select_related("recipient")
-        if (n.recipient_id, n.event, n.key) in wanted
-    ]
+    # The ids of those written, read back as plain values: a month's close
+    # writes thousands, and the rows are in memory already.
+    by_key = {(n.recipient_id, n.event, n.key): n for n in new}
+    written = []
+    for pk, *key in Notification.objects.filter(created_at=now).values_list(
+        "pk", "recipient_id", "event", "key"
+    ):
+        notification = by_key.get(tuple(key))
+        if notification is not None:
+            notification.pk = pk
+            notification._state.adding = False
+            written.append(notification)
     critical = {(n.event, n.key) for n, _ in pairs if n.critical}
     _deliveries_create(
         [n for n in written if n.email == Email.AT_ONCE and n.recipient.email],
