@@ -10,11 +10,15 @@ allocates many short-lived objects and frees them by reference counting.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
+from django.db.models.constants import OnConflict
+
+from slaportal import freshness
 
 # Values of these fields go to the driver as they are.
 PLAIN = {
@@ -48,11 +52,18 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def rows_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> int:
+def rows_insert(
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
     """INSERT ``rows`` (values by field attname; a field left out takes its
-    default, evaluated once) into ``model``'s table, as few statements as the database's
-    parameter limit allows. No instances, no signals, no ids returned: read
-    them back when they are needed. Returns the number of rows."""
+    default, evaluated once) into ``model``'s table, as few statements as the
+    database's parameter limit allows. No instances, no signals, no ids
+    returned: read them back when they are needed. With ``ignore_conflicts``
+    a row that breaks a unique constraint is left out, as ``bulk_create``
+    does. Returns the number of rows given."""
     if not rows:
         return 0
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -66,19 +77,70 @@ def rows_insert(model: type[models.Model], rows: list[dict[str, Any]]) -> int:
             value = row[name] if name in row else defaults[name]
             values.append(value if adapt is None or value is None else adapt(value))
     width = len(fields)
+    if connection.vendor == "postgresql":
+        _copy(model, fields, values, width, ignore_conflicts=ignore_conflicts)
+        return len(rows)
     limit = connection.features.max_query_params or 65535
     per_statement = max(1, min(2000, limit // width))
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    ops = connection.ops
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    insert = ops.insert_statement(on_conflict=on_conflict)
+    suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * width) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             count = min(per_statement, len(rows) - start)
             # Names from the model's metadata; every value is a parameter.
             rows_sql = ", ".join([one] * count)
-            sql = f"INSERT INTO {table} ({columns}) VALUES {rows_sql}"  # noqa: S608
+            sql = f"{insert} {table} ({columns}) VALUES {rows_sql} {suffix}"
             cursor.execute(sql, values[start * width : (start + count) * width])
     return len(rows)
+
+
+def _copy(
+    model: type[models.Model],
+    fields: list[models.Field],
+    values: list[Any],
+    width: int,
+    *,
+    ignore_conflicts: bool,
+) -> None:
+    """PostgreSQL's COPY: the rows stream in without an INSERT statement of
+    thousands of parameters for the driver to parse. With
+    ``ignore_conflicts`` they go to a temporary table first, and from there
+    into ``model``'s with ON CONFLICT DO NOTHING."""
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    columns = ", ".join(quote(f.column) for f in fields)
+    target = quote(f"copy_{table}" if ignore_conflicts else table)
+    # The temporary table lives as long as the transaction at most.
+    atomic = transaction.atomic() if ignore_conflicts else nullcontext()
+    with atomic, connection.cursor() as cursor:
+        # Names from the model's metadata; every value streams as data.
+        if ignore_conflicts:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {target} AS "  # noqa: S608
+                f"SELECT {columns} FROM {quote(table)} WITH NO DATA"
+            )
+        else:
+            freshness.written(table)
+        sql = f"COPY {target} ({columns}) FROM STDIN"
+        started = time.monotonic()
+        with cursor.cursor.copy(sql) as copy:
+            for start in range(0, len(values), width):
+                copy.write_row(values[start : start + width])
+        if connection.queries_logged:
+            # As Django's debug cursor logs the statements it runs.
+            duration = time.monotonic() - started
+            connection.queries_log.append({"sql": sql, "time": f"{duration:.3f}"})
+        if ignore_conflicts:
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608
+                f"SELECT {columns} FROM {target} ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DROP TABLE {target}")
 
 
 @contextmanager

@@ -110,9 +110,17 @@ _migrating = False
 
 def _watch(execute, sql, params, many, context):
     table = writes_to(sql)
-    if table is None or table in QUIET_TABLES or _migrating:
-        return execute(sql, params, many, context)
-    writer = context["connection"]
+    if table is not None:
+        written(table, context["connection"])
+    return execute(sql, params, many, context)
+
+
+def written(table: str, writer=connection) -> None:
+    """``writer`` writes to ``table`` now: what ``_watch`` does for each
+    statement, for a write that does not go through Django's ``execute``
+    (PostgreSQL's COPY)."""
+    if table in QUIET_TABLES or _migrating:
+        return
     if not writer.in_atomic_block:
         # Committed as soon as it runs: moved before it, since the cache may
         # be a table of this very connection, whose use after the statement
@@ -123,7 +131,6 @@ def _watch(execute, sql, params, many, context):
     elif not any(callback is bump for _sids, callback, _robust in writer.run_on_commit):
         writer.on_commit(bump)
     writer.wrote_since_stamp = True
-    return execute(sql, params, many, context)
 
 
 def _install(sender, connection, **kwargs) -> None:

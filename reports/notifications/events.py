@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from agreements import periods
 
+from ..bulk import rows_insert
 from ..models import Delivery, Notification, NotificationPreference
 from .channels.fanout import channel_deliveries_create
 from .ledger import deliveries_enqueue
@@ -74,14 +75,16 @@ def email_timing(
     return Email.DAILY
 
 
-def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> list[Notification]:
+def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> int:
     """Write the notifications of ``notices`` that do not exist yet, and the
-    deliveries of those emailed at once; return the new notifications.
+    deliveries of those emailed at once; return how many were new.
 
     The actor hears nothing of their own action, nor does anybody inactive.
     Call it inside the transaction of the change it announces: the emails
     are queued when that commits. A fixed number of queries (a few more past
-    ``READ_BACK`` emails at once), however many notices and people.
+    ``READ_BACK`` emails at once), however many notices and people. The rows
+    are written as plain values, not models: a month's close writes one per
+    breach and leader.
     """
     notices = list(notices)
     now = timezone.now()
@@ -97,49 +100,57 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> list[Notificat
             if user.is_active:
                 pairs.append((notice, user))
     if not pairs:
-        return []
+        return 0
     prefs = preferences_for({user.pk for _, user in pairs})
-    new = [
-        Notification(
-            recipient=user,
-            event=notice.event,
-            key=notice.key,
-            text=clip(notice.text, 400),
-            url=notice.url,
-            agreement_id=notice.agreement_id,
-            breach_id=notice.breach_id,
-            friction_report_id=notice.friction_report_id,
-            email=email_timing(notice.event, prefs.get(user.pk), urgent=notice.urgent)
+    rows = {
+        (user.pk, notice.event, notice.key): {
+            "recipient_id": user.pk,
+            "event": notice.event,
+            "key": notice.key,
+            "text": clip(notice.text, 400),
+            "url": notice.url,
+            "agreement_id": notice.agreement_id,
+            "breach_id": notice.breach_id,
+            "friction_report_id": notice.friction_report_id,
+            "email": email_timing(
+                notice.event, prefs.get(user.pk), urgent=notice.urgent
+            )
             if notice.email
             else Email.NONE,
-            created_at=now,
-        )
+            "created_at": now,
+        }
         for notice, user in pairs
-    ]
+    }
     # A notification that exists already (the same occurrence announced
     # again) is left alone by the unique constraint; the ones written now are
     # those created at this very moment.
-    Notification.objects.bulk_create(new, ignore_conflicts=True)
-    # The ids of those written, read back as plain values: a month's close
-    # writes thousands, and the rows are in memory already.
-    by_key = {(n.recipient_id, n.event, n.key): n for n in new}
-    written = []
-    for pk, *key in Notification.objects.filter(created_at=now).values_list(
-        "pk", "recipient_id", "event", "key"
-    ):
-        notification = by_key.get(tuple(key))
-        if notification is not None:
-            notification.pk = pk
-            notification._state.adding = False
-            written.append(notification)
+    rows_insert(Notification, list(rows.values()), ignore_conflicts=True)
+    written = [
+        (pk, row)
+        for pk, *key in Notification.objects.filter(created_at=now).values_list(
+            "pk", "recipient_id", "event", "key"
+        )
+        if (row := rows.get(tuple(key))) is not None
+    ]
+    users = {user.pk: user for _, user in pairs}
     critical = {(n.event, n.key) for n, _ in pairs if n.critical}
     _deliveries_create(
-        [n for n in written if n.email == Email.AT_ONCE and n.recipient.email],
+        [
+            Notification(
+                pk=pk,
+                recipient=users[row["recipient_id"]],
+                event=row["event"],
+                key=row["key"],
+                created_at=now,
+            )
+            for pk, row in written
+            if row["email"] == Email.AT_ONCE and users[row["recipient_id"]].email
+        ],
         enqueue=enqueue,
         now=now,
         critical=critical,
     )
-    return written
+    return len(written)
 
 
 # Keys read back per query: well inside SQLite's parameter limit.

@@ -214,7 +214,7 @@ def reviews_due(*, now: datetime | None = None, enqueue: bool = True) -> int:
         )
         for agreement in due
     ]
-    return len(notify(notices, enqueue=enqueue))
+    return notify(notices, enqueue=enqueue)
 
 
 def figures_missing(
@@ -258,7 +258,7 @@ def figures_missing(
                     agreement_id=agreement_id,
                 )
             )
-    return len(notify(notices, enqueue=enqueue))
+    return notify(notices, enqueue=enqueue)
 
 
 # --- Friction reports -------------------------------------------------------
@@ -365,6 +365,10 @@ def friction_assigned(*, report: FrictionReport, actor) -> list[Notice]:
 # --- Breaches ---------------------------------------------------------------
 
 
+# Stands in for a breach's id in its page's address, reversed once for many.
+URL_SLOT = 987654321
+
+
 def _breach_url(breach: Breach) -> str:
     return reverse("reports:breach", args=[breach.pk])
 
@@ -372,38 +376,46 @@ def _breach_url(breach: Breach) -> str:
 def breaches_opened(breaches: QuerySet[Breach], *, email: bool = True) -> int:
     """The provider's head and lead of each of ``breaches``, with the remedy
     owed. ``email=False`` when the month-end emails are still to go out and
-    carry the breach notice. Two queries and ``notify``'s, however many."""
-    breaches = list(
-        breaches.select_related(
-            "agreement__provider", "agreement__consumer", "line__objective"
-        ).order_by("pk")
+    carry the breach notice. Two queries and ``notify``'s, however many; the
+    breaches are read as plain values, as a month's close opens thousands."""
+    rows = list(
+        breaches.order_by("pk").values_list(
+            "pk",
+            "month",
+            "remedy",
+            "line__objective__name",
+            "agreement__title",
+            "agreement__provider__name",
+            "agreement__consumer__name",
+            "agreement__provider_id",
+        )
     )
-    if not breaches:
+    if not rows:
         return 0
-    leaders = leaders_of({b.agreement.provider_id for b in breaches})
-
-    def provider_people(team_id: int) -> list:
-        members = leaders.get(team_id, [])
-        return [*first_in_line(members, HEADS), *first_in_line(members, LEADS)]
-
+    leaders = leaders_of({row[-1] for row in rows})
+    people = {
+        team_id: [*first_in_line(members, HEADS), *first_in_line(members, LEADS)]
+        for team_id, members in leaders.items()
+    }
+    labels = {month: periods.month_label(month) for month in {row[1] for row in rows}}
+    # One address reversed, each breach's written into it.
+    url = reverse("reports:breach", args=[URL_SLOT]).replace(str(URL_SLOT), "{}")
     notices = [
         Notice(
             event=Event.BREACH_OPENED,
-            key=f"breach-{breach.pk}-opened",
-            text=f"Breach: “{breach.line.objective.name}” of "
-            f"{_parties(breach.agreement)} was missed in "
-            f"{periods.month_label(breach.month)}. {breach.agreement.provider} owes: "
-            f"{clip(breach.remedy, 200)}",
-            url=_breach_url(breach),
-            recipients=provider_people(breach.agreement.provider_id),
+            key=f"breach-{pk}-opened",
+            text=f"Breach: “{objective}” of “{title}” ({provider} → {consumer}) "
+            f"was missed in {labels[month]}. {provider} owes: {clip(remedy, 200)}",
+            url=url.format(pk),
+            recipients=people.get(provider_id, []),
             urgent=True,
             critical=True,
             email=email,
-            breach_id=breach.pk,
+            breach_id=pk,
         )
-        for breach in breaches
+        for pk, month, remedy, objective, title, provider, consumer, provider_id in rows
     ]
-    return len(notify(notices))
+    return notify(notices)
 
 
 def breaches_cleared(breaches: list[Breach]) -> int:
@@ -448,27 +460,25 @@ def breaches_cleared(breaches: list[Breach]) -> int:
                 breach_id=breach.pk,
             )
         )
-    return len(notify(notices))
+    return notify(notices)
 
 
 def _breach_moved(breach: Breach, actor, event: str, done: str) -> int:
     agreement = breach.agreement
-    return len(
-        notify(
-            [
-                Notice(
-                    event=event,
-                    key=f"breach-{breach.pk}-{breach.status}",
-                    text=f"{_name(actor)} {done} the breach of "
-                    f"“{breach.line.objective.name}” of {_parties(agreement)} "
-                    f"({periods.month_label(breach.month)}).",
-                    url=_breach_url(breach),
-                    recipients=people([agreement.consumer], HEADS),
-                    actor=actor,
-                    breach_id=breach.pk,
-                )
-            ]
-        )
+    return notify(
+        [
+            Notice(
+                event=event,
+                key=f"breach-{breach.pk}-{breach.status}",
+                text=f"{_name(actor)} {done} the breach of "
+                f"“{breach.line.objective.name}” of {_parties(agreement)} "
+                f"({periods.month_label(breach.month)}).",
+                url=_breach_url(breach),
+                recipients=people([agreement.consumer], HEADS),
+                actor=actor,
+                breach_id=breach.pk,
+            )
+        ]
     )
 
 

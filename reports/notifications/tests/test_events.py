@@ -132,7 +132,7 @@ def test_an_event_announced_twice_notifies_nobody_twice(
     agreement = sent(proposed, user=marketing_lead, provider=marketing, consumer=sales)
     deliveries = Delivery.objects.count()
     again = notices.agreement_proposed(agreement=agreement, actor=marketing_lead)
-    assert sent(notices.notify, again) == []
+    assert sent(notices.notify, again) == 0
     assert Notification.objects.count() == 2
     assert Delivery.objects.count() == deliveries == 2
     assert len(mailoutbox) == 2
