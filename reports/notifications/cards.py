@@ -8,6 +8,9 @@ the one vocabulary of ``reports.scoring.Status``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -225,9 +228,79 @@ def trend_cells(
 
 
 def leading_teams(user) -> frozenset[int]:
-    """The teams the user leads, manages or heads: whose scorecards they get."""
-    return frozenset(
-        Membership.objects.leading().filter(user=user).values_list("team_id", flat=True)
+    """The teams the user leads, manages or heads: whose scorecards they get
+    (read once per user object)."""
+    teams = getattr(user, "_leading_teams", None)
+    if teams is None:
+        teams = frozenset(
+            Membership.objects.leading()
+            .filter(user=user)
+            .values_list("team_id", flat=True)
+        )
+        user._leading_teams = teams
+    return teams
+
+
+class SharedTrend:
+    """The trend cards of one month for every agreement of some teams, read
+    once for a batch of emails and shared out: a hundred heads' digests and
+    scorecards each read a handful of agreements, and the engine's fixed cost
+    per read, not its rows, was most of an email's time."""
+
+    def __init__(self, month: date, teams: set[int]) -> None:
+        self.month = month
+        self.teams = frozenset(teams)
+        self._cards: dict | None = None
+
+    def covers(self, month: date, teams: frozenset[int]) -> bool:
+        return month == self.month and teams <= self.teams
+
+    def cards(self, teams: frozenset[int]) -> dict:
+        """The engine's cards (as ``cards_for`` gives them) of the agreements
+        a team of ``teams`` is party to."""
+        if self._cards is None:
+            self._cards = cards_for(
+                trend_window(self.month),
+                agreements=Agreement.objects.involving_any(self.teams),
+                lines_for=[self.month],
+            )
+        return {
+            key: card
+            for key, card in self._cards.items()
+            if card.agreement.provider_id in teams
+            or card.agreement.consumer_id in teams
+        }
+
+
+_shared: ContextVar[SharedTrend | None] = ContextVar("shared_trend", default=None)
+
+
+@contextmanager
+def trend_shared(month: date, teams: set[int]) -> Iterator[None]:
+    """Within the block, trend cards of ``month`` for agreements of
+    ``teams`` come from one read (``SharedTrend``)."""
+    token = _shared.set(SharedTrend(month, teams) if teams else None)
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def trend_window(month: date) -> list[date]:
+    return periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
+
+
+def team_trend(month: date, teams: frozenset[int]) -> dict:
+    """``cards_for`` the trend window of ``month`` for the agreements a team
+    of ``teams`` is party to, with the month's lines: from the batch's shared
+    read when one covers them."""
+    shared = _shared.get()
+    if shared is not None and shared.covers(month, teams):
+        return shared.cards(teams)
+    return cards_for(
+        trend_window(month),
+        agreements=Agreement.objects.involving_any(teams),
+        lines_for=[month],
     )
 
 
@@ -246,9 +319,8 @@ def party_cards(
         teams = leading_teams(user)
     if not teams:
         return []
-    window = periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
-    agreements = Agreement.objects.involving_any(teams)
-    engine = cards_for(window, agreements=agreements, lines_for=[month])
+    window = trend_window(month)
+    engine = team_trend(month, teams)
     chosen = sorted(
         (card for (_lineage, m), card in engine.items() if m == month),
         key=lambda c: (

@@ -27,7 +27,6 @@ from ..scoring import Status, expected_text
 from ..selectors.cards import cards_for
 from . import links
 from .cards import (
-    TREND_MONTHS,
     UNITS,
     WORST_FIRST,
     BreachView,
@@ -38,7 +37,9 @@ from .cards import (
     leading_teams,
     party_cards,
     status_label,
+    team_trend,
     trend_cells,
+    trend_window,
 )
 from .figures import missing_figures, objectives_at_risk
 from .inbox import hidden_from, shown_by
@@ -203,6 +204,7 @@ def digest(
     *,
     agreements: QuerySet[Agreement] | None = None,
     now: datetime | None = None,
+    teams: frozenset[int] | None = None,
 ) -> dict:
     """The month of ``agreements`` (default: the organisation's), summarised:
     status counts and their movement since the month before, the agreements
@@ -210,10 +212,15 @@ def digest(
     late reporters and the most reported pain points, from the engine's
     cards (the stored ones once finalised). Every list is capped, so the
     email's size does not grow with the organisation; the dashboard has the
-    rest. A fixed number of queries, whatever the organisation's size."""
+    rest. A fixed number of queries, whatever the organisation's size.
+    ``teams``, when ``agreements`` are those of these teams, lets a batch of
+    emails share one read of their cards (``team_trend``)."""
     scope = agreements if agreements is not None else Agreement.objects.all()
-    window = periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
-    engine = cards_for(window, agreements=scope, lines_for=[month])
+    window = trend_window(month)
+    if teams is not None:
+        engine = team_trend(month, teams)
+    else:
+        engine = cards_for(window, agreements=scope, lines_for=[month])
     latest: dict = {}
     for (lineage, _m), card in sorted(engine.items(), key=lambda item: item[0][1]):
         latest[lineage] = card.agreement  # the latest version wins
@@ -293,17 +300,26 @@ def digest_scope(user) -> tuple[QuerySet[Agreement], str, Hashable]:
     that is the same for every reader of the same digest."""
     if can(user, "view_organisation"):
         return Agreement.objects.all(), "the organisation", "organisation"
-    headed = frozenset(
-        Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
-            "team_id", flat=True
-        )
-    )
+    headed = headed_teams(user)
     return Agreement.objects.involving_any(headed), "the teams you head", headed
 
 
+def headed_teams(user) -> frozenset[int]:
+    """The teams ``user`` heads (read once per user object)."""
+    headed = getattr(user, "_headed_teams", None)
+    if headed is None:
+        headed = user._headed_teams = frozenset(
+            Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
+                "team_id", flat=True
+            )
+        )
+    return headed
+
+
 def _digest(delivery: Delivery) -> dict | None:
-    scope, scope_label, _ = digest_scope(delivery.recipient)
-    context = digest(delivery.month, agreements=scope)
+    scope, scope_label, key = digest_scope(delivery.recipient)
+    teams = key if isinstance(key, frozenset) else None
+    context = digest(delivery.month, agreements=scope, teams=teams)
     if not context["agreement_total"]:
         return None  # a head whose teams have no agreement in force
     label = periods.month_label(delivery.month)

@@ -13,7 +13,7 @@ import logging
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -23,7 +23,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from agreements.models import Membership
+
 from ..models import Delivery
+from .cards import trend_shared
 from .recipients import preferences_for, wants
 from .render import Composer, message_id
 from .tasks import deliver, deliver_batch
@@ -31,6 +34,12 @@ from .visibility import NotVisible
 
 logger = logging.getLogger(__name__)
 Status = Delivery.Status
+# The emails whose bodies read their readers' teams' trend cards.
+SHARED_TREND_KINDS = (
+    Delivery.Kind.DIGEST,
+    Delivery.Kind.SCORECARD,
+    Delivery.Kind.BREACH,
+)
 
 
 class Result(StrEnum):
@@ -252,17 +261,40 @@ def deliveries_send_batch(
     composer = Composer()
     connection = get_connection()
     try:
-        for done, pk in enumerate(ids, start=1):
-            outcome = delivery_send(
-                delivery_id=pk, composer=composer, connection=connection
-            )
-            counts[outcome.result] += 1
-            if outcome.result in (Result.RETRY, Result.IN_FLIGHT):
-                deliveries_enqueue([pk], countdown=outcome.countdown)
-            if progress:
-                progress(done, len(ids), outcome)
+        with trend_shared(*_batch_teams(ids)):
+            counts = _send_each(ids, composer, connection, progress)
     finally:
         connection.close()
+    return counts
+
+
+def _batch_teams(ids: list[int]) -> tuple[date | None, set[int]]:
+    """The month of a batch of month-end emails and every team their readers
+    lead or head, whose agreements' trend cards the batch reads once."""
+    rows = set(
+        Delivery.objects.filter(pk__in=ids, kind__in=SHARED_TREND_KINDS).values_list(
+            "month", "recipient_id"
+        )
+    )
+    months = {month for month, _ in rows}
+    if len(months) != 1:
+        return None, set()
+    people = {person for _, person in rows}
+    teams = Membership.objects.leading().filter(user_id__in=people)
+    return months.pop(), set(teams.values_list("team_id", flat=True))
+
+
+def _send_each(ids, composer, connection, progress) -> dict[Result, int]:
+    counts: dict[Result, int] = dict.fromkeys(Result, 0)
+    for done, pk in enumerate(ids, start=1):
+        outcome = delivery_send(
+            delivery_id=pk, composer=composer, connection=connection
+        )
+        counts[outcome.result] += 1
+        if outcome.result in (Result.RETRY, Result.IN_FLIGHT):
+            deliveries_enqueue([pk], countdown=outcome.countdown)
+        if progress:
+            progress(done, len(ids), outcome)
     return counts
 
 

@@ -25,7 +25,7 @@ from agreements.tests.factories import (
 )
 from conftest import make_member
 from reports.models import Delivery
-from reports.notifications import content, render
+from reports.notifications import cards, content, render
 from reports.notifications.jobs import month_close, pending_month_end
 from reports.notifications.ledger import deliveries_send_batch
 from reports.notifications.render import Composer
@@ -173,6 +173,42 @@ def test_the_benchmark_organisations_emails_fit_in_an_inbox():
         }
     assert len(sizes) == 7
     assert max(sizes.values()) < INBOX_LIMIT, sizes
+
+
+def test_a_batch_shares_one_read_of_its_readers_cards_and_says_the_same():
+    """A batch reads its readers' teams' trend cards once (``trend_shared``);
+    every email it writes is the one each would get alone, word for word."""
+    with time_machine.travel(dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC), tick=False):
+        call_command(
+            "generate_org", teams=12, agreements=30, months=6, stdout=StringIO()
+        )
+        month = dt.date(2026, 11, 1)
+        month_close(month=month, enqueue=False)
+        deliveries = list(
+            Delivery.objects.filter(pk__in=pending_month_end(month, now=timezone.now()))
+            .select_related("recipient")
+            .order_by("pk")
+        )
+
+        def written(shared: bool) -> list[tuple[str, str, str]]:
+            teams = set(Membership.objects.values_list("team_id", flat=True))
+            composer = Composer()
+            with cards.trend_shared(month, teams if shared else set()):
+                messages = [composer.message(d) for d in deliveries]
+            return [(m.subject, m.body, html_of(m)) for m in messages]
+
+        alone = written(shared=False)
+        reads = []
+        real = cards.cards_for
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                cards, "cards_for", lambda *a, **k: reads.append(1) or real(*a, **k)
+            )
+            together = written(shared=True)
+    kinds = {d.kind for d in deliveries}
+    assert {Kind.DIGEST, Kind.SCORECARD} <= kinds
+    assert together == alone
+    assert len(reads) == 1  # for every head's digest and scorecard email
 
 
 @pytest.mark.usefixtures("eager")
