@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
@@ -343,15 +344,27 @@ def finalised_months(
     Finalising stores a scorecard for every agreement in force, so a page
     reads those months from the store alone and computes only the rest.
     One query, none when no month is locked."""
-    locked = [m for m in months if periods.is_locked(m, now=now)]
+    locked = sorted({m for m in months if periods.is_locked(m, now=now)})
     if not locked:
         return set()
-    return set(
-        Scorecard.objects.filter(month__in=locked)
-        .order_by()
-        .values_list("month", flat=True)
-        .distinct()
+    # One index probe per month (the first month stored from it on, in the
+    # index's order), not every scorecard of the months read for their
+    # distinct months, which grows with the organisation. (An EXISTS on the
+    # month lets the planner scan the table until the month's first row.)
+    ops = connection.ops
+    table = ops.quote_name(Scorecard._meta.db_table)
+    column = ops.quote_name(Scorecard._meta.get_field("month").column)
+    probe = (
+        f"(SELECT {column} FROM {table} WHERE {column} >= %s "  # noqa: S608
+        f"ORDER BY {column} LIMIT 1) = %s"
     )
+    params = []
+    for month in locked:
+        params += [ops.adapt_datefield_value(month)] * 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([probe] * len(locked)), params)
+        found = cursor.fetchone()
+    return {month for month, stored in zip(locked, found, strict=True) if stored}
 
 
 def _attach_agreements(

@@ -614,6 +614,37 @@ def _breach_rows(breaches: list[Breach], *, now: datetime.datetime) -> list[Brea
     ]
 
 
+def _heat_map_order(
+    listed: AgreementQuerySet, months: list[datetime.date], *, now: datetime.datetime
+) -> list[int]:
+    """The ids of the heat map's rows in their order, kept while no
+    agreement, team or membership changes (the every-month stamp: their
+    history moves it) and the months' states stand. Sorting every agreement
+    of a large organisation by its parties' names grows with it; figures
+    arriving all day change none of it."""
+    every_month = month_stamps([])[0]
+    shown = ",".join(
+        f"{month:%Y-%m}:{periods.month_state(month, now)}" for month in months
+    )
+    query = hashlib.sha256(f"{listed.query}|{shown}".encode()).hexdigest()
+    key = f"heat-map-order:{every_month}:{query}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(listed.values_list("pk", flat=True))
+        cache.set(key, ids, timeout=PAGE_SECONDS)
+    return ids
+
+
+def _page_versions(page: list[Agreement] | list[int]) -> list[Agreement]:
+    """A page of the heat map's rows as agreements (with their parties), in
+    the page's order."""
+    ids = [item for item in page if isinstance(item, int)]
+    if len(ids) != len(page):
+        return list(page)  # type: ignore[arg-type]
+    found = Agreement.objects.select_related("provider", "consumer").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
 def _first_by_title(breaches: QuerySet[Breach], months: list) -> QuerySet[Breach]:
     """Those of ``breaches`` in ``months`` (newest first) that can be among
     the list's first BREACH_LIST_LIMIT, newest month first and then by
@@ -718,8 +749,9 @@ def dashboard(
             months, agreements=shown, now=now, lines_for=[], finalised=finalised
         )
     else:
-        page_obj = Paginator(listed, HEAT_MAP_PAGE_SIZE).get_page(page)
-        versions = list(page_obj.object_list)
+        rows_in_order = listed if wanted else _heat_map_order(listed, months, now=now)
+        page_obj = Paginator(rows_in_order, HEAT_MAP_PAGE_SIZE).get_page(page)
+        versions = _page_versions(page_obj.object_list)
         shown = agreements.filter(lineage__in=[v.lineage for v in versions])
         settled = [month for month in months if month != current]
         cards = _settled_cards(versions, shown, settled, finalised=finalised, now=now)

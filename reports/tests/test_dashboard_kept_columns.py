@@ -166,3 +166,35 @@ def test_a_finalised_month_recomputed_after_a_correction_is_shown_at_once(
     after = cells(client)
     assert after[("Agreement 1", JANUARY)][3] == 0
     assert after == as_computed_now(agreements)
+
+
+def _titles(client) -> list[str]:
+    return [row.agreement.title for row in client.get(DASHBOARD).context["board"].rows]
+
+
+def test_the_heat_map_s_order_follows_a_renamed_team_and_a_new_agreement_at_once(
+    client, executive, frozen, memory_cache
+):
+    """The rows' order is kept while figures arrive, and follows at once a
+    change of what it sorts by (a team's name) or of what it lists."""
+    agreements = build_org(3)
+    client.force_login(executive)
+    assert _titles(client) == ["Agreement 0", "Agreement 1", "Agreement 2"]
+
+    log_leads(agreements[0].provider, dt.date(2026, 2, 9), 500, 300)
+    assert _titles(client) == ["Agreement 0", "Agreement 1", "Agreement 2"]
+
+    # Provider names sort the rows: the last provider renamed to come first.
+    provider = agreements[2].provider
+    provider.name = "Aardvark provider"
+    provider.save()
+    assert _titles(client) == ["Agreement 2", "Agreement 0", "Agreement 1"]
+
+    # Its consumer (of Agreement 0) sorts before Agreement 2's.
+    leads_agreement(provider, agreements[0].consumer, title="Agreement new")
+    assert _titles(client) == [
+        "Agreement new",
+        "Agreement 2",
+        "Agreement 0",
+        "Agreement 1",
+    ]
