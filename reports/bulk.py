@@ -18,7 +18,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models.constants import OnConflict
 
-from slaportal import freshness
+from slaportal.freshness import written
 
 # Values of these fields go to the driver as they are.
 PLAIN = {
@@ -125,7 +125,7 @@ def _copy(
                 f"SELECT {columns} FROM {quote(table)} WITH NO DATA"
             )
         else:
-            freshness.written(table)
+            written(table)
         sql = f"COPY {target} ({columns}) FROM STDIN"
         started = time.monotonic()
         with cursor.cursor.copy(sql) as copy:

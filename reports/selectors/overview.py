@@ -635,12 +635,12 @@ def _heat_map_order(
     return ids
 
 
-def _page_versions(page: list[Agreement] | list[int]) -> list[Agreement]:
+def _page_versions(page: list[Any]) -> list[Agreement]:
     """A page of the heat map's rows as agreements (with their parties), in
-    the page's order."""
+    the page's order: read when the page holds their ids."""
     ids = [item for item in page if isinstance(item, int)]
     if len(ids) != len(page):
-        return list(page)  # type: ignore[arg-type]
+        return page
     found = Agreement.objects.select_related("provider", "consumer").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
@@ -751,7 +751,7 @@ def dashboard(
     else:
         rows_in_order = listed if wanted else _heat_map_order(listed, months, now=now)
         page_obj = Paginator(rows_in_order, HEAT_MAP_PAGE_SIZE).get_page(page)
-        versions = _page_versions(page_obj.object_list)
+        versions = _page_versions(list(page_obj.object_list))
         shown = agreements.filter(lineage__in=[v.lineage for v in versions])
         settled = [month for month in months if month != current]
         cards = _settled_cards(versions, shown, settled, finalised=finalised, now=now)
