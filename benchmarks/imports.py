@@ -20,6 +20,7 @@ import os
 import random
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -126,7 +127,9 @@ def _measure(rows: int) -> dict[str, float | int]:
     )
     from agreements.records.models import Lead, RecordSource
 
-    stamp = f"{time.time_ns()}"
+    # Unique in every run: the clock is frozen, and on PostgreSQL the
+    # database is kept from one run to the next.
+    stamp = uuid.uuid4().hex[:12]
     team = Team.objects.create(name=f"Marketing {stamp}", slug=f"marketing-{stamp}")
     head = get_user_model().objects.create(username=f"head-{stamp}")
     Membership.objects.create(user=head, team=team, role=Membership.Role.HEAD)
