@@ -86,7 +86,9 @@ def database_url() -> str:
         return f"sqlite:///{path}"
     parts = urlsplit(base)
     name = f"{parts.path.lstrip('/') or 'slaportal'}_bench_imports"
-    org._create_postgres_database(base, name)
+    # An empty database for every run, as the SQLite file is: the rows of
+    # earlier runs would weigh on this one's writes.
+    org._create_postgres_database(base, name, fresh=True)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 

@@ -33,12 +33,16 @@ def database_url(teams: int, agreements: int, base: str | None = None) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _create_postgres_database(url: str, name: str) -> None:
+def _create_postgres_database(url: str, name: str, *, fresh: bool = False) -> None:
+    """Create database ``name`` beside ``url``'s unless it is there (with
+    ``fresh``, dropped and created again: an empty one)."""
     import psycopg
 
     parts = urlsplit(url)
     admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
     with psycopg.connect(admin, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
