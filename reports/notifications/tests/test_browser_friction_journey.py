@@ -19,10 +19,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_report_filed_is_heard_of_assigned_and_answered_through_the_inbox(
     page: Page, live_server, chain, sales, service, sales_manager, service_head,
-    mailoutbox, screenshot, settings,
+    mailoutbox, screenshot, eager,
 ):  # fmt: skip
-    # Emails sent in the process, whether or not Redis is configured.
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Emails sent in the process, whether or not Redis is configured: set on
+    # Celery's own configuration (``eager``), which an earlier test may have
+    # read from the settings already.
     make_member(
         "service-agent",
         service,
