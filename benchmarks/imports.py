@@ -20,7 +20,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -129,9 +128,7 @@ def _measure(rows: int) -> dict[str, float | int]:
     )
     from agreements.records.models import Lead, RecordSource
 
-    # Unique in every run: the clock is frozen, and on PostgreSQL the
-    # database is kept from one run to the next.
-    stamp = uuid.uuid4().hex[:12]
+    stamp = f"{time.time_ns()}"
     team = Team.objects.create(name=f"Marketing {stamp}", slug=f"marketing-{stamp}")
     head = get_user_model().objects.create(username=f"head-{stamp}")
     Membership.objects.create(user=head, team=team, role=Membership.Role.HEAD)

@@ -2,7 +2,9 @@
 
 ``rows_insert`` writes plain values: ``bulk_create`` builds a model instance
 per row and prepares every value through its field, which for a month's
-thousands of scorecard lines costs more than the database's own work.
+thousands of scorecard lines costs more than the database's own work. On
+PostgreSQL the rows stream in by COPY: the driver parses a many-row INSERT's
+placeholders in Python.
 ``collection_paused`` keeps the garbage collector out of a batch job that
 allocates many short-lived objects and frees them by reference counting.
 """
@@ -59,8 +61,9 @@ def rows_insert(
     ignore_conflicts: bool = False,
 ) -> int:
     """INSERT ``rows`` (values by field attname; a field left out takes its
-    default, evaluated once) into ``model``'s table, as few statements as the
-    database's parameter limit allows. No instances, no signals, no ids
+    default, evaluated once) into ``model``'s table: by COPY on PostgreSQL,
+    elsewhere in as few statements as the database's parameter limit
+    allows. No instances, no signals, no ids
     returned: read them back when they are needed. With ``ignore_conflicts``
     a row that breaks a unique constraint is left out, as ``bulk_create``
     does. Returns the number of rows given."""

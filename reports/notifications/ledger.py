@@ -257,15 +257,12 @@ def deliveries_send_batch(
     connection, each distinct body built once. A delivery that fails for a
     while, or that another worker holds, is handed to the queue on its own
     with its backoff."""
-    counts: dict[Result, int] = dict.fromkeys(Result, 0)
-    composer = Composer()
     connection = get_connection()
     try:
         with trend_shared(*_batch_teams(ids)):
-            counts = _send_each(ids, composer, connection, progress)
+            return _send_each(ids, Composer(), connection, progress)
     finally:
         connection.close()
-    return counts
 
 
 def _batch_teams(ids: list[int]) -> tuple[date | None, set[int]]:
@@ -284,7 +281,12 @@ def _batch_teams(ids: list[int]) -> tuple[date | None, set[int]]:
     return months.pop(), set(teams.values_list("team_id", flat=True))
 
 
-def _send_each(ids, composer, connection, progress) -> dict[Result, int]:
+def _send_each(
+    ids: list[int],
+    composer: Composer,
+    connection,
+    progress: Callable[[int, int, Outcome], None] | None,
+) -> dict[Result, int]:
     counts: dict[Result, int] = dict.fromkeys(Result, 0)
     for done, pk in enumerate(ids, start=1):
         outcome = delivery_send(

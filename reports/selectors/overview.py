@@ -635,12 +635,9 @@ def _heat_map_order(
     return ids
 
 
-def _page_versions(page: list[Any]) -> list[Agreement]:
-    """A page of the heat map's rows as agreements (with their parties), in
-    the page's order: read when the page holds their ids."""
-    ids = [item for item in page if isinstance(item, int)]
-    if len(ids) != len(page):
-        return page
+def _in_order(ids: list[int]) -> list[Agreement]:
+    """The agreements of ``ids`` with their parties, in that order (one
+    query)."""
     found = Agreement.objects.select_related("provider", "consumer").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
@@ -749,9 +746,13 @@ def dashboard(
             months, agreements=shown, now=now, lines_for=[], finalised=finalised
         )
     else:
-        rows_in_order = listed if wanted else _heat_map_order(listed, months, now=now)
-        page_obj = Paginator(rows_in_order, HEAT_MAP_PAGE_SIZE).get_page(page)
-        versions = _page_versions(list(page_obj.object_list))
+        if wanted:
+            page_obj = Paginator(listed, HEAT_MAP_PAGE_SIZE).get_page(page)
+            versions = list(page_obj.object_list)
+        else:
+            row_ids = _heat_map_order(listed, months, now=now)
+            page_obj = Paginator(row_ids, HEAT_MAP_PAGE_SIZE).get_page(page)
+            versions = _in_order(list(page_obj.object_list))
         shown = agreements.filter(lineage__in=[v.lineage for v in versions])
         settled = [month for month in months if month != current]
         cards = _settled_cards(versions, shown, settled, finalised=finalised, now=now)
