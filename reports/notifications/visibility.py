@@ -2,15 +2,18 @@
 
 Every email's context lists what it shows (``Shown``: agreements, breaches,
 pain points) and ``check_visible`` asks the pages' own rules about each, in
-four queries at most. An email that would show anything else is not sent;
+one query. An email that would show anything else is not sent;
 an inbox entry about anything else shows no text (``hidden``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.db.models import CharField, Value
 
 from agreements.models import Agreement, FrictionReport, PainPoint
 
@@ -39,38 +42,36 @@ def not_visible(user, shown: Shown) -> dict[str, set[int]]:
     """What of ``shown`` ``user`` may not open on its page
     (``Agreement.objects.visible_to``, the breach page's rule,
     ``PainPoint.objects.visible_to``, ``FrictionReport.objects.visible_to``),
-    by kind; empty when they may open everything."""
-    missing: dict[str, set[int]] = {}
+    by kind; empty when they may open everything. One query for every kind
+    shown: the pages' rules, each as one part of a union."""
     visible = Agreement.objects.visible_to(user)
-    if shown.agreements:
-        seen = set(visible.filter(pk__in=shown.agreements).values_list("pk", flat=True))
-        if seen != shown.agreements:
-            missing["agreements"] = shown.agreements - seen
-    if shown.breaches:
-        seen = set(
-            Breach.objects.filter(
-                pk__in=shown.breaches, agreement__in=visible
-            ).values_list("pk", flat=True)
-        )
-        if seen != shown.breaches:
-            missing["breaches"] = shown.breaches - seen
-    if shown.pain_points:
-        seen = set(
-            PainPoint.objects.visible_to(user)
-            .filter(pk__in=shown.pain_points)
-            .values_list("pk", flat=True)
-        )
-        if seen != shown.pain_points:
-            missing["pain_points"] = shown.pain_points - seen
-    if shown.friction_reports:
-        seen = set(
-            FrictionReport.objects.visible_to(user)
-            .filter(pk__in=shown.friction_reports)
-            .values_list("pk", flat=True)
-        )
-        if seen != shown.friction_reports:
-            missing["friction_reports"] = shown.friction_reports - seen
-    return missing
+    rules = {
+        "agreements": lambda ids: visible.filter(pk__in=ids),
+        "breaches": lambda ids: Breach.objects.filter(
+            pk__in=ids, agreement__in=visible
+        ),
+        "pain_points": lambda ids: PainPoint.objects.visible_to(user).filter(
+            pk__in=ids
+        ),
+        "friction_reports": lambda ids: FrictionReport.objects.visible_to(user).filter(
+            pk__in=ids
+        ),
+    }
+    wanted = {kind: ids for kind in rules if (ids := getattr(shown, kind))}
+    if not wanted:
+        return {}
+    parts = [
+        rules[kind](ids)
+        .order_by()
+        .values_list(Value(kind, output_field=CharField()), "pk")
+        for kind, ids in wanted.items()
+    ]
+    seen: dict[str, set[int]] = defaultdict(set)
+    for kind, pk in parts[0].union(*parts[1:], all=True):
+        seen[kind].add(pk)
+    return {
+        kind: missing for kind, ids in wanted.items() if (missing := ids - seen[kind])
+    }
 
 
 def check_visible(user, shown: Shown) -> None:

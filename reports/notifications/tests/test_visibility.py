@@ -139,3 +139,69 @@ def test_an_email_that_would_show_too_much_is_withheld(demo_org):
     assert outcome.result == Result.FAILED
     assert delivery.status == Delivery.Status.FAILED
     assert delivery.last_error.startswith("Withheld:")
+
+
+def test_every_kind_an_email_shows_is_checked_at_once_and_each_hidden_item_named(
+    demo_org, django_assert_max_num_queries
+):
+    """Agreements, breaches, pain points and friction reports of the whole
+    demo, shown to a head: exactly those outside their teams come back, kind
+    by kind, from one query (and one more to see whether they are a member
+    anywhere, the pain points' rule); to a person of no team, all of it."""
+    from agreements.models import FrictionReport, PainPoint
+    from agreements.tests.factories import FrictionReportFactory, UserFactory
+    from reports.models import Breach
+    from reports.notifications.visibility import not_visible
+
+    head = get_user_model().objects.get(username="service-head")
+    teams = set(Membership.objects.filter(user=head).values_list("team_id", flat=True))
+    outsiders = Agreement.objects.get(title="Month-end close support")
+    FrictionReportFactory(
+        reporting_team=outsiders.provider, addressed_team=outsiders.consumer
+    )
+    agreements = list(Agreement.objects.all())
+    breaches = list(Breach.objects.select_related("agreement"))
+    reports = list(FrictionReport.objects.all())
+    pain_points = set(PainPoint.objects.values_list("pk", flat=True))
+
+    def theirs(*team_ids: int) -> bool:
+        return bool(teams & set(team_ids))
+
+    shown = Shown(
+        agreements={a.pk for a in agreements},
+        breaches={b.pk for b in breaches},
+        pain_points=pain_points,
+        friction_reports={r.pk for r in reports},
+    )
+    hidden = {
+        "agreements": {
+            a.pk for a in agreements if not theirs(a.provider_id, a.consumer_id)
+        },
+        "breaches": {
+            b.pk
+            for b in breaches
+            if not theirs(b.agreement.provider_id, b.agreement.consumer_id)
+        },
+        "friction_reports": {
+            r.pk
+            for r in reports
+            if not theirs(r.reporting_team_id, r.addressed_team_id)
+        },
+    }
+    # Both sides of each kind are there, or the test could not fail.
+    assert pain_points
+    for kind, ids in hidden.items():
+        assert ids and ids < getattr(shown, kind), kind
+    head.get_all_permissions()  # read once per user object, as by any page
+    with django_assert_max_num_queries(2):
+        assert not_visible(head, shown) == hidden
+    with django_assert_max_num_queries(2):
+        assert not_visible(head, Shown(agreements={outsiders.pk})) == {
+            "agreements": {outsiders.pk}
+        }
+    loner = UserFactory()
+    assert not_visible(loner, shown) == {
+        kind: getattr(shown, kind)
+        for kind in ("agreements", "breaches", "pain_points", "friction_reports")
+    }
+    assert not_visible(head, Shown()) == {}
