@@ -8,13 +8,14 @@ the one vocabulary of ``reports.scoring.Status``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from agreements import periods
 from agreements.models import Agreement, Membership
@@ -24,6 +25,7 @@ from ..selectors.cards import CardView as EngineCard
 from ..selectors.cards import cards_for
 from . import links
 
+T = TypeVar("T")
 EMPTY = "#e3e7ed"
 UNITS = {"count": "", "money": "", "percent": " %", "hours": " h"}
 TREND_MONTHS = 6
@@ -245,31 +247,37 @@ class SharedTrend:
     """The trend cards of one month for every agreement of some teams, read
     once for a batch of emails and shared out: a hundred heads' digests and
     scorecards each read a handful of agreements, and the engine's fixed cost
-    per read, not its rows, was most of an email's time."""
+    per read, not its rows, was most of an email's time. Also keeps what is
+    the same for every reader of the batch (``batch_once``)."""
 
     def __init__(self, month: date, teams: set[int]) -> None:
         self.month = month
         self.teams = frozenset(teams)
-        self._cards: dict | None = None
+        self._cards: list[tuple[Any, Any]] | None = None
+        # Each team's cards, as their positions in ``_cards``.
+        self._by_team: dict[int, list[int]] = defaultdict(list)
+        self.kept: dict[Hashable, Any] = {}
 
     def covers(self, month: date, teams: frozenset[int]) -> bool:
         return month == self.month and teams <= self.teams
 
     def cards(self, teams: frozenset[int]) -> dict:
-        """The engine's cards (as ``cards_for`` gives them) of the agreements
-        a team of ``teams`` is party to."""
+        """The engine's cards (as ``cards_for`` gives them, in its order) of
+        the agreements a team of ``teams`` is party to."""
         if self._cards is None:
-            self._cards = cards_for(
-                trend_window(self.month),
-                agreements=Agreement.objects.involving_any(self.teams),
-                lines_for=[self.month],
+            self._cards = list(
+                cards_for(
+                    trend_window(self.month),
+                    agreements=Agreement.objects.involving_any(self.teams),
+                    lines_for=[self.month],
+                ).items()
             )
-        return {
-            key: card
-            for key, card in self._cards.items()
-            if card.agreement.provider_id in teams
-            or card.agreement.consumer_id in teams
-        }
+            for position, (_key, card) in enumerate(self._cards):
+                self._by_team[card.agreement.provider_id].append(position)
+                if card.agreement.consumer_id != card.agreement.provider_id:
+                    self._by_team[card.agreement.consumer_id].append(position)
+        positions = sorted({p for team in teams for p in self._by_team.get(team, ())})
+        return dict(self._cards[p] for p in positions)
 
 
 _shared: ContextVar[SharedTrend | None] = ContextVar("shared_trend", default=None)
@@ -284,6 +292,18 @@ def trend_shared(month: date, teams: set[int]) -> Iterator[None]:
         yield
     finally:
         _shared.reset(token)
+
+
+def batch_once(key: Hashable, build: Callable[[], T]) -> T:
+    """``build()``, once per batch of emails for ``key``: what every reader
+    of the batch is told alike (the month's top pain points). Outside a
+    batch, built every time."""
+    shared = _shared.get()
+    if shared is None:
+        return build()
+    if key not in shared.kept:
+        shared.kept[key] = build()
+    return shared.kept[key]
 
 
 def trend_window(month: date) -> list[date]:

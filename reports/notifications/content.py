@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from agreements import periods
@@ -31,6 +31,7 @@ from .cards import (
     WORST_FIRST,
     BreachView,
     TrendCell,
+    batch_once,
     colour,
     format_value,
     ink,
@@ -259,14 +260,15 @@ def digest(
             "agreement__provider__name", "agreement__title", "line__objective__position"
         )[:DIGEST_BREACHES]
     ]
-    breach_total = of_month.count()
-    older_open = in_scope.filter(month__lt=month, status=Breach.Status.OPEN).count()
+    still_open = Q(month__lt=month, status=Breach.Status.OPEN)
+    totals = in_scope.filter(Q(month=month) | still_open).aggregate(
+        of_month=Count("pk", filter=Q(month=month)),
+        older_open=Count("pk", filter=still_open),
+    )
+    breach_total, older_open = totals["of_month"], totals["older_open"]
     late = _late_reporters(month_cards)
-    mid_month = periods.month_start(month) + timedelta(days=14)
-    pain_points = sorted(
-        (s for s in pain_point_summaries(months=1, now=mid_month) if s.trend[-1][1]),
-        key=lambda s: (-s.trend[-1][1], -s.teams, s.pain_point.title),
-    )[:TOP_PAIN_POINTS]
+    # The organisation's, the same in every digest of the month.
+    pain_points = batch_once(("pain_points", month), lambda: _top_pain_points(month))
     return {
         "heat_map": rows,
         "agreement_total": len(in_month),
@@ -292,6 +294,15 @@ def digest(
             for s in pain_points
         ],
     }
+
+
+def _top_pain_points(month: date) -> list:
+    """The pain points reported most in ``month``."""
+    mid_month = periods.month_start(month) + timedelta(days=14)
+    return sorted(
+        (s for s in pain_point_summaries(months=1, now=mid_month) if s.trend[-1][1]),
+        key=lambda s: (-s.trend[-1][1], -s.teams, s.pain_point.title),
+    )[:TOP_PAIN_POINTS]
 
 
 def digest_scope(user) -> tuple[QuerySet[Agreement], str, Hashable]:

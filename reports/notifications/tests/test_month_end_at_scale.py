@@ -71,6 +71,30 @@ def test_a_batch_builds_each_body_once_and_sends_over_one_connection(
     assert max(r.html_size for r in received) < INBOX_LIMIT
 
 
+def test_a_batch_reads_its_readers_choices_once_and_keeps_to_them(org, mailoutbox):
+    """Someone who switches the scorecards off after the month end was
+    planned gets none; the batch read every reader's choice in one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.models import NotificationPreference
+
+    lead = org.people["marketing-lead"]
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        month_close(month=JANUARY, enqueue=False)
+        ids = pending_month_end(JANUARY, now=timezone.now())
+        NotificationPreference.objects.create(user=lead, scorecards=False)
+        with CaptureQueriesContext(connection) as queries:
+            deliveries_send_batch(ids)
+    table = NotificationPreference._meta.db_table
+    assert sum(table in q["sql"] for q in queries.captured_queries) == 1
+    theirs = Delivery.objects.get(recipient=lead, kind=Kind.SCORECARD)
+    assert theirs.status == Delivery.Status.SKIPPED
+    assert theirs.last_error == "Switched off by the recipient."
+    sent = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENT)
+    assert len(mailoutbox) == sent.count() == len(ids) - 1
+
+
 def test_each_reader_is_greeted_by_name_in_a_shared_body(org, mailoutbox):
     for name in ("ceo", "coo"):
         executive = make_member(
