@@ -74,6 +74,59 @@ def test_executive_permission_reads_everything(executive, outsider, admin_user):
     assert not is_executive(outsider)
 
 
+def test_who_many_users_are_is_read_at_once_and_agrees_with_each_read_alone(
+    executive, admin_user, outsider, sales_manager, marketing, sales,
+    django_assert_num_queries,
+):  # fmt: skip
+    """``users_known``: executives (directly, through a group, superusers;
+    not once inactive) and the teams each is in, leads and heads, for all
+    of them in two queries, the same as each user object finds alone."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    from agreements.access import (
+        team_ids_headed,
+        team_ids_in,
+        team_ids_led,
+        users_known,
+    )
+
+    board = Group.objects.create(name="Board")
+    board.permissions.add(
+        Permission.objects.get(
+            codename="view_everything", content_type__app_label="agreements"
+        )
+    )
+    by_group = UserFactory(username="by-group")
+    by_group.groups.add(board)
+    gone = UserFactory(username="gone", is_active=False)
+    gone.groups.add(board)
+    MembershipFactory(user=by_group, team=marketing, role=Membership.Role.HEAD)
+    MembershipFactory(user=sales_manager, team=marketing, role=Membership.Role.MEMBER)
+    MembershipFactory(user=outsider, team=sales, role=Membership.Role.LEAD)
+    people = [executive, admin_user, outsider, sales_manager, by_group, gone]
+    User = get_user_model()
+
+    def who(user) -> tuple:
+        return (
+            is_executive(user),
+            team_ids_in(user),
+            team_ids_led(user),
+            team_ids_headed(user),
+        )
+
+    alone = [who(User.objects.get(pk=u.pk)) for u in people]
+    together = list(User.objects.filter(pk__in=[u.pk for u in people]))
+    together.sort(key=lambda u: [p.pk for p in people].index(u.pk))
+    with django_assert_num_queries(2):
+        users_known(together)
+    with django_assert_num_queries(0):
+        assert [who(u) for u in together] == alone
+    assert [a[0] for a in alone] == [True, True, False, False, True, False]
+    assert alone[3][1:] == ({sales.pk, marketing.pk}, {sales.pk}, set())
+    assert alone[4][1:] == ({marketing.pk}, {marketing.pk}, {marketing.pk})
+
+
 def test_team_of_user(sales_manager, marketing):
     MembershipFactory(user=sales_manager, team=marketing)
     assert set(Team.objects.of_user(sales_manager).values_list("slug", flat=True)) == {

@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from agreements import periods
-from agreements.models import Agreement, Membership
+from agreements.access import team_ids_led
+from agreements.models import Agreement
 
 from ..scoring import Status
 from ..selectors.cards import CardView as EngineCard
@@ -232,15 +233,7 @@ def trend_cells(
 def leading_teams(user) -> frozenset[int]:
     """The teams the user leads, manages or heads: whose scorecards they get
     (read once per user object)."""
-    teams = getattr(user, "_leading_teams", None)
-    if teams is None:
-        teams = frozenset(
-            Membership.objects.leading()
-            .filter(user=user)
-            .values_list("team_id", flat=True)
-        )
-        user._leading_teams = teams
-    return teams
+    return frozenset(team_ids_led(user))
 
 
 class SharedTrend:

@@ -18,6 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from agreements import periods
+from agreements.access import team_ids_headed
 from agreements.friction.selectors import pain_point_summaries
 from agreements.models import Agreement, Membership, Objective
 from agreements.rules import can
@@ -317,14 +318,7 @@ def digest_scope(user) -> tuple[QuerySet[Agreement], str, Hashable]:
 
 def headed_teams(user) -> frozenset[int]:
     """The teams ``user`` heads (read once per user object)."""
-    headed = getattr(user, "_headed_teams", None)
-    if headed is None:
-        headed = user._headed_teams = frozenset(
-            Membership.objects.filter(user=user, role=Membership.Role.HEAD).values_list(
-                "team_id", flat=True
-            )
-        )
-    return headed
+    return frozenset(team_ids_headed(user))
 
 
 def _digest(delivery: Delivery) -> dict | None:

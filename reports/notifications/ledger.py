@@ -15,15 +15,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from agreements.models import Membership
+from agreements.access import team_ids_led, users_known
 
 from ..models import Delivery, NotificationPreference
 from .cards import trend_shared
@@ -92,20 +94,29 @@ def _is_permanent(exc: Exception) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What a batch of deliveries reads once for all of them: its recipients
+    by id, who they are already known (``users_known``), and their choices of
+    emails (``preferences_for``)."""
+
+    readers: dict[int, Any]
+    preferences: dict[int, NotificationPreference]
+
+
 def delivery_send(
     *,
     delivery_id: int,
     now: datetime | None = None,
     composer: Composer | None = None,
     connection=None,
-    preferences: dict[int, NotificationPreference] | None = None,
+    batch: Batch | None = None,
 ) -> Outcome:
     """Claim the delivery, render it, hand it to the mail server, mark it sent.
 
     In a batch, ``composer`` builds each distinct body once,
     ``connection`` (an open mail connection) carries every message and
-    ``preferences`` are the batch's recipients' (``preferences_for``), read
-    once for all of them.
+    ``batch`` has the recipients and their choices, read once for all.
 
     Returns ``BUSY`` without doing anything when the row is sent, failed or
     skipped, and ``IN_FLIGHT`` with the time left on its lease when another
@@ -122,7 +133,12 @@ def delivery_send(
     )
     if not claimed:
         return _not_claimed(delivery_id, now)
-    delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
+    if batch is None:
+        delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
+    else:
+        delivery = Delivery.objects.get(pk=delivery_id)
+        if delivery.recipient_id in batch.readers:
+            delivery.recipient = batch.readers[delivery.recipient_id]
     # Every later write is conditional on still holding this claim.
     mine = Delivery.objects.filter(
         pk=delivery_id, status=Status.SENDING, claimed_at=now
@@ -132,8 +148,7 @@ def delivery_send(
     if not user.is_active or not user.email:
         mine.update(status=Status.SKIPPED, last_error="No active user with an address.")
         return Outcome(Result.SKIPPED)
-    if preferences is None:
-        preferences = preferences_for([user.pk])
+    preferences = batch.preferences if batch is not None else preferences_for([user.pk])
     if not wants(preferences.get(user.pk), delivery.kind):
         mine.update(status=Status.SKIPPED, last_error="Switched off by the recipient.")
         return Outcome(Result.SKIPPED)
@@ -264,18 +279,25 @@ def deliveries_send_batch(
     with its backoff."""
     connection = get_connection()
     try:
-        recipients = Delivery.objects.filter(pk__in=ids).values_list(
-            "recipient_id", flat=True
+        readers = get_user_model().objects.in_bulk(
+            Delivery.objects.filter(pk__in=ids).values_list("recipient_id", flat=True)
         )
-        with trend_shared(*_batch_teams(ids)):
+        users_known(readers.values())
+        with trend_shared(*_batch_teams(ids, readers)):
             return _send_each(
-                ids, Composer(), connection, preferences_for(recipients), progress
+                ids,
+                Composer(),
+                connection,
+                Batch(readers, preferences_for(readers)),
+                progress,
             )
     finally:
         connection.close()
 
 
-def _batch_teams(ids: list[int]) -> tuple[date | None, set[int]]:
+def _batch_teams(
+    ids: list[int], readers: dict[int, Any]
+) -> tuple[date | None, set[int]]:
     """The month of a batch of month-end emails and every team their readers
     lead or head, whose agreements' trend cards the batch reads once."""
     rows = set(
@@ -287,15 +309,16 @@ def _batch_teams(ids: list[int]) -> tuple[date | None, set[int]]:
     if len(months) != 1:
         return None, set()
     people = {person for _, person in rows}
-    teams = Membership.objects.leading().filter(user_id__in=people)
-    return months.pop(), set(teams.values_list("team_id", flat=True))
+    return months.pop(), {
+        team for person in people for team in team_ids_led(readers[person])
+    }
 
 
 def _send_each(
     ids: list[int],
     composer: Composer,
     connection,
-    preferences: dict[int, NotificationPreference],
+    batch: Batch,
     progress: Callable[[int, int, Outcome], None] | None,
 ) -> dict[Result, int]:
     counts: dict[Result, int] = dict.fromkeys(Result, 0)
@@ -304,7 +327,7 @@ def _send_each(
             delivery_id=pk,
             composer=composer,
             connection=connection,
-            preferences=preferences,
+            batch=batch,
         )
         counts[outcome.result] += 1
         if outcome.result in (Result.RETRY, Result.IN_FLIGHT):

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db.models import Q
 
+from agreements.access import executive_q
 from agreements.models import Membership
 
 from ..models import Delivery, Notification, NotificationPreference
@@ -105,17 +105,9 @@ def executives_and_heads():
     """Active executives (superusers, holders of the executive permission,
     directly or through a group) and heads of any team: the digest's readers."""
     User = get_user_model()
-    everything = Permission.objects.filter(
-        codename="view_everything", content_type__app_label="agreements"
-    )
     return (
         User.objects.filter(is_active=True)
-        .filter(
-            Q(is_superuser=True)
-            | Q(user_permissions__in=everything)
-            | Q(groups__permissions__in=everything)
-            | Q(memberships__role=Role.HEAD)
-        )
+        .filter(executive_q() | Q(memberships__role=Role.HEAD))
         .distinct()
         .order_by("username")
     )
