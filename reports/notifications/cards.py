@@ -15,7 +15,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
+
+from django.utils import dateformat
+from django.utils.translation import get_language
 
 from agreements import periods
 from agreements.access import team_ids_led
@@ -70,6 +74,14 @@ def icon(status: str | None) -> str:
     return Status.ICONS.get(status, "") if status else ""
 
 
+@cache
+def _month_title(month: date, language: str | None) -> str:
+    """``month`` as the templates' ``date:"F Y"`` writes it in ``language``
+    (the one active), worked out once: a scorecard email has a hundred
+    cells, and formatting a date is most of a cell's cost."""
+    return dateformat.format(month, "F Y")
+
+
 @dataclass
 class TrendCell:
     month: date
@@ -91,6 +103,11 @@ class TrendCell:
     @property
     def status_label(self) -> str:
         return status_label(self.status)
+
+    @property
+    def title(self) -> str:
+        """What the cell says when pointed at: "June 2026: Missed"."""
+        return f"{_month_title(self.month, get_language())}: {self.status_label}"
 
     @property
     def text(self) -> str:
