@@ -6,6 +6,11 @@ over one smtplib connection; (b) the month end of the benchmark organisation,
 every month-end delivery is sent, failed or skipped. The sink
 (``benchmarks/sink.py``) runs in a process of its own. Run by
 ``benchmarks/run.py``; writes JSON to ``--out``.
+
+``--in-process`` sends (b) in this one process instead, batch after batch
+as a worker would, and prints the CPU time this process spends per email
+(the app's own cost, without Celery, Redis or the sink); the month is left
+as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ def main() -> None:
     parser.add_argument("--agreements", type=int, required=True)
     parser.add_argument("--raw", type=int, default=500, help="Raw emails to send.")
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--in-process", action="store_true", help="Send (b) in this process."
+    )
     args = parser.parse_args()
     out = Path(args.out)
 
@@ -102,6 +110,16 @@ def main() -> None:
 
         # (b) The month end, from a month with no scorecards and no emails.
         org.reset_month(month)
+        if args.in_process:
+            result = _in_process(month)
+            out.write_text(json.dumps(result, indent=1))
+            print(
+                f"In one process: {result['sent']} of {result['emails']} emails "
+                f"sent, {result['cpu_ms']:.1f} ms of CPU and "
+                f"{result['wall_ms']:.1f} ms per email",
+                flush=True,
+            )
+            return
         worker_name = f"{queue}@bench"
         worker = subprocess.Popen(  # noqa: S603 (our own command line)
             [
@@ -158,6 +176,46 @@ def main() -> None:
         },
     }
     out.write_text(json.dumps(result, indent=1))
+
+
+def _in_process(month) -> dict:
+    """The month end's emails sent by this process in batches of
+    ``SLA_EMAIL_BATCH_SIZE``, as one worker sends them; rolled back."""
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from reports.models import Delivery
+    from reports.notifications.jobs import (
+        CLOSED_TABLES,
+        month_close,
+        pending_month_end,
+    )
+    from reports.notifications.ledger import deliveries_send_batch
+
+    size = max(1, int(settings.SLA_EMAIL_BATCH_SIZE))
+    with transaction.atomic():
+        month_close(month=month, enqueue=False)
+        if connection.vendor == "postgresql":  # as after the close's commit
+            tables = [m._meta.db_table for m in (*CLOSED_TABLES, Delivery)]
+            with connection.cursor() as cursor:
+                names = ", ".join(connection.ops.quote_name(t) for t in tables)
+                cursor.execute(f"ANALYZE {names}")
+        ids = pending_month_end(month, now=timezone.now())
+        wall, cpu = time.perf_counter(), time.process_time()
+        for n in range(0, len(ids), size):
+            deliveries_send_batch(ids[n : n + size])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        sent = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENT)
+        result = {
+            "emails": len(ids),
+            "sent": sent.count(),
+            "batch": size,
+            "cpu_ms": cpu * 1000 / max(len(ids), 1),
+            "wall_ms": wall * 1000 / max(len(ids), 1),
+        }
+        transaction.set_rollback(True)
+    return result
 
 
 def _raw_loop(port: int, message: bytes, count: int) -> dict:
