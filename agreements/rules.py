@@ -12,9 +12,17 @@ from typing import Any
 
 import rules
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from . import periods
-from .access import is_executive, team_ids_headed, team_ids_in, team_ids_led
+from .access import (
+    executive_q,
+    is_executive,
+    team_ids_headed,
+    team_ids_in,
+    team_ids_led,
+    users_known,
+)
 from .models import SIGNED, Agreement, FrictionReport, Objective
 
 
@@ -83,6 +91,28 @@ def calendar_team_ids(user) -> set[int]:
     """The teams whose working calendars the user may add: those they head
     (``add_calendar`` for each)."""
     return set(team_ids_headed(user))
+
+
+def scorecard_team_ids(user) -> frozenset[int]:
+    """The teams whose scorecards the user gets by email: those they lead,
+    manage or head."""
+    return frozenset(team_ids_led(user))
+
+
+def digest_team_ids(user) -> frozenset[int]:
+    """The teams a head's digest covers: those they head."""
+    return frozenset(team_ids_headed(user))
+
+
+def executives_q() -> Q:
+    """Users who read everything (``is_executive``), as a filter of users."""
+    return executive_q()
+
+
+def know_users(users: Iterable[Any]) -> None:
+    """Work out, for all of ``users`` at once, what the rules ask of each
+    (executive; teams in, led, headed), before acting for each in turn."""
+    users_known(users)
 
 
 @rules.predicate

@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from ..access import team_ids_in
 from ..history import history_records
 from ..models.common import can_read_everything, text_search
 from ..validators import multi_line, single_line
@@ -22,7 +21,7 @@ class PainPointQuerySet(models.QuerySet):
         everything = can_read_everything(user)
         if everything is not None:
             return self if everything else self.none()
-        if not team_ids_in(user):  # cached on the user object
+        if not user.memberships.exists():
             return self.none()
         return self
 

@@ -22,8 +22,8 @@ from django.utils import dateformat
 from django.utils.translation import get_language
 
 from agreements import periods
-from agreements.access import team_ids_led
 from agreements.models import Agreement
+from agreements.rules import scorecard_team_ids
 
 from ..scoring import Status
 from ..selectors.cards import CardView as EngineCard
@@ -250,7 +250,7 @@ def trend_cells(
 def leading_teams(user) -> frozenset[int]:
     """The teams the user leads, manages or heads: whose scorecards they get
     (read once per user object)."""
-    return frozenset(team_ids_led(user))
+    return scorecard_team_ids(user)
 
 
 class SharedTrend:

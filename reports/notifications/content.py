@@ -18,10 +18,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from agreements import periods
-from agreements.access import team_ids_headed
 from agreements.friction.selectors import pain_point_summaries
 from agreements.models import Agreement, Membership, Objective
-from agreements.rules import can
+from agreements.rules import can, digest_team_ids
 
 from ..models import Breach, Delivery, Notification
 from ..scoring import Status, expected_text
@@ -318,7 +317,7 @@ def digest_scope(user) -> tuple[QuerySet[Agreement], str, Hashable]:
 
 def headed_teams(user) -> frozenset[int]:
     """The teams ``user`` heads (read once per user object)."""
-    return frozenset(team_ids_headed(user))
+    return digest_team_ids(user)
 
 
 def _digest(delivery: Delivery) -> dict | None:

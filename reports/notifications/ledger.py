@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from agreements.access import team_ids_led, users_known
+from agreements.rules import know_users, scorecard_team_ids
 
 from ..models import Delivery, NotificationPreference
 from .cards import trend_shared
@@ -97,7 +97,7 @@ def _is_permanent(exc: Exception) -> bool:
 @dataclass(frozen=True)
 class Batch:
     """What a batch of deliveries reads once for all of them: its recipients
-    by id, who they are already known (``users_known``), and their choices of
+    by id, who they are already known (``know_users``), and their choices of
     emails (``preferences_for``)."""
 
     readers: dict[int, Any]
@@ -282,7 +282,7 @@ def deliveries_send_batch(
         readers = get_user_model().objects.in_bulk(
             Delivery.objects.filter(pk__in=ids).values_list("recipient_id", flat=True)
         )
-        users_known(readers.values())
+        know_users(readers.values())
         with trend_shared(*_batch_teams(ids, readers)):
             return _send_each(
                 ids,
@@ -310,7 +310,7 @@ def _batch_teams(
         return None, set()
     people = {person for _, person in rows}
     return months.pop(), {
-        team for person in people for team in team_ids_led(readers[person])
+        team for person in people for team in scorecard_team_ids(readers[person])
     }
 
 

@@ -14,8 +14,8 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from agreements.access import executive_q
 from agreements.models import Membership
+from agreements.rules import executives_q
 
 from ..models import Delivery, Notification, NotificationPreference
 
@@ -107,7 +107,7 @@ def executives_and_heads():
     User = get_user_model()
     return (
         User.objects.filter(is_active=True)
-        .filter(executive_q() | Q(memberships__role=Role.HEAD))
+        .filter(executives_q() | Q(memberships__role=Role.HEAD))
         .distinct()
         .order_by("username")
     )

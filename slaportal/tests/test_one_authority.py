@@ -109,6 +109,10 @@ ASKING = {
     "agreement_actions",
     "agreement_actions_for",
     "friction_report_actions",
+    "scorecard_team_ids",
+    "digest_team_ids",
+    "executives_q",
+    "know_users",
 }
 
 
