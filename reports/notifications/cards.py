@@ -247,12 +247,6 @@ def trend_cells(
     return result
 
 
-def leading_teams(user) -> frozenset[int]:
-    """The teams the user leads, manages or heads: whose scorecards they get
-    (read once per user object)."""
-    return scorecard_team_ids(user)
-
-
 class SharedTrend:
     """The trend cards of one month for every agreement of some teams, read
     once for a batch of emails and shared out: a hundred heads' digests and
@@ -346,7 +340,7 @@ def party_cards(
     trend: the engine's cards (stored once finalised), formatted for an
     email, worst first."""
     if teams is None:
-        teams = leading_teams(user)
+        teams = scorecard_team_ids(user)
     if not teams:
         return []
     window = trend_window(month)

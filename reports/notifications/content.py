@@ -20,7 +20,7 @@ from django.utils import timezone
 from agreements import periods
 from agreements.friction.selectors import pain_point_summaries
 from agreements.models import Agreement, Membership, Objective
-from agreements.rules import can, digest_team_ids
+from agreements.rules import can, digest_team_ids, scorecard_team_ids
 
 from ..models import Breach, Delivery, Notification
 from ..scoring import Status, expected_text
@@ -35,7 +35,6 @@ from .cards import (
     colour,
     format_value,
     ink,
-    leading_teams,
     party_cards,
     status_label,
     team_trend,
@@ -65,7 +64,7 @@ def _scorecard(delivery: Delivery) -> dict | None:
         delivery.recipient,
         delivery.month,
         breached_only=breached_only,
-        teams=leading_teams(delivery.recipient),
+        teams=scorecard_team_ids(delivery.recipient),
     )
     if not cards:
         return None
@@ -311,13 +310,8 @@ def digest_scope(user) -> tuple[QuerySet[Agreement], str, Hashable]:
     that is the same for every reader of the same digest."""
     if can(user, "view_organisation"):
         return Agreement.objects.all(), "the organisation", "organisation"
-    headed = headed_teams(user)
+    headed = digest_team_ids(user)
     return Agreement.objects.involving_any(headed), "the teams you head", headed
-
-
-def headed_teams(user) -> frozenset[int]:
-    """The teams ``user`` heads (read once per user object)."""
-    return digest_team_ids(user)
 
 
 def _digest(delivery: Delivery) -> dict | None:
@@ -538,7 +532,7 @@ def audience(delivery: Delivery) -> Hashable | None:
     if delivery.kind == Kind.DIGEST:
         return (delivery.kind, delivery.month, digest_scope(delivery.recipient)[2])
     if delivery.kind in (Kind.SCORECARD, Kind.BREACH):
-        return (delivery.kind, delivery.month, leading_teams(delivery.recipient))
+        return (delivery.kind, delivery.month, scorecard_team_ids(delivery.recipient))
     return None
 
 

@@ -279,11 +279,14 @@ def deliveries_send_batch(
     with its backoff."""
     connection = get_connection()
     try:
-        readers = get_user_model().objects.in_bulk(
-            Delivery.objects.filter(pk__in=ids).values_list("recipient_id", flat=True)
+        rows = list(
+            Delivery.objects.filter(pk__in=ids).values_list(
+                "month", "kind", "recipient_id"
+            )
         )
+        readers = get_user_model().objects.in_bulk({person for *_, person in rows})
         know_users(readers.values())
-        with trend_shared(*_batch_teams(ids, readers)):
+        with trend_shared(*_batch_teams(rows, readers)):
             return _send_each(
                 ids,
                 Composer(),
@@ -296,21 +299,19 @@ def deliveries_send_batch(
 
 
 def _batch_teams(
-    ids: list[int], readers: dict[int, Any]
+    rows: list[tuple[date, str, int]], readers: dict[int, Any]
 ) -> tuple[date | None, set[int]]:
-    """The month of a batch of month-end emails and every team their readers
-    lead or head, whose agreements' trend cards the batch reads once."""
-    rows = set(
-        Delivery.objects.filter(pk__in=ids, kind__in=SHARED_TREND_KINDS).values_list(
-            "month", "recipient_id"
-        )
-    )
-    months = {month for month, _ in rows}
+    """The month of a batch of month-end emails, from its deliveries' (month,
+    kind, recipient), and every team their readers lead or head, whose
+    agreements' trend cards the batch reads once."""
+    shared = [
+        (month, person) for month, kind, person in rows if kind in SHARED_TREND_KINDS
+    ]
+    months = {month for month, _ in shared}
     if len(months) != 1:
         return None, set()
-    people = {person for _, person in rows}
     return months.pop(), {
-        team for person in people for team in scorecard_team_ids(readers[person])
+        team for _, person in shared for team in scorecard_team_ids(readers[person])
     }
 
 
