@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext
 
+from agreements.models import Agreement, Team
 from agreements.tests.factories import AgreementFactory, ObjectiveFactory
-from reports.bulk import collection_paused, rows_insert
+from reports.bulk import collection_paused, instances, rows_insert
 from reports.models import Breach, Scorecard, ScorecardLine
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +98,65 @@ def test_collection_is_paused_inside_and_restored_after():
         assert not gc.isenabled()  # left as it was
     finally:
         gc.enable()
+
+
+def _fields(instance) -> dict:
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in type(instance)._meta.concrete_fields
+    }
+
+
+def test_instances_are_those_the_orm_gives_and_share_each_related_row():
+    first = AgreementFactory()
+    second = AgreementFactory(provider=first.provider, consumer=first.consumer)
+    revised = AgreementFactory(
+        supersedes=first,
+        lineage=first.lineage,
+        version=2,
+        status=Agreement.Status.DRAFT,
+        provider=first.provider,
+    )
+    queryset = Agreement.objects.filter(
+        pk__in=[first.pk, second.pk, revised.pk]
+    ).order_by("-pk")
+    expected = list(queryset.select_related("provider", "consumer", "supersedes"))
+
+    with CaptureQueriesContext(connection) as queries:
+        built = instances(queryset, "provider", "consumer", "supersedes")
+        # Everything the ORM would have cached is there: no query to follow.
+        followed = [(a.provider.name, a.consumer.slug, a.supersedes) for a in built]
+    assert len(queries) == 1
+
+    assert [a.pk for a in built] == [a.pk for a in expected]
+    for mine, theirs in zip(built, expected, strict=True):
+        assert _fields(mine) == _fields(theirs)
+        assert _fields(mine.provider) == _fields(theirs.provider)
+        assert _fields(mine.consumer) == _fields(theirs.consumer)
+        assert mine._state.adding is False
+        assert mine._state.db == theirs._state.db
+    assert followed[0][2] == first  # a revision's predecessor
+    assert followed[1][2] is None and followed[2][2] is None  # none: cached
+    # The rows that point at one team share one instance of it.
+    assert built[0].provider is built[1].provider is built[2].provider
+    # And they are models like any other: saved, they write, with history.
+    built[1].title = "Renamed"
+    built[1].save()
+    second.refresh_from_db()
+    assert second.title == "Renamed"
+    assert second.history.count() == 2
+
+
+def test_instances_of_a_model_whose_creation_is_listened_to_are_read_as_usual():
+    AgreementFactory()
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(listener, sender=Team)
+    try:
+        built = instances(Agreement.objects.all(), "provider")
+    finally:
+        post_init.disconnect(listener, sender=Team)
+    assert [team.pk for team in seen] == [built[0].provider.pk]
