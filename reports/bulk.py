@@ -162,15 +162,21 @@ def instances(queryset: models.QuerySet[M], *related: str) -> list[M]:
     two signals), and each distinct related row (a foreign key named in
     ``related``) built once and shared by the rows that point to it: a
     thousand agreements between two hundred teams are two hundred teams,
-    not two thousand. A model something listens to the creation of is read
-    the ordinary way."""
+    not two thousand. A model something listens to the creation of, or a
+    queryset with annotations or deferred fields, is read the ordinary
+    way."""
     model = queryset.model
     related_fields = [model._meta.get_field(name) for name in related]
     models_read = [model, *(field.related_model for field in related_fields)]
-    if any(
-        signal.has_listeners(each)
-        for each in models_read
-        for signal in (pre_init, post_init)
+    query = queryset.query
+    if (
+        query.annotations
+        or query.deferred_loading != (frozenset(), True)
+        or any(
+            signal.has_listeners(each)
+            for each in models_read
+            for signal in (pre_init, post_init)
+        )
     ):
         return list(queryset.select_related(*related))
     own = [f.attname for f in model._meta.concrete_fields]

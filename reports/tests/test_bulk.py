@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
@@ -160,3 +161,14 @@ def test_instances_of_a_model_whose_creation_is_listened_to_are_read_as_usual():
     finally:
         post_init.disconnect(listener, sender=Team)
     assert [team.pk for team in seen] == [built[0].provider.pk]
+
+
+def test_instances_of_an_annotated_or_deferred_queryset_keep_what_it_asks_for():
+    agreement = ObjectiveFactory().agreement
+    annotated = instances(
+        Agreement.objects.annotate(objective_count=Count("objectives")), "provider"
+    )
+    assert annotated[0].objective_count == 1
+    assert annotated[0].provider == agreement.provider
+    deferred = instances(Agreement.objects.defer("summary"))
+    assert deferred[0].get_deferred_fields() == {"summary"}
