@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 import time_machine
+from django.template import Context, Template
+from django.urls import reverse, set_script_prefix
 
 from reports.models import Delivery, Scorecard, ScorecardLine
+from reports.notifications import links
+from reports.notifications.cards import TrendCell
 from reports.notifications.jobs import month_close
 from reports.notifications.ledger import delivery_send
 from reports.scoring import Status
@@ -188,3 +194,39 @@ def test_plain_text_is_not_html_escaped(closed, mailoutbox):
     message, _ = send(closed.people["sales-lead"], Kind.SCORECARD, mailoutbox)
     assert "&amp;" not in message.body and "&gt;" not in message.body
     assert "Marketing -> Sales" in message.body
+
+
+def test_trend_cells_are_written_as_the_template_wrote_them():
+    cells = [
+        TrendCell(date(2026, 5, 1), None, None),
+        TrendCell(date(2026, 6, 1), Status.MISSED, Decimal("61.4")),
+        TrendCell(date(2026, 7, 1), Status.NO_DATA, None),
+        TrendCell(date(2026, 8, 1), Status.MET, Decimal("100")),
+    ]
+    by_template = Template(
+        "{% for cell in cells %}\n"
+        '    <td class="m" style="background: {{ cell.colour }}; '
+        'color: {{ cell.ink }};" title="{{ cell.title }}">{{ cell.text }}</td>'
+        "{% endfor %}"
+    ).render(Context({"cells": cells}))
+    by_tag = Template('{% load email_cells %}{% trend_cells cells "m" %}').render(
+        Context({"cells": cells})
+    )
+    assert by_tag == by_template
+    assert by_tag.count("<td ") == 4
+    assert 'title="June 2026: Missed"' in by_tag
+
+
+def test_links_are_those_reverse_gives_under_the_script_prefix_in_force():
+    month = date(2026, 1, 1)
+    path = reverse("reports:scorecard", args=[7])
+    assert links.scorecard(7, month) == links.absolute(f"{path}?month=2026-01")
+    assert links.agreement(7) == links.absolute(reverse("agreements:detail", args=[7]))
+    set_script_prefix("/portal/")
+    try:
+        prefixed = reverse("reports:scorecard", args=[7])
+        assert prefixed == f"/portal{path}"
+        assert links.scorecard(7, month) == links.absolute(f"{prefixed}?month=2026-01")
+    finally:
+        set_script_prefix("/")
+    assert links.scorecard(7, month) == links.absolute(f"{path}?month=2026-01")
