@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from agreements import periods
@@ -115,13 +116,24 @@ def deliveries_create(plan: Plan, *, now: datetime) -> list[int]:
 
 def pending_month_end(month: date, *, now: datetime) -> list[int]:
     """Every month-end delivery of ``month`` waiting to be sent and due at
-    ``now``: those held for their recipient's working hours wait."""
+    ``now``: those held for their recipient's working hours wait.
+
+    Team by team (a person by the first team they are in; people in none
+    last), each person's emails together: a batch of these then covers a
+    few teams, whose agreements' trend cards it reads once for all its
+    emails (``trend_shared``), rather than one team per email."""
+    first_team = (
+        Membership.objects.filter(user=OuterRef("recipient"))
+        .order_by("team_id")
+        .values("team_id")[:1]
+    )
     return list(
         Delivery.objects.filter(
             month=month, kind__in=MONTH_END_KINDS, status=Delivery.Status.PENDING
         )
         .due(now=now)
-        .order_by("kind", "recipient__username")
+        .annotate(first_team=Subquery(first_team))
+        .order_by(F("first_team").asc(nulls_last=True), "recipient__username", "kind")
         .values_list("pk", flat=True)
     )
 

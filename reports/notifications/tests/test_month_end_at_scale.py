@@ -284,3 +284,48 @@ def test_send_scorecards_hands_the_emails_to_workers_and_says_when_none_come(
     assert "8 email(s) handed to the workers in 1 batch(es)" in out.getvalue()
     assert "0/8 sent" in out.getvalue()
     assert pending == 8 and mailoutbox == []
+
+
+def test_the_month_end_goes_out_team_by_team_and_person_by_person(org):
+    """So that a batch covers few teams, and reads their trend cards once."""
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        month_close(month=JANUARY, enqueue=False)
+        ids = pending_month_end(JANUARY, now=timezone.now())
+    deliveries = Delivery.objects.in_bulk(ids)
+    first_team = {
+        user: min(teams)
+        for user, teams in _teams_of(
+            {deliveries[pk].recipient_id for pk in ids}
+        ).items()
+    }
+    order = [
+        (first_team.get(deliveries[pk].recipient_id), deliveries[pk].recipient_id)
+        for pk in ids
+    ]
+    teams = [team for team, _ in order]
+    people = [person for _, person in order]
+    assert len(set(teams)) > 1 and len(set(people)) > len(set(teams))
+    # Each team's people, then each person's emails, come together; people
+    # in no team (the executive) come last.
+    assert _runs(teams) == len(set(teams))
+    assert _runs(people) == len(set(people))
+    assert teams.index(None) > max(
+        i for i, team in enumerate(teams) if team is not None
+    )
+    assert sorted(t for t in set(teams) if t is not None) == [
+        t for t in dict.fromkeys(teams) if t is not None
+    ]
+
+
+def _teams_of(users: set[int]) -> dict[int, set[int]]:
+    result: dict[int, set[int]] = {}
+    for user, team in Membership.objects.filter(user__in=users).values_list(
+        "user", "team"
+    ):
+        result.setdefault(user, set()).add(team)
+    return result
+
+
+def _runs(values: list) -> int:
+    """How many runs of equal neighbours ``values`` makes."""
+    return sum(1 for n, value in enumerate(values) if n == 0 or values[n - 1] != value)
