@@ -20,7 +20,7 @@ def portal() -> str:
 
 
 def scorecard(agreement_id: int, month: date) -> str:
-    path = _path("reports:scorecard", agreement_id, get_script_prefix(), get_urlconf())
+    path = _path("reports:scorecard", agreement_id, get_script_prefix(), _urlconf())
     return absolute(f"{path}?month={periods.format_month(month)}")
 
 
@@ -30,12 +30,18 @@ def dashboard() -> str:
 
 def agreement(agreement_id: int) -> str:
     return absolute(
-        _path("agreements:detail", agreement_id, get_script_prefix(), get_urlconf())
+        _path("agreements:detail", agreement_id, get_script_prefix(), _urlconf())
     )
 
 
+def _urlconf() -> str:
+    """The URLconf ``reverse`` would use now: the thread's, else the
+    settings' (which a test may override)."""
+    return get_urlconf() or settings.ROOT_URLCONF
+
+
 @lru_cache(maxsize=8192)
-def _path(name: str, pk: int, prefix: str, urlconf: str | None) -> str:
+def _path(name: str, pk: int, prefix: str, urlconf: str) -> str:
     """``reverse(name, args=[pk])``, worked out once for each object: a
     month end's emails link the same agreements' pages some 9,000 times.
     The script prefix and URLconf in force are part of the key, so a

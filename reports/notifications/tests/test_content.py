@@ -230,3 +230,14 @@ def test_links_are_those_reverse_gives_under_the_script_prefix_in_force():
     finally:
         set_script_prefix("/")
     assert links.scorecard(7, month) == links.absolute(f"{path}?month=2026-01")
+
+
+def test_links_follow_the_urlconf_the_settings_put_in_force(settings):
+    month = date(2026, 1, 1)
+    path = reverse("reports:scorecard", args=[7])
+    assert links.scorecard(7, month) == links.absolute(f"{path}?month=2026-01")
+    settings.ROOT_URLCONF = "reports.notifications.tests.moved_urls"
+    assert links.scorecard(7, month) == links.absolute(f"/moved{path}?month=2026-01")
+    assert links.agreement(7) == links.absolute(
+        "/moved" + reverse("agreements:detail", args=[7], urlconf="slaportal.urls")
+    )
