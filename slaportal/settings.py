@@ -315,6 +315,12 @@ STORAGES = {
         )
     },
 }
+# WhiteNoise looks static files up as they are asked for (the demo) or reads
+# them all once as its middleware starts (production), by the environment's
+# DEBUG: its own default reads settings.DEBUG when the middleware starts,
+# which Django's test runner has turned off, so every test client would read
+# every static file again.
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security -------------------------------------------------------------
 
