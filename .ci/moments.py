@@ -1,4 +1,5 @@
-"""The moments CI runs the suite at, one per line: ``TIME_ZONE NOW TIERS``.
+"""The moments CI runs the suite at, one per line:
+``TIME_ZONE NOW DATABASE TIERS``.
 
 Counted from the real today, so every run checks the month ahead:
 
@@ -14,12 +15,16 @@ Counted from the real today, so every run checks the month ahead:
   to end before midnight: a test that straddles the turn of the month
   would compare one month's data with the next month's expectations.
 
+DATABASE is ``sqlite`` or ``postgresql``: the suite's run on PostgreSQL
+with Redis is the one at the end of the grace period, so that each run of
+the default tier is at a different moment (today's is on SQLite).
+
 TIERS is a pytest marker expression. The browser tier, the slowest per test,
-runs at the 1st just after midnight, where the most pages change their
-words (today's run on PostgreSQL runs it too); the default tier runs at
-every moment, its API fuzzing (``fuzz``) at the first two. The state after
-a close (the month before locked and finalised) is today's on most days,
-and the two Berlin moments'.
+runs at the 1st just after midnight on SQLite, where the most pages change
+their words, and at the end of the grace period on PostgreSQL; the default
+tier runs at every moment, its API fuzzing (``fuzz``) at the first two. The
+state after a close (the month before locked and finalised) is today's on
+most days, and the two Berlin moments'.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from zoneinfo import ZoneInfo
 GRACE_DAYS = 3  # SLA_GRACE_DAYS's default
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")
-DEFAULT = "not services and not browser"
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
 # The API's fuzzing, the slowest part of the default tier, at the moments
 # where what the API accepts changes (the month turns, its grace period
 # ends) and today; the others run the rest of the tier.
@@ -53,7 +58,7 @@ def next_clock_change(zone: ZoneInfo, after: dt.date) -> dt.date:
             return day
 
 
-def moments(today: dt.date) -> list[tuple[str, dt.datetime]]:
+def moments(today: dt.date) -> list[tuple[str, dt.datetime, str, str]]:
     first = first_of_next_month(today)
     change = next_clock_change(BERLIN, today)
 
@@ -61,13 +66,18 @@ def moments(today: dt.date) -> list[tuple[str, dt.datetime]]:
         return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
     return [
-        ("UTC", at(first, 0, 30), WITH_BROWSER),
-        ("UTC", at(first.replace(day=GRACE_DAYS), 23, 30), DEFAULT),
-        ("Europe/Berlin", at(change, 12, 0, BERLIN), WITHOUT_FUZZ),
-        ("Europe/Berlin", at(dt.date(2028, 2, 29), 23, 40, BERLIN), WITHOUT_FUZZ),
+        ("UTC", at(first, 0, 30), SQLITE, WITH_BROWSER),
+        ("UTC", at(first.replace(day=GRACE_DAYS), 23, 30), POSTGRESQL, WITH_BROWSER),
+        ("Europe/Berlin", at(change, 12, 0, BERLIN), SQLITE, WITHOUT_FUZZ),
+        (
+            "Europe/Berlin",
+            at(dt.date(2028, 2, 29), 23, 40, BERLIN),
+            SQLITE,
+            WITHOUT_FUZZ,
+        ),
     ]
 
 
 if __name__ == "__main__":
-    for zone, moment, tiers in moments(dt.date.today()):
-        print(zone, moment.isoformat(), tiers)
+    for zone, moment, database, tiers in moments(dt.date.today()):
+        print(zone, moment.isoformat(), database, tiers)
