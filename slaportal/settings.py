@@ -311,7 +311,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "slaportal.staticfiles.StaticFilesStorage"
         )
     },
 }

@@ -31,6 +31,8 @@ print(json.dumps({
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "email": settings.EMAIL_BACKEND,
     "debug": settings.DEBUG,
+    "static_files": settings.STORAGES["staticfiles"]["BACKEND"],
+    "static_autorefresh": settings.WHITENOISE_AUTOREFRESH,
 }))
 """
 
@@ -73,6 +75,9 @@ def test_demo_mode_needs_no_services():
     assert s["eager"] is True
     assert s["broker"] == "memory://localhost/"
     assert s["email"] == "slaportal.mail.EmlFileBackend"  # one .eml file per message
+    # Static files found as they are asked for, from the project's folders.
+    assert s["static_files"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+    assert s["static_autorefresh"] is True
 
 
 def test_urls_select_postgresql_redis_and_smtp():
@@ -91,6 +96,9 @@ def test_urls_select_postgresql_redis_and_smtp():
 def test_production_settings_load():
     s = settings_with(**PROD)
     assert s["debug"] is False
+    # Hashed, compressed copies, read once as the middleware starts.
+    assert s["static_files"] == "slaportal.staticfiles.StaticFilesStorage"
+    assert s["static_autorefresh"] is False
 
 
 @pytest.mark.parametrize(
