@@ -182,13 +182,14 @@ def test_the_token_of_a_deactivated_person_is_refused(api_client, sales_lead):
 
 
 def test_another_persons_token_is_a_404_on_the_page(client, sales_lead, outsider):
-    token, _ = api_token_create(user=sales_lead, name="mine")
+    # A name no person's name or the page's words contain.
+    token, _ = api_token_create(user=sales_lead, name="Sales CRM sync 7f3a")
     client.force_login(outsider)
     response = client.post(reverse("api_token_revoke", args=[token.pk]))
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
-    assert b"mine" not in client.get(PAGE).content
+    assert b"Sales CRM sync 7f3a" not in client.get(PAGE).content
 
 
 def test_revoking_needs_a_post(client, sales_lead):
