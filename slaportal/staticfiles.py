@@ -24,21 +24,20 @@ DECOMPRESS = {".br": brotli.decompress, ".gz": gzip.decompress}
 def compressed_already(path: Path) -> bool:
     """Whether ``path`` has a compressed copy and every copy it has holds
     its bytes exactly."""
-    copies = [
-        (path.with_name(path.name + suffix), decompress)
+    present = [
+        (copy, decompress)
         for suffix, decompress in DECOMPRESS.items()
+        if (copy := path.with_name(path.name + suffix)).exists()
     ]
-    present = [(copy, decompress) for copy, decompress in copies if copy.exists()]
     if not present:
         return False
     data = path.read_bytes()
-    for copy, decompress in present:
-        try:
-            if decompress(copy.read_bytes()) != data:
-                return False
-        except (OSError, EOFError, zlib.error, brotli.error):
-            return False
-    return True
+    try:
+        return all(
+            decompress(copy.read_bytes()) == data for copy, decompress in present
+        )
+    except (OSError, EOFError, zlib.error, brotli.error):
+        return False
 
 
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
