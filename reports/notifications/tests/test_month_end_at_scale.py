@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from agreements.models import Membership, Objective
+from agreements.models import Agreement, Membership, Objective
 from agreements.tests.factories import (
     AgreementFactory,
     MeasurementFactory,
@@ -24,7 +24,7 @@ from agreements.tests.factories import (
     TeamFactory,
 )
 from conftest import make_member
-from reports.models import Delivery
+from reports.models import Breach, Delivery
 from reports.notifications import cards, content, render
 from reports.notifications.jobs import month_close, pending_month_end
 from reports.notifications.ledger import deliveries_send_batch
@@ -249,6 +249,42 @@ def test_a_batch_shares_one_read_of_its_readers_cards_and_says_the_same():
     assert {Kind.DIGEST, Kind.SCORECARD} <= kinds
     assert together == alone
     assert len(reads) == 1  # for every head's digest and scorecard email
+
+
+def test_a_digest_lists_the_breaches_the_database_holds_in_order():
+    """A digest takes its month's breaches from its cards' stored lines: the
+    same breaches, in the same order, as the database holds for its
+    agreements, the organisation's and one team's."""
+    with time_machine.travel(dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC), tick=False):
+        call_command(
+            "generate_org", teams=12, agreements=30, months=6, stdout=StringIO()
+        )
+        month = dt.date(2026, 11, 1)
+        month_close(month=month, enqueue=False)
+        team = Breach.objects.filter(month=month).values("agreement__provider")[:1]
+        for scope in (
+            Agreement.objects.all(),
+            Agreement.objects.involving_any(team),
+        ):
+            held = list(
+                Breach.objects.filter(month=month, agreement__in=scope)
+                .order_by(
+                    "agreement__provider__name",
+                    "agreement__title",
+                    "line__objective__position",
+                    "agreement_id",
+                    "line__objective_id",
+                )
+                .values_list("pk", "remedy")
+            )
+            said = content.digest(month, agreements=scope)
+            assert held
+            assert [(b.pk, b.remedy) for b in said["breaches"]] == held[
+                : content.DIGEST_BREACHES
+            ]
+            assert said["breach_total"] == len(held)
+            assert said["more_breaches"] == max(len(held) - content.DIGEST_BREACHES, 0)
+        assert len(Breach.objects.filter(month=month)) > content.DIGEST_BREACHES
 
 
 @pytest.mark.usefixtures("eager")
