@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from agreements.rules import know_users, scorecard_team_ids
 
+from ..bulk import collection_paused
 from ..models import Delivery, NotificationPreference
 from .cards import trend_shared
 from .recipients import preferences_for, wants
@@ -323,18 +324,23 @@ def _send_each(
     progress: Callable[[int, int, Outcome], None] | None,
 ) -> dict[Result, int]:
     counts: dict[Result, int] = dict.fromkeys(Result, 0)
-    for done, pk in enumerate(ids, start=1):
-        outcome = delivery_send(
-            delivery_id=pk,
-            composer=composer,
-            connection=connection,
-            batch=batch,
-        )
-        counts[outcome.result] += 1
-        if outcome.result in (Result.RETRY, Result.IN_FLIGHT):
-            deliveries_enqueue([pk], countdown=outcome.countdown)
-        if progress:
-            progress(done, len(ids), outcome)
+    size = max(1, int(settings.SLA_EMAIL_BATCH_SIZE))
+    for start in range(0, len(ids), size):
+        # What an email builds is freed by reference counting: the garbage
+        # collector waits for the end of each batch's worth of emails.
+        with collection_paused():
+            for done, pk in enumerate(ids[start : start + size], start=start + 1):
+                outcome = delivery_send(
+                    delivery_id=pk,
+                    composer=composer,
+                    connection=connection,
+                    batch=batch,
+                )
+                counts[outcome.result] += 1
+                if outcome.result in (Result.RETRY, Result.IN_FLIGHT):
+                    deliveries_enqueue([pk], countdown=outcome.countdown)
+                if progress:
+                    progress(done, len(ids), outcome)
     return counts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import smtplib
 
@@ -10,11 +11,13 @@ import pytest
 import time_machine
 
 from reports.models import Delivery
+from reports.notifications import ledger
 from reports.notifications.jobs import month_close
 from reports.notifications.ledger import (
     Result,
     deliveries_resend,
     deliveries_retry,
+    deliveries_send_batch,
     delivery_send,
 )
 from reports.notifications.preferences import preferences_update
@@ -70,6 +73,27 @@ def test_every_planned_email_goes_out_once(closed, mailoutbox):
     assert sorted(m.to[0].split("<")[1].rstrip(">") for m in mailoutbox) == sorted(
         Delivery.objects.values_list("recipient__email", flat=True)
     )
+
+
+def test_the_collector_waits_for_the_end_of_each_batch_of_emails(
+    closed, mailoutbox, settings, monkeypatch
+):
+    """What an email builds is freed by reference counting; the garbage
+    collector runs between batches of ``SLA_EMAIL_BATCH_SIZE``, not during."""
+    settings.SLA_EMAIL_BATCH_SIZE = 3
+    ids = sorted(Delivery.objects.values_list("pk", flat=True))
+    collecting = []
+    real = ledger.delivery_send
+    monkeypatch.setattr(
+        ledger,
+        "delivery_send",
+        lambda **kw: collecting.append(gc.isenabled()) or real(**kw),
+    )
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        counts = deliveries_send_batch(ids)
+    assert gc.isenabled()
+    assert counts[Result.SENT] == len(ids) == len(mailoutbox) == 8
+    assert collecting == [False] * 8
 
 
 def test_a_stale_claim_is_taken_over_and_a_live_one_is_not(closed, mailoutbox):
