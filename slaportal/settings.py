@@ -131,6 +131,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The emails (reports/notifications/jinja.py).
+        "NAME": "emails",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "reports.notifications.jinja.environment"},
+    },
 ]
 
 WSGI_APPLICATION = "slaportal.wsgi.application"

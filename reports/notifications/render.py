@@ -60,6 +60,8 @@ class Body:
     preferences_url: str
 
 
+ENGINE = "emails"  # Jinja2: settings.TEMPLATES, reports/notifications/jinja.py
+
 # Gmail clips a message whose HTML passes about 102 KB: a body above this
 # is rendered again with shorter lists (its context's ``shrink``).
 HTML_BUDGET = 90_000
@@ -68,14 +70,14 @@ HTML_BUDGET = 90_000
 def render_body(kind: str, context: dict) -> Body:
     template = f"emails/{kind}"
     while True:
-        html = inline_css(render_to_string(f"{template}.html", context))
+        html = inline_css(render_to_string(f"{template}.html", context, using=ENGINE))
         shrink = context.get("shrink")
         if len(html.encode()) <= HTML_BUDGET or shrink is None:
             break
         context = {**context, **shrink()}
     return Body(
         subject=f"{settings.EMAIL_SUBJECT_PREFIX}{context['subject']}",
-        text=render_to_string(f"{template}.txt", context),
+        text=render_to_string(f"{template}.txt", context, using=ENGINE),
         html=html,
         shown=context["shown"],
         switchable=context["switchable"],

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.template import Context, Template
+from django.template import engines
 from django.urls import reverse, set_script_prefix
 
 from reports.models import Delivery, Scorecard, ScorecardLine
-from reports.notifications import links
+from reports.notifications import links, render
 from reports.notifications.cards import TrendCell
 from reports.notifications.jobs import month_close
 from reports.notifications.ledger import delivery_send
@@ -203,14 +203,15 @@ def test_trend_cells_are_written_as_the_template_wrote_them():
         TrendCell(date(2026, 7, 1), Status.NO_DATA, None),
         TrendCell(date(2026, 8, 1), Status.MET, Decimal("100")),
     ]
-    by_template = Template(
+    emails = engines[render.ENGINE]
+    by_template = emails.from_string(
         "{% for cell in cells %}\n"
         '    <td class="m" style="background: {{ cell.colour }}; '
         'color: {{ cell.ink }};" title="{{ cell.title }}">{{ cell.text }}</td>'
         "{% endfor %}"
-    ).render(Context({"cells": cells}))
-    by_tag = Template('{% load email_cells %}{% trend_cells cells "m" %}').render(
-        Context({"cells": cells})
+    ).render({"cells": cells})
+    by_tag = emails.from_string('{{ trend_cells(cells, "m") }}').render(
+        {"cells": cells}
     )
     assert by_tag == by_template
     assert by_tag.count("<td ") == 4
