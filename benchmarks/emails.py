@@ -3,7 +3,9 @@
 (a) raw: one real scorecard email, rendered by the app, sent again and again
 over one smtplib connection; (b) the month end of the benchmark organisation,
 ``month_close`` with Celery workers on Redis, timed until the ledger says
-every month-end delivery is sent, failed or skipped. The sink
+every month-end delivery is sent, failed or skipped. (a) and (b) alternate
+for ``--rounds`` rounds, so that whatever else the machine does weighs on
+both; the ratio is the median of the rounds' ratios. The sink
 (``benchmarks/sink.py``) runs in a process of its own. Run by
 ``benchmarks/run.py``; writes JSON to ``--out``.
 
@@ -44,6 +46,9 @@ def main() -> None:
     parser.add_argument("--raw", type=int, default=500, help="Raw emails to send.")
     parser.add_argument("--out", required=True)
     parser.add_argument(
+        "--rounds", type=int, default=3, help="Alternating rounds of (a) and (b)."
+    )
+    parser.add_argument(
         "--in-process", action="store_true", help="Send (b) in this process."
     )
     args = parser.parse_args()
@@ -74,7 +79,7 @@ def main() -> None:
 
     from agreements import periods
     from reports.models import Delivery
-    from reports.notifications.jobs import MONTH_END_KINDS, month_close
+    from reports.notifications.jobs import month_close
     from reports.notifications.render import Composer
     from slaportal.celery import app
 
@@ -105,12 +110,10 @@ def main() -> None:
             message = Composer().message(delivery).message()
             raw_bytes = message.as_bytes(linesep="\r\n")  # as Django sends it
             transaction.set_rollback(True)
-        raw = _raw_loop(port, raw_bytes, args.raw)
-        print(f"Raw smtplib: {raw['rate']:.1f} emails/s", flush=True)
-
-        # (b) The month end, from a month with no scorecards and no emails.
-        org.reset_month(month)
         if args.in_process:
+            raw = _raw_loop(port, raw_bytes, args.raw)
+            print(f"Raw smtplib: {raw['rate']:.1f} emails/s", flush=True)
+            org.reset_month(month)
             result = _in_process(month)
             out.write_text(json.dumps(result, indent=1))
             print(
@@ -131,51 +134,100 @@ def main() -> None:
             env=os.environ.copy(),
         )  # fmt: skip
         _wait_for_worker(app, worker_name, worker)
-        started = time.perf_counter()
-        month_close(month=month)
-        closed = time.perf_counter()
-        pending = Delivery.objects.filter(month=month, kind__in=MONTH_END_KINDS)
-        done = (Delivery.Status.SENT, Delivery.Status.FAILED, Delivery.Status.SKIPPED)
-        while pending.exclude(status__in=done).exists():
-            if time.perf_counter() - started > MONTH_END_TIMEOUT:
-                raise SystemExit("The month end did not finish in 10 minutes.")
-            if worker.poll() is not None:
-                raise SystemExit(f"The Celery worker exited ({worker.returncode}).")
-            time.sleep(0.1)
-        finished = time.perf_counter()
-        counts = {
-            status: pending.filter(status=status).count()
-            for status in Delivery.Status.values
-        }
-        time.sleep(1)  # the sink writes each message after it answers
-        logged = (json.loads(line) for line in log.read_text().splitlines())
-        received = [m for m in logged if m["rcpt"] != RAW_RCPT]
+        rounds = []
+        for n in range(1, args.rounds + 1):
+            raw = _raw_loop(port, raw_bytes, args.raw)
+            # (b) The month end, from a month with no scorecards and no emails.
+            org.reset_month(month)
+            month_end = _month_end(month, worker, log)
+            ratio = month_end["rate"] / raw["rate"]
+            rounds.append({"raw": raw, "month_end": month_end, "ratio": ratio})
+            print(
+                f"  round {n}/{args.rounds}: raw smtplib {raw['rate']:.1f} emails/s, "
+                f"month end {month_end['rate']:.1f} emails/s = {ratio:.2f}× raw, "
+                f"{month_end['seconds']:.1f} s in all",
+                flush=True,
+            )
     finally:
         for process in (worker, sink):
             org.stop(process)
         org.reset_month(month)
         log.unlink(missing_ok=True)
 
-    sizes = sorted(r["html"] for r in received) or [0]
+    out.write_text(json.dumps(_summary(args, rounds), indent=1))
+
+
+def _month_end(month, worker: subprocess.Popen, log: Path) -> dict:
+    """One month end through the workers, timed until the ledger says every
+    delivery is done; what the sink received of it, from the log's end on."""
+    from reports.models import Delivery
+    from reports.notifications.jobs import MONTH_END_KINDS, month_close
+
+    logged_before = log.stat().st_size
+    started = time.perf_counter()
+    month_close(month=month)
+    closed = time.perf_counter()
+    pending = Delivery.objects.filter(month=month, kind__in=MONTH_END_KINDS)
+    done = (Delivery.Status.SENT, Delivery.Status.FAILED, Delivery.Status.SKIPPED)
+    while pending.exclude(status__in=done).exists():
+        if time.perf_counter() - started > MONTH_END_TIMEOUT:
+            raise SystemExit("The month end did not finish in 10 minutes.")
+        if worker.poll() is not None:
+            raise SystemExit(f"The Celery worker exited ({worker.returncode}).")
+        time.sleep(0.1)
+    finished = time.perf_counter()
+    counts = {
+        status: pending.filter(status=status).count()
+        for status in Delivery.Status.values
+    }
+    time.sleep(1)  # the sink writes each message after it answers
+    with log.open("rb") as file:
+        file.seek(logged_before)
+        logged = [json.loads(line) for line in file.read().splitlines()]
+    received = [m for m in logged if m["rcpt"] != RAW_RCPT]
     sent = counts[Delivery.Status.SENT]
-    result = {
+    return {
+        "seconds": finished - started,
+        "close_seconds": closed - started,
+        "rate": sent / (finished - closed) if finished > closed else 0,
+        "sent": sent,
+        "failed": counts[Delivery.Status.FAILED],
+        "skipped": counts[Delivery.Status.SKIPPED],
+        "received": len(received),
+        "distinct": len({(r["rcpt"], r["id"]) for r in received}),
+        "html_sizes": [r["html"] for r in received],
+    }
+
+
+def _summary(args, rounds: list[dict]) -> dict:
+    """Medians of the rounds' rates, times and ratios; every round's counts
+    and sizes added up (each round sends the month end anew)."""
+    ends = [r["month_end"] for r in rounds]
+    sizes = sorted(size for end in ends for size in end["html_sizes"]) or [0]
+    ratios = [r["ratio"] for r in rounds]
+    return {
         "teams": args.teams,
         "agreements": args.agreements,
         "workers": WORKERS,
-        "raw": raw,
+        "rounds": len(rounds),
+        "ratio": statistics.median(ratios),
+        "ratio_range": [min(ratios), max(ratios)],
+        "raw": {
+            "count": args.raw,
+            "bytes": rounds[0]["raw"]["bytes"],
+            "rate": statistics.median(r["raw"]["rate"] for r in rounds),
+        },
         "month_end": {
-            "seconds": finished - started,
-            "close_seconds": closed - started,
-            "rate": sent / (finished - closed) if finished > closed else 0,
-            "sent": sent,
-            "failed": counts[Delivery.Status.FAILED],
-            "skipped": counts[Delivery.Status.SKIPPED],
-            "received": len(received),
-            "distinct": len({(r["rcpt"], r["id"]) for r in received}),
+            "seconds": statistics.median(e["seconds"] for e in ends),
+            "close_seconds": statistics.median(e["close_seconds"] for e in ends),
+            "rate": statistics.median(e["rate"] for e in ends),
+            **{
+                key: sum(e[key] for e in ends)
+                for key in ("sent", "failed", "skipped", "received", "distinct")
+            },
             "html_sizes": [sizes[0], statistics.median(sizes), sizes[-1]],
         },
     }
-    out.write_text(json.dumps(result, indent=1))
 
 
 def _in_process(month) -> dict:

@@ -109,6 +109,7 @@ def main() -> None:
                 "emails.py",
                 "--teams", str(teams),
                 "--agreements", str(agreements),
+                "--rounds", str(args.rounds),
                 "--out", str(out),
             )  # fmt: skip
             emails = json.loads(out.read_text())
