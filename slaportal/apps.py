@@ -5,6 +5,7 @@ class SlaportalConfig(AppConfig):
     name = "slaportal"
 
     def ready(self) -> None:
-        from . import freshness
+        from . import freshness, timestamps
 
         freshness.watch_writes()
+        timestamps.parse_in_c()
