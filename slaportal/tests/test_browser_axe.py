@@ -253,7 +253,7 @@ SHAPE = """() => {
 def site(request, django_db_setup, django_db_blocker, browser) -> Iterator[Site]:
     """The demo, served by one live server for the whole module. The tests
     only drive the browser: the data outlives each test, and is flushed once
-    at the end."""
+    at the end, leaving what the migrations wrote as it was."""
     from django.db import connection
     from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
@@ -270,6 +270,9 @@ def site(request, django_db_setup, django_db_blocker, browser) -> Iterator[Site]
             connection.creation._get_test_db_name() == connection.settings_dict["NAME"]
             or connection.is_in_memory_db()
         ), connection.settings_dict["NAME"]
+        # What the migrations wrote (the standard working calendars, ...),
+        # put back after the flush for the tests that run after this module.
+        migrated = connection.creation.serialize_db_to_string()
         call_command("seed_demo", verbosity=0)
         UserFactory(username=OUTSIDER, password=DEMO_PASSWORD)
         pages = _pages()
@@ -289,7 +292,10 @@ def site(request, django_db_setup, django_db_blocker, browser) -> Iterator[Site]
         server._live_server_modified_settings.disable()
         server.stop()
         with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)
+            call_command(
+                "flush", interactive=False, verbosity=0, inhibit_post_migrate=True
+            )
+            connection.creation.deserialize_db_from_string(migrated)
         _summarise(request.config, found)
 
 
