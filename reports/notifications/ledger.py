@@ -4,6 +4,8 @@ Not wrapped in a transaction, on purpose: the claim must be committed before
 the message goes to the mail server, and the mark after, so that a worker
 killed in between leaves a ``sending`` row whose lease tells the next worker
 it may take over. Every write is a conditional UPDATE on the row's state.
+A batch claims its deliveries together (``SLA_EMAIL_BATCH_SIZE`` at a time)
+and marks each as it is sent.
 """
 
 from __future__ import annotations
@@ -105,19 +107,8 @@ class Batch:
     preferences: dict[int, NotificationPreference]
 
 
-def delivery_send(
-    *,
-    delivery_id: int,
-    now: datetime | None = None,
-    composer: Composer | None = None,
-    connection=None,
-    batch: Batch | None = None,
-) -> Outcome:
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
     """Claim the delivery, render it, hand it to the mail server, mark it sent.
-
-    In a batch, ``composer`` builds each distinct body once,
-    ``connection`` (an open mail connection) carries every message and
-    ``batch`` has the recipients and their choices, read once for all.
 
     Returns ``BUSY`` without doing anything when the row is sent, failed or
     skipped, and ``IN_FLIGHT`` with the time left on its lease when another
@@ -134,16 +125,29 @@ def delivery_send(
     )
     if not claimed:
         return _not_claimed(delivery_id, now)
-    if batch is None:
-        delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
-    else:
-        delivery = Delivery.objects.get(pk=delivery_id)
-        if delivery.recipient_id in batch.readers:
-            delivery.recipient = batch.readers[delivery.recipient_id]
-    # Every later write is conditional on still holding this claim.
+    delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
+    return _deliver(delivery, claimed_at=now)
+
+
+def _deliver(
+    delivery: Delivery,
+    *,
+    claimed_at: datetime,
+    composer: Composer | None = None,
+    connection=None,
+    batch: Batch | None = None,
+) -> Outcome:
+    """Send ``delivery``, which this worker claimed at ``claimed_at``.
+
+    In a batch, ``composer`` builds each distinct body once,
+    ``connection`` (an open mail connection) carries every message and
+    ``batch`` has the recipients and their choices, read once for all."""
+    # Every write is conditional on still holding this claim.
     mine = Delivery.objects.filter(
-        pk=delivery_id, status=Status.SENDING, claimed_at=now
+        pk=delivery.pk, status=Status.SENDING, claimed_at=claimed_at
     )
+    if batch is not None and delivery.recipient_id in batch.readers:
+        delivery.recipient = batch.readers[delivery.recipient_id]
     user = delivery.recipient
 
     if not user.is_active or not user.email:
@@ -162,7 +166,7 @@ def delivery_send(
     except Exception as exc:
         # A rendering bug does not heal by retrying: fail it where an admin
         # sees it, and let the other deliveries go on.
-        logger.exception("Could not render delivery %s", delivery_id)
+        logger.exception("Could not render delivery %s", delivery.pk)
         mine.update(status=Status.FAILED, last_error=f"Rendering failed: {exc!r}")
         return Outcome(Result.FAILED)
     if message is None:
@@ -188,8 +192,34 @@ def delivery_send(
     )
     if not marked:
         # Only if this worker stalled past the lease and another took over.
-        logger.warning("Delivery %s was sent after its claim expired", delivery_id)
+        logger.warning("Delivery %s was sent after its claim expired", delivery.pk)
     return Outcome(Result.SENT)
+
+
+def _claim(ids: list[int], now: datetime) -> dict[int, Delivery]:
+    """Claim every delivery of ``ids`` that may go out now, in one UPDATE,
+    and read back the ones this worker holds (claimed at ``now``), by id."""
+    Delivery.objects.filter(pk__in=ids).filter(_claimable(now)).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return Delivery.objects.filter(
+        pk__in=ids, status=Status.SENDING, claimed_at=now
+    ).in_bulk()
+
+
+def _extend(held: dict[int, Delivery], since: datetime, now: datetime) -> None:
+    """Renew the claim on the deliveries of ``held`` claimed at ``since``
+    to ``now``; drop from ``held`` any this worker no longer holds."""
+    Delivery.objects.filter(
+        pk__in=list(held), status=Status.SENDING, claimed_at=since
+    ).update(claimed_at=now)
+    kept = set(
+        Delivery.objects.filter(
+            pk__in=list(held), status=Status.SENDING, claimed_at=now
+        ).values_list("pk", flat=True)
+    )
+    for pk in set(held) - kept:
+        del held[pk]
 
 
 def _not_claimed(delivery_id: int, now: datetime) -> Outcome:
@@ -326,16 +356,30 @@ def _send_each(
     counts: dict[Result, int] = dict.fromkeys(Result, 0)
     size = max(1, int(settings.SLA_EMAIL_BATCH_SIZE))
     for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        # Claimed together, in one UPDATE; a claim as old as half the lease
+        # is renewed, so that no other worker takes over what is still to go.
+        claimed_at = timezone.now()
+        held = _claim(chunk, claimed_at)
         # What an email builds is freed by reference counting: the garbage
         # collector waits for the end of each batch's worth of emails.
         with collection_paused():
-            for done, pk in enumerate(ids[start : start + size], start=start + 1):
-                outcome = delivery_send(
-                    delivery_id=pk,
-                    composer=composer,
-                    connection=connection,
-                    batch=batch,
-                )
+            for done, pk in enumerate(chunk, start=start + 1):
+                now = timezone.now()
+                if pk in held and now - claimed_at > lease() / 2:
+                    _extend(held, claimed_at, now)
+                    claimed_at = now
+                delivery = held.pop(pk, None)
+                if delivery is None:
+                    outcome = _not_claimed(pk, now)
+                else:
+                    outcome = _deliver(
+                        delivery,
+                        claimed_at=claimed_at,
+                        composer=composer,
+                        connection=connection,
+                        batch=batch,
+                    )
                 counts[outcome.result] += 1
                 if outcome.result in (Result.RETRY, Result.IN_FLIGHT):
                     deliveries_enqueue([pk], countdown=outcome.countdown)

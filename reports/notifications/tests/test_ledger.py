@@ -83,17 +83,90 @@ def test_the_collector_waits_for_the_end_of_each_batch_of_emails(
     settings.SLA_EMAIL_BATCH_SIZE = 3
     ids = sorted(Delivery.objects.values_list("pk", flat=True))
     collecting = []
-    real = ledger.delivery_send
+    real = ledger._deliver
     monkeypatch.setattr(
         ledger,
-        "delivery_send",
-        lambda **kw: collecting.append(gc.isenabled()) or real(**kw),
+        "_deliver",
+        lambda *a, **kw: collecting.append(gc.isenabled()) or real(*a, **kw),
     )
     with time_machine.travel(AFTER_CLOSE, tick=False):
         counts = deliveries_send_batch(ids)
     assert gc.isenabled()
     assert counts[Result.SENT] == len(ids) == len(mailoutbox) == 8
     assert collecting == [False] * 8
+
+
+def test_a_batch_claims_its_deliveries_in_one_update_and_leaves_others_alone(
+    closed, mailoutbox, settings
+):
+    """The batch's claim is one UPDATE for every delivery of a batch of
+    ``SLA_EMAIL_BATCH_SIZE``, each then marked as it is sent; one another
+    worker holds is left to it, and asked for again when its lease ends."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SLA_EMAIL_BATCH_SIZE = 3
+    ids = sorted(Delivery.objects.values_list("pk", flat=True))
+    held = dt.datetime(2026, 2, 4, 8, 50, tzinfo=dt.UTC)  # 10 minutes before
+    Delivery.objects.filter(pk=ids[4]).update(
+        status=Status.SENDING, claimed_at=held, attempts=1
+    )
+    table = Delivery._meta.db_table
+    with (
+        time_machine.travel(dt.datetime(2026, 2, 4, 9, 0, tzinfo=dt.UTC), tick=False),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        counts = deliveries_send_batch(ids)
+    claims = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(f'UPDATE "{table}"') and "attempts" in q["sql"]
+    ]
+    assert len(claims) == 3  # 8 deliveries, 3 to a batch
+    assert counts[Result.SENT] == len(mailoutbox) == len(ids) - 1
+    assert counts[Result.IN_FLIGHT] == 1
+    other = Delivery.objects.get(pk=ids[4])
+    assert (other.status, other.claimed_at, other.attempts) == (
+        Status.SENDING,
+        held,
+        1,
+    )
+    sent = Delivery.objects.exclude(pk=ids[4])
+    assert set(sent.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
+def test_a_long_batch_renews_its_claim_before_another_worker_may_take_over(
+    closed, mailoutbox, settings, monkeypatch
+):
+    """Each message of this batch takes 40 s of a 60 s lease: without
+    renewal, another worker would take the third over and send it twice."""
+    from reports.notifications.render import Composer
+
+    settings.SLA_EMAIL_BATCH_SIZE = 3
+    settings.SLA_EMAIL_LEASE_SECONDS = 60
+    ids = sorted(Delivery.objects.values_list("pk", flat=True))[:3]
+    start = dt.datetime(2026, 2, 4, 9, 0, tzinfo=dt.UTC)
+    real_message = Composer.message
+    taken_over = []
+
+    with time_machine.travel(start, tick=False) as clock:
+
+        def slow_message(self, delivery):
+            clock.shift(40)
+            # Another worker tries the batch's last delivery meanwhile.
+            outcome = delivery_send(delivery_id=ids[-1])
+            taken_over.append(outcome.result)
+            return real_message(self, delivery)
+
+        monkeypatch.setattr(Composer, "message", slow_message)
+        counts = deliveries_send_batch(ids)
+    assert counts[Result.SENT] == 3
+    # The other worker was told to wait each time, and sent nothing.
+    assert taken_over == [Result.IN_FLIGHT] * 3
+    assert len(mailoutbox) == 3
+    assert set(
+        Delivery.objects.filter(pk__in=ids).values_list("status", "attempts")
+    ) == {(Status.SENT, 1)}
 
 
 def test_a_stale_claim_is_taken_over_and_a_live_one_is_not(closed, mailoutbox):
