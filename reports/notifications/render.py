@@ -23,7 +23,7 @@ from agreements import periods
 
 from ..models import Delivery
 from .content import GREETING, audience, body_context, greeting
-from .visibility import Shown, check_visible
+from .visibility import Shown, check_visible, standing
 
 
 @cache
@@ -114,10 +114,12 @@ class Composer:
     """Writes the messages of one batch of deliveries. Each distinct body is
     built and rendered once (a digest once per audience, a scorecard email
     once per set of teams) and only the envelope and greeting are each
-    reader's; every reader is still checked against what the body shows."""
+    reader's; every reader is still checked against what the body shows,
+    once for each standing (``visibility.standing``) among its readers."""
 
     def __init__(self) -> None:
         self._bodies: dict[Hashable, Body | object] = {}
+        self._visible: set[tuple[Hashable, Hashable]] = set()
 
     def message(self, delivery: Delivery) -> EmailMultiAlternatives | None:
         """The email for ``delivery``, or ``None`` when there is nothing to
@@ -133,5 +135,9 @@ class Composer:
         if body is None:
             return None
         assert isinstance(body, Body)
-        check_visible(delivery.recipient, body.shown)
+        if key is None:
+            check_visible(delivery.recipient, body.shown)
+        elif (checked := (key, standing(delivery.recipient))) not in self._visible:
+            check_visible(delivery.recipient, body.shown)  # raises if not
+            self._visible.add(checked)
         return envelope(delivery, body)

@@ -83,6 +83,53 @@ def test_a_batch_builds_each_body_once_and_sends_over_one_connection(
     assert max(r.html_size for r in received) < INBOX_LIMIT
 
 
+def test_a_shared_body_is_checked_once_for_each_standing_of_its_readers(
+    org, mailoutbox, monkeypatch
+):
+    """Three executives in one team share the organisation digest with the
+    demo's executive, who is in none: two standings, two checks. A check
+    that fails withholds the email from every reader of its standing, and
+    from them only."""
+    from reports.notifications.visibility import NotVisible, standing
+
+    trio = []
+    for name in ("ceo", "coo", "cfo"):
+        executive = make_member(name, org.leads.provider, Membership.Role.MEMBER)
+        executive.user_permissions.add(*org.people["executive"].user_permissions.all())
+        trio.append(executive)
+    barred = standing(trio[0])
+    checked = []
+    real = render.check_visible
+
+    def check(user, shown):
+        checked.append(user.username)
+        if standing(user) == barred:
+            raise NotVisible("not for this standing")
+        real(user, shown)
+
+    monkeypatch.setattr(render, "check_visible", check)
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        month_close(month=JANUARY, enqueue=False)
+        ids = pending_month_end(JANUARY, now=timezone.now())
+        deliveries = Delivery.objects.filter(pk__in=ids).select_related("recipient")
+        pairs = {(content.audience(d), standing(d.recipient)) for d in deliveries}
+        deliveries_send_batch(ids)
+
+    # Each failed check is made again for the next reader of its standing.
+    assert len(checked) == len(pairs) + len(trio) - 1 < len(ids)
+    digests = Delivery.objects.filter(pk__in=ids, kind=Kind.DIGEST)
+    withheld = digests.filter(status=Delivery.Status.FAILED)
+    assert set(withheld.values_list("recipient__username", flat=True)) == {
+        "ceo",
+        "coo",
+        "cfo",
+    }
+    assert withheld.filter(last_error__startswith="Withheld").count() == 3
+    sent = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENT)
+    assert "executive" in set(sent.values_list("recipient__username", flat=True))
+    assert len(mailoutbox) == sent.count() == len(ids) - 3
+
+
 def test_a_batch_reads_its_readers_choices_once_and_keeps_to_them(org, mailoutbox):
     """Someone who switches the scorecards off after the month end was
     planned gets none; the batch read every reader's choice in one query."""

@@ -205,3 +205,41 @@ def test_every_kind_an_email_shows_is_checked_at_once_and_each_hidden_item_named
         for kind in ("agreements", "breaches", "pain_points", "friction_reports")
     }
     assert not_visible(head, Shown()) == {}
+
+
+def test_two_people_of_one_standing_may_open_the_same_things(demo_org):
+    """What ``standing`` says of the pages' rules: each demo person and a
+    newcomer given the same teams, roles and permissions see the same
+    agreements, breaches, pain points and friction reports; and a newcomer
+    with a team fewer is of another standing."""
+    from agreements.models import FrictionReport, PainPoint
+    from reports.models import Breach
+    from reports.notifications.visibility import not_visible, standing
+
+    everything = Shown(
+        agreements=set(Agreement.objects.values_list("pk", flat=True)),
+        breaches=set(Breach.objects.values_list("pk", flat=True)),
+        pain_points=set(PainPoint.objects.values_list("pk", flat=True)),
+        friction_reports=set(FrictionReport.objects.values_list("pk", flat=True)),
+    )
+    assert all(vars(everything).values())
+    User = get_user_model()
+    compared = 0
+    for person in User.objects.filter(is_active=True, memberships__isnull=False):
+        twin = User.objects.create_user(f"twin-of-{person.username}")
+        twin.user_permissions.set(person.user_permissions.all())
+        twin.groups.set(person.groups.all())
+        memberships = list(person.memberships.all())
+        for membership in memberships:
+            Membership.objects.create(
+                user=twin, team=membership.team, role=membership.role
+            )
+        twin = User.objects.get(pk=twin.pk)  # nothing cached
+        assert standing(twin) == standing(person)
+        assert not_visible(twin, everything) == not_visible(person, everything)
+        if len(memberships) > 1 or not standing(person)[2]:
+            Membership.objects.filter(user=twin, team=memberships[0].team).delete()
+            twin = User.objects.get(pk=twin.pk)
+            assert standing(twin) != standing(person)
+        compared += 1
+    assert compared >= 5
