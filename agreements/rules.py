@@ -104,6 +104,20 @@ def digest_team_ids(user) -> frozenset[int]:
     return frozenset(team_ids_headed(user))
 
 
+def standing(user) -> tuple[bool, bool, bool, frozenset[int]]:
+    """All that the visibility rules (the models' ``visible_to``) read of
+    ``user``: whether they are signed in and active, whether they are an
+    executive, and the teams they are in. Two people of one standing may
+    open the same things; a rule that reads more of a person must add it
+    here."""
+    return (
+        user.is_authenticated,
+        user.is_active,
+        is_executive(user),
+        frozenset(team_ids_in(user)),
+    )
+
+
 def executives_q() -> Q:
     """Users who read everything (``is_executive``), as a filter of users."""
     return executive_q()

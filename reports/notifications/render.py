@@ -20,10 +20,11 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from agreements import periods
+from agreements.rules import standing
 
 from ..models import Delivery
 from .content import GREETING, audience, body_context, greeting
-from .visibility import Shown, check_visible, standing
+from .visibility import Shown, check_visible
 
 
 @cache
@@ -115,7 +116,7 @@ class Composer:
     built and rendered once (a digest once per audience, a scorecard email
     once per set of teams) and only the envelope and greeting are each
     reader's; every reader is still checked against what the body shows,
-    once for each standing (``visibility.standing``) among its readers."""
+    once for each standing (``agreements.rules.standing``) among its readers."""
 
     def __init__(self) -> None:
         self._bodies: dict[Hashable, Body | object] = {}

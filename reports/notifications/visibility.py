@@ -3,20 +3,19 @@
 Every email's context lists what it shows (``Shown``: agreements, breaches,
 pain points) and ``check_visible`` asks the pages' own rules about each, in
 one query (once for each standing of the readers of a body shared by
-several: ``standing``). An email that would show anything else is not sent;
-an inbox entry about anything else shows no text (``hidden``).
+several: ``agreements.rules.standing``). An email that would show anything
+else is not sent; an inbox entry about anything else shows no text (``hidden``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import CharField, Value
 
-from agreements.access import is_executive, team_ids_in
 from agreements.models import Agreement, FrictionReport, PainPoint
 
 from ..models import Breach
@@ -74,20 +73,6 @@ def not_visible(user, shown: Shown) -> dict[str, set[int]]:
     return {
         kind: missing for kind, ids in wanted.items() if (missing := ids - seen[kind])
     }
-
-
-def standing(user) -> Hashable:
-    """All that the rules of ``not_visible`` read of ``user``: whether they
-    are signed in and active, whether they are an executive, and the teams
-    they are in. Readers of one standing may open the same things, so a body
-    shared by several of them is checked once (``render.Composer``). A rule
-    that reads more of a user must add it here."""
-    return (
-        user.is_authenticated,
-        user.is_active,
-        is_executive(user),
-        frozenset(team_ids_in(user)),
-    )
 
 
 def check_visible(user, shown: Shown) -> None:

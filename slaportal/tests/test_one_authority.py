@@ -113,6 +113,7 @@ ASKING = {
     "digest_team_ids",
     "executives_q",
     "know_users",
+    "standing",
 }
 
 

@@ -90,7 +90,8 @@ def test_a_shared_body_is_checked_once_for_each_standing_of_its_readers(
     demo's executive, who is in none: two standings, two checks. A check
     that fails withholds the email from every reader of its standing, and
     from them only."""
-    from reports.notifications.visibility import NotVisible, standing
+    from agreements.rules import standing
+    from reports.notifications.visibility import NotVisible
 
     trio = []
     for name in ("ceo", "coo", "cfo"):

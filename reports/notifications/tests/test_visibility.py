@@ -208,13 +208,14 @@ def test_every_kind_an_email_shows_is_checked_at_once_and_each_hidden_item_named
 
 
 def test_two_people_of_one_standing_may_open_the_same_things(demo_org):
-    """What ``standing`` says of the pages' rules: each demo person and a
-    newcomer given the same teams, roles and permissions see the same
+    """What ``agreements.rules.standing`` says of the pages' rules: each demo
+    person and a newcomer given the same teams, roles and permissions see the same
     agreements, breaches, pain points and friction reports; and a newcomer
     with a team fewer is of another standing."""
     from agreements.models import FrictionReport, PainPoint
+    from agreements.rules import standing
     from reports.models import Breach
-    from reports.notifications.visibility import not_visible, standing
+    from reports.notifications.visibility import not_visible
 
     everything = Shown(
         agreements=set(Agreement.objects.values_list("pk", flat=True)),
