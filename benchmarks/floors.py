@@ -7,9 +7,11 @@ time), for the versions in force, rounded as the app stores them.
 
 ``finalise``: the same SELECT into a temporary table, then one INSERT ...
 SELECT per table: scorecards, lines and breaches, each followed by its
-history rows. What ``reports.services.scorecards_finalise`` writes for a
-month with no scorecards yet, minus the month's totals (one row, which the
-floor does not write: the app's figure includes it).
+history rows, and, when the app tells people of the month's breaches, the
+notification of each breach to its provider's head and lead. What
+``reports.services.scorecards_finalise`` writes for a month with no
+scorecards yet, minus the month's totals (one row, which the floor does not
+write: the app's figure includes it).
 
 Both are checked row for row against the app before they are timed
 (``check_compute``, ``check_finalise``); the rules they reproduce live in
@@ -27,11 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.urls import reverse
 
 from agreements import periods
 from agreements.figures.kinds import KINDS
 from agreements.models import Agreement, Objective
-from reports.models import Breach, Scorecard, ScorecardLine
+from reports.models import Breach, Notification, Scorecard, ScorecardLine
+from reports.notifications.notices import HEADS, LEADS, URL_SLOT
 
 Source = Objective.Source
 TEMP = "bench_month"
@@ -70,7 +74,11 @@ def params(month: datetime.date, now: datetime.datetime) -> dict[str, Any]:
     """The month's bounds and deadline as the database stores them."""
     ops = connection.ops
     labels = {f"remedy_{r.value}": r.label for r in Agreement.Remedy}
+    url_head, url_tail = reverse("reports:breach", args=[URL_SLOT]).split(str(URL_SLOT))
     return {
+        "month_label": periods.month_label(month),
+        "url_head": url_head,
+        "url_tail": url_tail,
         "month": ops.adapt_datefield_value(month),
         "next_month": ops.adapt_datefield_value(periods.next_month(month)),
         "month_start": ops.adapt_datetimefield_value(periods.month_start(month)),
@@ -267,7 +275,76 @@ def _remedy_sql() -> str:
     )
 
 
-def finalise_statements() -> list[str]:
+def _clip_sql(text: str, length: int) -> str:
+    """``notifications.events.clip`` for text without runs of whitespace
+    (the check shows any that has them)."""
+    return (
+        f"CASE WHEN LENGTH({text}) <= {length} THEN {text} "
+        f"ELSE RTRIM(SUBSTR({text}, 1, {length - 1})) || '…' END"
+    )
+
+
+def _ranks_sql(roles: tuple[str, ...]) -> str:
+    whens = " ".join(f"WHEN '{role}' THEN {n}" for n, role in enumerate(roles))
+    return f"CASE m.role {whens} END"
+
+
+def notifications_sql() -> str:
+    """Each of the month's breaches told to its provider's head (``HEADS``:
+    heads, else managers) and lead (``LEADS``: leads, else managers, else
+    heads), active people each once: what ``notices.breaches_opened`` writes
+    at the month's close, when the month-end emails carry the notice."""
+    leading = ", ".join(f"'{role}'" for role in dict.fromkeys(HEADS + LEADS))
+    text = (
+        "'Breach: “' || o.name || '” of “' || a.title || '” (' || p.name "
+        "|| ' → ' || c.name || ') was missed in ' || %(month_label)s || '. ' "
+        f"|| p.name || ' owes: ' || {_clip_sql('b.remedy', 200)}"
+    )
+    columns = (
+        "recipient_id, event, key, text, url, email, created_at, read_at, "
+        "agreement_id, breach_id, friction_report_id"
+    )
+    # WITH ... INSERT: the one form both PostgreSQL and SQLite take.
+    return f"""
+WITH ranked AS (
+  SELECT m.team_id, m.user_id, {_ranks_sql(HEADS)} AS head_rank,
+    {_ranks_sql(LEADS)} AS lead_rank
+  FROM agreements_membership m JOIN auth_user u ON u.id = m.user_id
+  WHERE u.is_active AND m.role IN ({leading})
+),
+firsts AS (
+  SELECT team_id, MIN(head_rank) AS head_rank, MIN(lead_rank) AS lead_rank
+  FROM ranked GROUP BY team_id
+),
+told AS (
+  SELECT DISTINCT r.team_id, r.user_id FROM ranked r
+  JOIN firsts f ON f.team_id = r.team_id
+  WHERE r.head_rank = f.head_rank OR r.lead_rank = f.lead_rank
+),
+notices AS (
+  SELECT b.id, a.provider_id, {text} AS text
+  FROM {Breach._meta.db_table} b
+  JOIN {ScorecardLine._meta.db_table} l ON l.id = b.line_id
+  JOIN agreements_objective o ON o.id = l.objective_id
+  JOIN agreements_agreement a ON a.id = b.agreement_id
+  JOIN agreements_team p ON p.id = a.provider_id
+  JOIN agreements_team c ON c.id = a.consumer_id
+  WHERE b.month = %(month)s
+)
+INSERT INTO {Notification._meta.db_table} ({columns})
+SELECT t.user_id, '{Notification.Event.BREACH_OPENED}',
+  'breach-' || CAST(n.id AS TEXT) || '-opened', {_clip_sql("n.text", 400)},
+  %(url_head)s || CAST(n.id AS TEXT) || %(url_tail)s,
+  '{Notification.Email.NONE}', %(now)s, NULL, NULL, n.id, NULL
+FROM notices n JOIN told t ON t.team_id = n.provider_id
+WHERE true
+ON CONFLICT DO NOTHING
+"""
+
+
+def finalise_statements(*, notify: bool = False) -> list[str]:
+    """The floor's statements; with ``notify`` the breaches' notifications
+    too."""
     columns = ", ".join(f"{c} {t}" for c, t in zip(COLUMNS, TEMP_TYPES, strict=True))
     sc, line, breach = (m._meta.db_table for m in (Scorecard, ScorecardLine, Breach))
     of_card = f"JOIN {sc} s ON s.id = t.scorecard_id"
@@ -299,6 +376,7 @@ def finalise_statements() -> list[str]:
         "JOIN agreements_agreement a ON a.id = s.agreement_id "
         "WHERE s.month = %(month)s AND t.status = 'missed'",
         _history_sql(Breach, "WHERE t.month = %(month)s", "opened"),
+        *([notifications_sql()] if notify else []),
     ]
 
 
@@ -386,6 +464,7 @@ def check_compute(cards, rows) -> list[str]:
 
 # Ids and the moments rows were written differ between two runs.
 SKIPPED = {"id", "history_id", "history_date", "finalised_at", "opened_at"}
+LEFT_OUT = {*SKIPPED, "created_at"}
 
 
 def written(month: datetime.date) -> dict[str, list[tuple]]:
@@ -430,7 +509,33 @@ def written(month: datetime.date) -> dict[str, list[tuple]]:
                         values.append((name, value))
                     rows.append(tuple(values))
                 tables[table] = sorted(rows, key=str)
+        tables[Notification._meta.db_table] = _notifications_written(
+            cursor, p, line_key
+        )
     return tables
+
+
+def _notifications_written(cursor, p: dict, line_key: dict) -> list[tuple]:
+    """The notifications of ``month``'s breaches, each breach named by its
+    line's natural key, in its id's place in the key and address too."""
+    breach = Breach._meta.db_table
+    cursor.execute(f"SELECT id, line_id FROM {breach} WHERE month = %(month)s", p)
+    breach_key = {pk: line_key.get(line_id) for pk, line_id in cursor.fetchall()}
+    cursor.execute(
+        f"SELECT n.* FROM {Notification._meta.db_table} n "
+        f"JOIN {breach} b ON b.id = n.breach_id WHERE b.month = %(month)s",
+        p,
+    )
+    names = [c[0] for c in cursor.description]
+    rows = []
+    for row in cursor.fetchall():
+        values = dict(zip(names, row, strict=True))
+        pk = values["breach_id"]
+        values["breach_id"] = breach_key.get(pk)
+        for name in ("key", "url"):
+            values[name] = values[name].replace(str(pk), "{breach}")
+        rows.append(tuple((k, v) for k, v in values.items() if k not in LEFT_OUT))
+    return sorted(rows, key=str)
 
 
 def check_finalise(app: dict, floor: dict) -> list[str]:
