@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
@@ -71,23 +71,27 @@ def rows_insert(
     allows. No instances, no signals, no ids
     returned: read them back when they are needed. With ``ignore_conflicts``
     a row that breaks a unique constraint is left out, as ``bulk_create``
-    does. Returns the number of rows given."""
+    does. Returns the number of rows written."""
     if not rows:
         return 0
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    names = [f.attname for f in fields]
-    # A field with no default of its own: "" for text, None for the rest.
-    defaults = {f.attname: f.get_default() for f in fields}
-    adapters = [_adapter(f) for f in fields]
-    values = []
-    for row in rows:
-        for name, adapt in zip(names, adapters, strict=True):
-            value = row[name] if name in row else defaults[name]
-            values.append(value if adapt is None or value is None else adapt(value))
-    width = len(fields)
+    # Column by column: one comprehension per field rather than a Python
+    # step per value. A field with no default of its own takes "" for text,
+    # None for the rest.
+    columns = []
+    for field in fields:
+        name, default = field.attname, field.get_default()
+        column = [row.get(name, default) for row in rows]
+        adapt = _adapter(field)
+        if adapt is not None:
+            column = [None if v is None else adapt(v) for v in column]
+        columns.append(column)
     if connection.vendor == "postgresql":
-        _copy(model, fields, values, width, ignore_conflicts=ignore_conflicts)
-        return len(rows)
+        return _copy(
+            model, fields, zip(*columns, strict=True), ignore_conflicts=ignore_conflicts
+        )
+    width = len(fields)
+    values = [value for row in zip(*columns, strict=True) for value in row]
     limit = connection.features.max_query_params or 65535
     per_statement = max(1, min(2000, limit // width))
     ops = connection.ops
@@ -95,30 +99,32 @@ def rows_insert(
     insert = ops.insert_statement(on_conflict=on_conflict)
     suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
     table = ops.quote_name(model._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    names = ", ".join(ops.quote_name(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * width) + ")"
+    written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             count = min(per_statement, len(rows) - start)
             # Names from the model's metadata; every value is a parameter.
             rows_sql = ", ".join([one] * count)
-            sql = f"{insert} {table} ({columns}) VALUES {rows_sql} {suffix}"
+            sql = f"{insert} {table} ({names}) VALUES {rows_sql} {suffix}"
             cursor.execute(sql, values[start * width : (start + count) * width])
-    return len(rows)
+            written += cursor.rowcount
+    return written
 
 
 def _copy(
     model: type[models.Model],
     fields: list[models.Field],
-    values: list[Any],
-    width: int,
+    rows: Iterable[Sequence[Any]],
     *,
     ignore_conflicts: bool,
-) -> None:
+) -> int:
     """PostgreSQL's COPY: the rows stream in without an INSERT statement of
     thousands of parameters for the driver to parse. With
     ``ignore_conflicts`` they go to a temporary table first, and from there
-    into ``model``'s with ON CONFLICT DO NOTHING."""
+    into ``model``'s with ON CONFLICT DO NOTHING. Returns the number of rows
+    written."""
     quote = connection.ops.quote_name
     table = model._meta.db_table
     columns = ", ".join(quote(f.column) for f in fields)
@@ -137,8 +143,9 @@ def _copy(
         sql = f"COPY {target} ({columns}) FROM STDIN"
         started = time.monotonic()
         with cursor.cursor.copy(sql) as copy:
-            for start in range(0, len(values), width):
-                copy.write_row(values[start : start + width])
+            for row in rows:
+                copy.write_row(row)
+        count = cursor.cursor.rowcount
         if connection.queries_logged:
             # As Django's debug cursor logs the statements it runs.
             duration = time.monotonic() - started
@@ -148,7 +155,9 @@ def _copy(
                 f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608
                 f"SELECT {columns} FROM {target} ON CONFLICT DO NOTHING"
             )
+            count = cursor.rowcount
             cursor.execute(f"DROP TABLE {target}")
+    return count
 
 
 M = TypeVar("M", bound=models.Model)

@@ -123,34 +123,37 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> int:
     }
     # A notification that exists already (the same occurrence announced
     # again) is left alone by the unique constraint; the ones written now are
-    # those created at this very moment.
-    rows_insert(Notification, list(rows.values()), ignore_conflicts=True)
-    written = [
-        (pk, row)
-        for pk, *key in Notification.objects.filter(created_at=now).values_list(
-            "pk", "recipient_id", "event", "key"
-        )
-        if (row := rows.get(tuple(key))) is not None
-    ]
+    # those created at this very moment. Only those emailed at once are read
+    # back, for their deliveries: a month's close emails none of its own.
+    count = rows_insert(Notification, list(rows.values()), ignore_conflicts=True)
     users = {user.pk: user for _, user in pairs}
+    emailed = {
+        key
+        for key, row in rows.items()
+        if row["email"] == Email.AT_ONCE and users[row["recipient_id"]].email
+    }
+    if not emailed:
+        return count
     critical = {(n.event, n.key) for n, _ in pairs if n.critical}
     _deliveries_create(
         [
             Notification(
                 pk=pk,
-                recipient=users[row["recipient_id"]],
-                event=row["event"],
-                key=row["key"],
+                recipient=users[recipient_id],
+                event=event,
+                key=key,
                 created_at=now,
             )
-            for pk, row in written
-            if row["email"] == Email.AT_ONCE and users[row["recipient_id"]].email
+            for pk, recipient_id, event, key in Notification.objects.filter(
+                created_at=now
+            ).values_list("pk", "recipient_id", "event", "key")
+            if (recipient_id, event, key) in emailed
         ],
         enqueue=enqueue,
         now=now,
         critical=critical,
     )
-    return len(written)
+    return count
 
 
 # Keys read back per query: well inside SQLite's parameter limit.

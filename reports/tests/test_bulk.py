@@ -55,6 +55,22 @@ def test_rows_insert_writes_what_bulk_create_would(settings):
         )
 
 
+def test_rows_insert_counts_only_the_rows_it_wrote_when_it_ignores_conflicts():
+    agreement = AgreementFactory()
+    row = {
+        "agreement_id": agreement.pk,
+        "month": dt.date(2026, 1, 1),
+        "status": "met",
+        "reported_on_time": True,
+        "finalised_at": WHEN,
+    }
+    assert rows_insert(Scorecard, [row]) == 1
+    february = {**row, "month": dt.date(2026, 2, 1)}
+    # January is stored already (one scorecard per agreement and month).
+    assert rows_insert(Scorecard, [row, february], ignore_conflicts=True) == 1
+    assert Scorecard.objects.count() == 2
+
+
 def test_a_text_field_left_out_is_empty_and_a_datetime_keeps_its_instant():
     card = Scorecard.objects.create(
         agreement=AgreementFactory(),

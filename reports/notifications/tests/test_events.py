@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agreements.models import Agreement, Membership
 from agreements.services import (
@@ -206,6 +208,22 @@ def test_the_month_close_puts_new_breaches_in_the_inbox_beside_its_emails(org):
     # Closing again opens nothing new.
     jobs.month_close(month=JANUARY, now=AFTER_CLOSE, enqueue=False)
     assert Notification.objects.filter(event=Event.BREACH_OPENED).count() == 2
+
+
+def test_breaches_told_in_the_inbox_only_are_counted_without_reading_them_back(
+    org,
+):
+    jobs.month_close(month=JANUARY, now=JANUARY_CLOSE, enqueue=False)
+    Notification.objects.all().delete()
+    with CaptureQueriesContext(connection) as ctx:
+        told = notices.breaches_opened(Breach.objects.all(), email=False)
+    assert told == 2 == Notification.objects.count()
+    notification = Notification._meta.db_table
+    reads = [q["sql"] for q in ctx if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if f'FROM "{notification}"' in sql]
+    # Told again: nothing new, and so counted.
+    assert notices.breaches_opened(Breach.objects.all(), email=False) == 0
+    assert Notification.objects.count() == 2
 
 
 def test_the_consumer_head_hears_a_breach_acknowledged_then_resolved(
