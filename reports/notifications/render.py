@@ -115,12 +115,15 @@ class Composer:
     """Writes the messages of one batch of deliveries. Each distinct body is
     built and rendered once (a digest once per audience, a scorecard email
     once per set of teams) and only the envelope and greeting are each
-    reader's; every reader is still checked against what the body shows,
-    once for each standing (``agreements.rules.standing``) among its readers."""
+    reader's; every reader is still checked against what the body shows.
+    What a check found visible for a standing (``agreements.rules.standing``:
+    everything the rules read of a person) is not asked again for the same
+    standing: a team's lead and head share one, and their scorecard emails
+    and digest show the same agreements. A check that fails is not kept."""
 
     def __init__(self) -> None:
         self._bodies: dict[Hashable, Body | object] = {}
-        self._visible: set[tuple[Hashable, Hashable]] = set()
+        self._visible: dict[Hashable, Shown] = {}
 
     def message(self, delivery: Delivery) -> EmailMultiAlternatives | None:
         """The email for ``delivery``, or ``None`` when there is nothing to
@@ -136,9 +139,8 @@ class Composer:
         if body is None:
             return None
         assert isinstance(body, Body)
-        if key is None:
-            check_visible(delivery.recipient, body.shown)
-        elif (checked := (key, standing(delivery.recipient))) not in self._visible:
-            check_visible(delivery.recipient, body.shown)  # raises if not
-            self._visible.add(checked)
+        seen = self._visible.setdefault(standing(delivery.recipient), Shown())
+        if new := body.shown - seen:
+            check_visible(delivery.recipient, new)  # raises if not
+            seen |= new
         return envelope(delivery, body)

@@ -2,8 +2,10 @@
 
 Every email's context lists what it shows (``Shown``: agreements, breaches,
 pain points) and ``check_visible`` asks the pages' own rules about each, in
-one query (once for each standing of the readers of a body shared by
-several: ``agreements.rules.standing``). An email that would show anything
+one query. In a batch of emails, what one reader was allowed to see is
+not asked again for another of the same standing
+(``agreements.rules.standing``): each body asks only about what is new to
+its reader's standing. An email that would show anything
 else is not sent; an inbox entry about anything else shows no text (``hidden``).
 """
 
@@ -36,6 +38,26 @@ class Shown:
 
     def add_agreements(self, agreements: Iterable[Agreement]) -> Shown:
         self.agreements |= {a.pk for a in agreements}
+        return self
+
+    def __bool__(self) -> bool:
+        kinds = (self.agreements, self.breaches, self.pain_points)
+        return any(kinds) or bool(self.friction_reports)
+
+    def __sub__(self, other: Shown) -> Shown:
+        """What of this is not in ``other``."""
+        return Shown(
+            self.agreements - other.agreements,
+            self.breaches - other.breaches,
+            self.pain_points - other.pain_points,
+            self.friction_reports - other.friction_reports,
+        )
+
+    def __ior__(self, other: Shown) -> Shown:
+        self.agreements |= other.agreements
+        self.breaches |= other.breaches
+        self.pain_points |= other.pain_points
+        self.friction_reports |= other.friction_reports
         return self
 
 
