@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -87,6 +87,14 @@ def _claimable(now: datetime) -> Q:
     )
 
 
+def _take(deliveries: QuerySet[Delivery], now: datetime) -> int:
+    """Claim those of ``deliveries`` that may go out at ``now``, in one
+    UPDATE; returns how many."""
+    return deliveries.filter(_claimable(now)).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+
+
 def _is_permanent(exc: Exception) -> bool:
     """A 5xx reply will not change on retry (no such mailbox, refused)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -118,12 +126,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome:
     ``failed`` and logged.
     """
     now = now or timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id)
-        .filter(_claimable(now))
-        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    if not _take(Delivery.objects.filter(pk=delivery_id), now):
         return _not_claimed(delivery_id, now)
     delivery = Delivery.objects.select_related("recipient").get(pk=delivery_id)
     return _deliver(delivery, claimed_at=now)
@@ -199,9 +202,7 @@ def _deliver(
 def _claim(ids: list[int], now: datetime) -> dict[int, Delivery]:
     """Claim every delivery of ``ids`` that may go out now, in one UPDATE,
     and read back the ones this worker holds (claimed at ``now``), by id."""
-    Delivery.objects.filter(pk__in=ids).filter(_claimable(now)).update(
-        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
+    _take(Delivery.objects.filter(pk__in=ids), now)
     return Delivery.objects.filter(
         pk__in=ids, status=Status.SENDING, claimed_at=now
     ).in_bulk()
