@@ -37,9 +37,9 @@ def main() -> None:
 
     from agreements.models import Objective
     from benchmarks import floors
+    from reports.models import Notification
     from reports.notifications.jobs import _refresh_statistics
     from reports.selectors import scorecards_for_months
-    from reports.models import Notification
     from reports.services import scorecards_finalise
 
     settings.DEBUG = False  # no query log growing in memory while timing
