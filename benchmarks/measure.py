@@ -67,8 +67,8 @@ def main() -> None:
         immediate=immediate,
     )
     # The floor tells people of the breaches when the app does.
-    notified = len(app_written[Notification._meta.db_table])
-    statements = floors.finalise_statements(notify=bool(notified))
+    notified = bool(app_written[Notification._meta.db_table])
+    statements = floors.finalise_statements(notify=notified)
     sql_written = floors.in_transaction(
         lambda: (floors.finalise(p, statements), floors.written(month))[1],
         immediate=immediate,

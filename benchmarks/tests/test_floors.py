@@ -17,32 +17,53 @@ from reports.services import scorecards_finalise
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("now", ["2026-12-04T12:00Z", "2027-03-09T08:00Z"])
-def test_the_sql_floors_compute_and_write_what_the_app_does(time_machine, now):
-    time_machine.move_to(now, tick=False)
+def _month_generated(*, teams: int, agreements: int, objectives: int):
+    """A generated organisation; its latest locked month."""
     call_command(
-        "generate_org", teams=6, agreements=12, objectives=3, months=2, stdout=None
+        "generate_org",
+        teams=teams,
+        agreements=agreements,
+        objectives=objectives,
+        months=2,
+        stdout=None,
     )
     month = periods.previous_month(periods.current_month())
     if not periods.is_locked(month):
         month = periods.previous_month(month)
-    moment = timezone.now()
-    p = floors.params(month, moment)
+    return month
 
-    cards = scorecards_for_months([month], now=moment)[month]
-    assert len(cards) == 12
-    assert floors.check_compute(cards, floors.compute(p)) == []
+
+def _written(month, moment, *, notify: bool) -> tuple[dict, dict]:
+    """The rows the app's finalise and the SQL floor's write, each rolled
+    back."""
+    p = floors.params(month, moment)
 
     def app():
         scorecards_finalise(month=month, now=moment)
         return floors.written(month)
 
     def sql():
-        floors.finalise(p, floors.finalise_statements(notify=True))
+        floors.finalise(p, floors.finalise_statements(notify=notify))
         return floors.written(month)
 
-    by_app = floors.in_transaction(app, immediate=False)
-    by_sql = floors.in_transaction(sql, immediate=False)
+    return (
+        floors.in_transaction(app, immediate=False),
+        floors.in_transaction(sql, immediate=False),
+    )
+
+
+@pytest.mark.parametrize("now", ["2026-12-04T12:00Z", "2027-03-09T08:00Z"])
+def test_the_sql_floors_compute_and_write_what_the_app_does(time_machine, now):
+    time_machine.move_to(now, tick=False)
+    month = _month_generated(teams=6, agreements=12, objectives=3)
+    moment = timezone.now()
+
+    cards = scorecards_for_months([month], now=moment)[month]
+    assert len(cards) == 12
+    rows = floors.compute(floors.params(month, moment))
+    assert floors.check_compute(cards, rows) == []
+
+    by_app, by_sql = _written(month, moment, notify=True)
     # The month has breaches, and their providers' leaders were told.
     assert by_app[Breach._meta.db_table]
     assert by_app[Notification._meta.db_table]
@@ -50,23 +71,10 @@ def test_the_sql_floors_compute_and_write_what_the_app_does(time_machine, now):
 
 
 def test_a_floor_that_differs_from_the_app_is_caught(time_machine):
-    time_machine.move_to("2026-12-04T12:00Z", tick=False)
-    call_command(
-        "generate_org", teams=4, agreements=6, objectives=2, months=2, stdout=None
-    )
-    month = periods.previous_month(periods.current_month())
-    moment = timezone.now()
-    p = floors.params(month, moment)
+    now = "2026-12-04T12:00Z"
+    time_machine.move_to(now, tick=False)
+    month = _month_generated(teams=4, agreements=6, objectives=2)
 
-    def app():
-        scorecards_finalise(month=month, now=moment)
-        return floors.written(month)
-
-    def sql_without_notices():
-        floors.finalise(p, floors.finalise_statements(notify=False))
-        return floors.written(month)
-
-    by_app = floors.in_transaction(app, immediate=False)
-    by_sql = floors.in_transaction(sql_without_notices, immediate=False)
+    by_app, by_sql = _written(month, timezone.now(), notify=False)
     problems = floors.check_finalise(by_app, by_sql)
     assert [p for p in problems if p.startswith(Notification._meta.db_table)]

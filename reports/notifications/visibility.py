@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import CharField, Value
 
@@ -41,23 +41,20 @@ class Shown:
         return self
 
     def __bool__(self) -> bool:
-        kinds = (self.agreements, self.breaches, self.pain_points)
-        return any(kinds) or bool(self.friction_reports)
+        return any(getattr(self, kind.name) for kind in fields(self))
 
     def __sub__(self, other: Shown) -> Shown:
         """What of this is not in ``other``."""
         return Shown(
-            self.agreements - other.agreements,
-            self.breaches - other.breaches,
-            self.pain_points - other.pain_points,
-            self.friction_reports - other.friction_reports,
+            **{
+                kind.name: getattr(self, kind.name) - getattr(other, kind.name)
+                for kind in fields(self)
+            }
         )
 
     def __ior__(self, other: Shown) -> Shown:
-        self.agreements |= other.agreements
-        self.breaches |= other.breaches
-        self.pain_points |= other.pain_points
-        self.friction_reports |= other.friction_reports
+        for kind in fields(self):
+            getattr(self, kind.name).update(getattr(other, kind.name))
         return self
 
 
