@@ -232,11 +232,19 @@ def _built(model: type[M], names: list[str], values: tuple, db: str) -> M:
 def collection_paused() -> Iterator[None]:
     """No garbage collection inside the block (it resumes after, if it was
     on). Reference counting still frees what the block lets go of; a cycle
-    made inside waits for the next collection."""
+    made inside waits for the next full collection.
+
+    On the way out, every object the collector tracks moves to its oldest
+    generation (``gc.freeze`` then ``gc.unfreeze``). The block allocated
+    without collecting, so the first young collection after it would walk
+    every object of the block's result, a month's scorecards, only to find
+    them alive."""
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if was_on:
             gc.enable()

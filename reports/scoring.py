@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import overload
 
 from agreements.models import Terms
@@ -161,7 +162,12 @@ def quantize(value: None, places: str = ...) -> None: ...
 def quantize(value: Decimal | None, places: str = "0.1") -> Decimal | None:
     if value is None:
         return None
-    return Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(_exponent(places), rounding=ROUND_HALF_UP)
+
+
+@cache
+def _exponent(places: str) -> Decimal:
+    return Decimal(places)
 
 
 def attainment(terms: Terms, actual: Decimal) -> Decimal:

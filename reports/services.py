@@ -129,11 +129,11 @@ def scorecards_finalise(
     changed_cards = []
     for card in cards:
         values = _card_values(card)
-        scorecard = stored.get(card.agreement.pk)
+        scorecard = stored.get(card.agreement.id)
         if scorecard is None:
             new_cards.append(
                 {
-                    "agreement_id": card.agreement.pk,
+                    "agreement_id": card.agreement.id,
                     "month": month,
                     "finalised_at": now,
                     **values,
@@ -178,16 +178,16 @@ def scorecards_finalise(
     touched_cards: set[int] = {sc.pk for sc in changed_cards}
     agreement_of: dict[int, Agreement] = {}  # scorecard id -> agreement
     for card in cards:
-        scorecard_id = card_ids[card.agreement.pk]
+        scorecard_id = card_ids[card.agreement.id]
         agreement_of[scorecard_id] = card.agreement
         for result in card.lines:
             values = _line_values(result)
-            line = lines.get((scorecard_id, result.objective.pk))
+            line = lines.get((scorecard_id, result.objective.id))
             if line is None:
                 new_lines.append(
                     {
                         "scorecard_id": scorecard_id,
-                        "objective_id": result.objective.pk,
+                        "objective_id": result.objective.id,
                         **values,
                     }
                 )
@@ -233,14 +233,14 @@ def scorecards_finalise(
         agreement = agreement_of.get(scorecard_id)
         if agreement is None:
             return  # no longer in force for this month: nothing owed
-        if agreement.pk not in remedies:
-            remedies[agreement.pk] = _remedy_for(agreement)
+        if agreement.id not in remedies:
+            remedies[agreement.id] = _remedy_for(agreement)
         new_breaches.append(
             {
                 "line_id": line_id,
-                "agreement_id": agreement.pk,
+                "agreement_id": agreement.id,
                 "month": month,
-                "remedy": remedies[agreement.pk],
+                "remedy": remedies[agreement.id],
                 "opened_at": opened_at,
             }
         )

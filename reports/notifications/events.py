@@ -94,26 +94,27 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> int:
         actor_id = getattr(notice.actor, "pk", None)
         seen: set[int] = set()
         for user in notice.recipients:
-            if user is None or user.pk in seen or user.pk == actor_id:
+            if user is None or user.id in seen or user.id == actor_id:
                 continue
-            seen.add(user.pk)
+            seen.add(user.id)
             if user.is_active:
                 pairs.append((notice, user))
     if not pairs:
         return 0
-    prefs = preferences_for({user.pk for _, user in pairs})
+    prefs = preferences_for({user.id for _, user in pairs})
+    texts = {id(notice): clip(notice.text, 400) for notice in notices}
     rows = {
-        (user.pk, notice.event, notice.key): {
-            "recipient_id": user.pk,
+        (user.id, notice.event, notice.key): {
+            "recipient_id": user.id,
             "event": notice.event,
             "key": notice.key,
-            "text": clip(notice.text, 400),
+            "text": texts[id(notice)],
             "url": notice.url,
             "agreement_id": notice.agreement_id,
             "breach_id": notice.breach_id,
             "friction_report_id": notice.friction_report_id,
             "email": email_timing(
-                notice.event, prefs.get(user.pk), urgent=notice.urgent
+                notice.event, prefs.get(user.id), urgent=notice.urgent
             )
             if notice.email
             else Email.NONE,
@@ -126,7 +127,7 @@ def notify(notices: Iterable[Notice], *, enqueue: bool = True) -> int:
     # those created at this very moment. Only those emailed at once are read
     # back, for their deliveries: a month's close emails none of its own.
     count = rows_insert(Notification, list(rows.values()), ignore_conflicts=True)
-    users = {user.pk: user for _, user in pairs}
+    users = {user.id: user for _, user in pairs}
     emailed = {
         key
         for key, row in rows.items()

@@ -268,13 +268,18 @@ def collect_actuals(
 
     from_records = record_results(objectives_by_month, now=now or timezone.now())
 
+    records = Objective.RECORD_SOURCES
+    zero = Decimal(0)
     figures: dict[tuple[datetime.date, int], Figure] = {}
     for month, pairs in objectives_by_month.items():
+        last: Agreement | None = None
         for agreement, objective in pairs:
+            if agreement is not last:  # the pairs come agreement by agreement
+                last = agreement
+                key = (month, agreement.provider_id)
             source = objective.metric_source
-            key = (month, agreement.provider_id)
-            if source in Objective.RECORD_SOURCES:
-                result = from_records.get((month, objective.pk))
+            if source in records:
+                result = from_records.get((month, objective.id))
                 figure = (
                     Figure(result.value, None, result.entries, result)
                     if result
@@ -283,30 +288,27 @@ def collect_actuals(
             elif source in BY_SOURCE:
                 row = leads.get(key) if source in LEAD_SOURCES else None
                 row = row or by_kind[BY_SOURCE[source]].get(key)
-                total = row[_metric(source)] if row else None
-                figure = (
-                    Figure(Decimal(total or 0), row["first_at"], row["n"])
-                    if row
-                    else Figure(Decimal(0))
-                )
+                if row:
+                    total = row[_metric(source)] or 0
+                    figure = Figure(Decimal(total), row["first_at"], row["n"])
+                else:
+                    figure = Figure(zero)
             elif source == Source.FRICTION_REPORTS:
                 # Reports count for the agreement whose consumer gets them.
-                row = friction.get(
-                    (month, agreement.provider_id, agreement.consumer_id)
-                )
+                row = friction.get((*key, agreement.consumer_id))
                 figure = (
                     Figure(Decimal(row["n"]), row["first_at"], row["n"])
                     if row
-                    else Figure(Decimal(0))
+                    else Figure(zero)
                 )
             else:
-                row = measured.get((month, objective.pk))
+                row = measured.get((month, objective.id))
                 figure = (
                     Figure(Decimal(row["value"]), row["created_at"], 1)
                     if row
                     else Figure()
                 )
-            figures[(month, objective.pk)] = figure
+            figures[(month, objective.id)] = figure
     return figures
 
 
@@ -316,16 +318,16 @@ def terms_of(objective: Objective) -> Terms:
 
 def judge(
     terms: Terms,
-    figure: Figure,
+    value: Decimal | None,
     *,
     state: str,
     fraction: float,
 ) -> Outcome:
     """One objective's month, in the words of its state."""
     if state == MonthState.LOCKED:
-        return judge_final(terms, figure.value)
+        return judge_final(terms, value)
     return judge_live(
-        terms, figure.value, fraction=fraction, running=state != MonthState.CLOSING
+        terms, value, fraction=fraction, running=state != MonthState.CLOSING
     )
 
 
@@ -334,7 +336,8 @@ def score_versions(
 ) -> dict[datetime.date, list[ScorecardResult]]:
     """Scorecards of the given versions, per month (as ``versions_in_force``
     returns them): the grouped reads of ``collect_actuals``, then the words
-    of ``reports.scoring``."""
+    of ``reports.scoring``. The versions give up their ``objective_list``:
+    the cards' lines hold the objectives."""
     pairs = {
         month: [(a, o) for a in agreements_ for o in a.objective_list]
         for month, agreements_ in versions.items()
@@ -353,26 +356,29 @@ def score_versions(
         for agreement in agreements_
     )
     pace = Pace(now)
+    records = Objective.RECORD_SOURCES
     results: dict[datetime.date, list[ScorecardResult]] = {}
     for month, agreements_ in versions.items():
         state = states[month]
+        locked = state == MonthState.LOCKED
         deadline = periods.deadline(month)
         cards = []
         for agreement in agreements_:
             fraction = pace.fraction(month, calendars.get(agreement.provider_id))
             card = ScorecardResult(agreement=agreement, month=month, state=state)
+            lines = card.lines
             for objective in agreement.objective_list:
-                figure = figures[(month, objective.pk)]
+                figure = figures[(month, objective.id)]
                 terms = objective.terms
-                outcome = judge(terms, figure, state=state, fraction=fraction)
+                outcome = judge(terms, figure.value, state=state, fraction=fraction)
                 # Nothing is late before the deadline, nor measured from
                 # records (nobody has to report it).
                 on_time = (
-                    state != MonthState.LOCKED
-                    or objective.metric_source in Objective.RECORD_SOURCES
+                    not locked
+                    or objective.metric_source in records
                     or (figure.first_at is not None and figure.first_at <= deadline)
                 )
-                card.lines.append(
+                lines.append(
                     LineResult(
                         objective,
                         terms,
@@ -384,6 +390,13 @@ def score_versions(
                 )
             cards.append(card)
         results[month] = cards
+    # Each line holds its objective, and each objective its version: the
+    # version's list of them would close a cycle, which only the garbage
+    # collector frees. Without it a month's cards go when their last reader
+    # lets go of them.
+    for agreements_ in versions.values():
+        for agreement in agreements_:
+            agreement.__dict__.pop("objective_list", None)
     return results
 
 

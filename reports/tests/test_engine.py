@@ -380,3 +380,24 @@ def test_an_agreement_signed_after_a_month_locked_is_never_breached_for_it(
         report = scorecards_finalise(month=november)
     assert (report.created, report.breaches_opened) == (1, 1)  # owed, missed
     assert not Breach.objects.filter(month=october).exists()
+
+
+def test_a_months_cards_are_freed_as_soon_as_nobody_holds_them(
+    lead_delivery, marketing, clock
+):
+    import gc
+    import weakref
+
+    log_leads(marketing, dt.date(2026, 1, 6), 120, 50)
+    with clock(AFTER_JANUARY_LOCKED):
+        cards = scorecards_for_months([JANUARY])[JANUARY]
+    line = cards[0].lines[0]
+    # A page still follows a line's objective to its version, query-free.
+    assert line.objective.agreement is cards[0].agreement
+    gone = [weakref.ref(cards[0].agreement), weakref.ref(line.objective)]
+    del cards, line
+    gc.disable()  # freed by reference counting alone: no cycle holds them
+    try:
+        assert [ref() for ref in gone] == [None, None]
+    finally:
+        gc.enable()
