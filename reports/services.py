@@ -166,13 +166,18 @@ def scorecards_finalise(
             default_change_reason=why,
         )
 
-    # 2. One line per objective.
-    lines = {
-        (line.scorecard_id, line.objective_id): line
-        for line in ScorecardLine.objects.filter(scorecard__month=month)
-        .select_related("breach")
-        .order_by()
-    }
+    # 2. One line per objective. Lines belong to the scorecards stored
+    # before: at a month's first close there are none to read.
+    lines = (
+        {
+            (line.scorecard_id, line.objective_id): line
+            for line in ScorecardLine.objects.filter(scorecard__month=month)
+            .select_related("breach")
+            .order_by()
+        }
+        if stored
+        else {}
+    )
     new_lines: list[dict] = []
     changed_lines = []
     touched_cards: set[int] = {sc.pk for sc in changed_cards}
@@ -199,10 +204,11 @@ def scorecards_finalise(
     missed_new: list[tuple[int, int]] = []  # (line id, scorecard id)
     if new_lines:
         rows_insert(ScorecardLine, new_lines)
+        # The ids of the missed lines only: a breach is opened for each.
         line_ids = {
             (scorecard_id, objective_id): pk
             for pk, scorecard_id, objective_id in ScorecardLine.objects.filter(
-                scorecard__month=month
+                scorecard__month=month, status=Scorecard.Status.MISSED
             )
             .order_by()
             .values_list("pk", "scorecard_id", "objective_id")
