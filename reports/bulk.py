@@ -229,22 +229,29 @@ def _built(model: type[M], names: list[str], values: tuple, db: str) -> M:
 
 
 @contextmanager
-def collection_paused() -> Iterator[None]:
+def collection_paused(*, promote: bool = False) -> Iterator[None]:
     """No garbage collection inside the block (it resumes after, if it was
     on). Reference counting still frees what the block lets go of; a cycle
-    made inside waits for the next full collection.
+    made inside waits for the next collection.
 
-    On the way out, every object the collector tracks moves to its oldest
-    generation (``gc.freeze`` then ``gc.unfreeze``). The block allocated
-    without collecting, so the first young collection after it would walk
-    every object of the block's result, a month's scorecards, only to find
-    them alive."""
+    ``promote``, for a block that makes no cyclic garbage and returns a
+    large result (a month's scorecards): the young generations are collected
+    on the way in, and on the way out what the block made and kept moves to
+    the oldest generation (``gc.freeze`` then ``gc.unfreeze``). The first
+    young collection after the block would otherwise walk every object of
+    its result only to find them alive. Inside another paused block it does
+    neither: the outer block's garbage is not its to move.
+    """
     was_on = gc.isenabled()
+    promote = promote and was_on
+    if promote:
+        gc.collect(1)
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
-        gc.unfreeze()
+        if promote:
+            gc.freeze()
+            gc.unfreeze()
         if was_on:
             gc.enable()

@@ -400,7 +400,7 @@ def score_versions(
     return results
 
 
-@collection_paused()
+@collection_paused(promote=True)
 def scorecards_for_months(
     months: Iterable[datetime.date],
     *,

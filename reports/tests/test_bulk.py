@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import weakref
 from decimal import Decimal
 
 import pytest
@@ -117,12 +118,57 @@ def test_collection_is_paused_inside_and_restored_after():
         gc.enable()
 
 
-def test_what_the_block_keeps_leaves_it_in_the_oldest_generation():
-    with collection_paused():
+def _in_oldest_generation(thing) -> bool:
+    return any(each is thing for each in gc.get_objects(generation=2))
+
+
+def _cycle() -> weakref.ref:
+    a, b = Cell(), Cell()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+
+class Cell:
+    other: Cell
+
+
+def test_a_promoting_block_leaves_what_it_keeps_in_the_oldest_generation():
+    with collection_paused(promote=True):
         kept = [[]]
     # Not walked again by the next young collection only to be found alive.
-    assert any(each is kept for each in gc.get_objects(generation=2))
+    assert _in_oldest_generation(kept)
     assert gc.get_freeze_count() == 0  # nothing left frozen
+
+
+def test_a_promoting_block_collects_the_young_garbage_made_before_it():
+    gc.disable()
+    try:
+        before = _cycle()
+        assert before() is not None
+        gc.enable()
+        with collection_paused(promote=True):
+            # Collected on the way in, not moved unexamined to the oldest
+            # generation on the way out.
+            assert before() is None
+    finally:
+        gc.enable()
+
+
+def test_blocks_that_do_not_promote_leave_the_young_generations_alone():
+    gc.collect()  # no collection due on the way out
+    with collection_paused():
+        kept = [[]]
+    assert not _in_oldest_generation(kept)
+    # Inside another paused block (a batch of emails, whose garbage is
+    # cyclic), a promoting block neither collects nor moves anything.
+    with collection_paused():
+        outer = _cycle()
+        with collection_paused(promote=True):
+            inner = [[]]
+        assert outer() is not None
+        assert not _in_oldest_generation(inner)
+    gc.collect()
+    assert outer() is None
 
 
 def _fields(instance) -> dict:
