@@ -14,10 +14,9 @@ gone. A finished (locked) month is judged on its figures alone.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import overload
+from typing import NamedTuple, overload
 
 from agreements.models import Terms
 
@@ -146,8 +145,10 @@ Status.CHOICES = [(key, Status.LABELS[key]) for key in Status.ALL]
 Status.FINAL_CHOICES = [(key, Status.LABELS[key]) for key in Status.FINAL]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """One objective's month as judged. Immutable; built once per
+    objective and month, so a named tuple (see ``Terms``)."""
+
     actual: Decimal | None
     attainment: Decimal | None  # percent; may exceed 100
     status: str
@@ -224,7 +225,8 @@ def judge_final(terms: Terms, actual: Decimal | None) -> Outcome:
     """A finished month: met, met with a close call, missed, or no data."""
     if actual is None:
         return Outcome(actual=None, attainment=None, status=Status.NO_DATA)
-    actual = Decimal(actual)
+    if type(actual) is not Decimal:  # the engine's figures are Decimals already
+        actual = Decimal(actual)
     return Outcome(actual, attainment(terms, actual), _final(terms, actual))
 
 

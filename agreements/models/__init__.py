@@ -11,7 +11,15 @@ from ..records.models import (
     RequestPause,
     ServiceRequest,
 )
-from .agreements import SIGNED, Agreement, Objective, Signature, Terms, in_force_q
+from .agreements import (
+    SIGNED,
+    Agreement,
+    Objective,
+    Signature,
+    Terms,
+    in_force_q,
+    in_force_test,
+)
 from .teams import Membership, Team
 
 __all__ = [
@@ -39,4 +47,5 @@ __all__ = [
     "WorkingCalendar",
     "WorkingInterval",
     "in_force_q",
+    "in_force_test",
 ]

@@ -27,6 +27,7 @@ from agreements.models import (
     Measurement,
     Objective,
     Terms,
+    in_force_test,
 )
 from agreements.models.agreements import AgreementQuerySet
 
@@ -149,8 +150,9 @@ def versions_in_force(
     result: dict[datetime.date, list[Agreement]] = {}
     for month in months:
         chosen: dict = {}
+        in_force = in_force_test(month)
         for version in versions:  # latest version of each lineage first
-            if version.lineage not in chosen and version.is_in_force(month):
+            if version.lineage not in chosen and in_force(version):
                 chosen[version.lineage] = version
         result[month] = sorted(
             chosen.values(), key=lambda a: (a.provider.name, a.consumer.name, a.title)
@@ -269,6 +271,7 @@ def collect_actuals(
     from_records = record_results(objectives_by_month, now=now or timezone.now())
 
     records = Objective.RECORD_SOURCES
+    metric = {source: _metric(source) for source in sources}
     zero = Decimal(0)
     figures: dict[tuple[datetime.date, int], Figure] = {}
     for month, pairs in objectives_by_month.items():
@@ -289,7 +292,7 @@ def collect_actuals(
                 row = leads.get(key) if source in LEAD_SOURCES else None
                 row = row or by_kind[BY_SOURCE[source]].get(key)
                 if row:
-                    total = row[_metric(source)] or 0
+                    total = row[metric[source]] or 0
                     figure = Figure(Decimal(total), row["first_at"], row["n"])
                 else:
                     figure = Figure(zero)
@@ -370,7 +373,11 @@ def score_versions(
             for objective in agreement.objective_list:
                 figure = figures[(month, objective.id)]
                 terms = objective.terms
-                outcome = judge(terms, figure.value, state=state, fraction=fraction)
+                outcome = (
+                    judge_final(terms, figure.value)
+                    if locked
+                    else judge(terms, figure.value, state=state, fraction=fraction)
+                )
                 # Nothing is late before the deadline, nor measured from
                 # records (nobody has to report it).
                 on_time = (

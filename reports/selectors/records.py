@@ -90,7 +90,7 @@ def record_results(
     """The figures of every objective measured from records, per (month,
     objective id). An objective without a measure has none (no data)."""
     wanted = {
-        objective.pk
+        objective.id
         for pairs in objectives_by_month.values()
         for _, objective in pairs
         if objective.metric_source in Objective.RECORD_SOURCES
