@@ -244,7 +244,10 @@ def collect_actuals(
                 month__in=months,
                 objective__metric_source=Source.MANUAL,
                 objective__agreement__provider_id__in=teams,
-            ).values("month", "objective_id", "value", "created_at")
+            )
+            # Not in the model's order: it joins both teams to sort by name.
+            .order_by()
+            .values("month", "objective_id", "value", "created_at")
         }
 
     # Leads from a CRM: counted per team and month where the team has any,
@@ -367,7 +370,11 @@ def score_versions(
         deadline = periods.deadline(month)
         cards = []
         for agreement in agreements_:
-            fraction = pace.fraction(month, calendars.get(agreement.provider_id))
+            fraction = (  # no pace once the month has locked
+                1.0
+                if locked
+                else pace.fraction(month, calendars.get(agreement.provider_id))
+            )
             card = ScorecardResult(agreement=agreement, month=month, state=state)
             lines = card.lines
             for objective in agreement.objective_list:
