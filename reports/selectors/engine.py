@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.db.models import Count, Min, Q
@@ -135,15 +136,16 @@ def versions_in_force(
         return {month: [] for month in months}
     # Objectives in one query, attached by hand: prefetch_related clones a
     # queryset per agreement, which costs more than the query at 1,000 rows.
+    # Put in order here, agreement by agreement: sorting all of them by
+    # position in the database cost more than the rest of the statement.
     by_agreement: dict[int, list[Objective]] = defaultdict(list)
     for objective in instances(
-        Objective.objects.filter(agreement__in=qs.order_by().values("pk")).order_by(
-            "position", "pk"
-        )
+        Objective.objects.filter(agreement__in=qs.order_by().values("pk")).order_by()
     ):
         by_agreement[objective.agreement_id].append(objective)
+    in_order = attrgetter("position", "id")
     for version in versions:
-        version.objective_list = by_agreement[version.pk]
+        version.objective_list = sorted(by_agreement[version.id], key=in_order)
         for objective in version.objective_list:
             # No query when a page follows it; cheaper than the descriptor.
             cache_agreement(objective, version)
