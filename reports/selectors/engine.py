@@ -211,11 +211,15 @@ def collect_actuals(
     manual: set[int] = set()
     sources: set[str] = set()
     for pairs in objectives_by_month.values():
+        last: Agreement | None = None
         for agreement, objective in pairs:
-            teams.add(agreement.provider_id)
-            sources.add(objective.metric_source)
-            if objective.metric_source == Source.MANUAL:
-                manual.add(objective.pk)
+            if agreement is not last:  # the pairs come agreement by agreement
+                last = agreement
+                teams.add(agreement.provider_id)
+            source = objective.metric_source
+            sources.add(source)
+            if source == Source.MANUAL:
+                manual.add(objective.id)
 
     # One grouped query per kind of figure the objectives use: each source's
     # sum (or count) per month and team, as the registry of kinds says.
@@ -273,14 +277,18 @@ def collect_actuals(
             )
         }
 
-    from_records = record_results(objectives_by_month, now=now or timezone.now())
+    from_records = (
+        record_results(objectives_by_month, now=now or timezone.now())
+        if sources.intersection(Objective.RECORD_SOURCES)
+        else {}
+    )
 
     records = Objective.RECORD_SOURCES
     metric = {source: _metric(source) for source in sources}
     zero = Decimal(0)
     figures: dict[tuple[datetime.date, int], Figure] = {}
     for month, pairs in objectives_by_month.items():
-        last: Agreement | None = None
+        last = None
         for agreement, objective in pairs:
             if agreement is not last:  # the pairs come agreement by agreement
                 last = agreement
