@@ -380,21 +380,13 @@ def score_versions(
         deadline = periods.deadline(month)
         cards = []
         for agreement in agreements_:
-            fraction = (  # no pace once the month has locked
-                1.0
-                if locked
-                else pace.fraction(month, calendars.get(agreement.provider_id))
-            )
+            fraction = pace.fraction(month, calendars.get(agreement.provider_id))
             card = ScorecardResult(agreement=agreement, month=month, state=state)
             lines = card.lines
             for objective in agreement.objective_list:
                 figure = figures[(month, objective.id)]
                 terms = objective.terms
-                outcome = (
-                    judge_final(terms, figure.value)
-                    if locked
-                    else judge(terms, figure.value, state=state, fraction=fraction)
-                )
+                outcome = judge(terms, figure.value, state=state, fraction=fraction)
                 # Nothing is late before the deadline, nor measured from
                 # records (nobody has to report it).
                 on_time = (
