@@ -1,23 +1,39 @@
-"""The demo's email backend: one ``.eml`` file per message under
+"""Email plumbing of our own.
+
+``EmlFileBackend``, the demo's email backend: one ``.eml`` file per message under
 ``EMAIL_FILE_PATH`` (``var/mail/``), which any mail client opens, and the
 HTML part beside it as ``.html`` for a browser.
 
 Django's file backend writes every message of a connection into one ``.log``
 file of raw MIME, which a person cannot easily open; this one is meant to be
 read.
+
+``BulkEmail``: the month end's emails, the same bytes as Django's, built in
+fewer steps.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from datetime import datetime
+from email.charset import Charset
+from email.generator import BytesGenerator
 from email.utils import parseaddr
+from io import BytesIO
 from pathlib import Path
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import EmailMessage, EmailMultiAlternatives
+from django.core.mail.message import (
+    RFC5322_EMAIL_LINE_LENGTH_LIMIT,
+    EmailMessage,
+    EmailMultiAlternatives,
+    SafeMIMEMultipart,
+    SafeMIMEText,
+    utf8_charset,
+)
 
 _counter = threading.Lock()
 _sequence = 0
@@ -32,7 +48,7 @@ class EmlFileBackend(BaseEmailBackend):
         super().__init__(*args, **kwargs)
         self.path = Path(file_path or settings.EMAIL_FILE_PATH)
 
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         global _sequence
         self.path.mkdir(parents=True, exist_ok=True)
         sent = 0
@@ -47,7 +63,75 @@ class EmlFileBackend(BaseEmailBackend):
             (self.path / f"{stem}.eml").write_bytes(message.message().as_bytes())
             if isinstance(message, EmailMultiAlternatives):
                 for content, mimetype in message.alternatives:
-                    if mimetype == "text/html":
+                    if mimetype == "text/html" and isinstance(content, str):
                         (self.path / f"{stem}.html").write_text(content, "utf-8")
             sent += 1
         return sent
+
+
+# --- Flattening a large email in fewer steps ---------------------------------
+
+
+class _Generator(BytesGenerator):
+    """The standard library's generator, with a body's line endings rewritten
+    by three ``str.replace`` instead of two writes per line: the same bytes
+    (its ``_write_lines`` splits at ``\\r\\n``, ``\\r`` and ``\\n`` alike),
+    in half the time for a month-end email's 500-line HTML part."""
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            newline = self._NL  # type: ignore[attr-defined]  # set by flatten()
+            self.write(
+                lines.replace("\r\n", "\n").replace("\r", "\n").replace("\n", newline)
+            )
+
+
+class _Multipart(SafeMIMEMultipart):
+    # Django's signature (``MIMEMixin.as_bytes``), not the stubs' ``Message``.
+    def as_bytes(  # type: ignore[override]
+        self, unixfrom: bool = False, linesep: str = "\n"
+    ) -> bytes:
+        out = BytesIO()
+        _Generator(out, mangle_from_=False).flatten(
+            self, unixfrom=unixfrom, linesep=linesep
+        )
+        return out.getvalue()
+
+
+class _Text(SafeMIMEText):
+    def set_payload(self, payload, charset=None) -> None:
+        # Django asks whether any line passes 998 bytes (then the part is
+        # quoted-printable) by encoding each line on its own. Encoded whole,
+        # ``bytes.splitlines`` splits at fewer places than ``str.splitlines``,
+        # so no longer line there means none in Django's count either; only
+        # a longer one needs Django's own test.
+        if charset == "utf-8" and not isinstance(charset, Charset):
+            raw = payload.encode(errors="surrogateescape")
+            if max(map(len, raw.splitlines()), default=0) <= (
+                RFC5322_EMAIL_LINE_LENGTH_LIMIT
+            ):
+                charset = utf8_charset
+        super().set_payload(payload, charset)
+
+
+class BulkEmail(EmailMultiAlternatives):
+    """An email with alternatives whose MIME form is Django's, built and
+    flattened in fewer Python steps per line: a month end sends hundreds of
+    60 KB HTML emails, and flattening each was a sixth of the sender's
+    time. Byte for byte the same (``slaportal/tests/test_mail.py``)."""
+
+    def message(self):
+        message = super().message()
+        if type(message) is SafeMIMEMultipart:
+            # The same layout, one method different: every backend that
+            # calls ``as_bytes`` gets the faster flattening.
+            message.__class__ = _Multipart
+        return message
+
+    def _create_mime_attachment(self, content, mimetype):
+        basetype, subtype = mimetype.split("/", 1)
+        if basetype != "text":
+            return super()._create_mime_attachment(  # type: ignore[misc]
+                content, mimetype
+            )
+        return _Text(content, subtype, self.encoding or settings.DEFAULT_CHARSET)

@@ -21,6 +21,7 @@ from django.utils.html import escape
 
 from agreements import periods
 from agreements.rules import standing
+from slaportal.mail import BulkEmail
 
 from ..models import Delivery
 from .content import GREETING, audience, body_context, greeting
@@ -98,7 +99,7 @@ def envelope(delivery: Delivery, body: Body) -> EmailMultiAlternatives:
     }
     if body.switchable:
         headers["List-Unsubscribe"] = f"<{body.preferences_url}>"
-    message = EmailMultiAlternatives(
+    message = BulkEmail(
         subject=body.subject,
         body=body.text.replace(GREETING, hello),
         to=[formataddr((user.get_full_name() or user.username, user.email))],
