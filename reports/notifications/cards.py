@@ -310,6 +310,15 @@ def batch_once(key: Hashable, build: Callable[[], T]) -> T:
     return shared.kept[key]
 
 
+def batch_teams(month: date, teams: frozenset[int]) -> frozenset[int] | None:
+    """The teams whose cards of ``month`` the current batch of emails reads
+    once (``trend_shared``), when they take in every team of ``teams``."""
+    shared = _shared.get()
+    if shared is not None and shared.covers(month, teams):
+        return shared.teams
+    return None
+
+
 def trend_window(month: date) -> list[date]:
     return periods.months_between(periods.add_months(month, 1 - TREND_MONTHS), month)
 

@@ -13,7 +13,9 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agreements.models import Agreement, Membership, Objective
@@ -284,11 +286,22 @@ def test_a_batch_shares_one_read_of_its_readers_cards_and_says_the_same():
             .order_by("pk")
         )
 
+        breach_counts = []  # queries counting breaches, per way of writing
+
         def written(shared: bool) -> list[tuple[str, str, str]]:
             teams = set(Membership.objects.values_list("team_id", flat=True))
             composer = Composer()
-            with cards.trend_shared(month, teams if shared else set()):
+            with (
+                CaptureQueriesContext(connection) as queries,
+                cards.trend_shared(month, teams if shared else set()),
+            ):
                 messages = [composer.message(d) for d in deliveries]
+            breach_counts.append(
+                sum(
+                    "COUNT(" in q["sql"] and Breach._meta.db_table in q["sql"]
+                    for q in queries.captured_queries
+                )
+            )
             return [(m.subject, m.body, html_of(m)) for m in messages]
 
         alone = written(shared=False)
@@ -303,6 +316,14 @@ def test_a_batch_shares_one_read_of_its_readers_cards_and_says_the_same():
     assert {Kind.DIGEST, Kind.SCORECARD} <= kinds
     assert together == alone
     assert len(reads) == 1  # for every head's digest and scorecard email
+    # Each head's digest counts its teams' breaches; together, one read.
+    scopes = [content.digest_scope(d.recipient)[2] for d in deliveries]
+    digests = [
+        key for d, key in zip(deliveries, scopes, strict=True) if d.kind == Kind.DIGEST
+    ]
+    organisation = digests.count("organisation")  # an executive's: all teams
+    assert len(digests) - organisation > 1
+    assert breach_counts == [len(digests), organisation + 1]
 
 
 def test_a_digest_lists_the_breaches_the_database_holds_in_order():
