@@ -152,13 +152,9 @@ def _deliver(
     if batch is not None and delivery.recipient_id in batch.readers:
         delivery.recipient = batch.readers[delivery.recipient_id]
     user = delivery.recipient
-
-    if not user.is_active or not user.email:
-        mine.update(status=Status.SKIPPED, last_error="No active user with an address.")
-        return Outcome(Result.SKIPPED)
     preferences = batch.preferences if batch is not None else preferences_for([user.pk])
-    if not wants(preferences.get(user.pk), delivery.kind):
-        mine.update(status=Status.SKIPPED, last_error="Switched off by the recipient.")
+    if skip := _not_for(delivery, preferences):
+        mine.update(status=Status.SKIPPED, last_error=skip)
         return Outcome(Result.SKIPPED)
     try:
         message = (composer or Composer()).message(delivery)
@@ -197,6 +193,16 @@ def _deliver(
         # Only if this worker stalled past the lease and another took over.
         logger.warning("Delivery %s was sent after its claim expired", delivery.pk)
     return Outcome(Result.SENT)
+
+
+def _not_for(delivery: Delivery, preferences: dict[int, NotificationPreference]) -> str:
+    """Why ``delivery`` is not to be sent to its recipient, or ``""``."""
+    user = delivery.recipient
+    if not user.is_active or not user.email:
+        return "No active user with an address."
+    if not wants(preferences.get(user.pk), delivery.kind):
+        return "Switched off by the recipient."
+    return ""
 
 
 def _claim(ids: list[int], now: datetime) -> dict[int, Delivery]:
@@ -362,6 +368,15 @@ def _send_each(
         # is renewed, so that no other worker takes over what is still to go.
         claimed_at = timezone.now()
         held = _claim(chunk, claimed_at)
+        for delivery in held.values():
+            if delivery.recipient_id in batch.readers:
+                delivery.recipient = batch.readers[delivery.recipient_id]
+        # What each standing's emails of the chunk show is checked together.
+        composer.expect(
+            d
+            for d in held.values()
+            if d.recipient_id in batch.readers and not _not_for(d, batch.preferences)
+        )
         # What an email builds is freed by reference counting: the garbage
         # collector waits for the end of each batch's worth of emails.
         with collection_paused():

@@ -7,7 +7,7 @@ every element's ``style`` attribute here; bars and heat maps are tables.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from email.utils import formataddr
 from functools import cache
@@ -125,11 +125,34 @@ class Composer:
     def __init__(self) -> None:
         self._bodies: dict[Hashable, Body | object] = {}
         self._visible: dict[Hashable, Shown] = {}
+        self._coming: dict[Hashable, list[Delivery]] = {}
+
+    def expect(self, deliveries: Iterable[Delivery]) -> None:
+        """Deliveries this composer is about to be asked for (a batch's,
+        their recipients read): the first check for a standing also asks
+        about what the others of that standing will be shown, in the same
+        query. A team's head gets a digest and a scorecard email; checked
+        together, that is one query instead of two."""
+        for delivery in deliveries:
+            self._coming.setdefault(standing(delivery.recipient), []).append(delivery)
 
     def message(self, delivery: Delivery) -> EmailMultiAlternatives | None:
         """The email for ``delivery``, or ``None`` when there is nothing to
         say any more. Raises ``NotVisible`` rather than show its reader what
         they may not see."""
+        body = self._body(delivery)
+        if body is None:
+            return None
+        key = standing(delivery.recipient)
+        seen = self._visible.setdefault(key, Shown())
+        if new := body.shown - seen:
+            ahead = self._ahead(key, delivery) - seen - new
+            # Raises if ``new`` is not all visible; ``ahead`` only informs.
+            seen |= check_visible(delivery.recipient, new, also=ahead or None)
+            seen |= new
+        return envelope(delivery, body)
+
+    def _body(self, delivery: Delivery) -> Body | None:
         key = audience(delivery)
         body = self._bodies.get(key, _NOTHING) if key is not None else _NOTHING
         if body is _NOTHING:
@@ -137,11 +160,21 @@ class Composer:
             body = None if context is None else render_body(delivery.kind, context)
             if key is not None:
                 self._bodies[key] = body
-        if body is None:
-            return None
-        assert isinstance(body, Body)
-        seen = self._visible.setdefault(standing(delivery.recipient), Shown())
-        if new := body.shown - seen:
-            check_visible(delivery.recipient, new)  # raises if not
-            seen |= new
-        return envelope(delivery, body)
+        assert body is None or isinstance(body, Body)
+        return body
+
+    def _ahead(self, key: Hashable, delivery: Delivery) -> Shown:
+        """What the other expected deliveries of standing ``key`` will show,
+        their bodies built now rather than later (each once, as ever). One
+        that cannot be built is left for its own turn, which says why."""
+        ahead = Shown()
+        for other in self._coming.pop(key, []):
+            if other.pk == delivery.pk or audience(other) is None:
+                continue
+            try:
+                body = self._body(other)
+            except Exception:  # noqa: BLE001, S112 (its own turn reports it)
+                continue
+            if body is not None:
+                ahead |= body.shown
+        return ahead

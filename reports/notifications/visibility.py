@@ -94,10 +94,20 @@ def not_visible(user, shown: Shown) -> dict[str, set[int]]:
     }
 
 
-def check_visible(user, shown: Shown) -> None:
+def check_visible(user, shown: Shown, *, also: Shown | None = None) -> Shown:
     """Raise ``NotVisible`` unless ``user`` may open everything in ``shown``
-    on its page (``not_visible``)."""
-    missing = not_visible(user, shown)
+    on its page (``not_visible``).
+
+    ``also``: more that ``user`` is about to be shown, asked about in the
+    same query; returns what of it they may open. Only ``shown`` decides
+    whether this raises."""
+    wider = shown if also is None else _union(shown, also)
+    everything = not_visible(user, wider)
+    missing = {
+        kind: ids & getattr(shown, kind)
+        for kind, ids in everything.items()
+        if ids & getattr(shown, kind)
+    }
     if missing:
         logger.warning(
             "email withheld: it would show what its reader may not see",
@@ -108,3 +118,13 @@ def check_visible(user, shown: Shown) -> None:
             },
         )
         raise NotVisible("; ".join(f"{k} {sorted(v)}" for k, v in missing.items()))
+    if also is None:
+        return Shown()
+    return also - Shown(**everything)
+
+
+def _union(one: Shown, other: Shown) -> Shown:
+    both = Shown()
+    both |= one
+    both |= other
+    return both

@@ -29,7 +29,7 @@ from conftest import make_member
 from reports.models import Breach, Delivery
 from reports.notifications import cards, content, render
 from reports.notifications.jobs import month_close, pending_month_end
-from reports.notifications.ledger import deliveries_send_batch
+from reports.notifications.ledger import Result, deliveries_send_batch
 from reports.notifications.render import Composer
 
 from .moments import AFTER_CLOSE, JANUARY
@@ -104,14 +104,16 @@ def test_what_a_standing_may_see_is_asked_once_per_batch(org, mailoutbox, monkey
     passed, failed = [], []
     real = render.check_visible
 
-    def check(user, shown):
+    def check(user, shown, also=None):
         if standing(user) == barred:
             failed.append(user.username)
             raise NotVisible("not for this standing")
-        real(user, shown)
+        visible = real(user, shown, also=also)
         passed.append(user.username)
         for kind in ("agreements", "breaches", "pain_points", "friction_reports"):
             asked.extend((standing(user), kind, pk) for pk in getattr(shown, kind))
+            asked.extend((standing(user), kind, pk) for pk in getattr(visible, kind))
+        return visible
 
     monkeypatch.setattr(render, "check_visible", check)
     with time_machine.travel(AFTER_CLOSE, tick=False):
@@ -123,9 +125,10 @@ def test_what_a_standing_may_see_is_asked_once_per_batch(org, mailoutbox, monkey
 
     assert asked and len(asked) == len(set(asked))  # nothing asked twice
     assert sorted(failed) == ["ceo", "cfo", "coo"]  # a failure is not kept
-    # Fewer checks than pairs of body and standing: bodies of one standing
-    # (a team's lead and head: scorecards, digest) show the same things.
-    assert len(passed) < len(pairs) - 1
+    # One check for each standing: it asks about what every email of the
+    # batch to that standing shows (a team's head: digest and scorecards),
+    # and bodies of one standing (a team's lead and head) show the same.
+    assert len(passed) == len({s for _, s in pairs} - {barred}) < len(pairs) - 1
     digests = Delivery.objects.filter(pk__in=ids, kind=Kind.DIGEST)
     withheld = digests.filter(status=Delivery.Status.FAILED)
     assert set(withheld.values_list("recipient__username", flat=True)) == {
@@ -324,6 +327,38 @@ def test_a_batch_shares_one_read_of_its_readers_cards_and_says_the_same():
     organisation = digests.count("organisation")  # an executive's: all teams
     assert len(digests) - organisation > 1
     assert breach_counts == [len(digests), organisation + 1]
+
+
+def test_a_batch_asks_once_what_each_standing_may_see(settings, monkeypatch):
+    """A team's head gets a digest and a scorecard email, which show
+    different things: the batch asks the pages' rules about both in one
+    query, so each standing is checked once, and every email still goes."""
+    from agreements.rules import standing
+
+    settings.SLA_EMAIL_BATCH_SIZE = 500  # one chunk: every email of a standing
+    checks = []
+    real = render.check_visible
+
+    def check(user, shown, also=None):
+        checks.append(standing(user))
+        return real(user, shown, also=also)
+
+    monkeypatch.setattr(render, "check_visible", check)
+    with time_machine.travel(dt.datetime(2026, 12, 10, 9, tzinfo=dt.UTC), tick=False):
+        call_command(
+            "generate_org", teams=12, agreements=30, months=6, stdout=StringIO()
+        )
+        month = dt.date(2026, 11, 1)
+        month_close(month=month, enqueue=False)
+        ids = pending_month_end(month, now=timezone.now())
+        counts = deliveries_send_batch(ids)
+    deliveries = Delivery.objects.filter(pk__in=ids).select_related("recipient")
+    kinds_of: dict[tuple, set[str]] = {}
+    for d in deliveries:
+        kinds_of.setdefault(standing(d.recipient), set()).add(d.kind)
+    assert any(len(kinds) > 1 for kinds in kinds_of.values())  # heads
+    assert counts[Result.SENT] == len(ids) == deliveries.filter(status="sent").count()
+    assert len(checks) == len(set(checks)) == len(kinds_of)
 
 
 def test_a_digest_lists_the_breaches_the_database_holds_in_order():

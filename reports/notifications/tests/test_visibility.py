@@ -112,6 +112,33 @@ def test_the_organisation_digest_is_for_executives_and_a_head_sees_their_teams(
         assert none["context"] is None
 
 
+def test_what_is_also_asked_about_informs_and_never_withholds(demo_org):
+    """``also`` (what other emails of the batch will show) is asked about in
+    the same query: what of it may be opened comes back, and only what this
+    email shows decides whether it is withheld."""
+    User = get_user_model()
+    head = User.objects.get(username="service-head")
+    outsider = Agreement.objects.get(title="Month-end close support")
+    theirs = Agreement.objects.visible_to(head).first()
+    assert theirs is not None
+    visible = check_visible(
+        head,
+        Shown(agreements={theirs.pk}),
+        also=Shown(agreements={outsider.pk, theirs.pk + 10_000}),
+    )
+    assert visible.agreements == set()  # neither may be opened
+    visible = check_visible(
+        head, Shown(), also=Shown(agreements={theirs.pk, outsider.pk})
+    )
+    assert visible.agreements == {theirs.pk}
+    with pytest.raises(NotVisible, match=str(outsider.pk)):
+        check_visible(
+            head,
+            Shown(agreements={outsider.pk}),
+            also=Shown(agreements={theirs.pk}),
+        )
+
+
 def test_an_email_that_would_show_too_much_is_withheld(demo_org):
     User = get_user_model()
     outsider_agreement = Agreement.objects.get(title="Month-end close support")
