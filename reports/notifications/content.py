@@ -322,8 +322,7 @@ def _breach_totals(
         "of_month": Count("pk", filter=Q(month=month)),
         "older_open": Count("pk", filter=still_open),
     }
-    shared = batch_teams(month, teams) if teams is not None else None
-    if teams is None or shared is None:
+    if teams is None or (shared := batch_teams(month, teams)) is None:
         totals = Breach.objects.filter(wanted, agreement__in=scope).aggregate(**counts)
         return totals["of_month"], totals["older_open"]
     per_agreement = batch_once(

@@ -52,6 +52,15 @@ class Shown:
             }
         )
 
+    def __or__(self, other: Shown) -> Shown:
+        """Everything in this or in ``other``."""
+        return Shown(
+            **{
+                kind.name: getattr(self, kind.name) | getattr(other, kind.name)
+                for kind in fields(self)
+            }
+        )
+
     def __ior__(self, other: Shown) -> Shown:
         for kind in fields(self):
             getattr(self, kind.name).update(getattr(other, kind.name))
@@ -101,7 +110,7 @@ def check_visible(user, shown: Shown, *, also: Shown | None = None) -> Shown:
     ``also``: more that ``user`` is about to be shown, asked about in the
     same query; returns what of it they may open. Only ``shown`` decides
     whether this raises."""
-    wider = shown if also is None else _union(shown, also)
+    wider = shown if also is None else shown | also
     everything = not_visible(user, wider)
     missing = {
         kind: ids & getattr(shown, kind)
@@ -121,10 +130,3 @@ def check_visible(user, shown: Shown, *, also: Shown | None = None) -> Shown:
     if also is None:
         return Shown()
     return also - Shown(**everything)
-
-
-def _union(one: Shown, other: Shown) -> Shown:
-    both = Shown()
-    both |= one
-    both |= other
-    return both
