@@ -5,7 +5,6 @@ class SlaportalConfig(AppConfig):
     name = "slaportal"
 
     def ready(self) -> None:
-        from . import freshness, timestamps
+        from . import freshness
 
         freshness.watch_writes()
-        timestamps.parse_in_c()

@@ -164,6 +164,9 @@ else:
             "NAME": VAR_DIR / "slaportal.sqlite3",
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with timestamps parsed in C (slaportal/timestamps.py).
+    DATABASES["default"]["ENGINE"] = "slaportal.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -7,10 +7,17 @@ subclassed: Django ticket #36960), so with psycopg's C extension installed
 every timestamp is still parsed in Python: about 5,500 for one computation
 of a month's scorecards at the benchmark's size.
 
-On each new connection this registers a loader that parses with the C loader
-psycopg itself has registered (``psycopg.adapters``) and gives the value the
-same time zone as Django's loader. The connection keeps it: Django replaces
-a cursor's loader only when its ``timezone`` differs from the connection's.
+Our backend (``slaportal.postgresql``) does two things instead:
+
+- each new connection gets ``loader_for(connection.timezone)``: psycopg's C
+  parser, called from Python, with Django's time zone put on its result.
+  Django reads the connection's loader's ``timezone`` to decide whether a
+  cursor needs a loader of its own, so the connection's must say it.
+- each cursor, where Django's time zone is UTC, gets psycopg's C loader
+  itself: no Python at all per value. Django keeps the session's time zone
+  at its own (``TimeZone`` 'UTC'), for which psycopg gives the very
+  ``datetime.timezone.utc`` Django would. Anywhere else (``USE_TZ`` off: naive
+  values; a database ``TIME_ZONE``) the connection's loader reads them.
 """
 
 from __future__ import annotations
@@ -18,22 +25,28 @@ from __future__ import annotations
 import datetime
 from functools import cache
 
-from django.db.backends.signals import connection_created
-
 TIMESTAMPTZ = "timestamptz"
+
+
+@cache
+def c_loader() -> type:
+    """psycopg's own ``timestamptz`` text loader: the C extension's where it
+    is installed."""
+    from psycopg import adapters, pq
+    from psycopg.postgres import types
+
+    loader = adapters.get_loader(types[TIMESTAMPTZ].oid, pq.Format.TEXT)
+    assert loader is not None
+    return loader
 
 
 @cache
 def loader_for(timezone: datetime.tzinfo | None) -> type:
     """A ``timestamptz`` loader giving values ``timezone``, as Django's does
     (``None``: naive)."""
-    from psycopg import adapters, pq
     from psycopg.adapt import Loader
-    from psycopg.postgres import types
 
-    oid = types[TIMESTAMPTZ].oid
-    parser = adapters.get_loader(oid, pq.Format.TEXT)
-    assert parser is not None
+    parser = c_loader()
 
     class TimestamptzLoader(Loader):
         def __init__(self, oid: int, context=None) -> None:
@@ -47,13 +60,12 @@ def loader_for(timezone: datetime.tzinfo | None) -> type:
     return TimestamptzLoader
 
 
-def _install(sender, connection, **kwargs) -> None:
-    if connection.vendor != "postgresql":
-        return
-    connection.connection.adapters.register_loader(
-        TIMESTAMPTZ, loader_for(connection.timezone)
-    )
+def on_connection(wrapper, connection) -> None:
+    """A new psycopg ``connection`` of Django's ``wrapper``."""
+    connection.adapters.register_loader(TIMESTAMPTZ, loader_for(wrapper.timezone))
 
 
-def parse_in_c() -> None:
-    connection_created.connect(_install, dispatch_uid="slaportal.timestamps")
+def on_cursor(wrapper, cursor) -> None:
+    """A psycopg ``cursor`` Django's ``wrapper`` has just made."""
+    if wrapper.timezone is datetime.UTC:
+        cursor.adapters.register_loader(TIMESTAMPTZ, c_loader())

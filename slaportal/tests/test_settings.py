@@ -86,7 +86,7 @@ def test_urls_select_postgresql_redis_and_smtp():
         REDIS_URL="redis://127.0.0.1:6379/3",
         EMAIL_URL="smtp://127.0.0.1:2525",
     )
-    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["engine"] == "slaportal.postgresql"  # Django's, timestamps in C
     assert s["cache"] == "slaportal.cache.ResilientRedisCache"
     assert s["broker"] == "redis://127.0.0.1:6379/3"
     assert s["eager"] is False

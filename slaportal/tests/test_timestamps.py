@@ -4,6 +4,8 @@ as Django's own loader reads them."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -57,17 +59,42 @@ def _register_ours(timezone, cursor) -> None:
 
 
 @pytest.mark.usefixtures("postgresql")
-def test_the_connection_parses_them_with_psycopgs_c_loader():
-    from psycopg import adapters, pq
+def test_a_cursor_parses_them_with_psycopgs_c_loader():
+    from psycopg import pq
     from psycopg.postgres import types
 
     oid = types["timestamptz"].oid
-    connection.ensure_connection()
-    in_force = connection.connection.adapters.get_loader(oid, pq.Format.TEXT)
-    assert in_force is timestamps.loader_for(connection.timezone)
-    parser = adapters.get_loader(oid, pq.Format.TEXT)
+    parser = timestamps.c_loader()
     assert parser.__module__.startswith("psycopg_binary")  # the C extension
+    connection.ensure_connection()
+    # The connection's says Django's time zone, so Django adds none of its own.
+    on_connection = connection.connection.adapters.get_loader(oid, pq.Format.TEXT)
+    assert on_connection is timestamps.loader_for(connection.timezone)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT now()")
         loader = cursor.cursor.adapters.get_loader(oid, pq.Format.TEXT)
-    assert loader is in_force  # Django left the connection's loader in place
+        cursor.execute("SELECT now(), %s::timestamptz", [WRITTEN[3]])
+        now, written = cursor.fetchone()
+    assert loader is parser
+    assert now.tzinfo is written.tzinfo is dt.UTC
+    assert written == dt.datetime(2028, 3, 1, 7, 40, tzinfo=dt.UTC)
+
+
+@pytest.mark.usefixtures("postgresql")
+@pytest.mark.parametrize("timezone", [None, ZoneInfo("Europe/Berlin")])
+def test_other_time_zones_keep_the_connections_loader(timezone):
+    """With ``USE_TZ`` off (naive values) or a database ``TIME_ZONE``, psycopg's
+    values would not be Django's: the cursor keeps what Django gave it."""
+    from psycopg import pq
+    from psycopg.postgres import types
+
+    oid = types["timestamptz"].oid
+    with connection.cursor() as cursor:
+        adapters = cursor.cursor.adapters
+        # As Django's connection with that setting gives its cursors.
+        adapters.register_loader("timestamptz", timestamps.loader_for(timezone))
+        timestamps.on_cursor(SimpleNamespace(timezone=timezone), cursor.cursor)
+        assert adapters.get_loader(oid, pq.Format.TEXT) is timestamps.loader_for(
+            timezone
+        )
+        timestamps.on_cursor(SimpleNamespace(timezone=dt.UTC), cursor.cursor)
+        assert adapters.get_loader(oid, pq.Format.TEXT) is timestamps.c_loader()
