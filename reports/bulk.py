@@ -202,7 +202,7 @@ def instances(queryset: models.QuerySet[M], *related: str) -> list[M]:
     result = []
     width = len(own)
     for row in queryset.values_list(*columns):
-        instance = _built(model, own, row[:width], db)
+        instance = built(model, own, row[:width], db)
         for field, target, names, start, key in joins:
             values = row[start : start + len(names)]
             pk = values[key]
@@ -210,14 +210,15 @@ def instances(queryset: models.QuerySet[M], *related: str) -> list[M]:
             if pk is not None:
                 other = shared.get((target, pk))
                 if other is None:
-                    other = shared[target, pk] = _built(target, names, values, db)
+                    other = shared[target, pk] = built(target, names, values, db)
             field.set_cached_value(instance, other)
         result.append(instance)
     return result
 
 
-def _built(model: type[M], names: list[str], values: tuple, db: str) -> M:
-    """An instance of ``model`` as ``Model.from_db`` leaves it."""
+def built(model: type[M], names: Sequence[str], values: Sequence[Any], db: str) -> M:
+    """An instance of ``model`` from the ``values`` of its fields ``names``
+    (attnames), as ``Model.from_db`` leaves it."""
     instance = model.__new__(model)
     state = ModelState()
     state.adding = False

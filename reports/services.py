@@ -187,12 +187,12 @@ def scorecards_finalise(
         agreement_of[scorecard_id] = card.agreement
         for result in card.lines:
             values = _line_values(result)
-            line = lines.get((scorecard_id, result.objective.id))
+            line = lines.get((scorecard_id, result.row.id))
             if line is None:
                 new_lines.append(
                     {
                         "scorecard_id": scorecard_id,
-                        "objective_id": result.objective.id,
+                        "objective_id": result.row.id,
                         **values,
                     }
                 )

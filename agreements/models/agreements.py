@@ -237,9 +237,9 @@ class Agreement(models.Model):
     retired_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = history_records(excluded_fields=["updated_at"])
 
-    # Set by a Prefetch(..., to_attr="objective_list") where a read needs
-    # every version's objectives in one query (the engine).
-    objective_list: list[Objective]
+    # Set by the scorecard engine (reports.selectors.engine.versions_in_force),
+    # which reads every version's objectives in one query, as plain values.
+    objective_rows: list[Any]
     objects = AgreementQuerySet.as_manager()
 
     class Meta:

@@ -19,6 +19,7 @@ from ..scoring import Status
 from ..selectors import (
     LineResult,
     collect_actuals,
+    objective_of,
     scorecards_for_months,
     versions_in_force,
 )
@@ -33,12 +34,12 @@ def missing_figures(
     if provider_ids is not None:
         agreements = Agreement.objects.filter(provider_id__in=set(provider_ids))
     versions = versions_in_force([month], agreements).get(month, [])
-    pairs = [(a, o) for a in versions for o in a.objective_list]
+    pairs = [(a, row) for a in versions for row in a.objective_rows]
     figures = collect_actuals({month: pairs})
     missing: dict[int, list[Objective]] = defaultdict(list)
-    for agreement, objective in pairs:
-        if figures[(month, objective.pk)].first_at is None:
-            missing[agreement.provider_id].append(objective)
+    for agreement, row in pairs:
+        if figures[(month, row.id)].first_at is None:
+            missing[agreement.provider_id].append(objective_of(row, agreement))
     return dict(missing)
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import attrgetter
-from typing import Any
+from functools import cached_property
+from operator import itemgetter
+from typing import Any, NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -32,7 +34,7 @@ from agreements.models import (
 )
 from agreements.models.agreements import AgreementQuerySet
 
-from ..bulk import collection_paused, instances
+from ..bulk import built, collection_paused, instances
 from ..scoring import (
     Outcome,
     Status,
@@ -44,23 +46,69 @@ from ..scoring import (
     worst_status,
 )
 from .pace import Pace, pace_calendars
-from .records import RecordResult, record_results
+from .records import Measured, RecordResult, record_results
 
 Source = Objective.Source
 # What a team's leads from a CRM count for (``records.models.Lead``).
 LEAD_SOURCES = frozenset({Source.LEADS_DELIVERED, Source.QUALIFIED_LEADS})
 MonthState = periods.MonthState
 cache_agreement = Objective._meta.get_field("agreement").set_cached_value
+COUNTED = frozenset(Objective.COUNTED_SOURCES)
+
+
+class ObjectiveRow(NamedTuple):
+    """An objective as the engine reads it: the values of its fields (every
+    concrete field, by attname, in the model's order), no model instance. A
+    month's thousands of objectives are judged on these; ``objective_of``
+    builds the instance where a reader wants one."""
+
+    id: int
+    agreement_id: int
+    name: str
+    metric_source: str
+    comparator: str
+    target: Decimal
+    unit: str
+    weight: Decimal
+    warning_threshold: Decimal | None
+    period: str
+    position: int
+
+    @property
+    def terms(self) -> Terms:
+        """``Objective.terms``, from values the database gave (Decimals)."""
+        return Terms(
+            self.comparator,
+            self.target,
+            self.weight,
+            self.warning_threshold,
+            self.metric_source in COUNTED,
+        )
+
+
+def objective_of(row: ObjectiveRow, agreement: Agreement) -> Objective:
+    """The model instance of ``row``, its ``agreement`` (the version it
+    belongs to) in place: no query when a reader follows it."""
+    db = agreement._state.db or DEFAULT_DB_ALIAS
+    objective = built(Objective, ObjectiveRow._fields, row, db)
+    cache_agreement(objective, agreement)
+    return objective
 
 
 @dataclass
 class LineResult:
-    objective: Objective
+    row: ObjectiveRow  # the objective's values; ``objective`` is its instance
+    agreement: Agreement  # the version the objective belongs to
     terms: Terms
     outcome: Outcome
     reported_on_time: bool
     entries: int = 0  # rows the figure comes from (1 for a measured value)
     records: RecordResult | None = None  # measured from records: how
+
+    @cached_property
+    def objective(self) -> Objective:
+        """Built when first asked for: judging a month needs none."""
+        return objective_of(self.row, self.agreement)
 
     @property
     def status(self) -> str:
@@ -134,21 +182,22 @@ def versions_in_force(
     versions = instances(qs, "provider", "consumer")
     if not versions:
         return {month: [] for month in months}
-    # Objectives in one query, attached by hand: prefetch_related clones a
-    # queryset per agreement, which costs more than the query at 1,000 rows.
-    # Put in order here, agreement by agreement: sorting all of them by
-    # position in the database cost more than the rest of the statement.
-    by_agreement: dict[int, list[Objective]] = defaultdict(list)
-    for objective in instances(
-        Objective.objects.filter(agreement__in=qs.order_by().values("pk")).order_by()
-    ):
-        by_agreement[objective.agreement_id].append(objective)
-    in_order = attrgetter("position", "id")
+    # Objectives in one query, as plain values (``ObjectiveRow``), attached
+    # by hand: prefetch_related clones a queryset per agreement, which costs
+    # more than the query at 1,000 rows. Put in order here, agreement by
+    # agreement: sorting all of them by position in the database cost more
+    # than the rest of the statement.
+    by_agreement: dict[int, list[ObjectiveRow]] = defaultdict(list)
+    rows = (
+        Objective.objects.filter(agreement__in=qs.order_by().values("pk"))
+        .order_by()
+        .values_list(*ObjectiveRow._fields)
+    )
+    for row in map(ObjectiveRow._make, rows):
+        by_agreement[row.agreement_id].append(row)
+    in_order = itemgetter(ObjectiveRow._fields.index("position"), 0)
     for version in versions:
-        version.objective_list = sorted(by_agreement[version.id], key=in_order)
-        for objective in version.objective_list:
-            # No query when a page follows it; cheaper than the descriptor.
-            cache_agreement(objective, version)
+        version.objective_rows = sorted(by_agreement[version.id], key=in_order)
     result: dict[datetime.date, list[Agreement]] = {}
     for month in months:
         chosen: dict = {}
@@ -197,7 +246,7 @@ def _kind_totals(
 
 
 def collect_actuals(
-    objectives_by_month: dict[datetime.date, list[tuple[Agreement, Objective]]],
+    objectives_by_month: Mapping[datetime.date, Sequence[tuple[Agreement, Measured]]],
     *,
     now: datetime.datetime | None = None,
 ) -> dict[tuple[datetime.date, int], Figure]:
@@ -352,10 +401,9 @@ def score_versions(
 ) -> dict[datetime.date, list[ScorecardResult]]:
     """Scorecards of the given versions, per month (as ``versions_in_force``
     returns them): the grouped reads of ``collect_actuals``, then the words
-    of ``reports.scoring``. The versions give up their ``objective_list``:
-    the cards' lines hold the objectives."""
+    of ``reports.scoring``."""
     pairs = {
-        month: [(a, o) for a in agreements_ for o in a.objective_list]
+        month: [(a, o) for a in agreements_ for o in a.objective_rows]
         for month, agreements_ in versions.items()
     }
     figures = collect_actuals(pairs, now=now)
@@ -383,20 +431,21 @@ def score_versions(
             fraction = pace.fraction(month, calendars.get(agreement.provider_id))
             card = ScorecardResult(agreement=agreement, month=month, state=state)
             lines = card.lines
-            for objective in agreement.objective_list:
-                figure = figures[(month, objective.id)]
-                terms = objective.terms
+            for row in agreement.objective_rows:
+                figure = figures[(month, row.id)]
+                terms = row.terms
                 outcome = judge(terms, figure.value, state=state, fraction=fraction)
                 # Nothing is late before the deadline, nor measured from
                 # records (nobody has to report it).
                 on_time = (
                     not locked
-                    or objective.metric_source in records
+                    or row.metric_source in records
                     or (figure.first_at is not None and figure.first_at <= deadline)
                 )
                 lines.append(
                     LineResult(
-                        objective,
+                        row,
+                        agreement,
                         terms,
                         outcome,
                         on_time,
@@ -406,13 +455,6 @@ def score_versions(
                 )
             cards.append(card)
         results[month] = cards
-    # Each line holds its objective, and each objective its version: the
-    # version's list of them would close a cycle, which only the garbage
-    # collector frees. Without it a month's cards go when their last reader
-    # lets go of them.
-    for agreements_ in versions.values():
-        for agreement in agreements_:
-            agreement.__dict__.pop("objective_list", None)
     return results
 
 
@@ -440,10 +482,12 @@ def scorecard_for(agreement: Agreement, month: datetime.date, *, now=None):
 __all__ = [
     "Figure",
     "LineResult",
+    "ObjectiveRow",
     "ScorecardResult",
     "Status",
     "collect_actuals",
     "judge",
+    "objective_of",
     "score_versions",
     "scorecard_for",
     "scorecards_for_months",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q
@@ -82,8 +83,19 @@ def measures_for(objective_ids: Iterable[int]) -> dict[int, RecordMeasure]:
     }
 
 
+class Measured(Protocol):
+    """An objective as the engine passes it: an ``Objective``, or the plain
+    values it judges (``engine.ObjectiveRow``)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def metric_source(self) -> str: ...
+
+
 def record_results(
-    objectives_by_month: dict[datetime.date, list[tuple[Agreement, Objective]]],
+    objectives_by_month: Mapping[datetime.date, Sequence[tuple[Agreement, Measured]]],
     *,
     now: datetime.datetime,
 ) -> dict[tuple[datetime.date, int], RecordResult]:
@@ -158,7 +170,7 @@ def record_results(
     results: dict[tuple[datetime.date, int], RecordResult] = {}
     for month, pairs in objectives_by_month.items():
         for agreement, objective in pairs:
-            found = measures.get(objective.pk)
+            found = measures.get(objective.id)
             if found is None:
                 continue
             calendar = snapshots.get(found.calendar_id)
@@ -194,7 +206,7 @@ def record_results(
                     now=now,
                     component=found.component or None,
                 )
-            results[(month, objective.pk)] = RecordResult(found, figures)
+            results[(month, objective.id)] = RecordResult(found, figures)
     return results
 
 

@@ -404,3 +404,31 @@ def test_a_months_cards_are_freed_as_soon_as_nobody_holds_them(
         assert [ref() for ref in gone] == [None, None]
     finally:
         gc.enable()
+
+
+def test_a_lines_objective_is_the_stored_one_built_without_a_query(
+    lead_delivery, marketing, clock, django_assert_num_queries
+):
+    """The engine judges plain values (``ObjectiveRow``: every field of an
+    objective); a reader asking a line for its objective gets the instance,
+    every field as stored, its version in place, and no query."""
+    from reports.selectors.engine import ObjectiveRow
+
+    fields = tuple(f.attname for f in Objective._meta.concrete_fields)
+    assert ObjectiveRow._fields == fields  # a new field must be read too
+    with clock(AFTER_JANUARY_LOCKED):
+        (card,) = scorecards_for_months([JANUARY])[JANUARY]
+    stored = {o.pk: o for o in Objective.objects.filter(agreement=lead_delivery)}
+    assert len(card.lines) == len(stored) > 1
+    with django_assert_num_queries(0):
+        for line in card.lines:
+            objective = line.objective
+            assert objective is line.objective  # built once
+            expected = stored[objective.pk]
+            assert [getattr(objective, f) for f in fields] == [
+                getattr(expected, f) for f in fields
+            ]
+            assert objective.agreement is card.agreement
+            assert not objective._state.adding
+            assert objective.get_deferred_fields() == set()
+            assert line.terms == expected.terms
