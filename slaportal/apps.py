@@ -5,6 +5,7 @@ class SlaportalConfig(AppConfig):
     name = "slaportal"
 
     def ready(self) -> None:
-        from . import freshness
+        from . import freshness, lookups
 
         freshness.watch_writes()
+        lookups.register()

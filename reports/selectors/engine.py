@@ -235,7 +235,7 @@ def _kind_totals(
     model: Any = kind.model  # a TeamFigure: its team is declared by the kind
     return {
         (row["month"], row["team_id"]): row
-        for row in model.objects.filter(month__in=months, team_id__in=teams)
+        for row in model.objects.filter(month__in=months, team_id__among=teams)
         .values("month", "team_id")
         .annotate(
             **{_metric(source): total for source, total in kind.metrics.items()},
@@ -282,7 +282,7 @@ def collect_actuals(
         friction = {
             (row["month"], row["reporting_team_id"], row["addressed_team_id"]): row
             for row in FrictionReport.objects.filter(
-                month__in=months, reporting_team_id__in=teams
+                month__in=months, reporting_team_id__among=teams
             )
             .values("month", "reporting_team_id", "addressed_team_id")
             .annotate(n=Count("pk"), first_at=Min("created_at"))
@@ -298,7 +298,7 @@ def collect_actuals(
             for row in Measurement.objects.filter(
                 month__in=months,
                 objective__metric_source=Source.MANUAL,
-                objective__agreement__provider_id__in=teams,
+                objective__agreement__provider_id__among=teams,
             )
             # Not in the model's order: it joins both teams to sort by name.
             .order_by()
@@ -312,7 +312,7 @@ def collect_actuals(
         leads = {
             (row["month"], row["team_id"]): row
             for row in Lead.objects.counted()
-            .filter(month__in=months, team_id__in=teams)
+            .filter(month__in=months, team_id__among=teams)
             .values("month", "team_id")
             .annotate(
                 **{
