@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import org
+from benchmarks.load import production_env
 
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
@@ -66,12 +67,14 @@ def main() -> None:
 
     port = _free_port()
     queue = f"bench-{uuid.uuid4().hex[:12]}"  # private: no one else's tasks
+    # As production runs its workers (DEBUG off: no query log, no debug
+    # cursor), sending to the sink.
     os.environ.update(
         {
+            **production_env(url),
             "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "SLA_TASK_QUEUE": queue,
             "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-            "LOG_LEVEL": "WARNING",
         }
     )
     org.setup_django(url)
