@@ -249,6 +249,9 @@ EMAIL_URL = _checked_url(
 if EMAIL_URL:
     # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... from one URL.
     globals().update(env.email_url_config(EMAIL_URL))
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821
+        # Django's, sending each message in fewer steps (slaportal/mail.py).
+        EMAIL_BACKEND = "slaportal.mail.SMTPEmailBackend"
 else:
     # One .eml file per message (and its HTML beside it): readable by a person.
     EMAIL_BACKEND = "slaportal.mail.EmlFileBackend"

@@ -1,14 +1,18 @@
-"""``BulkEmail`` flattens to the same bytes as Django's own email class."""
+"""``BulkEmail`` flattens to the same bytes as Django's own email class, and
+``SMTPEmailBackend`` hands them to the server as ``smtplib`` would."""
 
 from __future__ import annotations
 
 import email
+import smtplib
 from email import policy
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
+from hypothesis import given
+from hypothesis import strategies as st
 
-from slaportal.mail import BulkEmail
+from slaportal.mail import BulkEmail, SMTPEmailBackend, dot_stuffed
 
 HEADERS = {
     "Date": "Mon, 07 Dec 2026 08:00:00 +0100",
@@ -75,3 +79,72 @@ def test_a_line_past_998_bytes_is_sent_quoted_printable():
         "7bit",
         "quoted-printable",
     ]
+
+
+def test_the_boundary_is_the_one_django_would_draw():
+    """The same random draw, the same boundary and bytes: only the search of
+    the text for it is quicker."""
+    import random
+
+    text, html = CASES["html of many lines"]
+    django_email, bulk_email = _pair(text, html)
+    random.seed(2026)
+    expected = django_email.message().as_bytes(linesep="\r\n")
+    random.seed(2026)
+    assert bulk_email.message().as_bytes(linesep="\r\n") == expected
+
+
+def test_a_boundary_found_in_the_text_is_left_to_the_librarys_search(monkeypatch):
+    """A text holding the drawn boundary as a line of its own: the library's
+    own search decides, and the bytes are still Django's."""
+    import email.generator
+    import random
+
+    token = 123456789
+    drawn = "=" * 15 + email.generator._fmt % token + "=="  # type: ignore[attr-defined]
+    django_email, bulk_email = _pair(f"before\n--{drawn}\nafter\n", "<p>x</p>")
+    monkeypatch.setattr(random, "randrange", lambda stop: token)
+    expected = django_email.message().as_bytes(linesep="\n")
+    got = bulk_email.message().as_bytes(linesep="\n")
+    assert got == expected
+    assert f'boundary="{drawn}.0"'.encode() in got  # not the text's line
+
+
+@given(
+    st.binary(max_size=300)
+    | st.lists(st.sampled_from([b".", b"\n", b"\r", b"a"])).map(b"".join)
+)
+def test_dot_stuffing_gives_the_bytes_smtplib_gives(data):
+    assert dot_stuffed(data) == smtplib._quote_periods(data)  # type: ignore[attr-defined]
+
+
+def test_a_message_of_dotted_lines_arrives_as_written():
+    """Through a real SMTP server: each line's leading dot is stuffed going
+    out and taken off again by the server."""
+    from aiosmtpd.controller import Controller
+
+    from reports.notifications.tests.smtp_sink import free_port
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope.content)
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        html = ".starts with a dot\n..two\n<p>\n.\n</p>\n"
+        _django, bulk = _pair(".first\n. \nlast.\n", html)
+        bulk.connection = SMTPEmailBackend(host="127.0.0.1", port=port)
+        assert bulk.send() == 1
+    finally:
+        controller.stop()
+    (content,) = received
+    parsed = email.message_from_bytes(content, policy=policy.default)
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == (
+        ".first\n. \nlast.\n"
+    )
+    assert parsed.get_body(("html",)).get_content().replace("\r\n", "\n") == html

@@ -90,7 +90,7 @@ def test_urls_select_postgresql_redis_and_smtp():
     assert s["cache"] == "slaportal.cache.ResilientRedisCache"
     assert s["broker"] == "redis://127.0.0.1:6379/3"
     assert s["eager"] is False
-    assert s["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert s["email"] == "slaportal.mail.SMTPEmailBackend"  # Django's, subclassed
 
 
 def test_production_settings_load():
