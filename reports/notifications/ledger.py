@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -145,31 +145,36 @@ def _deliver(
     In a batch, ``composer`` builds each distinct body once,
     ``connection`` (an open mail connection) carries every message and
     ``batch`` has the recipients and their choices, read once for all."""
-    # Every write is conditional on still holding this claim.
-    mine = Delivery.objects.filter(
-        pk=delivery.pk, status=Status.SENDING, claimed_at=claimed_at
-    )
+
+    def mine() -> QuerySet[Delivery]:
+        # Every write is conditional on still holding this claim. Built only
+        # where needed: a query's filter is not free, and a sent email is
+        # marked by ``_mark_sent``.
+        return Delivery.objects.filter(
+            pk=delivery.pk, status=Status.SENDING, claimed_at=claimed_at
+        )
+
     if batch is not None and delivery.recipient_id in batch.readers:
         delivery.recipient = batch.readers[delivery.recipient_id]
     user = delivery.recipient
     preferences = batch.preferences if batch is not None else preferences_for([user.pk])
     if skip := _not_for(delivery, preferences):
-        mine.update(status=Status.SKIPPED, last_error=skip)
+        mine().update(status=Status.SKIPPED, last_error=skip)
         return Outcome(Result.SKIPPED)
     try:
         message = (composer or Composer()).message(delivery)
     except NotVisible as exc:
         # Never sent: it would show what its reader may not open on a page.
-        mine.update(status=Status.FAILED, last_error=f"Withheld: {exc}")
+        mine().update(status=Status.FAILED, last_error=f"Withheld: {exc}")
         return Outcome(Result.FAILED)
     except Exception as exc:
         # A rendering bug does not heal by retrying: fail it where an admin
         # sees it, and let the other deliveries go on.
         logger.exception("Could not render delivery %s", delivery.pk)
-        mine.update(status=Status.FAILED, last_error=f"Rendering failed: {exc!r}")
+        mine().update(status=Status.FAILED, last_error=f"Rendering failed: {exc!r}")
         return Outcome(Result.FAILED)
     if message is None:
-        mine.update(status=Status.SKIPPED, last_error="Nothing to report any more.")
+        mine().update(status=Status.SKIPPED, last_error="Nothing to report any more.")
         return Outcome(Result.SKIPPED)
 
     message.connection = connection
@@ -180,19 +185,53 @@ def _deliver(
     except (smtplib.SMTPException, OSError) as exc:
         if connection is not None:
             connection.close()  # the next message opens a fresh one
-        return _attempt_failed(delivery, mine, exc)
+        return _attempt_failed(delivery, mine(), exc)
 
-    marked = mine.update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        email=user.email,
-        message_id=message_id(delivery),
-        last_error="",
-    )
-    if not marked:
+    if not _mark_sent(delivery, claimed_at=claimed_at, email=user.email):
         # Only if this worker stalled past the lease and another took over.
         logger.warning("Delivery %s was sent after its claim expired", delivery.pk)
     return Outcome(Result.SENT)
+
+
+def _mark_sent(delivery: Delivery, *, claimed_at: datetime, email: str) -> bool:
+    """Mark ``delivery`` sent, if this worker still holds the claim it made
+    at ``claimed_at``: what ``Delivery.objects.filter(pk=..., status=SENDING,
+    claimed_at=...).update(status=SENT, ...)`` does, as one statement
+    written once (``_mark_sent_sql``) rather than a query built per email,
+    which cost a tenth of a month-end sender's time."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        Status.SENT.value,
+        adapt(timezone.now()),
+        email,
+        message_id(delivery),
+        "",
+        delivery.pk,
+        Status.SENDING.value,
+        adapt(claimed_at),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_mark_sent_sql(connection.vendor), params)
+        return cursor.rowcount == 1
+
+
+@functools.cache
+def _mark_sent_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    meta = Delivery._meta
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    sets = ", ".join(
+        f"{column(name)} = %s"
+        for name in ("status", "sent_at", "email", "message_id", "last_error")
+    )
+    where = " AND ".join(
+        f"{column(name)} = %s" for name in ("id", "status", "claimed_at")
+    )
+    # Names from the model's metadata; every value is a parameter.
+    return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {where}"  # noqa: S608
 
 
 def _not_for(delivery: Delivery, preferences: dict[int, NotificationPreference]) -> str:
