@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from agreements import periods
@@ -26,6 +26,7 @@ from agreements.models import Agreement, Objective, WorkingCalendar
 from agreements.models.agreements import AgreementQuerySet
 from agreements.records import measure
 
+from ..bulk import instances
 from ..models import Breach, Scorecard, ScorecardLine
 from ..scoring import Status, expected_text, quantize
 from .engine import ScorecardResult, score_versions, versions_in_force
@@ -306,9 +307,11 @@ def _breach_of(line: ScorecardLine, scorecard: Scorecard) -> Breach | None:
     return breach
 
 
-def _stored(scorecard: Scorecard, with_lines: bool) -> CardView:
+def _stored(scorecard: Scorecard, stored_lines: list[ScorecardLine] | None) -> CardView:
+    """The card of a stored ``scorecard``; with its ``stored_lines`` where
+    the page shows them (``None``: it does not)."""
     lines = []
-    if with_lines:
+    if stored_lines is not None:
         lines = [
             LineView(
                 objective=line.objective,
@@ -319,7 +322,7 @@ def _stored(scorecard: Scorecard, with_lines: bool) -> CardView:
                 reported_on_time=line.reported_on_time,
                 breach=_breach_of(line, scorecard),
             )
-            for line in scorecard.lines.all()
+            for line in stored_lines
         ]
     return CardView(
         agreement=scorecard.agreement,
@@ -409,7 +412,7 @@ def cards_for(
         finalised = finalised.intersection(months)
     versions = versions_in_force(months, agreements)
     stored = (
-        list(
+        instances(
             Scorecard.objects.filter(
                 month__in=finalised, agreement__in=agreements
             ).order_by("month", "agreement__version")
@@ -433,22 +436,41 @@ def cards_for(
     if not stored:
         return cards
     wanted = set(finalised if lines_for is None else lines_for)
-    with_lines = [sc for sc in stored if sc.month in wanted]
-    prefetch_related_objects(
-        with_lines,
-        Prefetch(
-            "lines",
-            queryset=ScorecardLine.objects.select_related(
-                "objective", "breach"
-            ).order_by("objective__position", "objective_id"),
-        ),
-    )
+    lines = _stored_lines([sc for sc in stored if sc.month in wanted])
     # Ordered by month and version: of two stored versions of one lineage,
     # the later one counts.
     for scorecard in stored:
         key = (scorecard.agreement.lineage, scorecard.month)
-        cards[key] = _stored(scorecard, scorecard.month in wanted)
+        shown = lines.get(scorecard.pk, []) if scorecard.month in wanted else None
+        cards[key] = _stored(scorecard, shown)
     return cards
+
+
+line_of_breach = Breach._meta.get_field("line")
+breach_of_line: Any = ScorecardLine._meta.get_field("breach")  # the relation
+
+
+def _stored_lines(scorecards: list[Scorecard]) -> dict[int, list[ScorecardLine]]:
+    """The stored lines of ``scorecards``, by scorecard id, in the order of
+    their objectives, each with its objective and its breach (or none) in
+    place: one query, as ``select_related`` gives them, but each instance
+    built from its row's values (``bulk.instances``). A batch of month-end
+    emails reads the lines of hundreds of cards."""
+    if not scorecards:
+        return {}
+    found: dict[int, list[ScorecardLine]] = {sc.pk: [] for sc in scorecards}
+    for line in instances(
+        ScorecardLine.objects.filter(scorecard_id__among=list(found)).order_by(
+            "scorecard_id", "objective__position", "objective_id"
+        ),
+        "objective",
+        "breach",
+    ):
+        breach = breach_of_line.get_cached_value(line)
+        if breach is not None:
+            line_of_breach.set_cached_value(breach, line)  # as select_related
+        found[line.scorecard_id].append(line)
+    return found
 
 
 def team_lines(team, months: Iterable[datetime.date]) -> dict:
