@@ -168,10 +168,10 @@ def instances(queryset: models.QuerySet[M], *related: str) -> list[M]:
     iterating it with ``select_related(*related)`` gives, in one query as
     that does, but each built from its row's values without
     ``Model.__init__`` (which sets every field through ``setattr`` and sends
-    two signals), and each distinct related row (a foreign key named in
-    ``related``) built once and shared by the rows that point to it: a
-    thousand agreements between two hundred teams are two hundred teams,
-    not two thousand. A model something listens to the creation of, or a
+    two signals), and each distinct related row (a foreign key, or a reverse
+    one-to-one, named in ``related``) built once and shared by the rows that
+    point to it: a thousand agreements between two hundred teams are two
+    hundred teams, not two thousand. A model something listens to the creation of, or a
     queryset with annotations or deferred fields, is read the ordinary
     way."""
     model = queryset.model

@@ -242,3 +242,48 @@ def test_instances_of_an_annotated_or_deferred_queryset_keep_what_it_asks_for():
     assert annotated[0].provider == agreement.provider
     deferred = instances(Agreement.objects.defer("summary"))
     assert deferred[0].get_deferred_fields() == {"summary"}
+
+
+def test_instances_follow_a_reverse_one_to_one_as_select_related_does():
+    agreement = AgreementFactory()
+    objectives = [ObjectiveFactory(agreement=agreement) for _ in range(2)]
+    month = dt.date(2026, 1, 1)
+    scorecard = Scorecard.objects.create(
+        agreement=agreement,
+        month=month,
+        status="missed",
+        met_count=1,
+        objective_count=2,
+        reported_on_time=True,
+        finalised_at=dt.datetime(2026, 2, 4, tzinfo=dt.UTC),
+    )
+    missed, met = (
+        ScorecardLine.objects.create(
+            scorecard=scorecard,
+            objective=objective,
+            target=Decimal(10),
+            actual=Decimal(actual),
+            status=status,
+            reported_on_time=True,
+        )
+        for objective, actual, status in zip(
+            objectives, (3, 12), ("missed", "met"), strict=True
+        )
+    )
+    breach = Breach.objects.create(
+        line=missed, agreement=agreement, month=month, remedy="A credit."
+    )
+    queryset = ScorecardLine.objects.filter(scorecard=scorecard).order_by("pk")
+    expected = list(queryset.select_related("objective", "breach"))
+
+    with CaptureQueriesContext(connection) as queries:
+        built = instances(queryset, "objective", "breach")
+        followed = [
+            (line.objective.name, getattr(line, "breach", None)) for line in built
+        ]
+    assert len(queries) == 1
+    assert [_fields(line) for line in built] == [_fields(line) for line in expected]
+    assert followed[0] == (objectives[0].name, breach)
+    assert _fields(followed[0][1]) == _fields(expected[0].breach)
+    assert followed[1] == (objectives[1].name, None)  # none, cached: no query
+    assert met.pk == built[1].pk
